@@ -1,0 +1,1404 @@
+"""Kaldi data-directory operations: validate, fix, copy, combine, subset (stdlib only).
+
+These are the implementations behind ``utils/validate_data_dir.sh``, ``utils/fix_data_dir.sh``,
+``utils/copy_data_dir.sh``, ``utils/combine_data.sh`` and ``utils/subset_data_dir.sh`` (through
+``speechsent.bin.data_dir``). They follow Kaldi's scripts of the same names, with these differences:
+
+* :func:`validate` reports *every* problem it finds (not only the first) and each failed check is an error:
+  Kaldi's script exits 0 on some of them (see :func:`validate`). It also checks our files ``utt2sentiment``,
+  ``utt2pseudo`` and ``utt2pseudo_prob``.
+* every operation carries ``utt2sentiment``, ``utt2pseudo`` and ``utt2pseudo_prob`` along (they are
+  utterance-indexed tables like ``text``);
+* :func:`fix` makes every present utterance-indexed table constrain the utterance list (Kaldi only intersects
+  a few and merely filters the others, which can leave a directory that does not validate), and drops
+  malformed lines (e.g. a segment with end <= start) so that its output validates;
+* :func:`subset` selects by hours (``--hours H --seed S``: nested across H for a seed), randomly
+  (``--random N --seed S``) and by shortest from ``utt2dur``/``segments`` (Kaldi reads feats).
+
+Everything is written atomically and ``LC_ALL=C`` sorted (:mod:`speechsent.data.kaldi_dir`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import math
+import os
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+
+from speechsent.data.kaldi_dir import (
+    RECO_FILES,
+    SPK_FILES,
+    UTT_FILES,
+    VERBATIM_FILES,
+    DataDir,
+    KaldiDataError,
+    c_sort_key,
+    c_sorted,
+    parse_duration,
+    parse_num_frames,
+    parse_probability,
+    parse_pseudo_label,
+    parse_segment,
+    parse_sentiment_label,
+    read_lines,
+    read_table,
+    split_fields,
+    split_line,
+    utt2spk_to_spk2utt,
+    write_lines,
+    write_table,
+)
+
+__all__ = [
+    "MAX_OVERSHOOT",
+    "CombineReport",
+    "FixReport",
+    "SubsetReport",
+    "ValidateOptions",
+    "combine",
+    "copy",
+    "fix",
+    "seeded_order",
+    "select_evenly",
+    "select_first",
+    "select_hours",
+    "select_last",
+    "select_per_speaker",
+    "select_random",
+    "select_shortest",
+    "select_speakers",
+    "subset",
+    "subset_by_utts",
+    "validate",
+]
+
+#: A segment may end this many seconds after its recording's end (Kaldi's ``extract-segments
+#: --max-overshoot`` default: longer overshoots are rejected there).
+MAX_OVERSHOOT = 0.5
+#: Slack for comparing durations written with limited precision.
+DUR_TOLERANCE = 0.01
+#: Words that must not occur in ``text`` (Kaldi: sentence boundaries and the LM disambiguation symbol).
+ILLEGAL_TEXT_SYMBOLS = ("<s>", "</s>", "#0")
+#: How many example ids a problem message lists.
+_MAX_EXAMPLES = 3
+
+
+# ==========================================================================================================
+# Per-file formats (shared by validate and fix)
+
+
+def _check_wav(key: str, value: str) -> None:
+    if value.startswith("~"):
+        raise ValueError("do not use tilde (~) in wav.scp: fopen does not expand it")
+
+
+def _check_gender(_key: str, value: str) -> None:
+    if value not in ("m", "f"):
+        raise ValueError(f"bad gender {value!r}: expected m or f")
+
+
+def _check_warp(_key: str, value: str) -> None:
+    try:
+        w = float(value)
+    except ValueError:
+        raise ValueError(f"bad warp factor {value!r}: not a number") from None
+    if not 0.5 < w < 1.5:
+        raise ValueError(f"bad warp factor {value!r}: not in (0.5, 1.5)")
+
+
+def _check_r2fc(_key: str, value: str) -> None:
+    channel = split_fields(value)[1]
+    if channel not in ("A", "B", "1"):
+        raise ValueError(f"bad channel {channel!r}: expected A or B")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Format:
+    num_fields: int | None = None  # exact field count, key included
+    min_fields: int | None = None
+    check: Callable[[str, str], object] | None = None  # raises ValueError
+
+
+_FORMATS: dict[str, _Format] = {
+    "utt2spk": _Format(num_fields=2),
+    "spk2utt": _Format(min_fields=2),
+    "text": _Format(min_fields=1),
+    "wav.scp": _Format(min_fields=2, check=_check_wav),
+    "segments": _Format(num_fields=4, check=parse_segment),
+    "feats.scp": _Format(min_fields=2),
+    "cmvn.scp": _Format(min_fields=2),
+    "vad.scp": _Format(min_fields=2),
+    "utt2lang": _Format(num_fields=2),
+    "utt2uniq": _Format(num_fields=2),
+    "utt2dur": _Format(num_fields=2, check=parse_duration),
+    "reco2dur": _Format(num_fields=2, check=parse_duration),
+    "utt2num_frames": _Format(num_fields=2, check=parse_num_frames),
+    "spk2gender": _Format(num_fields=2, check=_check_gender),
+    "spk2warp": _Format(num_fields=2, check=_check_warp),
+    "utt2warp": _Format(num_fields=2, check=_check_warp),
+    "reco2file_and_channel": _Format(num_fields=3, check=_check_r2fc),
+    "utt2sentiment": _Format(num_fields=2, check=parse_sentiment_label),
+    "utt2pseudo": _Format(num_fields=2, check=parse_pseudo_label),
+    "utt2pseudo_prob": _Format(num_fields=2, check=parse_probability),
+}
+_DEFAULT_FORMAT = _Format(min_fields=1)
+
+
+def _format_problem(name: str, key: str, value: str) -> str | None:
+    """Why ``key value`` is not a valid line of file ``name`` (``None`` if it is)."""
+    fmt = _FORMATS.get(name, _DEFAULT_FORMAT)
+    n = 1 + len(split_fields(value))
+    if fmt.num_fields is not None and n != fmt.num_fields:
+        return f"expected {fmt.num_fields} fields, got {n}"
+    if fmt.min_fields is not None and n < fmt.min_fields:
+        return f"expected at least {fmt.min_fields} fields, got {n}"
+    if fmt.check is not None:
+        try:
+            fmt.check(key, value)
+        except ValueError as e:
+            return str(e)
+    return None
+
+
+def _examples(ids: Iterable[str]) -> str:
+    ids = c_sorted(ids)
+    shown = ", ".join(ids[:_MAX_EXAMPLES])
+    return shown + (", ..." if len(ids) > _MAX_EXAMPLES else "")
+
+
+# ==========================================================================================================
+# validate
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidateOptions:
+    """The options of ``validate_data_dir.sh``."""
+
+    no_feats: bool = False
+    no_text: bool = False
+    no_wav: bool = False
+    no_spk_sort: bool = False
+    non_print: bool = False
+
+    @classmethod
+    def from_args(cls, args: Iterable[str]) -> ValidateOptions:
+        """Parse ``validate_data_dir.sh`` flags (``--no-feats`` or ``--no_feats`` ...)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        kw = {}
+        for a in args:
+            name = a.lstrip("-").replace("-", "_")
+            if not a.startswith("--") or name not in fields:
+                raise ValueError(f"unknown validate_data_dir.sh option {a!r}")
+            kw[name] = True
+        return cls(**kw)
+
+    def to_args(self) -> list[str]:
+        return ["--" + f.name.replace("_", "-") for f in dataclasses.fields(self) if getattr(self, f.name)]
+
+
+@dataclasses.dataclass
+class _Table:
+    name: str
+    path: Path
+    values: dict[str, str]  # first entry of each key, well-formed or not
+    ok: dict[str, str]  # well-formed entries only
+    nlines: int
+
+
+class _Validator:
+    def __init__(self, data: Path, opts: ValidateOptions):
+        self.data = data
+        self.opts = opts
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+
+    # -- reporting ------------------------------------------------------------------------------------
+
+    def err(self, name: str, msg: str) -> None:
+        self.problems.append(f"{self.data / name}: {msg}")
+
+    def _flush(self, path: Path, issues: dict[str, list]) -> None:
+        for kind, (lineno, msg, count) in issues.items():
+            more = f" (and {count - 1} more line{'s' if count > 2 else ''} like this)" if count > 1 else ""
+            self.problems.append(f"{path}:{lineno}: {msg}{more}" if kind else f"{path}: {msg}")
+
+    # -- loading with the per-file checks -------------------------------------------------------------
+
+    def load(self, name: str) -> _Table | None:
+        """Read a table, recording its format problems: newline, empty lines, fields, values, sorting."""
+        path = self.data / name
+        if not path.is_file():
+            return None
+        raw = read_lines(path)
+        issues: dict[str, list] = {}
+
+        def issue(kind: str, lineno: int, msg: str) -> None:
+            if kind in issues:
+                issues[kind][2] += 1
+            else:
+                issues[kind] = [lineno, msg, 1]
+
+        values: dict[str, str] = {}
+        ok: dict[str, str] = {}
+        first_line: dict[str, int] = {}
+        prev: bytes | None = None
+        prev_key = ""
+        for lineno, line in enumerate(raw.lines, start=1):
+            if "\r" in line:
+                issue("cr", lineno, "line contains a carriage return (CR, 0x0D): DOS line ends?")
+            kv = split_line(line.replace("\r", " "))
+            if kv is None:
+                issue("empty", lineno, "empty line")
+                continue
+            key, value = kv
+            if key in first_line:
+                issue("dup", lineno, f"duplicate key {key!r} (first on line {first_line[key]})")
+                continue
+            first_line[key] = lineno
+            kb = c_sort_key(key)
+            if prev is not None and kb < prev:
+                issue(
+                    "sort",
+                    lineno,
+                    f"not sorted in LC_ALL=C order: key {key!r} after {prev_key!r} "
+                    "(utils/fix_data_dir.sh sorts it)",
+                )
+            prev, prev_key = kb, key
+            values[key] = value
+            problem = _format_problem(name, key, value)
+            if problem is None:
+                ok[key] = value
+            else:
+                issue("format", lineno, f"malformed line: {problem}: {line!r}")
+        if not raw.lines:
+            issue("", 0, "empty file")
+        elif not raw.final_newline:
+            issue("newline", len(raw.lines), "last line has no newline")
+        self._flush(path, issues)
+        return _Table(name, path, values, ok, len(raw.lines))
+
+    # -- cross-file checks ----------------------------------------------------------------------------
+
+    def same_keys(self, table: _Table, ref_keys: Iterable[str], ref_name: str, what: str) -> bool:
+        """``table``'s keys must be exactly ``ref_keys`` (the ``what``-ids of ``ref_name``)."""
+        keys = set(table.values)
+        ref = set(ref_keys)
+        good = True
+        missing = ref - keys
+        extra = keys - ref
+        if missing:
+            self.problems.append(
+                f"{table.path}: {len(missing)} {what}-id(s) of {ref_name} missing from {table.name} "
+                f"(e.g. {_examples(missing)}); {table.name} has {len(keys)} entries, {ref_name} {len(ref)}"
+            )
+            good = False
+        if extra:
+            self.problems.append(
+                f"{table.path}: {len(extra)} {what}-id(s) in {table.name} not in {ref_name} "
+                f"(e.g. {_examples(extra)}); {table.name} has {len(keys)} entries, {ref_name} {len(ref)}"
+            )
+            good = False
+        return good
+
+    def check_text(self, table: _Table, raw_lines: list[bytes]) -> None:
+        issues: dict[str, list] = {}
+
+        def issue(kind: str, lineno: int, msg: str) -> None:
+            if kind in issues:
+                issues[kind][2] += 1
+            else:
+                issues[kind] = [lineno, msg, 1]
+
+        for lineno, raw in enumerate(raw_lines, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                issue(
+                    "utf8", lineno, f"line is not valid UTF-8 (byte {raw[e.start]:#04x} at offset {e.start})"
+                )
+                continue
+            kv = split_line(line)
+            if kv is None:
+                continue
+            utt, words = kv
+            for ch in line:
+                if ch in " \t\r":
+                    continue
+                if ch.isspace():
+                    issue(
+                        "space",
+                        lineno,
+                        f"line for utterance {utt} contains disallowed Unicode whitespace U+{ord(ch):04X}",
+                    )
+                    break
+                if not self.opts.non_print and not ch.isprintable():
+                    issue(
+                        "print",
+                        lineno,
+                        f"line for utterance {utt} contains non-printable character U+{ord(ch):04X} "
+                        "(--non-print to allow)",
+                    )
+                    break
+            for sym in ILLEGAL_TEXT_SYMBOLS:
+                if sym in split_fields(words):
+                    issue("sym" + sym, lineno, f"text of utterance {utt} contains illegal symbol {sym}")
+        self._flush(table.path, issues)
+
+
+def validate(
+    data_dir: str | os.PathLike[str],
+    *,
+    no_feats: bool = False,
+    no_text: bool = False,
+    no_wav: bool = False,
+    no_spk_sort: bool = False,
+    non_print: bool = False,
+    warnings: list[str] | None = None,
+) -> list[str]:
+    """Check a data directory as Kaldi's ``utils/validate_data_dir.sh`` does; return the problems found.
+
+    An empty list means the directory is valid. Each problem names the file (``path:line:`` for a line).
+    Warnings (one speaker only; channel ``1`` in reco2file_and_channel) are appended to ``warnings`` when
+    given. The options are the script's: ``no_feats``/``no_text``/``no_wav`` make ``feats.scp``/``text``/
+    ``wav.scp`` optional (checked when present), ``no_spk_sort`` drops the requirement that ``utt2spk`` is
+    also sorted by speaker, ``non_print`` allows non-printable characters in ``text``.
+
+    Checks (Kaldi's, plus ours marked *):
+
+    * every table: ends in a newline, no empty line, no CR*, unique keys in ``LC_ALL=C`` order, the right
+      number of fields*;
+    * ``utt2spk`` and ``spk2utt`` present, non-empty, the same mapping; ``utt2spk`` sorted by speaker too;
+    * ``text`` present (unless no_text), UTF-8*, only tab/space whitespace, printable (unless non_print),
+      no ``<s> </s> #0`` word, the utterances of ``utt2spk``;
+    * ``segments`` needs ``wav.scp``; ``wav.scp`` present (unless no_wav), with a path*, no ``~`` path;
+    * ``segments``: ``utt reco start end``, numbers*, ``0 <= start``* ``< end``, the utterances of
+      ``utt2spk``*, every segment's recording in ``wav.scp`` and every ``wav.scp`` recording with a segment;
+      a segment ends at most :data:`MAX_OVERSHOOT` s after its ``reco2dur``*;
+    * ``reco2file_and_channel`` (channel A or B) and ``reco2dur`` (> 0): the recordings of ``segments``, or
+      without segments the utterances (as ``wav.scp``);
+    * ``feats.scp`` present (unless no_feats); ``feats.scp vad.scp utt2lang utt2uniq utt2dur utt2num_frames
+      utt2warp`` and ours* ``utt2sentiment utt2pseudo utt2pseudo_prob``: exactly the utterances of utt2spk;
+    * ``cmvn.scp spk2gender spk2warp``: exactly the speakers of ``spk2utt``;
+    * values: ``utt2dur`` > 0 and not longer than its segment*, equal to ``reco2dur`` without segments*;
+      ``utt2num_frames`` integer > 0; ``spk2gender`` m/f; warps in (0.5, 1.5); ``utt2sentiment``
+      Negative/Neutral/Positive*; ``utt2pseudo`` Negative/Positive*; ``utt2pseudo_prob`` in [0, 1] and only
+      with ``utt2pseudo``*.
+
+    Where Kaldi's script lets a failure through with exit status 0 and this one does not: a malformed
+    ``utt2spk`` (it runs a bare ``exit`` after ``echo``, i.e. status 0); ``segments`` whose utterances differ
+    from ``utt2spk`` when there is no ``text`` (that comparison sits under ``if [ -f text ]``); a present
+    ``text`` under ``--no-text`` (not checked at all); ``text`` that is not UTF-8 (``validate_text.pl`` then
+    assumes a one-byte encoding and the C.UTF-8 ``grep`` does not match invalid bytes); non-numeric values in
+    ``segments``/``utt2dur``/``reco2dur`` (awk compares them as strings); ``wav.scp`` lines without a path.
+    """
+    opts = ValidateOptions(no_feats, no_text, no_wav, no_spk_sort, non_print)
+    data = Path(data_dir)
+    v = _Validator(data, opts)
+    if not data.is_dir():
+        return [f"{data}: no such directory"]
+
+    # -- utt2spk / spk2utt ------------------------------------------------------------------------------
+    for name in ("utt2spk", "spk2utt"):
+        if not (data / name).is_file():
+            hint = " (make it from utt2spk with utils/fix_data_dir.sh)" if name == "spk2utt" else ""
+            v.err(name, f"no such file{hint}")
+    utt2spk_t = v.load("utt2spk")
+    spk2utt_t = v.load("spk2utt")
+    utts: set[str] = set(utt2spk_t.values) if utt2spk_t else set()
+    utt2spk = utt2spk_t.ok if utt2spk_t else {}
+    speakers = set(utt2spk.values())
+    if utt2spk_t is not None and len(speakers) == 1:
+        v.warnings.append(
+            f"{utt2spk_t.path}: only one speaker; this is probably a bad idea "
+            "(see 'bold' in http://kaldi-asr.org/doc/data_prep.html)"
+        )
+    if utt2spk_t is not None and not opts.no_spk_sort:
+        prev: bytes | None = None
+        prev_spk = ""
+        for utt in utt2spk_t.values:  # file order
+            spk = utt2spk.get(utt)
+            if spk is None:
+                continue
+            sb = c_sort_key(spk)
+            if prev is not None and sb < prev:
+                v.err(
+                    "utt2spk",
+                    f"not sorted by speaker-id as well as by utterance-id (utterance {utt}: speaker {spk} "
+                    f"after {prev_spk}); make speaker-ids prefixes of utterance-ids, or pass --no-spk-sort",
+                )
+                break
+            prev, prev_spk = sb, spk
+    if utt2spk_t is not None and spk2utt_t is not None:
+        from_spk2utt: dict[str, str] = {}
+        twice: set[str] = set()
+        for spk, value in spk2utt_t.values.items():
+            for utt in split_fields(value):
+                if utt in from_spk2utt:
+                    twice.add(utt)
+                from_spk2utt[utt] = spk
+        if twice:
+            v.err("spk2utt", f"{len(twice)} utterance(s) listed more than once (e.g. {_examples(twice)})")
+        missing = utts - set(from_spk2utt)
+        extra = set(from_spk2utt) - utts
+        differ = {u for u in utts & set(from_spk2utt) if utt2spk.get(u, from_spk2utt[u]) != from_spk2utt[u]}
+        if missing or extra or differ:
+            parts = []
+            if missing:
+                parts.append(
+                    f"{len(missing)} utterance(s) of utt2spk not in spk2utt (e.g. {_examples(missing)})"
+                )
+            if extra:
+                parts.append(f"{len(extra)} utterance(s) in spk2utt not in utt2spk (e.g. {_examples(extra)})")
+            if differ:
+                parts.append(f"{len(differ)} utterance(s) with another speaker (e.g. {_examples(differ)})")
+            v.err("spk2utt", "spk2utt and utt2spk do not match: " + "; ".join(parts))
+
+    # -- text -----------------------------------------------------------------------------------------
+    if not (data / "text").is_file():
+        if not opts.no_text:
+            v.err("text", "no such file (if this is by design, pass --no-text)")
+    else:
+        text_t = v.load("text")
+        assert text_t is not None
+        v.check_text(text_t, read_lines(text_t.path).raw)
+        if utt2spk_t is not None:
+            v.same_keys(text_t, utts, "utt2spk", "utterance")
+
+    # -- wav.scp, segments, reco2file_and_channel, reco2dur -----------------------------------------------
+    has_wav = (data / "wav.scp").is_file()
+    has_segments = (data / "segments").is_file()
+    if has_segments and not has_wav:
+        v.err("segments", "segments file exists but no wav.scp")
+    if not has_wav and not opts.no_wav:
+        v.err("wav.scp", "no such file (if this is by design, pass --no-wav)")
+    wav_t = v.load("wav.scp")
+    seg_t = v.load("segments")
+    recordings: set[str] | None = None
+    reco2dur_t = v.load("reco2dur")
+    if seg_t is not None:
+        if utt2spk_t is not None:
+            v.same_keys(seg_t, utts, "utt2spk", "utterance")
+        segs = {u: parse_segment(u, val) for u, val in seg_t.ok.items()}
+        recordings = {s.reco for s in segs.values()}
+        if wav_t is not None:
+            wav_recos = set(wav_t.values)
+            unknown = {u for u, s in segs.items() if s.reco not in wav_recos}
+            if unknown:
+                v.err(
+                    "segments",
+                    f"{len(unknown)} segment(s) refer to a recording not in wav.scp "
+                    f"(e.g. {', '.join(f'{u} -> {segs[u].reco}' for u in c_sorted(unknown)[:3])})",
+                )
+            unused = wav_recos - recordings
+            if unused:
+                v.err(
+                    "wav.scp",
+                    f"{len(unused)} recording(s) have no segment (e.g. {_examples(unused)}); "
+                    "utils/fix_data_dir.sh drops them",
+                )
+        if reco2dur_t is not None:
+            over = [
+                (u, s)
+                for u, s in segs.items()
+                if s.reco in reco2dur_t.ok and s.end > float(reco2dur_t.ok[s.reco]) + MAX_OVERSHOOT + 1e-9
+            ]
+            if over:
+                u, s = over[0]
+                v.err(
+                    "segments",
+                    f"{len(over)} segment(s) end more than {MAX_OVERSHOOT} s after their recording ends "
+                    f"(e.g. {u}: ends at {s.end} s, {s.reco} lasts {reco2dur_t.ok[s.reco]} s)",
+                )
+    elif wav_t is not None and utt2spk_t is not None:
+        v.same_keys(wav_t, utts, "utt2spk", "utterance")
+    r2fc_t = v.load("reco2file_and_channel")
+    if r2fc_t is not None:
+        ones = [k for k, val in r2fc_t.ok.items() if split_fields(val)[1] == "1"]
+        if ones:
+            v.warnings.append(
+                f"{r2fc_t.path}: the channel should be marked as A or B, not 1 ({len(ones)} line(s))"
+            )
+        if recordings is not None:
+            v.same_keys(r2fc_t, recordings, "segments", "recording")
+        elif utt2spk_t is not None:
+            v.same_keys(r2fc_t, utts, "utt2spk", "utterance (recording)")
+    if reco2dur_t is not None:
+        if recordings is not None:
+            v.same_keys(reco2dur_t, recordings, "segments", "recording")
+        elif utt2spk_t is not None:
+            v.same_keys(reco2dur_t, utts, "utt2spk", "utterance (recording)")
+
+    # -- features -------------------------------------------------------------------------------------
+    if not (data / "feats.scp").is_file() and not opts.no_feats:
+        v.err("feats.scp", "no such file (if this is by design, pass --no-feats)")
+
+    # -- the other utterance-indexed tables ----------------------------------------------------------------
+    loaded: dict[str, _Table] = {}
+    for name in (
+        "feats.scp",
+        "vad.scp",
+        "utt2lang",
+        "utt2uniq",
+        "utt2dur",
+        "utt2num_frames",
+        "utt2warp",
+        "utt2sentiment",
+        "utt2pseudo",
+        "utt2pseudo_prob",
+    ):
+        t = v.load(name)
+        if t is None:
+            continue
+        loaded[name] = t
+        if name == "utt2pseudo_prob" and "utt2pseudo" not in loaded:
+            v.err(name, "utt2pseudo_prob without utt2pseudo")
+        if utt2spk_t is not None:
+            v.same_keys(t, utts, "utt2spk", "utterance")
+
+    utt2dur_t = loaded.get("utt2dur")
+    if utt2dur_t is not None and seg_t is not None:
+        longer = []
+        for u, d in utt2dur_t.ok.items():
+            if u in seg_t.ok:
+                s = parse_segment(u, seg_t.ok[u])
+                if float(d) > s.duration + DUR_TOLERANCE:
+                    longer.append((u, float(d), s.duration))
+        if longer:
+            u, d, sd = longer[0]
+            v.err(
+                "utt2dur",
+                f"{len(longer)} utterance(s) longer than their segment (e.g. {u}: {d} s, segment {sd:.3f} s)",
+            )
+    if utt2dur_t is not None and seg_t is None and reco2dur_t is not None:
+        differ = [
+            u
+            for u, d in utt2dur_t.ok.items()
+            if u in reco2dur_t.ok and abs(float(d) - float(reco2dur_t.ok[u])) > DUR_TOLERANCE
+        ]
+        if differ:
+            v.err(
+                "utt2dur",
+                f"{len(differ)} utterance(s) differ from reco2dur (without segments, recording = utterance; "
+                f"e.g. {_examples(differ)})",
+            )
+
+    # -- speaker-indexed tables -----------------------------------------------------------------------
+    spk_ref = set(spk2utt_t.values) if spk2utt_t is not None else speakers
+    for name in ("cmvn.scp", "spk2gender", "spk2warp"):
+        t = v.load(name)
+        if t is not None and (spk2utt_t is not None or utt2spk_t is not None):
+            v.same_keys(t, spk_ref, "spk2utt", "speaker")
+
+    if warnings is not None:
+        warnings.extend(v.warnings)
+    return v.problems
+
+
+# ==========================================================================================================
+# Loading leniently and writing (fix, copy, combine, subset)
+
+
+@dataclasses.dataclass
+class _Lenient:
+    table: dict[str, str]  # C-sorted, unique, well-formed
+    duplicates: int
+    malformed: int
+    was_sorted: bool
+    first_malformed: str = ""
+
+
+def _load_lenient(path: Path, name: str) -> _Lenient:
+    """Read a table keeping the first of duplicate keys and dropping malformed lines; sort it."""
+    raw = read_lines(path)
+    table: dict[str, str] = {}
+    dups = bad = 0
+    first_bad = ""
+    prev: bytes | None = None
+    was_sorted = True
+    for lineno, line in enumerate(raw.lines, start=1):
+        kv = split_line(line.replace("\r", " "))
+        if kv is None:
+            continue
+        key, value = kv
+        kb = c_sort_key(key)
+        if prev is not None and kb <= prev:
+            was_sorted = False
+        prev = kb
+        if key in table:
+            dups += 1
+            continue
+        problem = _format_problem(name, key, value)
+        if problem is not None:
+            bad += 1
+            if not first_bad:
+                first_bad = f"{path}:{lineno}: {problem}"
+            continue
+        table[key] = value
+    ordered = {k: table[k] for k in c_sorted(table)}
+    return _Lenient(ordered, dups, bad, was_sorted, first_bad)
+
+
+def _table_bytes(table: Mapping[str, str]) -> bytes:
+    return "".join(f"{k} {v}\n" if v else f"{k}\n" for k, v in table.items()).encode(
+        "utf-8", "surrogateescape"
+    )
+
+
+def _write_if_changed(path: Path, table: Mapping[str, str]) -> bool:
+    """Write a (sorted) table unless the file already holds exactly that; True if written."""
+    ordered = {k: table[k] for k in c_sorted(table)}
+    try:
+        if path.read_bytes() == _table_bytes(ordered):
+            return False
+    except FileNotFoundError:
+        pass
+    write_table(path, ordered)
+    return True
+
+
+def _write_spk2utt(data: Path, utt2spk: Mapping[str, str]) -> None:
+    spk2utt = utt2spk_to_spk2utt(utt2spk)
+    _write_if_changed(data / "spk2utt", {s: " ".join(u) for s, u in spk2utt.items()})
+
+
+def _words(files: str | Iterable[str] | None) -> list[str]:
+    if files is None:
+        return []
+    if isinstance(files, str):
+        return files.split()
+    out: list[str] = []
+    for f in files:
+        out.extend(f.split())
+    return out
+
+
+# ==========================================================================================================
+# fix
+
+
+@dataclasses.dataclass
+class FixReport:
+    """What :func:`fix` did."""
+
+    num_utts_before: int
+    num_utts_after: int
+    #: File name → number of lines removed from it (duplicates, malformed lines, filtered entries).
+    removed_lines: dict[str, int]
+    #: Human-readable log lines (Kaldi's wording where there is one).
+    messages: list[str]
+    backup_dir: Path
+
+
+def fix(
+    data_dir: str | os.PathLike[str],
+    *,
+    utt_extra_files: str | Iterable[str] | None = None,
+    spk_extra_files: str | Iterable[str] | None = None,
+) -> FixReport:
+    """Repair a data directory in place, as Kaldi's ``utils/fix_data_dir.sh`` does.
+
+    The original files are copied into ``<dir>/.backup/`` first. Then every table is sorted, duplicate keys
+    dropped (the first entry kept) and malformed lines dropped; segments whose recording is not in
+    ``wav.scp`` (``reco2file_and_channel``, ``reco2dur``) are dropped, and recordings left without segments;
+    only the utterances present in *every* utterance-indexed table (``utt2spk text segments feats.scp
+    vad.scp utt2lang utt2uniq utt2dur utt2num_frames utt2warp utt2sentiment utt2pseudo utt2pseudo_prob``,
+    ``wav.scp`` when there are no segments, and ``utt_extra_files``) and whose speaker is in every present
+    speaker-indexed table (``cmvn.scp spk2gender spk2warp`` and ``spk_extra_files``) are kept; ``spk2utt`` is
+    regenerated from ``utt2spk``. Files whose content does not change are not rewritten.
+
+    Raises :class:`KaldiDataError` if ``utt2spk`` is missing, ``segments`` exists without ``wav.scp``, or no
+    utterance would remain (nothing but the backup is written then).
+    """
+    data = Path(data_dir)
+    if not data.is_dir():
+        raise KaldiDataError("no such directory", data)
+    if not (data / "utt2spk").is_file():
+        raise KaldiDataError("no such file", data / "utt2spk")
+    utt_extra = [f for f in _words(utt_extra_files) if f not in UTT_FILES]
+    spk_extra = [f for f in _words(spk_extra_files) if f not in SPK_FILES]
+    has_segments = (data / "segments").is_file()
+    if has_segments and not (data / "wav.scp").is_file():
+        raise KaldiDataError(f"{data / 'segments'} exists but not {data / 'wav.scp'}")
+
+    utt_names = [n for n in (*UTT_FILES, *utt_extra) if (data / n).is_file()]
+    spk_names = [n for n in (*SPK_FILES[1:], *spk_extra) if (data / n).is_file()]
+    reco_names = [n for n in RECO_FILES if (data / n).is_file()]
+    if not has_segments:  # wav.scp etc. are indexed by utterance
+        utt_names += reco_names
+        reco_names = []
+
+    backup = data / ".backup"
+    backup.mkdir(exist_ok=True)
+    for name in (*utt_names, *spk_names, *reco_names, "spk2utt"):
+        if (data / name).is_file():
+            shutil.copy2(data / name, backup / name)
+
+    messages: list[str] = []
+    removed: dict[str, int] = {}
+    tables: dict[str, dict[str, str]] = {}
+    original_lines: dict[str, int] = {}
+    for name in (*utt_names, *spk_names, *reco_names):
+        lt = _load_lenient(data / name, name)
+        tables[name] = lt.table
+        original_lines[name] = len(read_lines(data / name).lines)
+        if not lt.was_sorted or lt.duplicates:
+            messages.append(f"file {data / name} is not in sorted order or not unique, sorting it")
+        if lt.duplicates:
+            messages.append(f"removed {lt.duplicates} duplicate key(s) from {data / name} (first entry kept)")
+        if lt.malformed:
+            messages.append(
+                f"removed {lt.malformed} malformed line(s) from {data / name}, e.g. {lt.first_malformed}"
+            )
+
+    utt2spk = tables["utt2spk"]
+    num_before = original_lines["utt2spk"]
+    segments = tables.get("segments")
+    segs = {u: parse_segment(u, v) for u, v in (segments or {}).items()}
+
+    # Recordings: present in segments and in every recording-indexed file.
+    recos: set[str] | None = None
+    if segments is not None:
+        recos = {s.reco for s in segs.values()}
+        for name in reco_names:
+            recos &= set(tables[name])
+        reco2dur = tables.get("reco2dur")
+        if reco2dur is not None:
+            over = {
+                u
+                for u, s in segs.items()
+                if s.reco in reco2dur and s.end > float(reco2dur[s.reco]) + MAX_OVERSHOOT
+            }
+            if over:
+                messages.append(
+                    f"dropping {len(over)} segment(s) ending over {MAX_OVERSHOOT} s after their recording"
+                )
+                segs = {u: s for u, s in segs.items() if u not in over}
+        segs = {u: s for u, s in segs.items() if s.reco in recos}
+
+    utt2dur = tables.get("utt2dur")
+    utts = set(utt2spk)
+    speakers: set[str] = set()
+    while True:
+        before = len(utts)
+        for name in utt_names:
+            utts &= set(segs) if name == "segments" else set(tables[name])
+        if utt2dur is not None and segments is not None:
+            utts = {u for u in utts if float(utt2dur[u]) <= segs[u].duration + DUR_TOLERANCE}
+        speakers = {utt2spk[u] for u in utts}
+        for name in spk_names:
+            speakers &= set(tables[name])
+        utts = {u for u in utts if utt2spk[u] in speakers}
+        if segments is not None:
+            recos = {segs[u].reco for u in utts}
+        if len(utts) == before:
+            break
+
+    if not utts:
+        raise KaldiDataError(
+            f"no utterances remained: not proceeding further (originals kept in {backup})", data
+        )
+
+    def keep(name: str, keys: set[str]) -> None:
+        table = {k: v for k, v in tables[name].items() if k in keys}
+        _write_if_changed(data / name, table)
+        n0, n1 = original_lines[name], len(table)
+        if n0 != n1:
+            messages.append(f"filtered {data / name} from {n0} to {n1} lines")
+            removed[name] = n0 - n1
+
+    for name in utt_names:
+        keep(name, utts)
+    for name in spk_names:
+        keep(name, speakers)
+    for name in reco_names:
+        assert recos is not None
+        keep(name, recos)
+    kept_utt2spk = {u: utt2spk[u] for u in utts}
+    _write_spk2utt(data, kept_utt2spk)
+
+    spks = [c_sort_key(kept_utt2spk[u]) for u in c_sorted(kept_utt2spk)]
+    if any(a > b for a, b in itertools.pairwise(spks)):
+        messages.append(
+            "WARNING: utt2spk is not sorted by speaker-id as well as by utterance-id "
+            "(make speaker-ids prefixes of utterance-ids, or validate with --no-spk-sort)"
+        )
+    if len(utts) != num_before:
+        messages.append(f"kept {len(utts)} utterances out of {num_before}")
+    else:
+        messages.append(f"kept all {num_before} utterances.")
+    messages.append(f"old files are kept in {backup}")
+    return FixReport(num_before, len(utts), removed, messages, backup)
+
+
+# ==========================================================================================================
+# copy
+
+
+def _move_stale(dst: Path, keep: set[str], src: Path, messages: list[str]) -> None:
+    """Move the known data files of ``dst`` that were not written (absent from the source) to ``.backup``."""
+    for name in (*UTT_FILES, *SPK_FILES, *RECO_FILES, *VERBATIM_FILES):
+        if name in keep or not (dst / name).is_file():
+            continue
+        (dst / ".backup").mkdir(exist_ok=True)
+        os.replace(dst / name, dst / ".backup" / name)
+        messages.append(
+            f"file {name} exists in dest {dst} but not in src {src}; moved it to {dst / '.backup' / name}"
+        )
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def copy(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    utt_prefix: str = "",
+    utt_suffix: str = "",
+    spk_prefix: str = "",
+    spk_suffix: str = "",
+    validate_opts: ValidateOptions | Iterable[str] | None = None,
+    messages: list[str] | None = None,
+) -> list[str]:
+    """Copy a data directory, optionally adding prefixes/suffixes to utterance and speaker ids.
+
+    As Kaldi's ``utils/copy_data_dir.sh``: recording ids stay the same; with a new utterance id an
+    ``utt2uniq`` (new id → original id) is written (or the source's carried along); files of the destination
+    that the source lacks are moved to ``<dst>/.backup/``; the result is validated (with ``validate_opts``,
+    plus ``--no-feats``/``--no-text``/``--no-wav`` when the source lacks that file) and the problems returned.
+    Every utterance-indexed table is carried (``utt2sentiment``, ``utt2pseudo``, ``utt2pseudo_prob``,
+    ``utt2dur`` ...), speaker-indexed tables renamed, ``wav.scp``/``reco2file_and_channel``/``reco2dur`` kept
+    (renamed when there are no segments: they are then utterance-indexed), ``stm glm ctm`` copied.
+    """
+    src_p, dst_p = Path(src), Path(dst)
+    if not (src_p / "utt2spk").is_file():
+        raise KaldiDataError("no such file", src_p / "utt2spk")
+    if _same_dir(src_p, dst_p):
+        raise KaldiDataError(f"<srcdir> and <destdir> must be different ({src_p})")
+    if validate_opts is None:
+        vopts = ValidateOptions()
+    elif isinstance(validate_opts, ValidateOptions):
+        vopts = validate_opts
+    else:
+        vopts = ValidateOptions.from_args(_words(validate_opts))
+    log = messages if messages is not None else []
+
+    d = DataDir(src_p)
+    utt2spk = d.require("utt2spk")
+    utt_map = {u: f"{utt_prefix}{u}{utt_suffix}" for u in utt2spk}
+    speakers = set(utt2spk.values())
+    spk2utt_src = d.table("spk2utt")
+    if spk2utt_src is not None:
+        speakers |= set(spk2utt_src)
+    spk_map = {s: f"{spk_prefix}{s}{spk_suffix}" for s in speakers}
+    has_segments = d.has("segments")
+
+    def remap(name: str, mapping: Mapping[str, str]) -> dict[str, str]:
+        table = d.require(name)
+        unknown = [k for k in table if k not in mapping]
+        if unknown:
+            raise KaldiDataError(
+                f"{len(unknown)} key(s) not in utt2spk/spk2utt (e.g. {_examples(unknown)}); "
+                "run utils/fix_data_dir.sh first",
+                src_p / name,
+            )
+        return {mapping[k]: v for k, v in table.items()}
+
+    out: dict[str, dict[str, str]] = {"utt2spk": {utt_map[u]: spk_map[s] for u, s in utt2spk.items()}}
+    utt_names = [n for n in UTT_FILES if n not in ("utt2spk", "utt2uniq")]
+    reco_names = list(RECO_FILES)
+    if not has_segments:
+        utt_names += reco_names
+        reco_names = []
+    for name in utt_names:
+        if d.has(name):
+            out[name] = remap(name, utt_map)
+    if d.has("utt2uniq"):
+        out["utt2uniq"] = remap("utt2uniq", utt_map)
+    elif utt_prefix or utt_suffix:
+        out["utt2uniq"] = {utt_map[u]: u for u in utt2spk}
+    for name in SPK_FILES[1:]:
+        if d.has(name):
+            out[name] = remap(name, spk_map)
+    for name in reco_names:
+        if d.has(name):
+            out[name] = dict(d.require(name))
+
+    dst_p.mkdir(parents=True, exist_ok=True)
+    for name, table in out.items():
+        write_table(dst_p / name, table)
+    _write_spk2utt(dst_p, out["utt2spk"])
+    written = {*out, "spk2utt"}
+    for name in VERBATIM_FILES:
+        if (src_p / name).is_file():
+            shutil.copyfile(src_p / name, dst_p / name)
+            written.add(name)
+    log.append(f"copied data from {src_p} to {dst_p}")
+    _move_stale(dst_p, written, src_p, log)
+
+    vopts = dataclasses.replace(
+        vopts,
+        no_feats=vopts.no_feats or not d.has("feats.scp"),
+        no_text=vopts.no_text or not d.has("text"),
+        no_wav=vopts.no_wav or not d.has("wav.scp"),
+    )
+    return validate(dst_p, **dataclasses.asdict(vopts))
+
+
+# ==========================================================================================================
+# combine
+
+
+@dataclasses.dataclass
+class CombineReport:
+    """What :func:`combine` did."""
+
+    messages: list[str]
+    #: Files not combined because some source lacks them.
+    skipped: list[str]
+    fix: FixReport | None
+
+
+def _merge(
+    name: str, srcs: Sequence[Path], tables: Sequence[Mapping[str, str]], sources: dict[str, Path]
+) -> dict[str, str]:
+    """Union of tables; a key in several sources must have the same value everywhere."""
+    merged: dict[str, str] = {}
+    for src, table in zip(srcs, tables, strict=True):
+        for key, value in table.items():
+            if key in merged:
+                if merged[key] != value:
+                    raise KaldiDataError(
+                        f"key {key!r} has different values in {sources[key] / name} ({merged[key]!r}) "
+                        f"and {src / name} ({value!r})"
+                    )
+                continue
+            merged[key] = value
+            sources[key] = src
+    return merged
+
+
+def _whole_recording_segments(src: Path) -> dict[str, str]:
+    """Segments ``utt utt 0 dur`` for a directory without segments (wav.scp indexed by utterance)."""
+    d = DataDir(src)
+    durs = d.utt2dur or d.reco2dur
+    if durs is None:
+        raise KaldiDataError(
+            f"{src} has no segments file and no utt2dur/reco2dur to make one from (the other sources have "
+            "segments)"
+        )
+    utts = d.require("utt2spk")
+    missing = [u for u in utts if u not in durs]
+    if missing:
+        raise KaldiDataError(
+            f"{len(missing)} utterance(s) without a duration (e.g. {_examples(missing)})", src
+        )
+    return {u: f"{u} 0 {durs[u]!r}" for u in utts}
+
+
+def combine(
+    dst: str | os.PathLike[str],
+    srcs: Sequence[str | os.PathLike[str]],
+    *,
+    extra_files: str | Iterable[str] | None = None,
+    skip_fix: bool = False,
+) -> CombineReport:
+    """Combine data directories into ``dst``, as Kaldi's ``utils/combine_data.sh`` does.
+
+    ``dst`` is emptied first (it must be a data directory, i.e. hold ``utt2spk``, or be empty). A table is
+    combined when every source has it (``utt2sentiment``, ``utt2pseudo`` ... included), otherwise skipped with
+    a message; ``utt2uniq`` and ``segments`` are made where missing (identity; whole-recording segments from
+    ``utt2dur``). A key found in several sources must have the same value in each (else
+    :class:`KaldiDataError`). Then :func:`fix` runs unless ``skip_fix``.
+    """
+    dst_p = Path(dst)
+    src_ps = [Path(s) for s in srcs]
+    if not src_ps:
+        raise KaldiDataError("no source directories")
+    for s in src_ps:
+        if not (s / "utt2spk").is_file():
+            raise KaldiDataError("no such file", s / "utt2spk")
+        if _same_dir(s, dst_p):
+            raise KaldiDataError(f"destination {dst_p} is also a source")
+    if dst_p.exists():
+        if not dst_p.is_dir():
+            raise KaldiDataError("exists and is not a directory", dst_p)
+        if any(dst_p.iterdir()) and not (dst_p / "utt2spk").is_file():
+            raise KaldiDataError(
+                "refusing to empty a directory that is not a data directory (no utt2spk)", dst_p
+            )
+        shutil.rmtree(dst_p)
+    dst_p.mkdir(parents=True)
+
+    messages: list[str] = []
+    skipped: list[str] = []
+    extra = [f for f in _words(extra_files) if f != "utt2uniq"]
+    out: dict[str, dict[str, str]] = {}
+
+    if any((s / "utt2uniq").is_file() for s in src_ps):
+        tables = [
+            read_table(s / "utt2uniq")
+            if (s / "utt2uniq").is_file()
+            else {u: u for u in read_table(s / "utt2spk")}
+            for s in src_ps
+        ]
+        out["utt2uniq"] = _merge("utt2uniq", src_ps, tables, {})
+        messages.append("combined utt2uniq")
+    if any((s / "segments").is_file() for s in src_ps):
+        tables = []
+        for s in src_ps:
+            if (s / "segments").is_file():
+                tables.append(read_table(s / "segments"))
+            else:
+                messages.append(f"[info]: will generate missing segments for {s}")
+                tables.append(_whole_recording_segments(s))
+        out["segments"] = _merge("segments", src_ps, tables, {})
+        messages.append("combined segments")
+
+    names = [
+        n for n in (*UTT_FILES, *RECO_FILES, *SPK_FILES[1:], *extra) if n not in ("utt2uniq", "segments")
+    ]
+    for name in dict.fromkeys(names):
+        present = [(s / name).is_file() for s in src_ps]
+        if all(present):
+            out[name] = _merge(name, src_ps, [read_table(s / name) for s in src_ps], {})
+            messages.append(f"combined {name}")
+        elif any(present):
+            skipped.append(name)
+            messages.append(f"[info]: **not combining {name} as it does not exist everywhere**")
+
+    for name, table in out.items():
+        write_table(dst_p / name, table)
+    _write_spk2utt(dst_p, out["utt2spk"])
+
+    report = None
+    if not skip_fix:
+        report = fix(dst_p)
+        messages.extend(report.messages)
+    return CombineReport(messages, skipped, report)
+
+
+# ==========================================================================================================
+# subset: selection
+
+
+def seeded_order(ids: Iterable[str], seed: int | str = 0) -> list[str]:
+    """A seeded pseudo-random permutation of ``ids``.
+
+    Each id is ranked by ``sha256(f"{seed}\\0{id}")``, so the order is the same on every machine and Python
+    version, and an id's rank does not depend on which other ids are present: a prefix of the order for a
+    bigger set restricted to a smaller set is a prefix of the smaller set's order.
+    """
+    s = str(seed).encode()
+
+    def rank(x: str) -> tuple[bytes, bytes]:
+        b = c_sort_key(x)
+        return hashlib.sha256(s + b"\0" + b).digest(), b
+
+    return sorted(set(ids), key=rank)
+
+
+def select_evenly(utts: Sequence[str], n: int) -> list[str]:
+    """``n`` items spread evenly over ``utts`` (Kaldi's ``subset_scp.pl`` default: recursive halving)."""
+    _check_n(n, len(utts))
+    chosen: list[str] = []
+    stack = [(0, len(utts), n)]
+    while stack:  # depth-first, left half first: keeps the input order
+        start, end, needed = stack.pop()
+        if needed == 0:
+            continue
+        if end - start == 1:
+            chosen.append(utts[start])
+            continue
+        half = (end - start) // 2
+        stack.append((start + half, end, needed - needed // 2))
+        stack.append((start, start + half, needed // 2))
+    return chosen
+
+
+def select_first(utts: Sequence[str], n: int) -> list[str]:
+    _check_n(n, len(utts))
+    return list(utts[:n])
+
+
+def select_last(utts: Sequence[str], n: int) -> list[str]:
+    _check_n(n, len(utts))
+    return list(utts[len(utts) - n :])
+
+
+def select_shortest(durations: Mapping[str, float], n: int) -> list[str]:
+    """The ``n`` shortest utterances (ties broken by id)."""
+    _check_n(n, len(durations))
+    return sorted(durations, key=lambda u: (durations[u], c_sort_key(u)))[:n]
+
+
+def select_random(utts: Iterable[str], n: int, seed: int | str = 0) -> list[str]:
+    """``n`` utterances at random (a prefix of :func:`seeded_order`: nested for increasing ``n``)."""
+    order = seeded_order(utts, seed)
+    _check_n(n, len(order))
+    return order[:n]
+
+
+def select_hours(durations: Mapping[str, float], hours: float, seed: int | str = 0) -> list[str]:
+    """A random subset of at most ``hours`` hours: the longest prefix of :func:`seeded_order` that fits.
+
+    Deterministic for a seed, and nested: for the same seed (and source) the subset for fewer hours is a
+    subset of the one for more hours (2.5 h ⊂ 5 h ⊂ 7.5 h ...). The shortfall is below one utterance.
+    """
+    if not hours > 0 or not math.isfinite(hours):
+        raise ValueError(f"--hours must be a positive number, got {hours}")
+    budget = hours * 3600.0
+    chosen = []
+    total = 0.0
+    for u in seeded_order(durations, seed):
+        if total + durations[u] > budget + 1e-9:
+            break
+        total += durations[u]
+        chosen.append(u)
+    return chosen
+
+
+def select_per_speaker(spk2utt: Mapping[str, Sequence[str]], n: int) -> list[str]:
+    """Up to ``n`` utterances per speaker, evenly spaced in each speaker's list (Kaldi's ``--per-spk``)."""
+    if n <= 0:
+        raise ValueError(f"the number of utterances must be > 0, got {n}")
+    chosen = []
+    for utts in spk2utt.values():
+        skip = 1
+        while n * (skip + 1) <= len(utts):
+            skip += 1
+        chosen.extend(utts[i] for i in range(0, min(len(utts), n * skip), skip))
+    return chosen
+
+
+def select_speakers(spk2utt: Mapping[str, Sequence[str]], n: int, seed: int | str = 0) -> list[str]:
+    """Random whole speakers until at least ``n`` utterances are reached (Kaldi's ``--speakers``)."""
+    if n <= 0:
+        raise ValueError(f"the number of utterances must be > 0, got {n}")
+    chosen: list[str] = []
+    for spk in seeded_order(spk2utt, seed):
+        if len(chosen) >= n:
+            break
+        chosen.extend(spk2utt[spk])
+    return chosen
+
+
+def _check_n(n: int, available: int) -> None:
+    if n <= 0:
+        raise ValueError(f"the number of utterances must be > 0, got {n}")
+    if n > available:
+        raise ValueError(f"cannot subset to more utterances than you originally had ({n} > {available})")
+
+
+# ==========================================================================================================
+# subset: writing
+
+
+@dataclasses.dataclass
+class SubsetReport:
+    """What :func:`subset` did."""
+
+    num_utts_before: int
+    num_utts_after: int
+    #: Total duration of the subset in seconds (``None`` when the source has no utt2dur/segments).
+    seconds: float | None
+    messages: list[str]
+
+
+def _durations(d: DataDir) -> dict[str, float] | None:
+    try:
+        return d.durations()
+    except KaldiDataError:
+        frames = d.utt2num_frames
+        return None if frames is None else {u: float(f) for u, f in frames.items()}
+
+
+def subset_by_utts(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    utts: Iterable[str],
+    *,
+    messages: list[str] | None = None,
+) -> SubsetReport:
+    """Write the data directory ``src`` restricted to the utterances ``utts`` into ``dst``.
+
+    Every utterance-indexed table is filtered (``utt2sentiment``, ``utt2pseudo`` ... included), speaker
+    tables by the remaining speakers, ``wav.scp``/``reco2file_and_channel``/``reco2dur``/``stm`` by the
+    remaining recordings (by utterance without segments); ``glm`` is copied. Known data files of ``dst`` that
+    are not written are moved to ``dst/.backup``. Ids of ``utts`` not in ``src`` are ignored.
+    """
+    src_p, dst_p = Path(src), Path(dst)
+    if not (src_p / "utt2spk").is_file():
+        raise KaldiDataError("no such file", src_p / "utt2spk")
+    if _same_dir(src_p, dst_p):
+        raise KaldiDataError(f"<srcdir> and <destdir> must be different ({src_p})")
+    log = messages if messages is not None else []
+    d = DataDir(src_p)
+    utt2spk = d.require("utt2spk")
+    keep = set(utts) & set(utt2spk)
+    speakers = {utt2spk[u] for u in keep}
+    has_segments = d.has("segments")
+    out: dict[str, dict[str, str]] = {}
+    for name in UTT_FILES:
+        if d.has(name):
+            out[name] = {k: v for k, v in d.require(name).items() if k in keep}
+    for name in SPK_FILES[1:]:
+        if d.has(name):
+            out[name] = {k: v for k, v in d.require(name).items() if k in speakers}
+    recos = {split_fields(v)[0] for v in out["segments"].values()} if has_segments else keep
+    for name in RECO_FILES:
+        if d.has(name):
+            out[name] = {k: v for k, v in d.require(name).items() if k in recos}
+
+    dst_p.mkdir(parents=True, exist_ok=True)
+    for name, table in out.items():
+        write_table(dst_p / name, table)
+    _write_spk2utt(dst_p, out["utt2spk"])
+    written = {*out, "spk2utt"}
+    if (src_p / "stm").is_file():
+        files: set[tuple[str, ...]] = set()
+        r2fc = out.get("reco2file_and_channel")
+        if r2fc is not None:
+            files = {tuple(split_fields(v)) for v in r2fc.values()}
+        lines = []
+        for line in read_lines(src_p / "stm").lines:
+            f = split_fields(line)
+            if (
+                not f
+                or f[0].startswith(";;")
+                or (tuple(f[:2]) in files if r2fc is not None else f[0] in recos)
+            ):
+                lines.append(line)
+        write_lines(dst_p / "stm", lines)
+        written.add("stm")
+    if (src_p / "glm").is_file():
+        shutil.copyfile(src_p / "glm", dst_p / "glm")
+        written.add("glm")
+    _move_stale(dst_p, written, src_p, log)
+
+    durs = _durations(d)
+    seconds = None if durs is None else sum(durs.get(u, 0.0) for u in keep)
+    log.append(f"reducing #utt from {len(utt2spk)} to {len(keep)}")
+    return SubsetReport(len(utt2spk), len(keep), seconds, log)
+
+
+#: The selection methods of :func:`subset` (``utt_list``/``spk_list`` take a file, ``hours`` a float,
+#: the others a number of utterances).
+SUBSET_METHODS = (
+    "even",
+    "first",
+    "last",
+    "shortest",
+    "random",
+    "per_spk",
+    "speakers",
+    "hours",
+    "utt_list",
+    "spk_list",
+)
+
+
+def _read_id_list(path: str | os.PathLike[str]) -> list[str]:
+    ids = []
+    for line in read_lines(path).lines:
+        f = split_fields(line)
+        if f:
+            ids.append(f[0])
+    return ids
+
+
+def subset(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    method: str = "even",
+    *,
+    num: int | None = None,
+    hours: float | None = None,
+    id_list: str | os.PathLike[str] | None = None,
+    seed: int | str = 0,
+) -> SubsetReport:
+    """Subset a data directory, as Kaldi's ``utils/subset_data_dir.sh`` does, and more.
+
+    ``method`` (one of :data:`SUBSET_METHODS`):
+
+    * ``even`` (Kaldi's default): ``num`` utterances evenly spread over the sorted list;
+    * ``first``/``last``: the first/last ``num``; ``shortest``: the ``num`` shortest (``utt2dur``, else
+      ``segments``, else ``utt2num_frames``);
+    * ``random``: ``num`` utterances at random (``seed``; nested for increasing ``num``);
+    * ``per_spk``: up to ``num`` per speaker; ``speakers``: random whole speakers until ``num`` utterances;
+    * ``hours``: a random subset of at most ``hours`` hours (``seed``; nested for increasing ``hours``, see
+      :func:`select_hours`);
+    * ``utt_list``/``spk_list``: the utterances/speakers listed (first field of each line) in ``id_list``.
+    """
+    src_p = Path(src)
+    if not (src_p / "utt2spk").is_file():
+        raise KaldiDataError("no such file", src_p / "utt2spk")
+    d = DataDir(src_p)
+    utts = d.utt_ids
+    messages: list[str] = []
+    if method in ("utt_list", "spk_list"):
+        if id_list is None:
+            raise ValueError(f"subset method {method} needs a list file")
+        ids = _read_id_list(id_list)
+        if method == "utt_list":
+            chosen = ids
+            unknown = set(ids) - set(utts)
+        else:
+            spk2utt = d.spk2utt
+            chosen = [u for s in ids if s in spk2utt for u in spk2utt[s]]
+            unknown = set(ids) - set(spk2utt)
+        if unknown:
+            messages.append(
+                f"WARNING: {len(unknown)} id(s) of {id_list} not in {src_p} (e.g. {_examples(unknown)})"
+            )
+    elif method == "hours":
+        if hours is None:
+            raise ValueError("subset method hours needs --hours")
+        all_durs = d.durations()  # utt2dur, else segments; KaldiDataError if neither
+        missing = [u for u in utts if u not in all_durs]
+        if missing:
+            raise KaldiDataError(
+                f"{len(missing)} utterance(s) without a duration (e.g. {_examples(missing)})", src_p
+            )
+        durs = {u: all_durs[u] for u in utts}
+        chosen = select_hours(durs, hours, seed)
+        total = sum(durs.values())
+        if total <= hours * 3600.0:
+            messages.append(
+                f"WARNING: {src_p} has only {total / 3600:.3f} hours (< {hours}): taking all of it"
+            )
+        got = sum(durs[u] for u in chosen)
+        messages.append(
+            f"selected {len(chosen)} utterances, {got / 3600:.4f} hours (at most {hours} h, seed {seed})"
+        )
+    else:
+        if num is None:
+            raise ValueError(f"subset method {method} needs a number of utterances")
+        if method == "even":
+            chosen = select_evenly(utts, num)
+        elif method == "first":
+            chosen = select_first(utts, num)
+        elif method == "last":
+            chosen = select_last(utts, num)
+        elif method == "random":
+            chosen = select_random(utts, num, seed)
+        elif method == "shortest":
+            durs = _durations(d)
+            if durs is None:
+                raise KaldiDataError(f"--shortest needs utt2dur, segments or utt2num_frames in {src_p}")
+            chosen = select_shortest({u: durs[u] for u in utts if u in durs}, num)
+        elif method == "per_spk":
+            chosen = select_per_speaker(d.spk2utt, num)
+        elif method == "speakers":
+            chosen = select_speakers(d.spk2utt, num, seed)
+        else:
+            raise ValueError(f"unknown subset method {method!r}; expected one of {', '.join(SUBSET_METHODS)}")
+    return subset_by_utts(src_p, dst, chosen, messages=messages)
