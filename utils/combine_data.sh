@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Combine Kaldi data directories into one, as Kaldi's combine_data.sh does.  A file is combined when every
+# source has it (utt2sentiment, utt2pseudo, utt2pseudo_prob included); utt2uniq and segments are made where
+# missing.  A key found in several sources must have the same entry in each.  The destination is emptied
+# first, and fixed (utils/fix_data_dir.sh) at the end unless --skip-fix true.
+# Implemented in speechsent/data/ops.py (combine).
+
+extra_files=  # additional files in the source dirs to combine, e.g. "file1 file2 ..."
+skip_fix=false  # skip the fix_data_dir.sh at the end
+
+help_message="Usage: $0 [--extra-files 'file1 file2'] [--skip-fix true] <dest-data-dir> <src-data-dir1> <src-data-dir2> ...
+Note, files that don't appear in all source dirs will not be combined,
+with the exception of utt2uniq and segments, which are created where necessary."
+
+echo "$0 $*"  # the command line, for logs
+
+# Find the repository root (<root>/utils/<this script>), through symlinks, and run the Python side there.
+_src=${BASH_SOURCE[0]}
+while [ -h "$_src" ]; do
+  _dir=$(cd -P "$(dirname "$_src")" && pwd)
+  _src=$(readlink "$_src")
+  case $_src in /*) ;; *) _src=$_dir/$_src ;; esac
+done
+utils_dir=$(cd -P "$(dirname "$_src")" && pwd)
+root_dir=$(dirname "$utils_dir")
+unset _src _dir
+
+run_data_dir_py() {
+  PYTHONPATH="$root_dir${PYTHONPATH:+:$PYTHONPATH}" \
+    exec "${SPEECHSENT_PYTHON:-python3}" -m speechsent.bin.data_dir --prog "$0" "$@"
+}
+
+# shellcheck source=/dev/null
+. "$utils_dir/parse_options.sh" || exit 1
+
+if [ $# -lt 2 ]; then
+  printf '%s\n' "$help_message" >&2
+  exit 1
+fi
+
+run_data_dir_py combine --extra_files="$extra_files" --skip_fix="$skip_fix" -- "$@"

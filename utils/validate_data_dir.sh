@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Check a Kaldi data directory: Kaldi's validate_data_dir.sh checks, plus utt2sentiment, utt2pseudo and
+# utt2pseudo_prob.  Unlike Kaldi's script, every failed check gives a non-zero exit status, and all
+# problems are reported, not only the first.  Implemented in speechsent/data/ops.py (validate).
+
+usage() {
+  cat <<USAGE
+Usage: $0 [--no-feats] [--no-text] [--non-print] [--no-wav] [--no-spk-sort] <data-dir>
+The --no-xxx options mean that the script does not require xxx.scp (or text)
+to be present, but it will check it if it is present.
+--no-spk-sort means that the script does not require the utt2spk to be sorted
+by the speaker-id in addition to being sorted by utterance-id.
+--non-print: ignore the presence of non-printable characters in text.
+By default, utt2spk is expected to be sorted by both, which can be achieved by
+making the speaker-ids prefixes of the utterance-ids.
+e.g.: $0 data/train
+USAGE
+}
+
+# Find the repository root (<root>/utils/<this script>), through symlinks, and run the Python side there.
+_src=${BASH_SOURCE[0]}
+while [ -h "$_src" ]; do
+  _dir=$(cd -P "$(dirname "$_src")" && pwd)
+  _src=$(readlink "$_src")
+  case $_src in /*) ;; *) _src=$_dir/$_src ;; esac
+done
+utils_dir=$(cd -P "$(dirname "$_src")" && pwd)
+root_dir=$(dirname "$utils_dir")
+unset _src _dir
+
+run_data_dir_py() {
+  PYTHONPATH="$root_dir${PYTHONPATH:+:$PYTHONPATH}" \
+    exec "${SPEECHSENT_PYTHON:-python3}" -m speechsent.bin.data_dir --prog "$0" "$@"
+}
+
+opts=()
+data=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --no-feats|--no-text|--non-print|--no-wav|--no-spk-sort) opts+=("$1") ;;
+    --help|-h) usage; exit 0 ;;
+    -*) echo "$0: invalid option $1" >&2; usage >&2; exit 1 ;;
+    *)
+      if [ -n "$data" ]; then
+        echo "$0: more than one <data-dir> given" >&2; usage >&2; exit 1
+      fi
+      data=$1
+      ;;
+  esac
+  shift
+done
+if [ -z "$data" ]; then
+  usage >&2
+  exit 1
+fi
+
+run_data_dir_py validate ${opts[@]+"${opts[@]}"} -- "$data"
