@@ -134,8 +134,13 @@ def status_of(log: Path) -> int:
 def output_of(log: Path) -> str:
     """The command's own output, between the header and the accounting lines."""
     lines = log.read_text().splitlines()
-    cmd_line = next(i for i, line in enumerate(lines) if not line.startswith("# Running on")
-                    and not line.startswith("# Started at") and not line.startswith("# SLURM"))
+    cmd_line = next(
+        i
+        for i, line in enumerate(lines)
+        if not line.startswith("# Running on")
+        and not line.startswith("# Started at")
+        and not line.startswith("# SLURM")
+    )
     end = next(i for i, line in enumerate(lines) if line.startswith("# Accounting:"))
     return "\n".join(lines[cmd_line + 1 : end])
 
@@ -384,7 +389,8 @@ def test_slurm_conf_file(slurm):
     assert contains_seq(slurm.args(1), ["-p", "cpu", "--cpus-per-task", "1"])
     r = slurm.run(["--qos", "high", "log/e.log", "true"])
     assert r.returncode == 1
-    assert "Command line option qos not described in conf/slurm.conf (or value 'high' not allowed)" in r.stderr
+    expected = "Command line option qos not described in conf/slurm.conf (or value 'high' not allowed)"
+    assert expected in r.stderr
 
 
 def test_slurm_max_jobs_run_single_job_and_sync(slurm):

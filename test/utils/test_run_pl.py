@@ -20,9 +20,7 @@ FOOTER_RE = re.compile(
 
 
 def run(args, cwd, timeout=60, **kw):
-    return subprocess.run(
-        [RUN_PL, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, **kw
-    )
+    return subprocess.run([RUN_PL, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, **kw)
 
 
 def body(log: Path) -> str:
@@ -87,7 +85,7 @@ def test_quoting_of_arguments_with_spaces(tmp_path):
     # Kaldi's heuristic: arguments with spaces are quoted (double quotes, or
     # single quotes when they contain a double quote); others go to bash as is.
     r = run(
-        ["log/q.log", "printf", "%s,", "a b", 'say "hi" now', "it's \"both\" kinds"],
+        ["log/q.log", "printf", "%s,", "a b", 'say "hi" now', 'it\'s "both" kinds'],
         tmp_path,
     )
     assert r.returncode == 0, r.stderr
