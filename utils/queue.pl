@@ -49,7 +49,7 @@ run_cluster(
     array_opt => sub { my ($s, $e) = @_; return "-t $s:$e" },
     submit_line => sub {
       my (%p) = @_;
-      return "$p{command} -o $p{qlog} $p{opts} $p{array} $p{script}";
+      return ($p{command}, '-o', $p{qlog}, $p{opts}, $p{array}, $p{script});
     },
     job_id_regex => qr/Your job\S* (\d+)[. ].+ has been submitted/,
     retry_regex => qr/gdi request|qmaster/,

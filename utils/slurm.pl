@@ -59,8 +59,8 @@ run_cluster(
     },
     submit_line => sub {
       my (%p) = @_;
-      return "$p{command} $p{opts} --open-mode=append -e $p{qlog} -o $p{qlog} "
-        . "$p{array} $p{script}";
+      return ($p{command}, $p{opts}, '--open-mode=append', '-e', $p{qlog}, '-o', $p{qlog},
+        $p{array}, $p{script});
     },
     switch_hook => sub {
       my ($sw, $st) = @_;

@@ -402,3 +402,9 @@ def test_slurm_max_jobs_run_single_job_and_sync(slurm):
     r = slurm.run(["--max-jobs-run", "0", "JOB=1:2", "log/t.JOB.log", "true"])
     assert r.returncode == 1
     assert "invalid option --max-jobs-run 0" in r.stderr
+
+
+def test_job_in_directory_name(cluster):
+    r = cluster.run(["JOB=1:2", "log/JOB/x.log", "echo", "JOB"])
+    assert r.returncode == 0, r.stderr
+    assert output_of(cluster.cwd / "log/2/x.log") == "2"

@@ -227,3 +227,9 @@ def test_runs_from_a_symlinked_utils_dir(tmp_path):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert body(tmp_path / "log/s.2.log") == "2\n"
+
+
+def test_job_in_directory_name(tmp_path):
+    r = run(["JOB=1:2", "log/JOB/x.log", "echo", "JOB"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert body(tmp_path / "log/2/x.log") == "2\n"

@@ -318,6 +318,8 @@ sub _write_task_script {
   # Kaldi sources ./path.sh unconditionally (an error when it is missing).
   $s .= "[ -f ./path.sh ] && . ./path.sh\n";
   $s .= "log=$log_word\n";
+  # JOB may stand in a directory name too (log/JOB/x.log).
+  $s .= "mkdir -p \"\$(dirname \"\$log\")\"\n" if defined $a{jobname};
   # The command is kept as a literal and JOB is replaced at run time, then
   # the text is evaluated by bash -- exactly what run.pl does.  Kaldi instead
   # pastes \${SGE_TASK_ID} into the command, which is not expanded where the
@@ -468,11 +470,22 @@ sub _collect_statuses {
 }
 
 # The whole of queue.pl / slurm.pl.  $b describes the back-end:
-#   prog, config (default path), default_config (text), strict_star,
-#   task_var, sync_subdir, array_opt(start,end,max), submit_line(%parts),
-#   job_id_regex, job_gone(id) -> (gone, output, ret), status_cmd,
-#   cancel_cmd, max_jobs_in_array_opt, switch_hook(switch, values) -> bool,
-#   script_header, script_pre_run, script_post_run, script_accounting
+#   prog                 name used in messages
+#   config, default_config   default config path; built-in config text
+#   strict_star          "option x=* ..." without $0 is an error (else a warning)
+#   max_jobs_in_array_opt    --max-jobs-run goes to array_opt, not the config
+#   task_var             the scheduler's array-task environment variable
+#   sync_subdir          done-files go to q/<sync_subdir> (q/ when empty)
+#   array_opt(start, end, max)       the array option, e.g. "-t 1:4"
+#   submit_line(%parts)  the submission command's words (command, opts, qlog,
+#                        array, script), in order
+#   switch_hook([switch, values], \%state)   handles a switch itself when it
+#                        returns true (state: cli, cli_order, sched_opts, sync)
+#   job_id_regex         captures the job id from the submission output
+#   retry_regex          submission output that is worth retrying after 20 s
+#   job_gone(id) -> (gone, output, status);  status_cmd, cancel_cmd
+#   script_header, script_pre_run, script_post_run, script_accounting: extra
+#                        bash lines for the task script
 sub run_cluster {
   my ($b, @argv) = @_;
   my $prog = $b->{prog};
@@ -525,10 +538,22 @@ sub run_cluster {
   my $cmd = quote_command(@argv);
 
   my $dir = dirname($logfile);
+  if ($array_job && index($dir, $j->{jobname}) >= 0) {
+    # JOB in a directory name (log/JOB/x.log): q/ goes above the per-task
+    # directories, which the tasks create.  (Kaldi made log/JOB/q/ and then
+    # tried to write log//q/x.sh.)
+    my @keep;
+    foreach my $part (split m{/}, $dir) {
+      last if index($part, $j->{jobname}) >= 0;
+      push @keep, $part;
+    }
+    $dir = @keep ? join('/', @keep) : '.';
+    $dir = '/' if $dir eq '';
+  }
   my $qdir = "$dir/q";
   $qdir =~ s{/(log|LOG)/*q$}{/q};  # .../log/q becomes .../q, as in Kaldi
   my $queue_logfile = "$qdir/" . basename($logfile);
-  $queue_logfile =~ s/\.?\Q$j->{jobname}\E// if $array_job;
+  $queue_logfile =~ s/\.?\Q$j->{jobname}\E([^\/]*)$/$1/ if $array_job;
   my $syncdir = $b->{sync_subdir} ? "$qdir/$b->{sync_subdir}" : $qdir;
   make_path($dir) unless -d $dir;
   fail($prog, "Cannot make the directory $dir") unless -d $dir;
@@ -548,15 +573,14 @@ sub run_cluster {
   unlink($queue_logfile, @syncfiles);
 
   my $array_opt = $array_job ? $b->{array_opt}->($j->{jobstart}, $j->{jobend}, $max_jobs) : '';
-  my $submit = $b->{submit_line}->(
+  $submit_cmd =~ s/^\s+|\s+$//g;
+  my $submit = join(' ', grep { length } $b->{submit_line}->(
     command => $submit_cmd,
     opts => join(' ', grep { length } ($config_opts, @sched_opts)),
     qlog => _shq($queue_logfile),
     array => $array_opt,
     script => _shq($script),
-  );
-  $submit =~ s/\s+/ /g;
-  $submit =~ s/^ | $//g;
+  ));
   _write_task_script(
     backend => $b, cwd => $cwd, logfile => $logfile, jobname => $j->{jobname},
     cmd => $cmd, syncfile => $syncfile, num_threads => $num_threads,
@@ -608,6 +632,7 @@ sub run_cluster {
   }
 
   my ($num_failed, $status) = _collect_statuses($b, $logfile, $j);
+  unlink @syncfiles;  # with -sync y nobody waited for them
   exit 0 if $num_failed == 0;
   report_failures($prog, $logfile, $j, $num_failed, $status);
   exit 1;
