@@ -105,11 +105,20 @@ if [ -n "$seed" ]; then
   esac
 fi
 
+bad_number() {  # bad_number <what> <value>
+  echo "$0: expected a positive $1, got '$2'" >&2
+  usage >&2
+  exit 1
+}
+
 case $mode in
   spk_list|utt_list|hours)
     if [ $# -ne 2 ]; then
       usage >&2
       exit 1
+    fi
+    if [ "$mode" = hours ] && { [[ ! $value =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] || [[ $value =~ ^[0.]*$ ]]; }; then
+      bad_number "number of hours" "$value"
     fi
     args=("--$mode=$value")
     srcdir=$1
@@ -119,6 +128,9 @@ case $mode in
     if [ $# -ne 3 ]; then
       usage >&2
       exit 1
+    fi
+    if [[ ! $2 =~ ^[0-9]+$ ]] || [[ $2 =~ ^0*$ ]]; then
+      bad_number "integer <num-utt>" "$2"
     fi
     args=("--${mode:-even}=$2")
     srcdir=$1
