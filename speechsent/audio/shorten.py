@@ -260,6 +260,13 @@ _POS, _ACC, _NBITS, _ERR = 0, 1, 2, 3
 
 
 @njit(cache=True)
+def _fail(st, code):
+    """Record the first error only: later reads fail as a consequence of it."""
+    if st[_ERR] == _OK:
+        st[_ERR] = code
+
+
+@njit(cache=True)
 def _refill(buf, end, st):
     pos = st[_POS]
     acc = st[_ACC]
@@ -283,14 +290,14 @@ def _uvar(buf, end, st, nbin):
             _refill(buf, end, st)
             nbits = st[_NBITS]
             if nbits == 0:
-                st[_ERR] = _E_TRUNCATED
+                _fail(st, _E_TRUNCATED)
                 return 0
         acc = st[_ACC]
         if acc == 0:  # every buffered bit is a zero of the unary part
             high += nbits
             st[_NBITS] = 0
             if high > _MAX_UNARY:
-                st[_ERR] = _E_CODE
+                _fail(st, _E_CODE)
                 return 0
             continue
         top = nbits - 1
@@ -305,7 +312,7 @@ def _uvar(buf, end, st, nbin):
     if st[_NBITS] < nbin:
         _refill(buf, end, st)
         if st[_NBITS] < nbin:
-            st[_ERR] = _E_TRUNCATED
+            _fail(st, _E_TRUNCATED)
             return 0
     rest = st[_NBITS] - nbin
     low = st[_ACC] >> rest
@@ -326,7 +333,7 @@ def _var(buf, end, st, nbin):
 def _ulong(buf, end, st):
     nbit = _uvar(buf, end, st, _ULONGSIZE)
     if nbit > 32:
-        st[_ERR] = _E_CODE
+        _fail(st, _E_CODE)
         return 0
     return _uvar(buf, end, st, nbit)
 
@@ -654,7 +661,7 @@ def decode_shorten(
             detail += f" {int(header[0])}"
         elif err == _E_FILE_TYPE:
             detail += f" {int(header[1])}"
-        raise ShortenError(f"{detail} near byte {int(position)}")
+        raise ShortenError(f"{detail} at byte {int(position)} of the shorten stream")
     info = ShortenInfo(
         version=int(header[0]),
         file_type=ShortenFileType(int(header[1])),

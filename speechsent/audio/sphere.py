@@ -138,7 +138,8 @@ def linear_to_alaw(samples: np.ndarray) -> np.ndarray:
 class SphereHeader:
     """The parsed header of a SPHERE file.
 
-    ``fields`` maps every header field to its typed value, in header order;
+    ``fields`` maps every header field to its typed value, in header order, and
+    ``lines`` keeps the field lines as written (for tools that copy a header);
     ``compression`` is the part of ``sample_coding`` after the comma (e.g.
     ``"embedded-shorten-v2.00"``) or None; ``sample_coding`` is normalised to
     ``pcm`` / ``ulaw`` / ``alaw``.
@@ -153,6 +154,7 @@ class SphereHeader:
     sample_coding: Coding
     compression: str | None
     fields: Mapping[str, FieldValue] = field(repr=False)
+    lines: tuple[str, ...] = field(repr=False)
 
     @property
     def duration(self) -> float:
@@ -200,7 +202,10 @@ def parse_sphere_header(data: bytes) -> SphereHeader:
     text = body[len(lines[0]) + len(lines[1]) + 2 : end + 1].decode("latin-1")
 
     fields: dict[str, FieldValue] = {}
+    kept: list[str] = []
     for number, line in enumerate(text.split("\n"), start=3):
+        if line:
+            kept.append(line)
         if not line.strip() or line.startswith(";"):
             continue
         match = _FIELD_LINE.fullmatch(line)
@@ -267,6 +272,7 @@ def parse_sphere_header(data: bytes) -> SphereHeader:
         sample_coding=coding,
         compression=compression,
         fields=fields,
+        lines=tuple(kept),
     )
 
 
@@ -301,12 +307,14 @@ class SphereData:
     """Samples of a SPHERE file in their stored coding.
 
     ``samples`` has shape ``(num_samples, channels)``: int16 for pcm, uint8 µ-law or
-    A-law codes otherwise.  ``start`` is the index of its first sample in the file.
+    A-law codes otherwise.  ``start`` is the index of its first sample in the file;
+    ``shortened`` tells whether the file stores them as a shorten stream.
     """
 
     header: SphereHeader
     samples: np.ndarray
     start: int
+    shortened: bool
 
     def to_linear(self) -> np.ndarray:
         """The samples as 16-bit linear pcm."""
@@ -387,7 +395,8 @@ def read_sphere_data(
             handle.seek(data_offset)
             magic = handle.read(len(SHORTEN_MAGIC))
             size = os.fstat(handle.fileno()).st_size - data_offset
-            if magic == SHORTEN_MAGIC:
+            shortened = magic == SHORTEN_MAGIC
+            if shortened:
                 handle.seek(data_offset)
                 stream = np.frombuffer(handle.read(), dtype=np.uint8)
                 samples = _decode_shortened(header, stream, end)[start:]
@@ -409,7 +418,7 @@ def read_sphere_data(
                 samples = _unpack_plain(header, raw)
     except SphereError as error:
         raise SphereError(f"{path}: {error}") from None
-    return SphereData(header=header, samples=samples, start=start)
+    return SphereData(header=header, samples=samples, start=start, shortened=shortened)
 
 
 def _unpack_plain(header: SphereHeader, raw: bytes) -> np.ndarray:
