@@ -63,11 +63,13 @@ def best_of(runs: int, func) -> float:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=10.0, help="audio length in minutes")
     parser.add_argument("--runs", type=int, default=5, help="timed runs (the best is reported)")
     parser.add_argument(
-        "--fresh-jit", action="store_true", help="compile into an empty numba cache to time a real JIT compile"
+        "--fresh-jit", action="store_true", help="compile into an empty numba cache (times a real compile)"
     )
     return parser
 
@@ -98,16 +100,20 @@ def main() -> None:
         read_time = best_of(args.runs, lambda: read_sphere(path))
         check, _ = read_sphere(path)
 
-    print(f"audio: {args.minutes:g} min, 2 ch x {RATE} Hz = {total:,} samples; µ-law shorten file {size:,} bytes")
+    jit_kind = "JIT compile" if args.fresh_jit else "JIT compile or cache load"
+    lossless = np.array_equal(check, read_sphere_reference(audio))
+    print(f"audio: {args.minutes:g} min, 2 ch x {RATE} Hz = {total:,} samples")
+    print(f"µ-law shorten SPHERE file: {size:,} bytes ({size / total:.0%} of plain µ-law)")
     print(f"encode (write_sphere, first call includes JIT): {encode_time:.2f} s")
-    print(f"first decode call ({'JIT compile' if args.fresh_jit else 'JIT compile or cache load'}): {first_call:.2f} s")
+    print(f"first decode call ({jit_kind}): {first_call:.2f} s")
     for label, elapsed in (("decode_shorten", decode_time), ("read_sphere -> int16", read_time)):
         rate = total / elapsed
         print(f"{label}: {elapsed:.3f} s = {rate / 1e6:.1f} M samples/s = {seconds / elapsed:.0f}x real time")
-    print(f"lossless vs G.711 round trip: {'yes' if np.array_equal(check, read_sphere_reference(audio)) else 'NO'}")
+    print(f"decoded samples equal the G.711 round trip of the input: {'yes' if lossless else 'NO'}")
 
+    command = [sys.executable, "-m", "speechsent.bin.sph2pipe", "--help"]
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "speechsent.bin.sph2pipe", "--help"], check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True)
     print(f"python -m speechsent.bin.sph2pipe --help: {time.perf_counter() - start:.3f} s")
 
 
