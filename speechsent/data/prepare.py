@@ -1,0 +1,734 @@
+"""Stage 1 of the recipes: the LDC releases → the Kaldi data dirs of the contract (stdlib only).
+
+:func:`prepare_data` writes, below ``out_dir``:
+
+* ``swbd_train``, ``swbd_test`` (validation), ``swbd_holdout`` (evaluation): the sentiment-labeled Switchboard
+  segments with ``utt2sentiment`` (majority vote), split by conversation (:mod:`speechsent.data.splits`);
+* ``asr_train``: every usable MS98 segment of the training conversations, labeled or not: the conversations
+  with audio and transcripts that hold no validation or evaluation segment (and, with split lists, that the
+  validation and evaluation lists do not name);
+* ``fisher``: every usable Fisher segment (unless no Fisher root is given).
+
+Each dir has ``wav.scp`` (conversation sides as ``<sph2pipe> -f wav -p -c 1|2 /abs/file.sph |`` pipes),
+``segments``, ``utt2spk`` (speaker = conversation side), ``spk2utt``, ``text``, ``utt2dur`` (from the
+segments), ``reco2file_and_channel``, and for the labeled sets ``utt2sentiment``; all ``LC_ALL=C`` sorted and
+written atomically, so that a rerun on the same input writes the same bytes.
+
+Nothing is dropped silently: every segment and every sentiment row ends in one outcome, counted in
+:class:`PrepareReport` and logged (the last log line holds all the counts). Malformed input lines (sentiment
+rows, MS98 lines, Fisher transcripts without a header) are errors naming ``file:line``, or with
+``skip_bad_rows`` counted skips.
+
+Existing data dirs can be reused (``swbd_data_dir``): a Kaldi/ESPnet Switchboard dir (``wav.scp`` with
+sph2pipe pipes, ``segments``, ``text``, Kaldi ids ``sw02001-A_000098-001156``) replaces the audio search and
+the MS98 transcripts; only the sentiment labels and the splits are added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import re
+import shlex
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from speechsent.data import fisher as fisher_mod
+from speechsent.data import ms98
+from speechsent.data.kaldi_dir import (
+    UTT_FILES,
+    DataDir,
+    WavEntry,
+    c_sort_key,
+    format_number,
+    read_table,
+    utt2spk_to_spk2utt,
+    write_table,
+)
+from speechsent.data.sentiment import SegmentIndex, SentimentRow, read_sentiment_tsv
+from speechsent.data.splits import (
+    PAPER_HOURS,
+    SPLITS,
+    EspnetTextLine,
+    espnet_assign,
+    hash_split,
+    read_split_lists,
+)
+
+__all__ = [
+    "SPLIT_METHODS",
+    "STAGE1_FILES",
+    "PoolSegment",
+    "PrepareConfig",
+    "PrepareError",
+    "PrepareReport",
+    "prepare_data",
+    "sentiment_tsv_path",
+    "sph2pipe_command",
+    "write_data_dir",
+]
+
+logger = logging.getLogger("speechsent.prepare_data")
+
+SPLIT_METHODS = ("conversation", "lists", "espnet")
+#: The files stage 1 writes in a data dir (others found there are left alone or, if the utterances
+#: changed, moved to ``.backup/``).
+STAGE1_FILES = (
+    "wav.scp",
+    "segments",
+    "utt2spk",
+    "spk2utt",
+    "text",
+    "utt2dur",
+    "reco2file_and_channel",
+    "utt2sentiment",
+)
+_SWBD_RECO_RE = re.compile(r"^(sw\d{5})-([AB])$")
+_SWBD_UTT_TIMES_RE = re.compile(r"_(\d{6})-(\d{6})$")
+_EXAMPLES = 5  # individual log lines per kind of skip; the rest are counted
+
+
+class PrepareError(RuntimeError):
+    """Input that makes the preparation impossible (missing release, no labeled segment, ...)."""
+
+
+@dataclasses.dataclass
+class PrepareConfig:
+    """Options of :func:`prepare_data` (the ``speechsent/bin/prepare_data.py`` options)."""
+
+    out_dir: str | os.PathLike[str] = "data"
+    swbd: str | None = None
+    swbd_ms98: str | None = None
+    swbd_sentiment: str | None = None
+    fisher: Sequence[str] = ()
+    swbd_data_dir: str | None = None
+    sph2pipe: str = "speechsent-sph2pipe"
+    match_tolerance: float = 0.05
+    split: str = "conversation"
+    split_lists: str | None = None
+    split_hours: Sequence[float] = PAPER_HOURS
+    split_seed: int = 0
+    skip_bad_rows: bool = False
+    fisher_unintelligible: str = "drop"
+    train_set: str = "swbd_train"
+    test_set: str = "swbd_test"
+    holdout_set: str = "swbd_holdout"
+    asr_train_set: str = "asr_train"
+    fisher_set: str = "fisher"
+
+    def set_name(self, split: str) -> str:
+        return {"train": self.train_set, "test": self.test_set, "holdout": self.holdout_set}[split]
+
+
+@dataclasses.dataclass
+class PoolSegment:
+    """A Switchboard segment, from MS98 or from a reused data dir, with its outcome."""
+
+    utt: str
+    reco: str
+    conv: str
+    start: float  # times matched against the sentiment rows
+    end: float
+    seg_start: float  # times written to segments
+    seg_end: float
+    text: str
+    status: str  # "ok" or why it is left out
+    kaldi_kept: bool  # in Kaldi's (hence ESPnet's) text
+    where: str
+
+    @property
+    def duration(self) -> float:
+        return round(self.seg_end - self.seg_start, 6)
+
+
+@dataclasses.dataclass
+class PrepareReport:
+    """What :func:`prepare_data` did: counts per outcome and the data dirs written (name → #utterances)."""
+
+    counts: Counter[str] = dataclasses.field(default_factory=Counter)
+    dirs: dict[str, int] = dataclasses.field(default_factory=dict)
+    hours: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def summary(self) -> str:
+        parts = [f"{k}={v}" for k, v in sorted(self.counts.items())]
+        return "counts: " + " ".join(parts)
+
+
+class _Skips:
+    """Count skips by outcome and log the first few of each kind."""
+
+    def __init__(self, report: PrepareReport):
+        self.report = report
+        self.logged: Counter[str] = Counter()
+
+    def __call__(self, outcome: str, message: str | None = None, n: int = 1) -> None:
+        self.report.counts[outcome] += n
+        if message is not None:
+            self.logged[outcome] += 1
+            if self.logged[outcome] <= _EXAMPLES:
+                logger.warning("%s: %s", outcome, message)
+
+    def close(self) -> None:
+        for outcome, n in sorted(self.logged.items()):
+            if n > _EXAMPLES:
+                logger.warning("%s: %d more not shown (%d in all)", outcome, n - _EXAMPLES, n)
+
+
+def sph2pipe_command(sph2pipe: str, path: str | os.PathLike[str], channel: int) -> str:
+    """``<sph2pipe> -f wav -p -c <channel> <path> |`` (path shell-quoted when needed)."""
+    return f"{sph2pipe} -f wav -p -c {channel} {shlex.quote(str(path))} |"
+
+
+def sentiment_tsv_path(swbd_sentiment: str | os.PathLike[str]) -> Path:
+    """``SWBD_SENTIMENT`` (the LDC2020T14 root, or the TSV itself) → the TSV path."""
+    p = Path(swbd_sentiment)
+    if p.is_file():
+        return p
+    for candidate in (p / "data" / "sentiment_labels.tsv", p / "sentiment_labels.tsv"):
+        if candidate.is_file():
+            return candidate
+    raise PrepareError(f"{p}: no data/sentiment_labels.tsv (SWBD_SENTIMENT must be the LDC2020T14 root)")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Switchboard pool
+
+
+def _mark_overlaps(pool: Sequence[PoolSegment]) -> None:
+    by_reco: dict[str, list[PoolSegment]] = {}
+    for seg in pool:
+        if seg.status == "ok":
+            by_reco.setdefault(seg.reco, []).append(seg)
+    for segs in by_reco.values():
+        segs.sort(key=lambda s: (s.seg_start, s.seg_end, c_sort_key(s.utt)))
+        last_end = -1.0
+        last_utt = None
+        for seg in segs:
+            if seg.utt == last_utt:
+                seg.status = "duplicate_id"
+            elif seg.seg_start < last_end - 1e-9:
+                seg.status = "overlap"
+            else:
+                last_end = seg.seg_end
+                last_utt = seg.utt
+
+
+def _pool_from_ms98(
+    cfg: PrepareConfig, report: PrepareReport, skip: _Skips
+) -> tuple[list[PoolSegment], dict[str, WavEntry]]:
+    if not cfg.swbd or not cfg.swbd_ms98:
+        raise PrepareError("SWBD and SWBD_MS98 are needed (or an existing data dir with --swbd_data_dir)")
+    for name, root in (("SWBD", cfg.swbd), ("SWBD_MS98", cfg.swbd_ms98)):
+        if not Path(root).is_dir():
+            raise PrepareError(f"{name}={root}: no such directory")
+    logger.info("Switchboard audio: searching *.sph below %s", cfg.swbd)
+    sph = ms98.find_sph_files(cfg.swbd)
+    n = len(sph.files)
+    report.counts["swbd_sph_files"] = n
+    logger.info("found %d Switchboard conversations with audio", n)
+    if n not in ms98.EXPECTED_SPH_COUNTS:
+        logger.warning(
+            "expected %s .sph files in LDC97S62, found %d", " or ".join(map(str, ms98.EXPECTED_SPH_COUNTS)), n
+        )
+    for p in sph.duplicates:
+        skip("swbd_duplicate_sph", f"{p}: another file of this conversation was found first")
+
+    logger.info("MS98 transcripts: reading %s", cfg.swbd_ms98)
+    tree = ms98.read_ms98_tree(cfg.swbd_ms98, skip_bad_lines=cfg.skip_bad_rows)
+    report.counts["swbd_transcript_files"] = len(tree.files)
+    for p in tree.duplicate_files:
+        skip("swbd_duplicate_transcript", f"{p}: another transcript of this side was found first")
+    for line in tree.bad_lines:
+        skip("swbd_bad_line", line)
+    logger.info("read %d MS98 segments from %d transcript files", len(tree.segments), len(tree.files))
+
+    pool: list[PoolSegment] = []
+    for seg in tree.segments:
+        status = seg.status
+        if status == "ok" and seg.conv not in sph.files:
+            status = "no_audio"
+        start_cs, end_cs = seg.start_cs, seg.end_cs
+        pool.append(
+            PoolSegment(
+                utt=seg.utt,
+                reco=seg.reco,
+                conv=seg.conv,
+                start=seg.start,
+                end=seg.end,
+                seg_start=start_cs / 100,
+                seg_end=end_cs / 100,
+                text=seg.text,
+                status=status,
+                kaldi_kept=seg.kaldi_kept and seg.conv in sph.files,
+                where=seg.where,
+            )
+        )
+    transcribed_sides = set(tree.files)
+    for side in sorted(transcribed_sides):
+        conv = side.split("-")[0]
+        if conv not in sph.files:
+            skip("swbd_side_no_audio", f"{tree.files[side]}: no audio file for conversation {conv}")
+    wav: dict[str, WavEntry] = {}
+    for conv, path in sph.files.items():
+        for side, channel in (("A", 1), ("B", 2)):
+            reco = f"{conv}-{side}"
+            if reco not in transcribed_sides:
+                skip("swbd_side_no_transcript", f"{path}: side {side} has no MS98 transcript")
+                continue
+            wav[reco] = WavEntry.from_command(reco, sph2pipe_command(cfg.sph2pipe, path, channel))
+    return pool, wav
+
+
+def _pool_from_data_dir(
+    cfg: PrepareConfig, report: PrepareReport, skip: _Skips
+) -> tuple[list[PoolSegment], dict[str, WavEntry]]:
+    assert cfg.swbd_data_dir is not None
+    d = DataDir(cfg.swbd_data_dir)
+    logger.info("reusing the Switchboard data dir %s (segments, text, wav.scp)", d.path)
+    segments = d.segments
+    text = d.text
+    wav = d.wav_scp
+    if segments is None or text is None or wav is None:
+        raise PrepareError(f"{d.path}: a reused Switchboard data dir needs segments, text and wav.scp")
+    pool: list[PoolSegment] = []
+    for utt, seg in segments.items():
+        m = _SWBD_RECO_RE.match(seg.reco)
+        if m is None:
+            raise PrepareError(
+                f"{d.file('segments')}: recording {seg.reco!r} of {utt} is not a Switchboard side (sw02001-A)"
+            )
+        words = [w.lower() for w in text.get(utt, "").split() if not ms98.is_nonspeech_tag(w)]
+        status = "ok"
+        if utt not in text:
+            status = "no_text"
+        elif not words:
+            status = "empty_text"
+        elif seg.reco not in wav:
+            status = "no_audio"
+        pool.append(
+            PoolSegment(
+                utt=utt,
+                reco=seg.reco,
+                conv=m.group(1),
+                start=seg.start,
+                end=seg.end,
+                seg_start=seg.start,
+                seg_end=seg.end,
+                text=" ".join(words),
+                status=status,
+                kaldi_kept=utt in text and seg.reco in wav,
+                where=f"{d.file('segments')}: {utt}",
+            )
+        )
+    report.counts["swbd_reused_segments"] = len(pool)
+    used = {seg.reco for seg in pool}
+    for reco in sorted(set(wav) - used):
+        skip("swbd_side_no_transcript", f"{d.file('wav.scp')}: {reco} has no segment")
+    return pool, {reco: e for reco, e in wav.items() if reco in used}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Labels and splits
+
+
+def _espnet_text_line(seg: PoolSegment) -> EspnetTextLine:
+    m = _SWBD_UTT_TIMES_RE.search(seg.utt)
+    if m:
+        s, e = int(m.group(1)), int(m.group(2))
+    else:
+        s, e = ms98.centiseconds(seg.seg_start), ms98.centiseconds(seg.seg_end)
+    return EspnetTextLine(seg.utt, seg.conv, s, e)
+
+
+def _label_conversation_or_lists(
+    cfg: PrepareConfig,
+    rows: Sequence[SentimentRow],
+    pool_by_utt: Mapping[str, PoolSegment],
+    skip: _Skips,
+) -> dict[str, tuple[str, SentimentRow]]:
+    """Majority vote and time matching: usable utterance → (label, row)."""
+    index = SegmentIndex()
+    for utt, seg in pool_by_utt.items():
+        index.add(seg.conv, seg.start, seg.end, utt)
+    best: dict[str, tuple[float, int, str, SentimentRow]] = {}
+    for row in rows:
+        label = row.label
+        where = f"{row.lineno}: {row.row_id} {row.start} {row.end}"
+        if label is None:
+            skip("rows_no_majority", None)
+            continue
+        if row.conv not in index:
+            skip("rows_unmatched", f"line {where}: no segment of conversation {row.conv}")
+            continue
+        m = index.match(row.conv, row.start, row.end, cfg.match_tolerance)
+        if m is None:
+            skip("rows_unmatched", f"line {where}: no segment within {cfg.match_tolerance} s")
+            continue
+        seg = pool_by_utt[m.key]
+        if seg.status != "ok":
+            skip(f"rows_matched_{seg.status}", f"line {where}: matched {seg.utt} ({seg.where}), {seg.status}")
+            continue
+        previous = best.get(m.key)
+        cand = (m.distance, row.lineno, label, row)
+        if previous is not None:
+            kept, dropped = (cand, previous) if cand[:2] < previous[:2] else (previous, cand)
+            skip(
+                "rows_duplicate_match",
+                f"line {dropped[3].lineno}: {dropped[3].row_id} matched {m.key} as line {kept[3].lineno} did "
+                "(the closer one is kept)",
+            )
+            cand = kept
+        best[m.key] = cand
+    return {utt: (c[2], c[3]) for utt, c in best.items()}
+
+
+def _split_labeled(
+    cfg: PrepareConfig,
+    labeled: Mapping[str, tuple[str, SentimentRow]],
+    pool_by_utt: Mapping[str, PoolSegment],
+    skip: _Skips,
+) -> tuple[dict[str, dict[str, str]], set[str]]:
+    """Per split ``utt → label``, and the conversations that must stay out of asr_train."""
+    out: dict[str, dict[str, str]] = {s: {} for s in SPLITS}
+    held_out: set[str] = set()
+    if cfg.split == "conversation":
+        conv_seconds: dict[str, float] = {}
+        for utt in labeled:
+            seg = pool_by_utt[utt]
+            conv_seconds[seg.conv] = conv_seconds.get(seg.conv, 0.0) + seg.duration
+        conv_split = hash_split(conv_seconds, cfg.split_hours, cfg.split_seed)
+        for utt, (label, _row) in labeled.items():
+            out[conv_split[pool_by_utt[utt].conv]][utt] = label
+        held_out = {c for c, s in conv_split.items() if s != "train"}
+    elif cfg.split == "lists":
+        if not cfg.split_lists:
+            raise PrepareError("--split lists needs --split_lists DIR")
+        try:
+            lists = read_split_lists(cfg.split_lists)
+        except ValueError as e:
+            raise PrepareError(str(e)) from None
+        logger.info("split lists: %s", ", ".join(f"{k}={v}" for k, v in lists.files.items()))
+        conv_splits: dict[str, set[str]] = {}
+        for utt, (label, row) in labeled.items():
+            seg = pool_by_utt[utt]
+            found = lists.split_of(utt=utt, row_id=row.row_id, conv=seg.conv)
+            if found is None:
+                skip("rows_not_in_split_lists", f"line {row.lineno}: {row.row_id} ({utt}) is in no list")
+                continue
+            out[found[0]][utt] = label
+            conv_splits.setdefault(seg.conv, set()).add(found[0])
+        mixed = sorted(c for c, s in conv_splits.items() if len(s) > 1)
+        if mixed:
+            logger.warning(
+                "%d conversation(s) have segments in more than one split list (e.g. %s)",
+                len(mixed),
+                ", ".join(mixed[:5]),
+            )
+        report_counts = skip.report.counts
+        report_counts["split_mixed_conversations"] = len(mixed)
+        held_out = {c for c, s in conv_splits.items() if s - {"train"}}
+        for kind, ids in lists.by_kind.items():
+            for key, split in ids.items():
+                if split != "train":
+                    held_out.add(key if kind == "conv" else key.split("_")[0].split("-")[0])
+    else:
+        raise AssertionError(cfg.split)
+    return out, held_out
+
+
+def _label_espnet(
+    rows: Sequence[SentimentRow],
+    pool: Sequence[PoolSegment],
+    pool_by_utt: Mapping[str, PoolSegment],
+    skip: _Skips,
+) -> tuple[dict[str, dict[str, str]], set[str]]:
+    seen: set[str] = set()
+    text_lines = []
+    for seg in pool:
+        if seg.kaldi_kept and seg.utt not in seen:
+            seen.add(seg.utt)
+            text_lines.append(_espnet_text_line(seg))
+    a = espnet_assign(rows, text_lines)
+    for _row in a.no_majority:
+        skip("rows_no_majority", None)
+    lost = {r.lineno for r in a.lost_to_cursor}
+    for row in a.unmatched:
+        where = f"line {row.lineno}: {row.row_id} {row.start} {row.end}"
+        if row.lineno in lost:
+            skip("rows_unmatched_espnet_cursor", f"{where}: ESPnet's forward-only scan passed its segment")
+        else:
+            skip("rows_unmatched", f"{where}: no segment in ESPnet's time window")
+    for row in a.duplicates:
+        skip("rows_duplicate_match", f"line {row.lineno}: {row.row_id} matched a segment already matched")
+    for row in a.out_of_range:
+        skip("rows_outside_espnet_ranges", f"line {row.lineno}: past ESPnet's last line range")
+    out: dict[str, dict[str, str]] = {s: {} for s in SPLITS}
+    held_out: set[str] = set()
+    for split, members in a.splits.items():
+        for utt, (label, row) in members.items():
+            seg = pool_by_utt.get(utt)
+            if seg is None or seg.status != "ok":
+                status = "unknown" if seg is None else seg.status
+                skip(f"rows_matched_{status}", f"line {row.lineno}: ESPnet member {utt} is {status} here")
+                continue
+            out[split][utt] = label
+            if split != "train":
+                held_out.add(seg.conv)
+    return out, held_out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Writing
+
+
+def _table_bytes_differ(path: Path, table: Mapping[str, str]) -> bool:
+    try:
+        old = read_table(path)
+    except (OSError, ValueError):
+        return True
+    return old != dict(table)
+
+
+def write_data_dir(
+    path: str | os.PathLike[str],
+    segments: Iterable[PoolSegment | fisher_mod.FisherSegment],
+    wav: Mapping[str, WavEntry],
+    labels: Mapping[str, str] | None = None,
+) -> int:
+    """Write one data dir (the :data:`STAGE1_FILES`); returns the number of utterances.
+
+    Files of later stages found there (``utt2pseudo``, ``feats.scp``, ...) are kept when the utterances are
+    unchanged, else moved to ``.backup/`` (they would no longer match).
+    """
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, dict[str, str]] = {n: {} for n in STAGE1_FILES if n != "spk2utt"}
+    for seg in segments:
+        utt, reco = seg.utt, seg.reco
+        if isinstance(seg, PoolSegment):
+            start, end = seg.seg_start, seg.seg_end
+        else:
+            start, end = seg.start_cs / 100, seg.end_cs / 100
+        tables["segments"][utt] = f"{reco} {format_number(start)} {format_number(end)}"
+        tables["utt2spk"][utt] = reco
+        tables["text"][utt] = seg.text
+        tables["utt2dur"][utt] = format_number(round(end - start, 6))
+        if reco not in tables["wav.scp"]:
+            tables["wav.scp"][reco] = wav[reco].to_value()
+            conv, side = reco.rsplit("-", 1)
+            tables["reco2file_and_channel"][reco] = f"{conv} {side}"
+    if labels is not None:
+        tables["utt2sentiment"] = {utt: labels[utt] for utt in tables["utt2spk"]}
+    else:
+        del tables["utt2sentiment"]
+
+    utt2spk_file = path / "utt2spk"
+    if utt2spk_file.is_file() and _table_bytes_differ(utt2spk_file, tables["utt2spk"]):
+        later = [
+            n
+            for n in sorted(
+                {*UTT_FILES, "cmvn.scp", "spk2gender", "reco2dur", "feats.scp", "utt2pseudo_prob"}
+            )
+            if n not in STAGE1_FILES and (path / n).exists()
+        ]
+        if later:
+            backup = path / ".backup"
+            backup.mkdir(exist_ok=True)
+            for n in later:
+                shutil.move(str(path / n), str(backup / n))
+            logger.warning("%s: utterances changed; moved %s to %s", path, " ".join(later), backup)
+    for name, table in tables.items():
+        write_table(path / name, table)
+    spk2utt = utt2spk_to_spk2utt(tables["utt2spk"])
+    write_table(path / "spk2utt", {spk: " ".join(utts) for spk, utts in spk2utt.items()})
+    for name in STAGE1_FILES:
+        if name not in tables and name != "spk2utt":
+            with contextlib.suppress(FileNotFoundError):
+                (path / name).unlink()
+    return len(tables["utt2spk"])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fisher
+
+
+def _prepare_fisher(
+    cfg: PrepareConfig, report: PrepareReport, skip: _Skips
+) -> tuple[list[fisher_mod.FisherSegment], dict[str, WavEntry]]:
+    roots = [r for r in cfg.fisher if r]
+    for root in roots:
+        if not Path(root).is_dir():
+            raise PrepareError(f"FISHER root {root}: no such directory")
+    logger.info("Fisher: searching fe_03_*.sph and fe_03_*.txt below %s", " ".join(roots))
+    audio = fisher_mod.find_fisher_audio(roots)
+    trans = fisher_mod.find_fisher_transcripts(roots)
+    report.counts["fisher_sph_files"] = len(audio.files)
+    report.counts["fisher_transcript_files"] = len(trans.files)
+    logger.info("found %d Fisher audio files and %d transcripts", len(audio.files), len(trans.files))
+    for n, what in ((len(audio.files), "audio files"), (len(trans.files), "transcripts")):
+        if n != fisher_mod.EXPECTED_CALLS:
+            logger.warning(
+                "expected %d Fisher %s (LDC2004/2005), found %d", fisher_mod.EXPECTED_CALLS, what, n
+            )
+    for p in audio.duplicates:
+        skip("fisher_duplicate_sph", f"{p}: another file of this call was found first")
+    for p in trans.duplicates:
+        skip("fisher_duplicate_transcript", f"{p}: another transcript of this call was found first")
+    segments: list[fisher_mod.FisherSegment] = []
+    for call in sorted(trans.files):
+        try:
+            t = fisher_mod.read_fisher_transcript(trans.files[call], cfg.fisher_unintelligible)
+        except fisher_mod.FisherFormatError as e:
+            if not cfg.skip_bad_rows:
+                raise PrepareError(str(e)) from None
+            skip("fisher_bad_transcript", str(e))
+            continue
+        for line in t.other_lines:
+            skip("fisher_other_lines", line)
+        fisher_mod.mark_fisher_overlaps(t.segments)
+        if call not in audio.files:
+            skip("fisher_transcript_no_audio", f"{trans.files[call]}: no audio file for {call}")
+            for seg in t.segments:
+                if seg.status == "ok":
+                    seg.status = "no_audio"
+        segments.extend(t.segments)
+    for call in sorted(set(audio.files) - set(trans.files)):
+        skip("fisher_audio_no_transcript", f"{audio.files[call]}: no transcript for {call}")
+    wav: dict[str, WavEntry] = {}
+    for call, path in audio.files.items():
+        if call in trans.files:
+            for side, channel in (("A", 1), ("B", 2)):
+                reco = f"{call}-{side}"
+                wav[reco] = WavEntry.from_command(reco, sph2pipe_command(cfg.sph2pipe, path, channel))
+    return segments, wav
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Driver
+
+
+def prepare_data(cfg: PrepareConfig) -> PrepareReport:
+    """Write the stage-1 data dirs below ``cfg.out_dir`` (see the module doc); the report of outcomes."""
+    if cfg.split not in SPLIT_METHODS:
+        raise PrepareError(f"--split must be one of {', '.join(SPLIT_METHODS)}, got {cfg.split!r}")
+    if cfg.split_lists and cfg.split == "conversation":
+        cfg = dataclasses.replace(cfg, split="lists")
+    if cfg.match_tolerance < 0:
+        raise PrepareError("--match_tolerance must be >= 0")
+    if cfg.fisher_unintelligible not in fisher_mod.UNINTELLIGIBLE_MODES:
+        raise PrepareError(
+            f"--fisher_unintelligible must be one of {', '.join(fisher_mod.UNINTELLIGIBLE_MODES)}"
+        )
+    if not cfg.swbd_sentiment:
+        raise PrepareError("SWBD_SENTIMENT (the LDC2020T14 root) is needed")
+    report = PrepareReport()
+    skip = _Skips(report)
+    out_dir = Path(cfg.out_dir)
+
+    # -- Switchboard segments ---------------------------------------------------------------------------
+    if cfg.swbd_data_dir:
+        pool, swbd_wav = _pool_from_data_dir(cfg, report, skip)
+    else:
+        pool, swbd_wav = _pool_from_ms98(cfg, report, skip)
+    pool_by_utt: dict[str, PoolSegment] = {}
+    if cfg.swbd_data_dir:
+        _mark_overlaps(pool)  # (MS98 segments are marked while read)
+    for seg in pool:
+        if seg.utt in pool_by_utt and pool_by_utt[seg.utt].status == "ok":
+            continue
+        pool_by_utt[seg.utt] = seg
+    for seg in pool:
+        if seg.status == "ok":
+            report.counts["swbd_segments_ok"] += 1
+        else:
+            skip(
+                f"swbd_segments_{seg.status}",
+                None if seg.status == "silence_only" else f"{seg.where}: {seg.utt}",
+            )
+
+    # -- Sentiment rows -----------------------------------------------------------------------------------
+    tsv = sentiment_tsv_path(cfg.swbd_sentiment)
+    logger.info("sentiment labels: reading %s", tsv)
+    table = read_sentiment_tsv(tsv, skip_bad_rows=cfg.skip_bad_rows)
+    if table.header is not None:
+        logger.info("%s:1: header row recognised: %r", tsv, table.header)
+        report.counts["rows_header"] = 1
+    if table.blank_lines:
+        skip("rows_blank_lines", f"{tsv}: {table.blank_lines} blank line(s)", n=table.blank_lines)
+    for bad in table.bad_rows:
+        skip("rows_bad", bad)
+    if table.few_votes:
+        logger.warning("%s: %d row(s) with fewer than 3 votes", tsv, table.few_votes)
+    report.counts["rows_read"] = len(table.rows)
+    logger.info("read %d sentiment rows", len(table.rows))
+
+    if cfg.split == "espnet":
+        logger.info("split: ESPnet egs2/swbd_sentiment's (TSV line ranges, its matching reproduced)")
+        split_labels, held_out = _label_espnet(table.rows, pool, pool_by_utt, skip)
+    else:
+        labeled = _label_conversation_or_lists(cfg, table.rows, pool_by_utt, skip)
+        if cfg.split == "conversation":
+            logger.info(
+                "split: by conversation, %s h proportions, seed %s",
+                "/".join(format_number(float(h)) for h in cfg.split_hours),
+                cfg.split_seed,
+            )
+        split_labels, held_out = _split_labeled(cfg, labeled, pool_by_utt, skip)
+    n_labeled = sum(len(v) for v in split_labels.values())
+    if n_labeled == 0:
+        raise PrepareError(f"no sentiment row matched a usable segment ({report.summary()})")
+
+    # -- Write the Switchboard dirs -------------------------------------------------------------------------
+    for split in SPLITS:
+        name = cfg.set_name(split)
+        labels = split_labels[split]
+        segs = [pool_by_utt[u] for u in labels]
+        n = write_data_dir(out_dir / name, segs, swbd_wav, labels)
+        report.dirs[name] = n
+        report.hours[name] = round(sum(s.duration for s in segs) / 3600, 3)
+        report.counts[f"labeled_{split}"] = n
+        by_label = Counter(labels.values())
+        logger.info(
+            "wrote %s: %d utterances (%.2f h), %d conversations, %s",
+            out_dir / name,
+            n,
+            report.hours[name],
+            len({s.conv for s in segs}),
+            " ".join(f"{k}={by_label[k]}" for k in sorted(by_label)),
+        )
+    asr_segs = [s for u, s in pool_by_utt.items() if s.status == "ok" and s.conv not in held_out]
+    n = write_data_dir(out_dir / cfg.asr_train_set, asr_segs, swbd_wav)
+    report.dirs[cfg.asr_train_set] = n
+    report.hours[cfg.asr_train_set] = round(sum(s.duration for s in asr_segs) / 3600, 3)
+    report.counts["asr_train_segments"] = n
+    logger.info(
+        "wrote %s: %d utterances (%.2f h) of %d conversations",
+        out_dir / cfg.asr_train_set,
+        n,
+        report.hours[cfg.asr_train_set],
+        len({s.conv for s in asr_segs}),
+    )
+
+    # -- Fisher ---------------------------------------------------------------------------------------------
+    if any(cfg.fisher):
+        fsegs, fwav = _prepare_fisher(cfg, report, skip)
+        ok = [s for s in fsegs if s.status == "ok"]
+        for s in fsegs:
+            if s.status != "ok":
+                skip(f"fisher_segments_{s.status}", None)
+        report.counts["fisher_segments_ok"] = len(ok)
+        n = write_data_dir(out_dir / cfg.fisher_set, ok, fwav)
+        report.dirs[cfg.fisher_set] = n
+        report.hours[cfg.fisher_set] = round(sum((s.end_cs - s.start_cs) / 100 for s in ok) / 3600, 3)
+        logger.info(
+            "wrote %s: %d utterances (%.2f h)", out_dir / cfg.fisher_set, n, report.hours[cfg.fisher_set]
+        )
+    else:
+        logger.warning("FISHER is empty: %s not prepared", out_dir / cfg.fisher_set)
+    skip.close()
+    logger.info(report.summary())
+    return report
