@@ -56,10 +56,12 @@ decoded values are shifted left by the current bit shift; for the lossless µ-la
 (``AU1``, ``AU2``) the bit shift instead selects a row of a mapping table between µ-law
 bytes and a "rank" scale on which the predictors work (see :func:`_ulaw_shift_tables`).
 
-The encoder writes valid version-2 streams for every file type the decoder in LDC's
-``sph2pipe`` accepts (types 0--8).  It picks, per block, the cheapest of DIFF0--DIFF3
-(and QLPC when ``max_lpc_order > 0``) with the best Rice parameter, removes common low
-zero bits with BITSHIFT and codes silent blocks with ZERO.
+The encoder writes version-2 streams that LDC's ``sph2pipe`` decodes (it knows file
+types 0--8 and every command but VERBATIM; the encoder emits VERBATIM only on request).
+It picks, per block, the cheapest of DIFF0--DIFF3 (and QLPC when ``max_lpc_order > 0``)
+with the best Rice parameter, removes common low zero bits with BITSHIFT and codes
+silent blocks with ZERO, mirroring the decoder's state exactly so that the round trip
+is lossless (except for the lossy type ``ULAW``, which merges µ-law's two zero codes).
 """
 
 from __future__ import annotations
@@ -80,8 +82,6 @@ __all__ = [
     "decode_shorten",
     "encode_shorten",
 ]
-
-MAGIC = b"ajkg"
 
 # Function codes.
 FN_DIFF0 = 0
@@ -134,9 +134,6 @@ class ShortenFileType(enum.IntEnum):
     AU3 = 9  # A-law, lossless (shorten 3 only)
     ALAW = 10  # A-law, coded lossily as 13-bit linear (shorten 3 only)
 
-
-_ULAW_TYPES = frozenset({ShortenFileType.AU1, ShortenFileType.AU2, ShortenFileType.ULAW})
-_ALAW_TYPES = frozenset({ShortenFileType.AU3, ShortenFileType.ALAW})
 
 # Inclusive range of the sample values (as the original file holds them) per file type.
 _VALUE_RANGE: dict[ShortenFileType, tuple[int, int]] = {
@@ -236,7 +233,7 @@ _ALAW_TO_LINEAR = alaw_to_linear(np.arange(256)).astype(np.int64)
 # Decoder
 # --------------------------------------------------------------------------------------
 
-# Error codes returned by the compiled decoder; _raise_decode_error turns them into text.
+# Error codes returned by the compiled decoder; decode_shorten turns them into text.
 _OK = 0
 _E_TRUNCATED = 1
 _E_MAGIC = 2

@@ -329,11 +329,14 @@ def _decode_shortened(header: SphereHeader, stream: np.ndarray, end: int) -> np.
     from speechsent.audio.shorten import ShortenError, ShortenFileType, decode_shorten
 
     whole = end == header.sample_count
+    # Size the output from the header, but no further than the stream could possibly hold
+    # (each coded sample takes at least two bits), so a bogus sample_count costs nothing.
+    plausible = 4 * len(stream) // header.channel_count + 4096
     try:
         audio = decode_shorten(
             stream,
             max_samples=None if whole else end,
-            expected_samples=min(header.sample_count, 1 << 26),
+            expected_samples=min(end, plausible),
         )
     except ShortenError as error:
         raise SphereError(str(error)) from None
@@ -379,13 +382,13 @@ def read_sphere_data(
     files.
     """
     path = Path(path)
+    if header_path is None:
+        header = read_sphere_header(path)
+        data_offset = header.header_size
+    else:
+        header = read_sphere_header(header_path)
+        data_offset = 0
     try:
-        if header_path is None:
-            header = parse_sphere_header(_read_header_bytes(path))
-            data_offset = header.header_size
-        else:
-            header = parse_sphere_header(_read_header_bytes(Path(header_path)))
-            data_offset = 0
         count = header.sample_count
         end = count if end is None else min(end, count)
         if not 0 <= start <= count:
