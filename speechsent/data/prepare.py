@@ -681,6 +681,14 @@ def prepare_data(cfg: PrepareConfig) -> PrepareReport:
     n_labeled = sum(len(v) for v in split_labels.values())
     if n_labeled == 0:
         raise PrepareError(f"no sentiment row matched a usable segment ({report.summary()})")
+    empty = [cfg.set_name(s) for s in SPLITS if not split_labels[s]]
+    if empty:
+        hint = {
+            "conversation": "fewer than 3 labeled conversations?",
+            "lists": "do the lists name labeled segments?",
+            "espnet": "ESPnet's line ranges need the full 52,293-row TSV",
+        }[cfg.split]
+        raise PrepareError(f"no labeled segment in {', '.join(empty)} ({hint}; {report.summary()})")
 
     # -- Write the Switchboard dirs -------------------------------------------------------------------------
     for split in SPLITS:
