@@ -39,6 +39,7 @@ from pathlib import Path
 
 from speechsent.data import fisher as fisher_mod
 from speechsent.data import ms98
+from speechsent.data import splits as splits_mod
 from speechsent.data.kaldi_dir import (
     UTT_FILES,
     DataDir,
@@ -452,7 +453,7 @@ def _label_espnet(
         if seg.kaldi_kept and seg.utt not in seen:
             seen.add(seg.utt)
             text_lines.append(_espnet_text_line(seg))
-    a = espnet_assign(rows, text_lines)
+    a = espnet_assign(rows, text_lines, splits_mod.ESPNET_LINE_RANGES)
     for _row in a.no_majority:
         skip("rows_no_majority", None)
     lost = {r.lineno for r in a.lost_to_cursor}

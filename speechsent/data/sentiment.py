@@ -33,12 +33,14 @@ from speechsent.data.kaldi_dir import KaldiDataError, c_sort_key, read_lines
 from speechsent.data.labels import SENTIMENT_LABELS
 
 __all__ = [
+    "Match",
     "SegmentIndex",
     "SentimentFormatError",
     "SentimentRow",
     "SentimentTable",
     "espnet_majority_vote",
     "majority_vote",
+    "match_rows",
     "parse_row_id",
     "parse_votes",
     "read_sentiment_tsv",
