@@ -1,0 +1,159 @@
+"""Stage 1 of the recipes as users run it: ``egs/mini_sentiment/run.sh --stage 1 --stop_stage 1`` on a fixture
+corpus named through the db.sh variables, in a temporary copy of the recipe; ``egs/swbd_sentiment/run.sh``
+options and help."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from speechsent.audio.io import UtteranceReader
+from speechsent.data import ops
+from speechsent.data.kaldi_dir import read_table
+
+ROOT = Path(__file__).resolve().parents[2]
+SETS = ("swbd_train", "swbd_test", "swbd_holdout")
+
+pytestmark = pytest.mark.slow
+
+
+def _corpus_module():
+    name = "speechsent_test_prep_corpus"
+    if name not in sys.modules:
+        path = ROOT / "test" / "data" / "prep_corpus.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return _corpus_module().build_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+def _recipe(tmp_path: Path, name: str) -> Path:
+    dst = tmp_path / "egs" / name
+    shutil.copytree(
+        ROOT / "egs" / name, dst, ignore=shutil.ignore_patterns("data", "exp", "dump", "downloads")
+    )
+    return dst
+
+
+def _run(recipe: Path, args: list[str], env_extra: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("SWBD", "SWBD_MS98", "SWBD_SENTIMENT", "FISHER")}
+    env.update(env_extra)
+    env["SPEECHSENT_ROOT"] = str(ROOT)  # the copy is outside the repository: path.sh finds the toolkit here
+    return subprocess.run(
+        ["bash", "./run.sh", *args],
+        cwd=recipe,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_mini_sentiment_stage1(corpus, tmp_path: Path):
+    recipe = _recipe(tmp_path, "mini_sentiment")
+    r = _run(recipe, ["--stage", "1", "--stop_stage", "1"], corpus.env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    log = r.stdout + r.stderr
+    assert "Stage 1: data preparation" in log and "Successfully finished" in log
+    assert "counts: " in log
+    data = recipe / "data"
+    labels = {s: read_table(data / s / "utt2sentiment") for s in SETS}
+    # every labeled segment in exactly one split, with its majority label
+    seen: dict[str, str] = {}
+    for s in SETS:
+        assert not set(seen) & set(labels[s])
+        seen.update(labels[s])
+    assert seen == corpus.labeled
+    # the tied rows and the unmatched rows are absent and counted
+    counts = dict(kv.split("=") for kv in log.split("counts: ")[-1].split("\n")[0].split())
+    assert int(counts["rows_no_majority"]) == corpus.tie_rows
+    assert int(counts["rows_unmatched"]) == corpus.unmatched_rows
+    # conversation-disjoint
+    convs = [{u.split("-")[0] for u in labels[s]} for s in SETS]
+    assert all(convs) and not (convs[0] & convs[1] or convs[0] & convs[2] or convs[1] & convs[2])
+    # Fisher: one utterance per usable transcript segment
+    assert read_table(data / "fisher" / "text") == corpus.fisher_usable
+    # validated by the recipe, and here again
+    for s in (*SETS, "asr_train", "fisher"):
+        assert f"Successfully validated data-directory data/{s}" in log
+        assert ops.validate(data / s, no_feats=True) == []
+    # audio through wav.scp + segments equals the source samples
+    for s in SETS:
+        reader = UtteranceReader(data / s)
+        for utt, samples, rate in reader.iter_utterances():
+            seg = reader.segments[utt]
+            conv, side = seg.reco.split("-")
+            src = corpus.audio[conv][int(seg.start * rate) : int(seg.end * rate), "AB".index(side)]
+            np.testing.assert_array_equal(samples, src.astype(np.float32) / 32768.0)
+    # fisher audio can be read too
+    reader = UtteranceReader(data / "fisher")
+    assert all(len(x) > 0 for _, x, _ in reader.iter_utterances())
+    # a rerun writes the same bytes
+    before = _snapshot(data)
+    r = _run(recipe, ["--stage", "1", "--stop_stage", "1"], corpus.env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert _snapshot(data) == before
+
+
+def test_mini_sentiment_needs_all_corpora_or_none(corpus, tmp_path: Path):
+    recipe = _recipe(tmp_path, "mini_sentiment")
+    r = _run(recipe, ["--stage", "1"], {"SWBD": corpus.env["SWBD"]})
+    assert r.returncode != 0
+    assert "set SWBD, SWBD_MS98 and SWBD_SENTIMENT" in r.stdout + r.stderr
+
+
+def test_swbd_sentiment_stage1_with_options(corpus, tmp_path: Path):
+    recipe = _recipe(tmp_path, "swbd_sentiment")
+    r = _run(
+        recipe,
+        ["--stage", "1", "--stop_stage", "1", "--split_seed", "7", "--sph2pipe", "sph2pipe"],
+        corpus.env,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    wav = read_table(recipe / "data" / "swbd_train" / "wav.scp")
+    assert all(v.startswith("sph2pipe -f wav -p -c ") and v.endswith(" |") for v in wav.values())
+    # stages after 1 do not exist yet: --stage 2 does nothing
+    before = _snapshot(recipe / "data")
+    r = _run(recipe, ["--stage", "2"], corpus.env)
+    assert r.returncode == 0 and _snapshot(recipe / "data") == before
+
+
+def test_swbd_sentiment_options_and_help(tmp_path: Path):
+    recipe = _recipe(tmp_path, "swbd_sentiment")
+    r = _run(recipe, ["--help"], {})
+    assert r.returncode == 0 and "--split conversation|lists|espnet" in r.stderr
+    r = _run(recipe, ["--no_such_option", "1"], {})
+    assert r.returncode != 0
+    r = _run(recipe, ["positional"], {})
+    assert r.returncode == 2
+    # bad input: stage 1 fails and says where
+    r = _run(
+        recipe,
+        ["--stage", "1"],
+        {
+            "SWBD": str(tmp_path),
+            "SWBD_MS98": str(tmp_path / "nope"),
+            "SWBD_SENTIMENT": str(tmp_path),
+            "FISHER": "",
+        },
+    )
+    assert r.returncode != 0 and "SWBD_MS98=" in r.stderr and "no such directory" in r.stderr
