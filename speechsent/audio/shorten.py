@@ -58,10 +58,14 @@ bytes and a "rank" scale on which the predictors work (see :func:`_ulaw_shift_ta
 
 The encoder writes version-2 streams that LDC's ``sph2pipe`` decodes (it knows file
 types 0--8 and every command but VERBATIM; the encoder emits VERBATIM only on request).
-It picks, per block, the cheapest of DIFF0--DIFF3 (and QLPC when ``max_lpc_order > 0``)
-with the best Rice parameter, removes common low zero bits with BITSHIFT and codes
-silent blocks with ZERO, mirroring the decoder's state exactly so that the round trip
-is lossless (except for the lossy type ``ULAW``, which merges µ-law's two zero codes).
+With ``max_lpc_order=0`` (the default, and what NIST used) it makes shorten 2's own
+choices -- per block the polynomial predictor with the smallest absolute residual sum,
+the Rice parameter from the mean residual, BITSHIFT for common low zero bits, ZERO for
+silent linear blocks -- so its streams are bit-identical to the ones in NIST / LDC
+files.  With ``max_lpc_order > 0`` every block is coded with QLPC (Levinson-Durbin on
+the block, coefficients quantised to 5 fractional bits, best Rice parameter).  The
+encoder mirrors the decoder's state exactly, so the round trip is lossless (except for
+the lossy type ``ULAW``, which merges µ-law's two zero codes).
 """
 
 from __future__ import annotations
@@ -117,6 +121,8 @@ _MAX_LPC_ORDER = 1 << 10
 _MAX_MEAN_BLOCKS = 1 << 10
 _MAX_SKIP_BYTES = 1 << 24
 _MAX_ENCODER_LPC_ORDER = 64  # shorten's MAX_LPC_ORDER
+_MAX_RICE = 31  # var(k) codes with k + 1 > 32 literal bits are not shorten
+_LN2_F32 = np.float32(np.log(2.0))  # shorten's (float) M_LN2
 
 
 class ShortenFileType(enum.IntEnum):
@@ -468,7 +474,7 @@ def _decode_kernel(buf, max_samples, capacity, outward, lin_to_ulaw, lin_to_alaw
             resn = 0
             if cmd != FN_ZERO:
                 resn = _uvar(buf, end, st, _ENERGYSIZE)
-                if resn > 31:
+                if resn > _MAX_RICE:
                     return _E_ENERGY, st[_POS], out, ndone, header, extra, n_extra
             if nmean == 0:
                 coffset = offset[chan, 0]
@@ -733,28 +739,76 @@ def _put_ulong(out, wst, value):
 
 
 @njit(cache=True)
-def _rice_cost(res, n):
-    """Best Rice parameter and its cost in bits for residuals ``res[:n]``."""
+def _rice_bits(res, n, k):
+    """Bits that ``var(k)`` codes of ``res[:n]`` take."""
+    bits = n * (k + 2)
+    for i in range(n):
+        r = res[i]
+        bits += ((r << 1) if r >= 0 else (((-r) << 1) - 1)) >> (k + 1)
+    return bits
+
+
+@njit(cache=True)
+def _best_rice_parameter(res, n):
+    """The Rice parameter that codes ``res[:n]`` in the fewest bits."""
     total = 0
     for i in range(n):
         r = res[i]
         total += (r << 1) if r >= 0 else (((-r) << 1) - 1)
-    mean = total // max(n, 1)
     guess = 0
-    while (mean >> (guess + 1)) > 0:
+    while (total // max(n, 1)) >> (guess + 1) > 0:
         guess += 1
-    best_k = 0
-    best_cost = -1
-    for k in range(max(0, guess - 2), min(31, guess + 1) + 1):
-        cost = n * (k + 2)
-        for i in range(n):
-            r = res[i]
-            u = (r << 1) if r >= 0 else (((-r) << 1) - 1)
-            cost += u >> (k + 1)
-        if best_cost < 0 or cost < best_cost:
-            best_cost = cost
-            best_k = k
-    return best_k, best_cost
+    best_k = max(0, guess - 2)
+    best_bits = _rice_bits(res, n, best_k)
+    for k in range(best_k + 1, min(_MAX_RICE, guess + 1) + 1):
+        bits = _rice_bits(res, n, k)
+        if bits < best_bits:
+            best_k, best_bits = k, bits
+    return best_k
+
+
+@njit(cache=True)
+def _poly_choice(cbuf, base, n, coffset):
+    """Shorten 2's choice of polynomial predictor and Rice parameter for a block.
+
+    The predictor with the smallest sum of absolute residuals wins (ties go to the higher
+    order) and the Rice parameter is ``round(log2(ln 2 * mean |residual|))``, computed
+    in the same single/double precision mix as shorten's C code, so that the stream is
+    the one NIST's encoder writes.
+    """
+    last0 = cbuf[base - 1] - coffset
+    last1 = cbuf[base - 1] - cbuf[base - 2]
+    last2 = last1 - (cbuf[base - 2] - cbuf[base - 3])
+    sum0 = 0
+    sum1 = 0
+    sum2 = 0
+    sum3 = 0
+    for i in range(n):
+        diff0 = cbuf[base + i] - coffset
+        diff1 = diff0 - last0
+        diff2 = diff1 - last1
+        sum0 += abs(diff0)
+        sum1 += abs(diff1)
+        sum2 += abs(diff2)
+        sum3 += abs(diff2 - last2)
+        last0 = diff0
+        last1 = diff1
+        last2 = diff2
+    if sum0 < min(sum1, sum2, sum3):
+        fn, total = FN_DIFF0, sum0
+    elif sum1 < min(sum2, sum3):
+        fn, total = FN_DIFF1, sum1
+    elif sum2 < sum3:
+        fn, total = FN_DIFF2, sum2
+    else:
+        fn, total = FN_DIFF3, sum3
+    k = 0
+    if total > 0:
+        scaled = np.float32(_LN2_F32 * np.float32(total))
+        resbit = np.float32(np.log(np.float64(scaled) / n) / np.log(2.0))
+        if resbit > 0:
+            k = min(int(np.floor(np.float64(resbit) + 0.5)), _MAX_RICE)
+    return fn, k
 
 
 @njit(cache=True)
@@ -827,7 +881,7 @@ def _encode_kernel(values, ftype, blocksize, maxnlpc, nmean, verbatim, maxshift,
     nwrap = max(_NWRAP, maxnlpc)
     hist = np.zeros((nchan, nwrap + blocksize), dtype=np.int64)
     offset = np.full((nchan, max(1, nmean)), _initial_mean(ftype), dtype=np.int64)
-    res = np.zeros((5, blocksize), dtype=np.int64)
+    res = np.zeros(blocksize, dtype=np.int64)
     qlpc = np.zeros(max(1, maxnlpc), dtype=np.int64)
     lpcqoffset = 1 << _LPCQUANT
     bitshift = 0
@@ -859,8 +913,7 @@ def _encode_kernel(values, ftype, blocksize, maxnlpc, nmean, verbatim, maxshift,
                     else:
                         v = inward[shift, b] - 1
                     cbuf[base + i] = v
-                    if v != 0:
-                        zero = False
+                zero = False  # shorten codes silent µ-law blocks normally, never as ZERO
             else:
                 bits = 0
                 for i in range(nb):
@@ -892,47 +945,39 @@ def _encode_kernel(values, ftype, blocksize, maxnlpc, nmean, verbatim, maxshift,
             if zero:
                 _put_uvar(out, wst, FN_ZERO, _FNSIZE)
             else:
-                for i in range(nb):
-                    j = base + i
-                    x0 = cbuf[j]
-                    res[0, i] = x0 - coffset
-                    res[1, i] = x0 - cbuf[j - 1]
-                    res[2, i] = x0 - 2 * cbuf[j - 1] + cbuf[j - 2]
-                    res[3, i] = x0 - 3 * (cbuf[j - 1] - cbuf[j - 2]) - cbuf[j - 3]
-                best_fn = 0
-                best_k, best_cost = _rice_cost(res[0], nb)
-                for fn in range(1, 4):
-                    k, cost = _rice_cost(res[fn], nb)
-                    if cost < best_cost:
-                        best_fn, best_k, best_cost = fn, k, cost
-                nlpc = 0
-                if maxnlpc > 0:
+                if maxnlpc == 0:
+                    fn, k = _poly_choice(cbuf, base, nb, coffset)
+                    for i in range(nb):
+                        j = base + i
+                        x0 = cbuf[j]
+                        if fn == FN_DIFF0:
+                            res[i] = x0 - coffset
+                        elif fn == FN_DIFF1:
+                            res[i] = x0 - cbuf[j - 1]
+                        elif fn == FN_DIFF2:
+                            res[i] = x0 - 2 * cbuf[j - 1] + cbuf[j - 2]
+                        else:
+                            res[i] = x0 - 3 * (cbuf[j - 1] - cbuf[j - 2]) - cbuf[j - 3]
+                    nlpc = 0
+                else:
+                    fn = FN_QLPC
                     nlpc = _lpc_coefficients(cbuf, base, nb, coffset, maxnlpc, qlpc)
-                    if nlpc > 0:
-                        for i in range(nb):
-                            j = base + i
-                            acc = lpcqoffset
-                            for m in range(nlpc):
-                                acc += qlpc[m] * (cbuf[j - m - 1] - coffset)
-                            res[4, i] = (cbuf[j] - coffset) - (acc >> _LPCQUANT)
-                        k, cost = _rice_cost(res[4], nb)
-                        cost += 3 + 5 * nlpc
-                        if cost < best_cost:
-                            best_fn, best_k, best_cost = FN_QLPC, k, cost
-                out = _ensure_room(out, wst, best_cost // 8 + 8 * nlpc + 64)
-                if best_fn == FN_QLPC:
-                    _put_uvar(out, wst, FN_QLPC, _FNSIZE)
-                    _put_uvar(out, wst, best_k, _ENERGYSIZE)
+                    for i in range(nb):
+                        j = base + i
+                        acc = lpcqoffset
+                        for m in range(nlpc):
+                            acc += qlpc[m] * (cbuf[j - m - 1] - coffset)
+                        res[i] = (cbuf[j] - coffset) - (acc >> _LPCQUANT)
+                    k = _best_rice_parameter(res, nb)
+                out = _ensure_room(out, wst, _rice_bits(res, nb, k) // 8 + 8 * nlpc + 64)
+                _put_uvar(out, wst, fn, _FNSIZE)
+                _put_uvar(out, wst, k, _ENERGYSIZE)
+                if fn == FN_QLPC:
                     _put_uvar(out, wst, nlpc, _LPCQSIZE)
                     for m in range(nlpc):
                         _put_var(out, wst, qlpc[m], _LPCQUANT)
-                    row = res[4]
-                else:
-                    _put_uvar(out, wst, best_fn, _FNSIZE)
-                    _put_uvar(out, wst, best_k, _ENERGYSIZE)
-                    row = res[best_fn]
                 for i in range(nb):
-                    _put_var(out, wst, row[i], best_k)
+                    _put_var(out, wst, res[i], k)
 
             if nmean > 0:
                 total = nb // 2
@@ -967,10 +1012,13 @@ def encode_shorten(
 
     ``samples`` is ``(num_samples,)`` or ``(num_samples, channels)`` and holds values as
     the original file would (µ-law / A-law bytes for the companded types, integers in the
-    type's range for the linear ones).  ``mean_blocks`` defaults to shorten's 4 for the
-    linear types and 0 for the lossless µ-law types.  A non-empty ``verbatim`` is written
-    as VERBATIM chunks at the start of the stream; LDC's ``sph2pipe`` does not know that
-    command (nor the A-law types 9 and 10), so leave it empty for SPHERE files.
+    type's range for the linear ones).  With the defaults (block size 256, no LPC, the
+    running mean over ``mean_blocks`` = 4 past blocks for linear types and none for
+    µ-law) the stream is the one NIST's shorten-embedding tools write for the same
+    samples.  ``max_lpc_order > 0`` codes every block with a quantised LPC predictor
+    instead.  A non-empty ``verbatim`` is written as VERBATIM chunks at the start of the
+    stream (where shorten 3 keeps a WAV header); LDC's ``sph2pipe`` does not know that
+    command, nor the A-law types 9 and 10, so leave it empty for SPHERE files.
     """
     ftype = ShortenFileType(file_type)
     array = np.asarray(samples)

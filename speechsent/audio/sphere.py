@@ -72,6 +72,12 @@ _CODING_NAMES: dict[str, Coding] = {
     "alaw": "alaw",
     "a-law": "alaw",
 }
+# write_sphere: fields a layout must place, and computed fields a caller may set itself
+# (NIST's tools did not always fill in the checksum).
+_REQUIRED_FIELDS = frozenset(
+    {"channel_count", "sample_count", "sample_rate", "sample_n_bytes", "sample_coding"}
+)
+_OVERRIDABLE_FIELDS = frozenset({"sample_checksum", "sample_sig_bits"})
 _ULAW_SEGMENT_STARTS = np.array([2, 4, 8, 16, 32, 64, 128])  # exponent = floor(log2(magnitude >> 7))
 _FIELD_LINE = re.compile(r"(\S+) -(i|r|s(\d+)) (.*)", re.DOTALL)
 
@@ -516,7 +522,7 @@ def write_sphere(
     coding: Coding = "pcm",
     shorten: bool = False,
     byte_format: Literal["01", "10"] = "01",
-    fields: Iterable[tuple[str, FieldValue]] = (),
+    fields: Iterable[tuple[str, FieldValue | None]] = (),
     header_size: int | None = None,
     block_size: int = 256,
 ) -> SphereHeader:
@@ -525,11 +531,18 @@ def write_sphere(
     ``samples`` has shape ``(num_samples,)`` or ``(num_samples, channels)``.  For pcm it
     must be int16.  For ``ulaw`` / ``alaw`` it is either int16 linear pcm, companded
     here with the G.711 encoder, or uint8 codes written as they are.  ``shorten`` stores
-    the samples as a shorten stream (``...,embedded-shorten-v2.00``; µ-law as shorten's
-    lossless type AU2 as NIST's ``w_encode`` does); A-law cannot be shortened.  ``fields``
-    are extra header fields written first, in order (e.g. ``("database_id", "fisher")``);
-    the sample-describing fields and ``sample_checksum`` are computed here.  Returns the
-    header written.
+    the samples as a shorten stream (``...,embedded-shorten-v2.00``), coded as NIST's
+    encoder does (µ-law as shorten's lossless type AU2; the stream is bit-identical to
+    NIST's for the same samples); A-law cannot be shortened.
+
+    The sample-describing fields (``channel_count``, ``sample_count``, ``sample_rate``,
+    ``sample_n_bytes``, ``sample_byte_format``, ``sample_sig_bits``, ``sample_coding``,
+    ``sample_checksum``) are computed here.  ``fields`` adds other fields, written first
+    and in order (e.g. ``("database_id", "fisher")``).  To reproduce an existing layout,
+    place computed fields among them as ``(name, None)``: then exactly the fields listed
+    are written, in that order (those describing the samples must be placed).
+    ``sample_checksum`` and ``sample_sig_bits`` may also be given a value of their own.
+    Returns the header written.
     """
     array = np.asarray(samples)
     if array.ndim == 1:
@@ -555,32 +568,37 @@ def write_sphere(
     if shorten and coding == "alaw":
         raise ValueError("A-law SPHERE files cannot be shorten-compressed (sph2pipe cannot read them)")
 
-    extra = list(fields)
-    own = {
-        "channel_count",
-        "sample_count",
-        "sample_rate",
-        "sample_n_bytes",
-        "sample_byte_format",
-        "sample_sig_bits",
-        "sample_coding",
-        "sample_checksum",
-    }
-    clashes = sorted(own.intersection(name for name, _ in extra))
-    if clashes:
-        raise ValueError(f"fields computed by write_sphere cannot be given: {', '.join(clashes)}")
     n_bytes = 2 if coding == "pcm" else 1
-    header_fields: list[tuple[str, FieldValue]] = [
-        *extra,
-        ("channel_count", stored.shape[1]),
-        ("sample_count", stored.shape[0]),
-        ("sample_rate", int(sample_rate)),
-        ("sample_n_bytes", n_bytes),
-        ("sample_byte_format", byte_format if coding == "pcm" else "1"),
-        ("sample_sig_bits", 8 * n_bytes),
-        ("sample_coding", f"{coding},{NIST_SHORTEN}" if shorten else coding),
-        ("sample_checksum", sphere_checksum(stored)),
-    ]
+    computed: dict[str, FieldValue] = {
+        "channel_count": stored.shape[1],
+        "sample_count": stored.shape[0],
+        "sample_rate": int(sample_rate),
+        "sample_n_bytes": n_bytes,
+        "sample_byte_format": byte_format if coding == "pcm" else "1",
+        "sample_sig_bits": 8 * n_bytes,
+        "sample_coding": f"{coding},{NIST_SHORTEN}" if shorten else coding,
+        "sample_checksum": sphere_checksum(stored),
+    }
+    given = list(fields)
+    layout = any(value is None for _, value in given)
+    header_fields: list[tuple[str, FieldValue]] = []
+    for name, value in given:
+        if value is None:
+            if name not in computed:
+                raise ValueError(f"field {name} has no value (only computed fields may be placed with None)")
+            header_fields.append((name, computed[name]))
+        elif name in computed and name not in _OVERRIDABLE_FIELDS:
+            raise ValueError(f"field {name} is computed by write_sphere and cannot be given")
+        else:
+            header_fields.append((name, value))
+    placed = {name for name, _ in header_fields}
+    if layout:
+        required = _REQUIRED_FIELDS | ({"sample_byte_format"} if coding == "pcm" else set())
+        missing = sorted(required - placed)
+        if missing:
+            raise ValueError(f"a field layout must place {', '.join(missing)}")
+    else:
+        header_fields += [(name, value) for name, value in computed.items() if name not in placed]
     head = format_sphere_header(header_fields, header_size)
 
     if shorten:

@@ -267,6 +267,35 @@ def test_fisher_like_file(tmp_path):
     assert path.stat().st_size < 1024 + codes.size * 0.8  # compressed
 
 
+def test_field_layout(tmp_path):
+    """Computed fields can be placed among the caller's to reproduce an existing layout."""
+    path = tmp_path / "layout.sph"
+    codes = linear_to_ulaw(conversation(300))
+    layout = [
+        ("sample_count", None),
+        ("sample_n_bytes", None),
+        ("channel_count", None),
+        ("sample_byte_format", None),
+        ("sample_rate", None),
+        ("database_id", "fisher"),
+        ("sample_coding", None),
+        ("sample_checksum", 0),
+    ]
+    header = write_sphere(path, codes, RATE, coding="ulaw", shorten=True, fields=layout)
+    assert list(header.fields) == [name for name, _ in layout]
+    assert header.fields["sample_checksum"] == 0 and "sample_sig_bits" not in header.fields
+    assert header.fields["sample_count"] == 300 and header.fields["sample_byte_format"] == "1"
+    np.testing.assert_array_equal(read_sphere_data(path).samples, codes)
+    with pytest.raises(ValueError, match="must place sample_rate"):
+        write_sphere(path, codes, RATE, coding="ulaw", fields=[f for f in layout if f[0] != "sample_rate"])
+    with pytest.raises(ValueError, match="has no value"):
+        write_sphere(path, codes, RATE, coding="ulaw", fields=[("speaker", None)])
+    pcm_layout = [("channel_count", None), ("sample_count", None), ("sample_rate", None)]
+    pcm_layout += [("sample_n_bytes", None), ("sample_coding", None)]
+    with pytest.raises(ValueError, match="must place sample_byte_format"):
+        write_sphere(path, conversation(10), RATE, fields=pcm_layout)
+
+
 def test_write_rejects_bad_input(tmp_path):
     path = tmp_path / "x.sph"
     pcm = conversation(100, 1)
