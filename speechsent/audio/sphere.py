@@ -25,7 +25,13 @@ LDC's Switchboard and Fisher releases are 2-channel, 8 kHz µ-law files, Fisher'
 shorten-compressed (``ulaw,embedded-shorten-v2.00``).  Like LDC's ``sph2pipe``, the
 reader decides that the data are shorten-compressed from the stream's magic number
 ``ajkg`` at the start of the data, and expands µ-law and A-law to 16-bit linear with
-the standard G.711 tables (the same values ``sph2pipe -p`` writes).
+the standard G.711 tables (the same values ``sph2pipe -p`` writes).  Unlike sph2pipe,
+which warns and carries on, it refuses data that disagree with the header (file size,
+decoded sample or channel count, shorten sample type) with a :class:`SphereError` that
+names the file.  The writer lays files out as NIST's tools do (field syntax, the
+padding after ``end_head``, ``sample_checksum``, shorten streams coded with NIST's
+choices): given the same samples and field layout it reproduces NIST's files byte for
+byte.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ __all__ = [
     "SphereError",
     "SphereHeader",
     "alaw_to_linear",
+    "format_sphere_header",
     "linear_to_alaw",
     "linear_to_ulaw",
     "parse_sphere_header",
