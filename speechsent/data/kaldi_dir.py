@@ -33,7 +33,6 @@ import contextlib
 import dataclasses
 import math
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -113,8 +112,6 @@ VERBATIM_FILES: tuple[str, ...] = ("stm", "glm", "ctm")
 T = TypeVar("T")
 
 _BLANKS = " \t"
-_BLANK_RE = re.compile(r"[ \t]+")
-_LINE_RE = re.compile(r"[ \t]*([^ \t]+)(?:[ \t]+(.*?))?[ \t]*\Z", re.DOTALL)
 
 
 class KaldiDataError(ValueError):
@@ -147,7 +144,11 @@ def c_sorted(items: Iterable[str]) -> list[str]:
 
 def split_fields(line: str) -> list[str]:
     """Blank-separated fields (space and tab, as awk and Kaldi's readers split)."""
-    return [f for f in _BLANK_RE.split(line) if f]
+    if "\t" in line:
+        line = line.replace("\t", " ")
+    if "  " not in line and line[:1] != " " and line[-1:] != " ":
+        return line.split(" ") if line else []
+    return [f for f in line.split(" ") if f]
 
 
 def split_line(line: str) -> tuple[str, str] | None:
@@ -155,10 +156,18 @@ def split_line(line: str) -> tuple[str, str] | None:
 
     The value is the rest of the line with the blanks around it stripped (inner spacing kept).
     """
-    m = _LINE_RE.match(line)
-    if m is None:
+    s = line.strip(_BLANKS)
+    if not s:
         return None
-    return m.group(1), m.group(2) or ""
+    i = s.find(" ")
+    j = s.find("\t")
+    if i < 0:
+        if j < 0:
+            return s, ""
+        i = j
+    elif 0 <= j < i:
+        i = j
+    return s[:i], s[i + 1 :].lstrip(_BLANKS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,6 +180,8 @@ class RawLines:
     final_newline: bool
     #: The raw bytes of each line (for encoding checks).
     raw: list[bytes]
+    #: The whole file, decoded.
+    text: str = dataclasses.field(default="", repr=False)
 
 
 def read_lines(path: str | os.PathLike[str]) -> RawLines:
@@ -178,10 +189,12 @@ def read_lines(path: str | os.PathLike[str]) -> RawLines:
     data = Path(path).read_bytes()
     final_newline = not data or data.endswith(b"\n")
     raw = data.split(b"\n")
+    text = data.decode(ENCODING, _ERRORS)
+    lines = text.split("\n")
     if raw and raw[-1] == b"":
         raw.pop()
-    lines = [r.decode(ENCODING, _ERRORS) for r in raw]
-    return RawLines(str(path), lines, final_newline, raw)
+        lines.pop()
+    return RawLines(str(path), lines, final_newline, raw, text)
 
 
 # ----------------------------------------------------------------------------------------------------------

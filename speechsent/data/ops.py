@@ -30,12 +30,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from speechsent.data.kaldi_dir import (
+    PSEUDO_LABELS,
     RECO_FILES,
+    SENTIMENT_LABELS,
     SPK_FILES,
     UTT_FILES,
     VERBATIM_FILES,
     DataDir,
     KaldiDataError,
+    RawLines,
+    Segment,
     c_sort_key,
     c_sorted,
     parse_duration,
@@ -121,6 +125,48 @@ class _Format:
     num_fields: int | None = None  # exact field count, key included
     min_fields: int | None = None
     check: Callable[[str, str], object] | None = None  # raises ValueError
+    allowed: frozenset[str] | None = None  # the values check accepts, for the bulk path
+    bulk: Callable[[list[str], list[str]], list[object]] | None = None  # check of all (keys, values) at once
+
+
+def _bulk_floats(values: list[str]) -> list[float]:
+    xs = list(map(float, values))
+    if not all(map(math.isfinite, xs)):
+        raise ValueError("not finite")
+    return xs
+
+
+def _bulk_duration(_keys: list[str], values: list[str]) -> list[object]:
+    xs = _bulk_floats(values)
+    if xs and min(xs) <= 0:
+        raise ValueError("not > 0")
+    return xs  # type: ignore[return-value]
+
+
+def _bulk_probability(_keys: list[str], values: list[str]) -> list[object]:
+    xs = _bulk_floats(values)
+    if xs and (min(xs) < 0 or max(xs) > 1):
+        raise ValueError("not in [0, 1]")
+    return xs  # type: ignore[return-value]
+
+
+def _bulk_num_frames(_keys: list[str], values: list[str]) -> list[object]:
+    ns = list(map(int, values))
+    if ns and min(ns) <= 0:
+        raise ValueError("not > 0")
+    return ns  # type: ignore[return-value]
+
+
+def _bulk_segments(keys: list[str], values: list[str]) -> list[object]:
+    fields = [v.split(" ") for v in values]  # exactly 3 each: checked before
+    recos = [f[0] for f in fields]
+    starts = _bulk_floats([f[1] for f in fields])
+    ends = _bulk_floats([f[2] for f in fields])
+    if starts and min(starts) < 0:
+        raise ValueError("start < 0")
+    if not all(map(float.__lt__, starts, ends)):
+        raise ValueError("end <= start")
+    return list(map(Segment, keys, recos, starts, ends))
 
 
 _FORMATS: dict[str, _Format] = {
@@ -128,40 +174,107 @@ _FORMATS: dict[str, _Format] = {
     "spk2utt": _Format(min_fields=2),
     "text": _Format(min_fields=1),
     "wav.scp": _Format(min_fields=2, check=_check_wav),
-    "segments": _Format(num_fields=4, check=parse_segment),
+    "segments": _Format(num_fields=4, check=parse_segment, bulk=_bulk_segments),
     "feats.scp": _Format(min_fields=2),
     "cmvn.scp": _Format(min_fields=2),
     "vad.scp": _Format(min_fields=2),
     "utt2lang": _Format(num_fields=2),
     "utt2uniq": _Format(num_fields=2),
-    "utt2dur": _Format(num_fields=2, check=parse_duration),
-    "reco2dur": _Format(num_fields=2, check=parse_duration),
-    "utt2num_frames": _Format(num_fields=2, check=parse_num_frames),
-    "spk2gender": _Format(num_fields=2, check=_check_gender),
+    "utt2dur": _Format(num_fields=2, check=parse_duration, bulk=_bulk_duration),
+    "reco2dur": _Format(num_fields=2, check=parse_duration, bulk=_bulk_duration),
+    "utt2num_frames": _Format(num_fields=2, check=parse_num_frames, bulk=_bulk_num_frames),
+    "spk2gender": _Format(num_fields=2, check=_check_gender, allowed=frozenset("mf")),
     "spk2warp": _Format(num_fields=2, check=_check_warp),
     "utt2warp": _Format(num_fields=2, check=_check_warp),
     "reco2file_and_channel": _Format(num_fields=3, check=_check_r2fc),
-    "utt2sentiment": _Format(num_fields=2, check=parse_sentiment_label),
-    "utt2pseudo": _Format(num_fields=2, check=parse_pseudo_label),
-    "utt2pseudo_prob": _Format(num_fields=2, check=parse_probability),
+    "utt2sentiment": _Format(num_fields=2, check=parse_sentiment_label, allowed=frozenset(SENTIMENT_LABELS)),
+    "utt2pseudo": _Format(num_fields=2, check=parse_pseudo_label, allowed=frozenset(PSEUDO_LABELS)),
+    "utt2pseudo_prob": _Format(num_fields=2, check=parse_probability, bulk=_bulk_probability),
 }
 _DEFAULT_FORMAT = _Format(min_fields=1)
 
 
-def _format_problem(name: str, key: str, value: str) -> str | None:
-    """Why ``key value`` is not a valid line of file ``name`` (``None`` if it is)."""
+def _num_fields(value: str) -> int:
+    """Number of fields of a line whose value (after the key) is ``value``."""
+    if not value:
+        return 1
+    if " " not in value and "\t" not in value:
+        return 2
+    return 1 + len(split_fields(value))
+
+
+def _check_line(name: str, key: str, value: str) -> tuple[str | None, object]:
+    """``(why key value is not a valid line of file name or None, the parsed value or None)``."""
     fmt = _FORMATS.get(name, _DEFAULT_FORMAT)
-    n = 1 + len(split_fields(value))
-    if fmt.num_fields is not None and n != fmt.num_fields:
-        return f"expected {fmt.num_fields} fields, got {n}"
-    if fmt.min_fields is not None and n < fmt.min_fields:
-        return f"expected at least {fmt.min_fields} fields, got {n}"
+    if fmt.num_fields is not None or fmt.min_fields is not None:
+        n = _num_fields(value)
+        if fmt.num_fields is not None and n != fmt.num_fields:
+            return f"expected {fmt.num_fields} fields, got {n}", None
+        if fmt.min_fields is not None and n < fmt.min_fields:
+            return f"expected at least {fmt.min_fields} fields, got {n}", None
     if fmt.check is not None:
         try:
-            fmt.check(key, value)
+            return None, fmt.check(key, value)
         except ValueError as e:
-            return str(e)
-    return None
+            return str(e), None
+    return None, None
+
+
+def _fast_load(raw: RawLines, name: str) -> tuple[dict[str, str], dict[str, object]] | None:
+    """``(values, parsed)`` of a table in which every line is well-formed, checked in bulk; else ``None``.
+
+    Most files are clean: this checks them with whole-file string operations (no CR, tab, empty line, or
+    blank other than single spaces between fields; unique sorted keys; field counts; values), several times
+    faster than the line-by-line loop that then finds and reports the problems.
+    """
+    text = raw.text
+    if (
+        not raw.lines
+        or "\r" in text
+        or "\t" in text
+        or "  " in text
+        or " \n" in text
+        or "\n " in text
+        or "\n\n" in text
+        or text.startswith((" ", "\n"))
+        or text.endswith(" ")
+    ):
+        return None
+    parts = [line.partition(" ") for line in raw.lines]
+    keys = [p[0] for p in parts]
+    values = [p[2] for p in parts]
+    if len(set(keys)) != len(keys):
+        return None
+    if keys != (sorted(keys) if text.isascii() else sorted(keys, key=c_sort_key)):
+        return None
+    fmt = _FORMATS.get(name, _DEFAULT_FORMAT)
+    if fmt.num_fields == 2:
+        if not all(values) or " " in "\n".join(values):
+            return None
+    elif fmt.num_fields is not None or fmt.min_fields is not None:
+        counts = [v.count(" ") + 1 if v else 0 for v in values]
+        if fmt.num_fields is not None and counts.count(fmt.num_fields - 1) != len(counts):
+            return None
+        if fmt.min_fields is not None and min(counts) < fmt.min_fields - 1:
+            return None
+    parsed: dict[str, object] = {}
+    if fmt.allowed is not None:
+        if not fmt.allowed.issuperset(values):
+            return None
+    elif fmt.bulk is not None:
+        try:
+            parsed = dict(zip(keys, fmt.bulk(keys, values), strict=True))
+        except ValueError:
+            return None
+    elif fmt.check is not None:
+        check = fmt.check
+        try:
+            objs = [check(k, v) for k, v in zip(keys, values, strict=True)]
+        except ValueError:
+            return None
+        if objs[0] is not None:
+            parsed = dict(zip(keys, objs, strict=True))
+    return dict(zip(keys, values, strict=True)), parsed
 
 
 def _examples(ids: Iterable[str]) -> str:
@@ -207,6 +320,7 @@ class _Table:
     values: dict[str, str]  # first entry of each key, well-formed or not
     ok: dict[str, str]  # well-formed entries only
     nlines: int
+    parsed: dict[str, object]  # what the format check returned for the well-formed entries (Segment ...)
 
 
 class _Validator:
@@ -244,32 +358,72 @@ class _Validator:
 
         values: dict[str, str] = {}
         ok: dict[str, str] = {}
+        parsed: dict[str, object] = {}
         first_line: dict[str, int] = {}
-        prev: bytes | None = None
-        prev_key = ""
-        for lineno, line in enumerate(raw.lines, start=1):
+        fmt = _FORMATS.get(name, _DEFAULT_FORMAT)
+        num_fields, min_fields, check = fmt.num_fields, fmt.min_fields, fmt.check
+        prev_key: str | None = None
+        fast = _fast_load(raw, name)
+        if fast is not None:
+            values, parsed = fast
+            ok = values
+        for lineno, line in enumerate(raw.lines if fast is None else (), start=1):
             if "\r" in line:
                 issue("cr", lineno, "line contains a carriage return (CR, 0x0D): DOS line ends?")
-            kv = split_line(line.replace("\r", " "))
-            if kv is None:
-                issue("empty", lineno, "empty line")
-                continue
-            key, value = kv
+                line = line.replace("\r", " ")
+            # split key / value (the common case, without tabs, inline)
+            if "\t" in line:
+                kv = split_line(line)
+                if kv is None:
+                    issue("empty", lineno, "empty line")
+                    continue
+                key, value = kv
+            else:
+                stripped = line.strip(" ")
+                if not stripped:
+                    issue("empty", lineno, "empty line")
+                    continue
+                key, _, value = stripped.partition(" ")
+                if value[:1] == " ":
+                    value = value.lstrip(" ")
             if key in first_line:
                 issue("dup", lineno, f"duplicate key {key!r} (first on line {first_line[key]})")
                 continue
             first_line[key] = lineno
-            kb = c_sort_key(key)
-            if prev is not None and kb < prev:
+            if prev_key is not None and (
+                key < prev_key
+                if key.isascii() and prev_key.isascii()
+                else c_sort_key(key) < c_sort_key(prev_key)
+            ):
                 issue(
                     "sort",
                     lineno,
                     f"not sorted in LC_ALL=C order: key {key!r} after {prev_key!r} "
                     "(utils/fix_data_dir.sh sorts it)",
                 )
-            prev, prev_key = kb, key
+            prev_key = key
             values[key] = value
-            problem = _format_problem(name, key, value)
+            # fields and value
+            problem = None
+            if num_fields is not None or min_fields is not None:
+                if not value:
+                    n = 1
+                elif " " not in value and "\t" not in value:
+                    n = 2
+                else:
+                    n = 1 + len(split_fields(value))
+                if num_fields is not None and n != num_fields:
+                    problem = f"expected {num_fields} fields, got {n}"
+                elif min_fields is not None and n < min_fields:
+                    problem = f"expected at least {min_fields} fields, got {n}"
+            if problem is None and check is not None:
+                try:
+                    obj = check(key, value)
+                except ValueError as e:
+                    problem = str(e)
+                else:
+                    if obj is not None:
+                        parsed[key] = obj
             if problem is None:
                 ok[key] = value
             else:
@@ -279,14 +433,16 @@ class _Validator:
         elif not raw.final_newline:
             issue("newline", len(raw.lines), "last line has no newline")
         self._flush(path, issues)
-        return _Table(name, path, values, ok, len(raw.lines))
+        return _Table(name, path, values, ok, len(raw.lines), parsed)
 
     # -- cross-file checks ----------------------------------------------------------------------------
 
-    def same_keys(self, table: _Table, ref_keys: Iterable[str], ref_name: str, what: str) -> bool:
+    def same_keys(self, table: _Table, ref_keys: set[str], ref_name: str, what: str) -> bool:
         """``table``'s keys must be exactly ``ref_keys`` (the ``what``-ids of ``ref_name``)."""
+        if table.values.keys() == ref_keys:
+            return True
         keys = set(table.values)
-        ref = set(ref_keys)
+        ref = ref_keys
         good = True
         missing = ref - keys
         extra = keys - ref
@@ -325,28 +481,36 @@ class _Validator:
             if kv is None:
                 continue
             utt, words = kv
-            for ch in line:
-                if ch in " \t\r":
-                    continue
-                if ch.isspace():
-                    issue(
-                        "space",
-                        lineno,
-                        f"line for utterance {utt} contains disallowed Unicode whitespace U+{ord(ch):04X}",
-                    )
-                    break
-                if not self.opts.non_print and not ch.isprintable():
-                    issue(
-                        "print",
-                        lineno,
-                        f"line for utterance {utt} contains non-printable character U+{ord(ch):04X} "
-                        "(--non-print to allow)",
-                    )
-                    break
-            for sym in ILLEGAL_TEXT_SYMBOLS:
-                if sym in split_fields(words):
-                    issue("sym" + sym, lineno, f"text of utterance {utt} contains illegal symbol {sym}")
+            if line.isprintable() or line.replace("\t", " ").replace("\r", " ").isprintable():
+                pass  # the common case, checked in C
+            else:
+                self._check_chars(line, lineno, utt, issue)
+            if any(sym in words for sym in ILLEGAL_TEXT_SYMBOLS):
+                fields = split_fields(words)
+                for sym in ILLEGAL_TEXT_SYMBOLS:
+                    if sym in fields:
+                        issue("sym" + sym, lineno, f"text of utterance {utt} contains illegal symbol {sym}")
         self._flush(table.path, issues)
+
+    def _check_chars(self, line: str, lineno: int, utt: str, issue: Callable[[str, int, str], None]) -> None:
+        for ch in line:
+            if ch in " \t\r":
+                continue
+            if ch.isspace():
+                issue(
+                    "space",
+                    lineno,
+                    f"line for utterance {utt} contains disallowed Unicode whitespace U+{ord(ch):04X}",
+                )
+                break
+            if not self.opts.non_print and not ch.isprintable():
+                issue(
+                    "print",
+                    lineno,
+                    f"line for utterance {utt} contains non-printable character U+{ord(ch):04X} "
+                    "(--non-print to allow)",
+                )
+                break
 
 
 def validate(
@@ -482,7 +646,7 @@ def validate(
     if seg_t is not None:
         if utt2spk_t is not None:
             v.same_keys(seg_t, utts, "utt2spk", "utterance")
-        segs = {u: parse_segment(u, val) for u, val in seg_t.ok.items()}
+        segs: dict[str, Segment] = seg_t.parsed  # type: ignore[assignment]
         recordings = {s.reco for s in segs.values()}
         if wav_t is not None:
             wav_recos = set(wav_t.values)
@@ -562,11 +726,10 @@ def validate(
     utt2dur_t = loaded.get("utt2dur")
     if utt2dur_t is not None and seg_t is not None:
         longer = []
-        for u, d in utt2dur_t.ok.items():
-            if u in seg_t.ok:
-                s = parse_segment(u, seg_t.ok[u])
-                if float(d) > s.duration + DUR_TOLERANCE:
-                    longer.append((u, float(d), s.duration))
+        for u, d in utt2dur_t.parsed.items():
+            s = seg_t.parsed.get(u)
+            if s is not None and d > s.duration + DUR_TOLERANCE:  # type: ignore[attr-defined,operator]
+                longer.append((u, d, s.duration))  # type: ignore[attr-defined]
         if longer:
             u, d, sd = longer[0]
             v.err(
@@ -614,6 +777,9 @@ class _Lenient:
 def _load_lenient(path: Path, name: str) -> _Lenient:
     """Read a table keeping the first of duplicate keys and dropping malformed lines; sort it."""
     raw = read_lines(path)
+    fast = _fast_load(raw, name)
+    if fast is not None:
+        return _Lenient(fast[0], 0, 0, True)
     table: dict[str, str] = {}
     dups = bad = 0
     first_bad = ""
@@ -631,7 +797,7 @@ def _load_lenient(path: Path, name: str) -> _Lenient:
         if key in table:
             dups += 1
             continue
-        problem = _format_problem(name, key, value)
+        problem, _ = _check_line(name, key, value)
         if problem is not None:
             bad += 1
             if not first_bad:
