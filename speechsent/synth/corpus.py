@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import os
 import random
@@ -477,11 +478,17 @@ def _atomic_write_sphere(
 
 
 def _speaker_pool(config: CorpusConfig) -> list[Speaker]:
-    from speechsent.synth.espeak import list_english_voices
+    from speechsent.synth.espeak import is_reproducible, list_english_voices
 
     voices = list(config.voices) if config.voices else list_english_voices()
     if not voices:
         raise ValueError("no eSpeak voices to use")
+    breathy = [v for v in voices if not is_reproducible(v)]
+    if breathy:
+        logging.getLogger(__name__).warning(
+            "voices with breath noise are not bit-reproducible (the corpus may differ between runs): %s",
+            " ".join(breathy),
+        )
     total = config.num_swbd_convs + config.num_fisher_convs + config.num_fisher_p2_convs
     count = config.num_speakers or max(4, min(200, (2 * total * 2) // 3 + 2))
     rng = random.Random(f"{config.seed}:speakers")
@@ -624,6 +631,20 @@ def _markup_fisher(sentence: Sentence, rng: random.Random, rate: float, bbn: boo
 # --------------------------------------------------------------------------------------
 
 
+_FIR_CACHE: dict[tuple[int, int], Any] = {}
+
+
+def _resampling_filter(up: int, down: int) -> Any:
+    """The low-pass filter resample_poly designs by default (Kaiser, beta 5), designed once."""
+    key = (up, down)
+    if key not in _FIR_CACHE:
+        from scipy.signal import firwin
+
+        max_rate = max(up, down)
+        _FIR_CACHE[key] = firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+    return _FIR_CACHE[key]
+
+
 class _Voice:
     """Renders pieces for one speaker at 8 kHz (float64, int16 scale)."""
 
@@ -643,6 +664,7 @@ class _Voice:
             raise RuntimeError(f"unexpected eSpeak sample rate {self.engine.sample_rate}")
         g = math.gcd(SAMPLE_RATE, self.engine.sample_rate)
         self.up, self.down = SAMPLE_RATE // g, self.engine.sample_rate // g
+        self.fir = _resampling_filter(self.up, self.down)
 
     def speech(self, text: str, sentiment: str, rng: random.Random, pitch_shift: float = 0.0) -> Any:
         np = self.np
@@ -654,7 +676,7 @@ class _Voice:
         raw = self.engine.synthesize(
             text, spk.voice, rate=rate, pitch=pitch, pitch_range=prange, seed=rng.randrange(1 << 31)
         )
-        x = self.resample_poly(raw.astype(np.float64), self.up, self.down)
+        x = self.resample_poly(raw.astype(np.float64), self.up, self.down, window=self.fir)
         return self._trim(x) * self.gain
 
     def _trim(self, x: Any) -> Any:

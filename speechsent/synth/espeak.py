@@ -16,9 +16,12 @@ returns when the whole text has been rendered through the callback) and keeps gl
 call goes through one process-wide lock.  Loading is lazy: importing this module (or
 :mod:`speechsent.synth`) does not touch the library; the first :func:`get_espeak` does.
 
-eSpeak NG draws on the C library's ``rand()`` for breath and flutter; :meth:`Espeak.synthesize` reseeds
-it (``srand``) before each text, and selects the voice and every parameter anew, so the samples for a
-given (text, voice, parameters) do not depend on what was synthesized before: the output is deterministic.
+eSpeak NG keeps synthesis state in static variables that no call resets, so :meth:`Espeak.synthesize`
+reloads the library before each text, reseeds the C library's ``rand()`` (``srand``) and selects the voice
+and every parameter anew: the samples for given (text, voice, parameters) do not depend on what was
+synthesized before.  The exception are variants with breath noise (``f2``, ``f3``, ``f5``, ``whisper``,
+...; :func:`is_reproducible`), whose noise also depends on the process's heap history: they are left out
+of :data:`DEFAULT_VARIANTS`.
 
 Voices are ``<language>[+<variant>]``: the English languages shipped in ``espeak-ng-data/lang/gmw``
 (:data:`ENGLISH_LANGUAGES`) and the variants of ``espeak-ng-data/voices/!v`` (``m1`` .. ``m8``,
@@ -47,6 +50,7 @@ __all__ = [
     "EspeakPaths",
     "find_espeak",
     "get_espeak",
+    "is_reproducible",
     "list_english_voices",
     "list_variants",
 ]
@@ -81,7 +85,9 @@ ENGLISH_LANGUAGES: tuple[str, ...] = (
     "en-029",
     "en-us-nyc",
 )
-#: Variants that sound like ordinary (if synthetic) talkers; the default pool of the corpus synthesizer.
+#: Variants that sound like ordinary (if synthetic) talkers and render deterministically; the default
+#: pool of the corpus synthesizer.  Variants with a ``breath`` line (f2, f3, f5, whisper, ...) are left
+#: out: their breath noise depends on the library's heap history, so they are not bit-reproducible.
 DEFAULT_VARIANTS: tuple[str, ...] = (
     "m1",
     "m2",
@@ -90,14 +96,29 @@ DEFAULT_VARIANTS: tuple[str, ...] = (
     "m5",
     "m6",
     "m7",
+    "m8",
     "f1",
-    "f2",
-    "f3",
     "f4",
     "croak",
     "klatt",
     "klatt2",
     "klatt3",
+    "Annie",
+    "Andrea",
+    "anika",
+    "aunty",
+    "belinda",
+    "linda",
+    "steph",
+    "adam",
+    "david",
+    "ed",
+    "john",
+    "max",
+    "norbert",
+    "paul",
+    "quincy",
+    "travis",
 )
 
 
@@ -140,13 +161,38 @@ def find_espeak() -> EspeakPaths:
     return paths
 
 
-def list_variants(data: Path | None = None) -> list[str]:
-    """Names of the voice variants in ``espeak-ng-data/voices/!v`` (sorted; names with spaces omitted)."""
+def list_variants(data: Path | None = None, *, breathy: bool = True) -> list[str]:
+    """Names of the voice variants in ``espeak-ng-data/voices/!v`` (sorted; names with spaces omitted).
+
+    ``breathy=False`` leaves out the variants with breath noise, which are not bit-reproducible.
+    """
     data = data if data is not None else find_espeak().data
     directory = data / "voices" / "!v"
     if not directory.is_dir():
         return []
-    return sorted(p.name for p in directory.iterdir() if p.is_file() and " " not in p.name)
+    names = sorted(p.name for p in directory.iterdir() if p.is_file() and " " not in p.name)
+    return names if breathy else [n for n in names if not _is_breathy(directory / n)]
+
+
+def _is_breathy(path: Path) -> bool:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    return any(line.split()[:1] == ["breath"] and any(v != "0" for v in line.split()[1:]) for line in lines)
+
+
+def is_reproducible(voice: str, data: Path | None = None) -> bool:
+    """Whether ``voice`` (``language[+variant]``) renders the same samples whatever was synthesized before.
+
+    False for variants with breath noise (``f2``, ``f3``, ``f5``, ``whisper``, ...): eSpeak NG's breath
+    generator reads state that depends on the library's heap history.
+    """
+    variant = voice.partition("+")[2]
+    if not variant:
+        return True
+    data = data if data is not None else find_espeak().data
+    return not _is_breathy(data / "voices" / "!v" / variant)
 
 
 def _language_names(data: Path) -> set[str]:
@@ -162,12 +208,12 @@ def list_english_voices(
 ) -> list[str]:
     """``language+variant`` voice names available in the installed data.
 
-    ``variants=None`` combines with every variant of the data (robotic ones included); the plain
-    language voices are always listed first.
+    ``variants=None`` combines with every reproducible variant of the data (robotic ones included);
+    the plain language voices are always listed first.
     """
     data = data if data is not None else find_espeak().data
     languages = [lang for lang in ENGLISH_LANGUAGES if lang in _language_names(data)]
-    available = set(list_variants(data))
+    available = set(list_variants(data, breathy=variants is not None))
     chosen = sorted(available) if variants is None else [v for v in variants if v in available]
     return languages + [f"{lang}+{variant}" for lang in languages for variant in chosen]
 
