@@ -52,7 +52,7 @@ _HELP: dict[str, str] = {
     "disfluency_rate": "probability of disfluencies (uh, um, you know, repetitions) in a sentence",
     "markup_rate": "rate of transcript markup ([noise], [laughter], partial words, (( )), asides)",
     "backchannel_rate": "probability of a listener backchannel during a long turn",
-    "num_speakers": "size of the speaker pool (0: from the corpus size)",
+    "num_speakers": "size of the speaker pool (0: 120)",
     "voices": "eSpeak voices to draw speakers from (default: English languages x human-like variants)",
     "noise_db": "background noise level (dBFS)",
     "crosstalk_db": "level of each side in the other's channel (dB)",

@@ -94,6 +94,7 @@ FISHER_PART2_FIRST = 5851  # Fisher Part 2 (LDC2005S13 / LDC2005T19) starts at f
 _FISHER_CALLS_PER_DISC = 850
 _SWBD_CALLS_PER_DISC = 1200
 _MAX_SWBD = 4999 - 2001 + 1
+_DEFAULT_SPEAKERS = 120
 
 REASONS: dict[str, tuple[str, ...]] = {
     "Positive": ("Happy", "Excited", "Laughter", "Amused", "Grateful", "Hopeful", "Satisfied"),
@@ -489,8 +490,7 @@ def _speaker_pool(config: CorpusConfig) -> list[Speaker]:
             "voices with breath noise are not bit-reproducible (the corpus may differ between runs): %s",
             " ".join(breathy),
         )
-    total = config.num_swbd_convs + config.num_fisher_convs + config.num_fisher_p2_convs
-    count = config.num_speakers or max(4, min(200, (2 * total * 2) // 3 + 2))
+    count = config.num_speakers or _DEFAULT_SPEAKERS
     rng = random.Random(f"{config.seed}:speakers")
     pool: list[Speaker] = []
     for i in range(count):
@@ -1163,8 +1163,8 @@ def _swbd_numbers(config: CorpusConfig) -> list[int]:
     return sorted(rng.sample(range(2001, 2001 + span), n))
 
 
-def _assign_speakers(pool: list[Speaker], rng: random.Random) -> dict[str, Speaker]:
-    a, b = rng.sample(pool, 2)
+def _assign_speakers(pool: list[Speaker], seed: int, conversation: str) -> dict[str, Speaker]:
+    a, b = random.Random(f"{seed}:speakers:{conversation}").sample(pool, 2)
     return {"A": a, "B": b}
 
 
@@ -1202,16 +1202,16 @@ def synthesize_corpus(
     if len(numbers) >= 2 and 0.0 < config.swbd_shorten_fraction < 1.0:
         n_short = min(max(n_short, 1), len(numbers) - 1)
     shortened = set(shorten_rng.sample(numbers, n_short))
-    spk_rng = random.Random(f"{config.seed}:assign")
     tasks: list[tuple[str, str, CorpusConfig, Any]] = []
     for index, number in enumerate(numbers):
-        spec = _SwbdSpec(index, number, number in shortened, _assign_speakers(pool, spk_rng))
-        tasks.append(("swbd", str(out), config, spec))
+        speakers = _assign_speakers(pool, config.seed, f"sw0{number:04d}")
+        tasks.append(("swbd", str(out), config, _SwbdSpec(index, number, number in shortened, speakers)))
     fisher_numbers = list(range(1, config.num_fisher_convs + 1)) + list(
         range(FISHER_PART2_FIRST, FISHER_PART2_FIRST + config.num_fisher_p2_convs)
     )
     for number in fisher_numbers:
-        tasks.append(("fisher", str(out), config, _FisherSpec(number, _assign_speakers(pool, spk_rng))))
+        speakers = _assign_speakers(pool, config.seed, f"fe_03_{number:05d}")
+        tasks.append(("fisher", str(out), config, _FisherSpec(number, speakers)))
 
     results: list[SwbdConversation | FisherConversation] = []
     if nj > 1 and len(tasks) > 1:

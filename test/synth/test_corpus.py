@@ -267,11 +267,25 @@ def test_deterministic(corpus, tmp_path):
             assert path.read_bytes() == second[rel].read_bytes(), rel
 
 
-def test_other_seed_differs(tmp_path):
-    config = dataclasses.replace(CONFIG, seed=4, num_swbd_convs=1, num_fisher_convs=0, num_fisher_p2_convs=0)
+def test_swbd_part_does_not_depend_on_fisher(corpus, tmp_path):
+    out, _ = corpus
+    config = dataclasses.replace(CONFIG, num_fisher_convs=0, num_fisher_p2_convs=0)
     manifest = synthesize_corpus(tmp_path, config)
     assert manifest.fisher == [] and manifest.db["FISHER"] == ""
+    assert not (tmp_path / "fisher").exists()
+    files = [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()]
+    files.remove(Path("manifest.json"))
+    assert len(files) == 3 + 6 + 1
+    for rel in files:
+        assert (tmp_path / rel).read_bytes() == (out / rel).read_bytes(), rel
+
+
+def test_other_seed_differs(corpus, tmp_path):
+    _, first = corpus
+    config = dataclasses.replace(CONFIG, seed=4, num_swbd_convs=1, num_fisher_convs=0, num_fisher_p2_convs=0)
+    manifest = synthesize_corpus(tmp_path, config)
     assert len(manifest.swbd) == 1 and len(manifest.sentiment_rows) > 3
+    assert manifest.swbd[0].segments != first.swbd[0].segments
 
 
 def test_config_validation():
