@@ -441,7 +441,7 @@ def _pyfloat(value: float) -> str:
 
 
 def _shell_quote(value: str) -> str:
-    if value and all(c.isalnum() or c in "/._-+:=@" for c in value.replace(" ", "")) and " " not in value:
+    if value and all(c.isalnum() or c in "/._-+:=@" for c in value):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`") + '"'
 
@@ -1251,10 +1251,10 @@ def synthesize_corpus(
     fisher_roots = ["fisher/LDC2004S13", "fisher/LDC2004T19"] if config.num_fisher_convs else []
     if config.num_fisher_p2_convs:
         fisher_roots += ["fisher/LDC2005S13", "fisher/LDC2005T19"]
-    db = {
-        "SWBD": str(out / "swbd"),
-        "SWBD_MS98": str(out / "swb_ms98_transcriptions"),
-        "SWBD_SENTIMENT": str(out / "swbd_sentiment"),
+    db = {  # empty where the corpus has no such part
+        "SWBD": str(out / "swbd") if swbd else "",
+        "SWBD_MS98": str(out / "swb_ms98_transcriptions") if swbd else "",
+        "SWBD_SENTIMENT": str(out / "swbd_sentiment") if swbd else "",
         "FISHER": " ".join(str(out / root) for root in fisher_roots),
     }
     audio_seconds = sum(c.duration for c in swbd) + sum(c.duration for c in fisher)
