@@ -5,11 +5,15 @@ install_requires below only states the minimum versions, so that speechsent can 
 existing ESPnet environment without disturbing it.
 """
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 ENTRY_POINTS = {
     "speechsent-sph2pipe": "speechsent.bin.sph2pipe:main",
     "speechsent-data-dir": "speechsent.bin.data_dir:main",
+    "speechsent-prepare-data": "speechsent.bin.prepare_data:main",
+    "speechsent-synth-corpus": "speechsent.bin.synth_corpus:main",
 }
 
 setup(
@@ -17,7 +21,7 @@ setup(
     version="0.1.0",
     description="Speech sentiment analysis recipes (ESPnet/Kaldi style): pre-trained LMs, pseudo labels, "
     "frozen ASR encoders",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     packages=find_packages(include=["speechsent", "speechsent.*"]),
