@@ -95,6 +95,7 @@ _FISHER_CALLS_PER_DISC = 850
 _SWBD_CALLS_PER_DISC = 1200
 _MAX_SWBD = 4999 - 2001 + 1
 _DEFAULT_SPEAKERS = 120
+_LANGUAGE_WEIGHTS = {"en-us": 5.0, "en-us-nyc": 2.0}
 
 REASONS: dict[str, tuple[str, ...]] = {
     "Positive": ("Happy", "Excited", "Laughter", "Amused", "Grateful", "Hopeful", "Satisfied"),
@@ -479,7 +480,7 @@ def _atomic_write_sphere(
 
 
 def _speaker_pool(config: CorpusConfig) -> list[Speaker]:
-    from speechsent.synth.espeak import is_reproducible, list_english_voices
+    from speechsent.synth.espeak import is_reproducible, list_english_voices, voice_gender
 
     voices = list(config.voices) if config.voices else list_english_voices()
     if not voices:
@@ -492,17 +493,24 @@ def _speaker_pool(config: CorpusConfig) -> list[Speaker]:
         )
     count = config.num_speakers or _DEFAULT_SPEAKERS
     rng = random.Random(f"{config.seed}:speakers")
+    # Switchboard and Fisher talkers are mostly American: the US voices weigh more in the default pool;
+    # half of the talkers are women (when the voices allow).
+    weights = [_LANGUAGE_WEIGHTS.get(v.partition("+")[0], 1.0) if not config.voices else 1.0 for v in voices]
+    genders = [voice_gender(v) for v in voices]
     pool: list[Speaker] = []
     for i in range(count):
-        voice = rng.choice(voices)
-        variant = voice.partition("+")[2]
-        female = variant.startswith("f") or variant in ("whisperf",)
+        wanted = "f" if rng.random() < 0.5 else "m"
+        if wanted not in genders:
+            wanted = genders[0]
+        candidates = [j for j, g in enumerate(genders) if g == wanted]
+        voice = voices[rng.choices(candidates, weights=[weights[j] for j in candidates])[0]]
+        female = wanted == "f"
         pool.append(
             Speaker(
                 speaker_id=f"spk{i + 1:04d}",
                 voice=voice,
                 gender="f" if female else "m",
-                pitch=rng.randint(30, 65),
+                pitch=rng.randint(40, 70) if female else rng.randint(25, 60),
                 pitch_range=rng.randint(35, 70),
                 rate=rng.randint(150, 200),
                 gain_db=round(rng.uniform(-10.0, -3.0), 2),

@@ -53,6 +53,7 @@ __all__ = [
     "is_reproducible",
     "list_english_voices",
     "list_variants",
+    "voice_gender",
 ]
 
 # espeak_AUDIO_OUTPUT
@@ -180,6 +181,23 @@ def _is_breathy(path: Path) -> bool:
     except OSError:
         return False
     return any(line.split()[:1] == ["breath"] and any(v != "0" for v in line.split()[1:]) for line in lines)
+
+
+def voice_gender(voice: str, data: Path | None = None) -> str:
+    """``"f"`` or ``"m"``: the ``gender`` of the voice's variant file (plain language voices are male)."""
+    variant = voice.partition("+")[2]
+    if not variant:
+        return "m"
+    data = data if data is not None else find_espeak().data
+    try:
+        lines = (data / "voices" / "!v" / variant).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "m"
+    for line in lines:
+        fields = line.split()
+        if fields[:1] == ["gender"] and len(fields) > 1:
+            return "f" if fields[1].lower() == "female" else "m"
+    return "m"
 
 
 def is_reproducible(voice: str, data: Path | None = None) -> bool:

@@ -239,6 +239,9 @@ def test_manifest_round_trip(corpus, tmp_path):
     assert loaded.swbd == manifest.swbd and loaded.fisher == manifest.fisher
     assert loaded.sentiment_rows == manifest.sentiment_rows
     assert loaded.config == CONFIG
+    speakers = [spk for c in manifest.swbd + manifest.fisher for spk in c.speakers.values()]
+    assert all(c.speakers["A"] != c.speakers["B"] for c in manifest.swbd + manifest.fisher)
+    assert {spk.gender for spk in speakers} == {"f", "m"}
     data = json.loads((out / "manifest.json").read_text())
     assert data["db_relative"] == {
         "SWBD": "swbd",

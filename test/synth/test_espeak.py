@@ -26,6 +26,10 @@ def test_voices_and_variants():
     assert {"en", "en-gb-x-rp", "en-us+m3", "en+f1", "en-us+croak"} <= set(voices)
     assert len(voices) > 50
     assert len(list_english_voices(variants=None)) > len(voices)
+    assert espeak.voice_gender("en-us+f1") == "f" and espeak.voice_gender("en+linda") == "f"
+    assert espeak.voice_gender("en-us+m3") == "m" and espeak.voice_gender("en-us") == "m"
+    genders = {espeak.voice_gender(v) for v in voices}
+    assert genders == {"f", "m"}
 
 
 def test_synthesize_gives_speech():
