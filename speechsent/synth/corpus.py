@@ -125,7 +125,26 @@ _FISHER_TAGS = ("[noise]", "[lipsmack]", "[breath]", "[cough]", "[sigh]", "[mn]"
 
 @dataclass
 class CorpusConfig:
-    """What to synthesize.  Every field has a default; sizes are numbers of conversations."""
+    """What to synthesize.  Every field has a default; sizes are numbers of conversations.
+
+    ``seed``: everything is a function of it and the other fields.  ``num_swbd_convs`` Switchboard
+    conversations (``sw02001``.. with gaps, all transcribed, ``labeled_fraction`` of their transcribed
+    segments labeled), ``num_fisher_convs`` Fisher Part 1 and ``num_fisher_p2_convs`` Part 2 ones
+    (unlabeled; their sentences carry sentiment too), of ``turns_per_conv`` / ``fisher_turns_per_conv``
+    turns (listener backchannels, laughs and noises come on top; ~3 s a turn).
+    ``swbd_shorten_fraction`` of the Switchboard files are shorten-compressed (at least one and at most
+    all but one when there are two or more); all Fisher files are.  ``prosody`` (scaled by
+    ``prosody_strength``) makes Positive turns faster, higher and wider in pitch, Negative ones slower,
+    lower and flatter.  Annotation: ``annotator_accuracy`` is the chance that a vote is the true
+    sentiment, ``four_vote_fraction`` of the rows have 4 votes, ``tie_fraction`` of them are made ties
+    (more arise from the noise), ``unmatched_rows`` rows match no segment, times are off by up to
+    ``time_jitter`` s.  ``sentiment_weights``: (Negative, Neutral, Positive) turn frequencies.
+    ``disfluency_rate``, ``markup_rate``, ``backchannel_rate``: how often sentences get disfluencies,
+    transcripts markup, long turns a backchannel.  ``num_speakers``: the talker pool (0: 120),
+    ``voices``: eSpeak voices to draw them from (empty: English languages x the reproducible variants of
+    :data:`speechsent.synth.espeak.DEFAULT_VARIANTS`).  ``noise_db`` background noise (dBFS),
+    ``crosstalk_db`` each side's level in the other channel, ``telephone_band`` a 300-3400 Hz band-pass.
+    """
 
     seed: int = 1
     num_swbd_convs: int = 40
