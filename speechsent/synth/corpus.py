@@ -45,7 +45,9 @@ Transcripts follow the real formats:
 Everything is a pure function of :class:`CorpusConfig` (same bytes on every run, on any number of
 worker processes: every conversation draws from its own random streams, and the synthesizer is reset
 before each utterance).  Files are written atomically (a hidden temporary in the same directory,
-then a rename): an interrupted run leaves complete files or none.
+then a rename): an interrupted run leaves complete files or none.  ``out_dir`` must be new, empty or
+an earlier synthetic corpus (it holds a ``.speechsent-synth-corpus`` marker); in the last case the files
+of the earlier corpus that this one does not have are removed, so the directory holds exactly one corpus.
 """
 
 from __future__ import annotations
@@ -1183,6 +1185,45 @@ def _ensure_tie(rows: list[SentimentRow], config: CorpusConfig) -> None:
 # --------------------------------------------------------------------------------------
 
 
+_MARKER = ".speechsent-synth-corpus"
+_SUBTREES = ("swbd", "swb_ms98_transcriptions", "swbd_sentiment", "fisher")
+
+
+def _claim(out: Path) -> None:
+    """Make ``out`` a corpus directory: new or empty, or one this module wrote before (it has the marker).
+
+    Anything else is refused, so that a corpus is never mixed into (or cleaned out of) other data.
+    """
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / _MARKER).is_file():
+        raise ValueError(
+            f"{out} is not empty and holds no synthetic corpus (no {_MARKER}): give a new or empty directory"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / _MARKER).write_text("written by speechsent.synth.corpus: may be rewritten and cleaned by it\n")
+
+
+def _remove_stale(out: Path, keep: set[Path]) -> None:
+    """Delete the files of an earlier, different corpus from the LDC subtrees (and the dirs left empty)."""
+    for name in _SUBTREES:
+        root = out / name
+        if not root.is_dir() or root.is_symlink():
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+            here = Path(dirpath)
+            for filename in filenames:
+                path = here / filename
+                if path not in keep:
+                    path.unlink()
+            for dirname in dirnames:
+                sub = here / dirname
+                if sub.is_dir() and not sub.is_symlink() and not any(sub.iterdir()):
+                    sub.rmdir()
+        if not any(root.iterdir()):
+            root.rmdir()
+
+
 def _swbd_numbers(config: CorpusConfig) -> list[int]:
     rng = random.Random(f"{config.seed}:swbd-numbers")
     n = config.num_swbd_convs
@@ -1217,7 +1258,7 @@ def synthesize_corpus(
     config = config or CorpusConfig()
     config.validate()
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    _claim(out)
     began = time.perf_counter()
 
     pool = _speaker_pool(config)
@@ -1295,5 +1336,10 @@ def synthesize_corpus(
         audio_seconds=audio_seconds,
     )
     _atomic_write(out / MANIFEST_NAME, (json.dumps(manifest.to_dict(), indent=1) + "\n").encode())
+    keep = {out / c.path for c in swbd} | {out / p for c in swbd for p in c.ms98_paths.values()}
+    keep |= {out / c.audio_path for c in fisher} | {out / c.transcript_path for c in fisher}
+    if swbd:
+        keep.add(out / "swbd_sentiment" / "data" / "sentiment_labels.tsv")
+    _remove_stale(out, keep)
     manifest.synthesis_seconds = time.perf_counter() - began
     return manifest

@@ -254,12 +254,9 @@ def test_manifest_round_trip(corpus, tmp_path):
     )
 
 
-def test_deterministic(corpus, tmp_path):
-    out, _ = corpus
-    again = tmp_path / "again"
-    synthesize_corpus(again, CONFIG, nj=2)
-    first = {p.relative_to(out): p for p in out.rglob("*") if p.is_file()}
-    second = {p.relative_to(again): p for p in again.rglob("*") if p.is_file()}
+def _same_corpus(one: Path, two: Path) -> None:
+    first = {p.relative_to(one): p for p in one.rglob("*") if p.is_file()}
+    second = {p.relative_to(two): p for p in two.rglob("*") if p.is_file()}
     assert first.keys() == second.keys()
     for rel, path in first.items():
         if rel.name == "manifest.json":
@@ -270,6 +267,21 @@ def test_deterministic(corpus, tmp_path):
             assert path.read_bytes() == second[rel].read_bytes(), rel
 
 
+def test_deterministic(corpus, tmp_path):
+    out, _ = corpus
+    synthesize_corpus(tmp_path / "again", CONFIG)
+    _same_corpus(out, tmp_path / "again")
+
+
+def test_parallel_is_the_same(tmp_path):
+    tiny = dataclasses.replace(
+        CONFIG, num_swbd_convs=2, num_fisher_convs=1, num_fisher_p2_convs=0, turns_per_conv=3
+    )
+    synthesize_corpus(tmp_path / "serial", tiny)
+    synthesize_corpus(tmp_path / "parallel", tiny, nj=2)
+    _same_corpus(tmp_path / "serial", tmp_path / "parallel")
+
+
 def test_swbd_part_does_not_depend_on_fisher(corpus, tmp_path):
     out, _ = corpus
     config = dataclasses.replace(CONFIG, num_fisher_convs=0, num_fisher_p2_convs=0)
@@ -278,7 +290,7 @@ def test_swbd_part_does_not_depend_on_fisher(corpus, tmp_path):
     assert not (tmp_path / "fisher").exists()
     files = [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()]
     files.remove(Path("manifest.json"))
-    assert len(files) == 3 + 6 + 1
+    assert len(files) == 3 + 6 + 1 + 1  # sph, MS98, TSV, the corpus marker
     for rel in files:
         assert (tmp_path / rel).read_bytes() == (out / rel).read_bytes(), rel
 
@@ -289,6 +301,26 @@ def test_other_seed_differs(corpus, tmp_path):
     manifest = synthesize_corpus(tmp_path, config)
     assert len(manifest.swbd) == 1 and len(manifest.sentiment_rows) > 3
     assert manifest.swbd[0].segments != first.swbd[0].segments
+
+
+def test_rewrite_removes_the_earlier_corpus_and_refuses_other_dirs(tmp_path):
+    small = dataclasses.replace(
+        CONFIG, num_swbd_convs=2, num_fisher_convs=1, num_fisher_p2_convs=0, turns_per_conv=2
+    )
+    first = synthesize_corpus(tmp_path / "c", small)
+    smaller = dataclasses.replace(small, num_swbd_convs=1, num_fisher_convs=0, seed=9)
+    second = synthesize_corpus(tmp_path / "c", smaller)
+    files = sorted(str(p.relative_to(tmp_path / "c")) for p in (tmp_path / "c").rglob("*") if p.is_file())
+    conv = second.swbd[0]
+    tsv = "swbd_sentiment/data/sentiment_labels.tsv"
+    expected = [conv.path, *conv.ms98_paths.values(), tsv, "manifest.json", ".speechsent-synth-corpus"]
+    assert files == sorted(expected)
+    assert len(first.swbd) == 2 and not (tmp_path / "c" / "fisher").exists()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "data.txt").write_text("mine\n")
+    with pytest.raises(ValueError, match="not empty"):
+        synthesize_corpus(tmp_path / "other", smaller)
+    assert (tmp_path / "other" / "data.txt").read_text() == "mine\n"
 
 
 def test_config_validation():
