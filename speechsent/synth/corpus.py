@@ -5,6 +5,7 @@
     swbd/swb1_d1/data/sw02001.sph                        Switchboard-1 Release 2 (LDC97S62): 2-ch, 8 kHz,
                                                           mu-law SPHERE, a fraction shorten-compressed
     swb_ms98_transcriptions/20/2001/sw2001A-ms98-a-trans.text   MS-State transcripts, both sides
+    swb_ms98_transcriptions/20/2001/sw2001A-ms98-a-word.text    ... and their word alignments
     swbd_sentiment/data/sentiment_labels.tsv             Speech Sentiment Annotations (LDC2020T14)
     fisher/LDC2004S13/fe_03_p1_sph1/audio/000/fe_03_00001.sph   Fisher Part 1 speech (shortened mu-law)
     fisher/LDC2004T19/fe_03_p1_tran/data/trans/000/fe_03_00001.txt   Fisher Part 1 transcripts
@@ -30,6 +31,8 @@ Transcripts follow the real formats:
   ``[silence]`` segments; lower-case words with MS98 markup: ``[noise]``, ``[vocalized-noise]``,
   ``[laughter]``, ``[laughter-word]``, partial words ``wo[rd]-`` / ``-[wo]rd``, ``<b_aside>`` ...
   ``<e_aside>``, hesitations ``uh`` ``um`` ``uh-huh`` ``um-hum``; noise- and laughter-only segments.
+  The ``-word.text`` companions have one ``sw2001A-ms98-a-0002 0.977625 1.185875 hi`` line per token
+  (``[silence]`` for a silence segment), timed by eSpeak's word events.
 * LDC2020T14: ``sw02005_57<TAB>400.271875<TAB>404.732375<TAB>Negative-{Scared}#Neutral-{Mixed
   emotions}#Negative-{Scared}`` rows, no header; the number after ``_`` indexes the conversation's
   transcribed (non-silence) segments of both sides in time order, so unlabeled segments leave gaps;
@@ -86,6 +89,7 @@ __all__ = [
     "fisher_paths",
     "load_manifest",
     "ms98_path",
+    "ms98_word_path",
     "swbd_sph_path",
     "synthesize_corpus",
 ]
@@ -304,6 +308,7 @@ class SwbdConversation:
     speakers: dict[str, Speaker]
     segments: list[Ms98Segment]
     ms98_paths: dict[str, str]
+    ms98_word_paths: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -441,6 +446,11 @@ def ms98_path(number: int, side: str) -> str:
     return f"swb_ms98_transcriptions/{digits[:2]}/{digits}/sw{digits}{side}-ms98-a-trans.text"
 
 
+def ms98_word_path(number: int, side: str) -> str:
+    """``swb_ms98_transcriptions/20/2001/sw2001A-ms98-a-word.text`` (the word-level companion)."""
+    return ms98_path(number, side).replace("-trans.text", "-word.text")
+
+
 def fisher_paths(number: int) -> tuple[str, str]:
     """(audio, transcript) paths of Fisher call ``number`` relative to out_dir (Part 1 or Part 2)."""
     name = f"fe_03_{number:05d}"
@@ -554,9 +564,17 @@ class _Piece:
 
 @dataclass
 class _Marked:
+    """Transcript tokens, clean words and audio pieces of an utterance.
+
+    ``anchors`` (MS98 only) tie each transcript token to the audio, for the word-level file:
+    ``(piece, first, stop)`` = spoken words ``first..stop-1`` of speech piece ``piece``; ``first ==
+    stop`` a point (before spoken word ``first``, or the piece's end); ``first == -1`` the whole piece.
+    """
+
     transcript: list[str]
     words: list[str]
     pieces: list[_Piece]
+    anchors: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def _partial_cut(word: str, rng: random.Random) -> int | None:
@@ -568,56 +586,70 @@ def _partial_cut(word: str, rng: random.Random) -> int | None:
 
 
 def _markup_ms98(sentence: Sentence, rng: random.Random, rate: float) -> _Marked:
-    """MS98 transcript tokens, clean words and audio pieces for a sentence."""
+    """MS98 transcript tokens (with their anchors in the audio), clean words and audio pieces."""
     protected = sentiment_words()
-    transcript: list[str] = []
+    pieces: list[_Piece] = []
+    tokens: list[str] = []
+    anchors: list[tuple[int, int, int]] = []
     words: list[str] = []
-    spoken: list[str] = []
-    pre: list[tuple[str, _Piece]] = []
-    post: list[tuple[str, _Piece]] = []
+
+    def whole(token: str, piece: _Piece) -> None:
+        pieces.append(piece)
+        tokens.append(token)
+        anchors.append((len(pieces) - 1, -1, -1))
+
+    def aside() -> None:
+        said = rng.choice(_ASIDES).split()
+        pieces.append(_Piece("speech", " ".join(said)))
+        index = len(pieces) - 1
+        tokens.extend(["<b_aside>", *said, "<e_aside>"])
+        anchors.extend(
+            [(index, 0, 0), *((index, k, k + 1) for k in range(len(said))), (index, len(said), len(said))]
+        )
+        words.extend(said)
+
     if rng.random() < rate * 0.5:
         if rng.random() < 0.5:
-            pre.append(("[noise]", _Piece("noise", seconds=0.3)))
+            whole("[noise]", _Piece("noise", seconds=0.3))
         else:
-            pre.append(("[vocalized-noise]", _Piece("vocal", "hmm")))
+            whole("[vocalized-noise]", _Piece("vocal", "hmm"))
+    aside_at = None
+    if rng.random() < rate * 0.15:
+        aside_at = "before" if rng.random() < 0.5 else "after"
+    if aside_at == "before":
+        aside()
+    main = len(pieces)
+    pieces.append(_Piece("speech"))
+    spoken: list[str] = []
     laugh_word = rng.random() < rate * (0.8 if sentence.sentiment == "Positive" else 0.25)
     for i, word in enumerate(sentence.words):
         if word not in protected and rng.random() < rate * 0.25:
             cut = _partial_cut(word, rng)
             if cut is not None:
+                anchors.append((main, len(spoken), len(spoken) + 1))
                 if rng.random() < 0.75:  # restart: "wo[rd]- word"
-                    transcript.append(f"{word[:cut]}[{word[cut:]}]-")
+                    tokens.append(f"{word[:cut]}[{word[cut:]}]-")
                     spoken.append(word[:cut])
                 else:  # beginning swallowed: "-[wo]rd"
-                    transcript.append(f"-[{word[:cut]}]{word[cut:]}")
+                    tokens.append(f"-[{word[:cut]}]{word[cut:]}")
                     spoken.append(word[cut:])
                     continue
+        said = spoken_form(word).split()
+        anchors.append((main, len(spoken), len(spoken) + len(said)))
+        spoken.extend(said)
         if laugh_word and i == len(sentence.words) - 1 and word.isalpha():
-            transcript.append(f"[laughter-{word}]")
+            tokens.append(f"[laughter-{word}]")
         else:
-            transcript.append(word)
+            tokens.append(word)
         words.append(word)
-        spoken.append(spoken_form(word))
-    pieces = [_Piece("speech", " ".join(spoken))]
-    if rng.random() < rate * 0.15:
-        aside = rng.choice(_ASIDES).split()
-        where = rng.random() < 0.5
-        marked = ["<b_aside>", *aside, "<e_aside>"]
-        if where:
-            transcript[0:0] = marked
-            words[0:0] = aside
-            pieces.insert(0, _Piece("speech", " ".join(aside)))
-        else:
-            transcript.extend(marked)
-            words.extend(aside)
-            pieces.append(_Piece("speech", " ".join(aside)))
+    pieces[main] = _Piece("speech", " ".join(spoken))
+    if aside_at == "after":
+        aside()
     if rng.random() < rate * (0.6 if sentence.sentiment == "Positive" else 0.15):
-        post.append(("[laughter]", _Piece("laugh", "ha ha")))
+        whole("[laughter]", _Piece("laugh", "ha ha"))
     elif rng.random() < rate * 0.3:
-        post.append(("[noise]", _Piece("noise", seconds=0.25)))
-    transcript = [t for t, _ in pre] + transcript + [t for t, _ in post]
-    pieces = [p for _, p in pre] + pieces + [p for _, p in post]
-    return _Marked(transcript, words, pieces)
+        whole("[noise]", _Piece("noise", seconds=0.25))
+    return _Marked(tokens, words, pieces, anchors)
 
 
 def _markup_fisher(sentence: Sentence, rng: random.Random, rate: float, bbn: bool) -> _Marked:
@@ -695,26 +727,65 @@ class _Voice:
         self.up, self.down = SAMPLE_RATE // g, self.engine.sample_rate // g
         self.fir = _resampling_filter(self.up, self.down)
 
-    def speech(self, text: str, sentiment: str, rng: random.Random, pitch_shift: float = 0.0) -> Any:
+    def speech(
+        self, text: str, sentiment: str, rng: random.Random, pitch_shift: float = 0.0
+    ) -> tuple[Any, list[int]]:
+        """Audio of ``text`` and the onset (sample) of each of its space-separated words."""
         np = self.np
         spk = self.speaker
         shift = prosody_for(sentiment, self.config.prosody_strength if self.config.prosody else 0.0)
         rate = round(spk.rate * shift.rate_factor * rng.uniform(0.95, 1.05))
         pitch = round(min(100, max(0, spk.pitch + shift.pitch_delta + pitch_shift + rng.gauss(0, 3))))
         prange = round(min(100, max(0, spk.pitch_range + shift.range_delta + rng.gauss(0, 4))))
+        events: list[tuple[int, int]] = []
         raw = self.engine.synthesize(
-            text, spk.voice, rate=rate, pitch=pitch, pitch_range=prange, seed=rng.randrange(1 << 31)
+            text,
+            spk.voice,
+            rate=rate,
+            pitch=pitch,
+            pitch_range=prange,
+            seed=rng.randrange(1 << 31),
+            words=events,
         )
         x = self.resample_poly(raw.astype(np.float64), self.up, self.down, window=self.fir)
-        return self._trim(x) * self.gain
+        lo, hi = self._trim(x)
+        audio = x[lo:hi] * self.gain
+        return audio, self._onsets(text, events, lo, audio.size)
 
-    def _trim(self, x: Any) -> Any:
+    def _onsets(self, text: str, events: list[tuple[int, int]], offset: int, length: int) -> list[int]:
+        """Word onsets from eSpeak's word events (interpolated for a word without one)."""
+        starts: list[int] = []
+        position = 0
+        for word in text.split(" "):
+            starts.append(position)
+            position += len(word) + 1
+        found: list[float | None] = []
+        for k, char in enumerate(starts):
+            stop = starts[k + 1] if k + 1 < len(starts) else len(text) + 1
+            hits = [sample for pos, sample in events if char <= pos < stop]
+            found.append(min(hits) * self.up / self.down - offset if hits else None)
+        known = [(k, v) for k, v in enumerate(found) if v is not None]
+        onsets: list[int] = []
+        for k, value in enumerate(found):
+            if value is None:  # between the neighbouring known onsets, by character position
+                before = max(((j, v) for j, v in known if j < k), default=(0, 0.0))
+                after = min(((j, v) for j, v in known if j > k), default=(len(starts), float(length)))
+                c0 = starts[before[0]] if before[0] < len(starts) else len(text)
+                c1 = starts[after[0]] if after[0] < len(starts) else len(text)
+                frac = (starts[k] - c0) / (c1 - c0) if c1 > c0 else 0.0
+                value = before[1] + frac * (after[1] - before[1])
+            onsets.append(min(max(0, round(value)), length))
+        for k in range(1, len(onsets)):
+            onsets[k] = max(onsets[k], onsets[k - 1])
+        return onsets
+
+    def _trim(self, x: Any) -> tuple[int, int]:
         np = self.np
         loud = np.flatnonzero(np.abs(x) > 300.0)
         if loud.size == 0:
-            return x[:0]
+            return 0, 0
         margin = SAMPLE_RATE // 100
-        return x[max(0, loud[0] - margin) : min(x.size, loud[-1] + margin)]
+        return max(0, int(loud[0]) - margin), min(x.size, int(loud[-1]) + margin)
 
     def noise(self, seconds: float, nprng: Any) -> Any:
         np = self.np
@@ -722,21 +793,32 @@ class _Voice:
         envelope = np.hanning(n) if n > 2 else np.ones(n)
         return nprng.normal(0.0, 2500.0, n) * envelope * self.gain
 
-    def render(self, pieces: list[_Piece], sentiment: str, rng: random.Random, nprng: Any) -> Any:
+    def render(
+        self, pieces: list[_Piece], sentiment: str, rng: random.Random, nprng: Any
+    ) -> tuple[Any, list[tuple[int, int, list[int]]]]:
+        """The utterance audio and, per piece, (offset, length, word onsets within the piece)."""
         np = self.np
         parts = []
+        layout: list[tuple[int, int, list[int]]] = []
+        offset = 0
         for i, piece in enumerate(pieces):
             if i:
-                parts.append(np.zeros(int(rng.uniform(0.05, 0.2) * SAMPLE_RATE)))
+                gap = int(rng.uniform(0.05, 0.2) * SAMPLE_RATE)
+                parts.append(np.zeros(gap))
+                offset += gap
+            onsets: list[int] = []
             if piece.kind == "speech":
-                parts.append(self.speech(piece.text, sentiment, rng))
+                audio, onsets = self.speech(piece.text, sentiment, rng)
             elif piece.kind == "laugh":
-                parts.append(self.speech(piece.text, "Positive", rng, pitch_shift=12.0))
+                audio, onsets = self.speech(piece.text, "Positive", rng, pitch_shift=12.0)
             elif piece.kind == "vocal":
-                parts.append(self.speech(piece.text, "Neutral", rng))
+                audio, onsets = self.speech(piece.text, "Neutral", rng)
             else:
-                parts.append(self.noise(piece.seconds * rng.uniform(0.8, 1.4), nprng))
-        return np.concatenate(parts) if parts else np.zeros(0)
+                audio = self.noise(piece.seconds * rng.uniform(0.8, 1.4), nprng)
+            parts.append(audio)
+            layout.append((offset, audio.size, onsets))
+            offset += audio.size
+        return (np.concatenate(parts) if parts else np.zeros(0)), layout
 
 
 @dataclass
@@ -747,6 +829,7 @@ class _Utt:
     marked: _Marked
     start: int  # samples
     audio: Any
+    layout: list[tuple[int, int, list[int]]] = field(default_factory=list)
 
 
 def _finish_channels(utts: list[_Utt], total: int, config: CorpusConfig, nprng: Any) -> Any:
@@ -788,21 +871,21 @@ def _plan_conversation(
 
     def place(side: str, kind: str, sentence: Sentence, start: int, force: bool) -> _Utt | None:
         if kind == "laughter":
-            marked = _Marked(["[laughter]"], [], [_Piece("laugh", "ha ha ha")])
+            marked = _Marked(["[laughter]"], [], [_Piece("laugh", "ha ha ha")], [(0, -1, -1)])
         elif kind == "noise" and rng.random() < 0.4:
-            marked = _Marked(["[vocalized-noise]"], [], [_Piece("vocal", "hmm")])
+            marked = _Marked(["[vocalized-noise]"], [], [_Piece("vocal", "hmm")], [(0, -1, -1)])
         elif kind == "noise":
-            marked = _Marked(["[noise]"], [], [_Piece("noise", seconds=0.3)])
+            marked = _Marked(["[noise]"], [], [_Piece("noise", seconds=0.3)], [(0, -1, -1)])
         else:
             marked = markup(sentence, rng)
-        audio = voices[side].render(marked.pieces, sentence.sentiment, rng, nprng)
+        audio, layout = voices[side].render(marked.pieces, sentence.sentiment, rng, nprng)
         if audio.size == 0:
             return None
         if start < busy[side] + margin:
             if not force:
                 return None
             start = busy[side] + margin
-        utt = _Utt(side, kind, sentence, marked, start, audio)
+        utt = _Utt(side, kind, sentence, marked, start, audio, layout)
         busy[side] = start + audio.size
         utts.append(utt)
         return utt
@@ -858,6 +941,27 @@ def _fmt6(samples: int) -> str:
     return f"{samples / SAMPLE_RATE:.6f}"
 
 
+def _token_times(utt: _Utt, lo: int, hi: int) -> list[tuple[int, int]]:
+    """(start, end) samples of each transcript token of ``utt``, inside its segment ``[lo, hi]``."""
+    times: list[tuple[int, int]] = []
+    previous = lo
+    for piece, first, stop in utt.marked.anchors:
+        offset, length, onsets = utt.layout[piece]
+
+        def at(k: int, onsets: list[int] = onsets, length: int = length) -> int:
+            return onsets[k] if k < len(onsets) else length
+
+        if first < 0:
+            t0, t1 = offset, offset + length
+        else:
+            t0, t1 = offset + at(first), offset + at(stop)
+        t0 = min(max(utt.start + t0, previous, lo), hi)
+        t1 = min(max(utt.start + t1, t0), hi)
+        times.append((t0, t1))
+        previous = t0 if t1 == t0 else t1
+    return times
+
+
 def _render_swbd(out_dir: str, config: CorpusConfig, spec: _SwbdSpec) -> SwbdConversation:
     import numpy as np
 
@@ -882,6 +986,7 @@ def _render_swbd(out_dir: str, config: CorpusConfig, spec: _SwbdSpec) -> SwbdCon
     # MS98 segmentation: each utterance padded a little, the rest of the side tiled by [silence].
     segments: list[Ms98Segment] = []
     ms98_paths: dict[str, str] = {}
+    ms98_word_paths: dict[str, str] = {}
     for side in ("A", "B"):
         mine = [u for u in utts if u.side == side]
         bounds: list[tuple[int, int, _Utt]] = []
@@ -904,9 +1009,15 @@ def _render_swbd(out_dir: str, config: CorpusConfig, spec: _SwbdSpec) -> SwbdCon
         if cursor < total:
             pieces.append((cursor, total, None))
         lines = []
+        word_lines = []
         side_name = f"sw{spec.number:04d}{side}"
         for n, (lo, hi, utt) in enumerate(pieces, start=1):
             seg_id = f"{side_name}-ms98-a-{n:04d}"
+            if utt is None:
+                word_lines.append(f"{seg_id} {_fmt6(lo)} {_fmt6(hi)} [silence]")
+            else:
+                for token, (t0, t1) in zip(utt.marked.transcript, _token_times(utt, lo, hi), strict=True):
+                    word_lines.append(f"{seg_id} {_fmt6(t0)} {_fmt6(t1)} {token}")
             if utt is None:
                 transcript, words, kind, sentence = "[silence]", "", "silence", None
             else:
@@ -934,6 +1045,9 @@ def _render_swbd(out_dir: str, config: CorpusConfig, spec: _SwbdSpec) -> SwbdCon
         rel = ms98_path(spec.number, side)
         ms98_paths[side] = rel
         _atomic_write(Path(out_dir) / rel, ("\n".join(lines) + "\n").encode())
+        word_rel = ms98_word_path(spec.number, side)
+        ms98_word_paths[side] = word_rel
+        _atomic_write(Path(out_dir) / word_rel, ("\n".join(word_lines) + "\n").encode())
 
     transcribed = sorted((s for s in segments if s.kind != "silence"), key=lambda s: (s.start, s.side))
     for k, seg in enumerate(transcribed):
@@ -958,6 +1072,7 @@ def _render_swbd(out_dir: str, config: CorpusConfig, spec: _SwbdSpec) -> SwbdCon
         speakers=spec.speakers,
         segments=segments,
         ms98_paths=ms98_paths,
+        ms98_word_paths=ms98_word_paths,
     )
 
 
@@ -1337,6 +1452,7 @@ def synthesize_corpus(
     )
     _atomic_write(out / MANIFEST_NAME, (json.dumps(manifest.to_dict(), indent=1) + "\n").encode())
     keep = {out / c.path for c in swbd} | {out / p for c in swbd for p in c.ms98_paths.values()}
+    keep |= {out / p for c in swbd for p in c.ms98_word_paths.values()}
     keep |= {out / c.audio_path for c in fisher} | {out / c.transcript_path for c in fisher}
     if swbd:
         keep.add(out / "swbd_sentiment" / "data" / "sentiment_labels.tsv")

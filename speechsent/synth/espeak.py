@@ -69,6 +69,9 @@ PARAM_VOLUME = 2
 PARAM_PITCH = 3
 PARAM_RANGE = 4
 PARAM_WORDGAP = 7
+# espeak_EVENT_TYPE
+EVENT_LIST_TERMINATED = 0
+EVENT_WORD = 1
 # espeak_ERROR
 EE_OK = 0
 # espeakRATE_MINIMUM / espeakRATE_MAXIMUM
@@ -293,6 +296,7 @@ class Espeak:
         except OSError as exc:  # pragma: no cover - no C library: not a Linux/macOS system
             raise EspeakError(f"cannot load the C library ({libc_name}): {exc}") from exc
         self._chunks: list[bytes] = []
+        self._words: list[tuple[int, int]] | None = None
         self._callback = _CALLBACK(self._on_audio)  # kept referenced: the library holds the pointer
         self._lib: ctypes.CDLL | None = None
         self._dirty = False
@@ -350,6 +354,12 @@ class Espeak:
     def _on_audio(self, wav, numsamples, events) -> int:  # type: ignore[no-untyped-def]
         if wav and numsamples > 0:
             self._chunks.append(ctypes.string_at(wav, numsamples * 2))
+        if self._words is not None and events:
+            i = 0
+            while events[i].type != EVENT_LIST_TERMINATED:
+                if events[i].type == EVENT_WORD:
+                    self._words.append((events[i].text_position - 1, events[i].sample))
+                i += 1
         return 0
 
     def _set(self, parameter: int, value: int) -> None:
@@ -367,13 +377,16 @@ class Espeak:
         volume: int = 100,
         word_gap: int = 0,
         seed: int = 0,
+        words: list[tuple[int, int]] | None = None,
     ) -> np.ndarray:
         """Render ``text`` (UTF-8, plain) with ``voice``; int16 samples at :attr:`sample_rate` (22,050 Hz).
 
         ``rate`` in words per minute (clipped to 80..450), ``pitch`` and ``pitch_range`` 0..100
         (50 = the voice's own), ``volume`` 0..200, ``word_gap`` in units of 10 ms; ``seed`` seeds the
         noise of breathy variants.  No pause is added at the end of the text.  The result depends
-        only on the arguments.
+        only on the arguments.  ``words``, when given, receives one ``(character offset, sample)`` pair
+        per word eSpeak speaks (its word events: the 0-based offset of the word in ``text``, in
+        characters, and the sample where the word starts).
         """
         import numpy as np
 
@@ -398,6 +411,7 @@ class Espeak:
             self._set(PARAM_WORDGAP, word_gap)
             self._libc.srand(ctypes.c_uint(seed & 0xFFFFFFFF))
             self._chunks = []
+            self._words = words
             buffer = ctypes.create_string_buffer(data, len(data))
             status = lib.espeak_Synth(buffer, len(data), 0, POS_CHARACTER, 0, CHARS_UTF8, None, None)
             if status != EE_OK:
@@ -405,4 +419,5 @@ class Espeak:
             lib.espeak_Synchronize()
             audio = b"".join(self._chunks)
             self._chunks = []
+            self._words = None
         return np.frombuffer(audio, dtype="<i2").astype(np.int16)

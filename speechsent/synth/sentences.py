@@ -741,7 +741,7 @@ _NEUTRAL_TEMPLATES: tuple[str, ...] = (
     "{i} {freq} {activity} with my {relative}",
     "my {relative} lives in {place}",
     "my {relative} and i {activity} {when}",
-    "i haven't been to {place} since {time_ago}",
+    "the last time i was in {place} was {time_ago}",
     "how long have you lived in {place}",
     "do you {activity} {when}",
     "i was going to {activity} {when}",

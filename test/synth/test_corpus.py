@@ -82,8 +82,9 @@ def test_layout(corpus):
     for conv in manifest.swbd:
         digits = f"{conv.number:04d}"
         for side in "AB":
-            name = f"sw{digits}{side}-ms98-a-trans.text"
-            assert f"swb_ms98_transcriptions/{digits[:2]}/{digits}/{name}" in files
+            for kind in ("trans", "word"):
+                name = f"sw{digits}{side}-ms98-a-{kind}.text"
+                assert f"swb_ms98_transcriptions/{digits[:2]}/{digits}/{name}" in files
     assert "swbd_sentiment/data/sentiment_labels.tsv" in files
     assert "fisher/LDC2004S13/fe_03_p1_sph1/audio/000/fe_03_00001.sph" in files
     assert "fisher/LDC2004S13/fe_03_p1_sph1/audio/000/fe_03_00002.sph" in files
@@ -153,6 +154,29 @@ def test_ms98_transcripts_tile_each_side(corpus):
                     assert _clean_ms98(seg.transcript) == seg.words
                     assert seg.sentiment in SENTIMENTS
     assert {"silence", "speech", "backchannel"} <= kinds
+
+
+def test_ms98_word_files_align_with_the_transcripts(corpus):
+    out, manifest = corpus
+    for conv in manifest.swbd:
+        for side in "AB":
+            segments = _ms98(out / conv.ms98_paths[side])
+            words = _ms98(out / conv.ms98_word_paths[side])
+            by_segment: dict[str, list[tuple[float, float, str]]] = {}
+            for seg_id, start, end, token in words:
+                assert " " not in token
+                by_segment.setdefault(seg_id, []).append((start, end, token))
+            assert list(by_segment) == [seg_id for seg_id, *_ in segments]
+            for seg_id, start, end, text in segments:
+                tokens = by_segment[seg_id]
+                assert " ".join(t for *_, t in tokens) == text
+                previous = start
+                for t0, t1, _ in tokens:
+                    assert start <= t0 <= t1 <= end + 1e-9
+                    assert t0 >= previous - 1e-9
+                    previous = t0
+                if text == "[silence]":
+                    assert tokens == [(start, end, "[silence]")]
     text = " ".join(s.transcript for c in manifest.swbd for s in c.segments)
     for token in ("[noise]", "[laughter]", "[silence]"):
         assert token in text
@@ -290,7 +314,7 @@ def test_swbd_part_does_not_depend_on_fisher(corpus, tmp_path):
     assert not (tmp_path / "fisher").exists()
     files = [p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()]
     files.remove(Path("manifest.json"))
-    assert len(files) == 3 + 6 + 1 + 1  # sph, MS98, TSV, the corpus marker
+    assert len(files) == 3 + 12 + 1 + 1  # sph, MS98 trans and word, TSV, the corpus marker
     for rel in files:
         assert (tmp_path / rel).read_bytes() == (out / rel).read_bytes(), rel
 
@@ -313,7 +337,8 @@ def test_rewrite_removes_the_earlier_corpus_and_refuses_other_dirs(tmp_path):
     files = sorted(str(p.relative_to(tmp_path / "c")) for p in (tmp_path / "c").rglob("*") if p.is_file())
     conv = second.swbd[0]
     tsv = "swbd_sentiment/data/sentiment_labels.tsv"
-    expected = [conv.path, *conv.ms98_paths.values(), tsv, "manifest.json", ".speechsent-synth-corpus"]
+    expected = [conv.path, *conv.ms98_paths.values(), *conv.ms98_word_paths.values(), tsv]
+    expected += ["manifest.json", ".speechsent-synth-corpus"]
     assert files == sorted(expected)
     assert len(first.swbd) == 2 and not (tmp_path / "c" / "fisher").exists()
     (tmp_path / "other").mkdir()
