@@ -31,21 +31,9 @@ With --hours, selects at random utterances totalling at most <hours> hours
 USAGE
 }
 
-# Find the repository root (<root>/utils/<this script>), through symlinks, and run the Python side there.
-_src=${BASH_SOURCE[0]}
-while [ -h "$_src" ]; do
-  _dir=$(cd -P "$(dirname "$_src")" && pwd)
-  _src=$(readlink "$_src")
-  case $_src in /*) ;; *) _src=$_dir/$_src ;; esac
-done
-utils_dir=$(cd -P "$(dirname "$_src")" && pwd)
-root_dir=$(dirname "$utils_dir")
-unset _src _dir
-
-run_data_dir_py() {
-  PYTHONPATH="$root_dir${PYTHONPATH:+:$PYTHONPATH}" \
-    exec "${SPEECHSENT_PYTHON:-python3}" -m speechsent.bin.data_dir --prog "$0" "$@"
-}
+# The Python side (run_data_dir_py) and utils_dir/root_dir, found through symlinks to this script.
+# shellcheck source=utils/lib/data_dir_py.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/data_dir_py.sh"
 
 mode=
 value=
