@@ -29,18 +29,19 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from speechsent.data.kaldi_dir import read_lines
 from speechsent.data.ms98 import FoundFiles, centiseconds, find_files, is_nonspeech_tag
 
 __all__ = [
     "EXPECTED_CALLS",
     "UNINTELLIGIBLE_MODES",
+    "FisherEntries",
     "FisherFormatError",
     "FisherSegment",
     "find_fisher_audio",
     "find_fisher_transcripts",
     "fisher_utt_id",
     "normalize_fisher_words",
+    "read_fisher_entries",
     "read_fisher_transcript",
 ]
 
@@ -51,7 +52,6 @@ UNINTELLIGIBLE_MODES = ("drop", "keep", "strip")
 _SPH_RE = re.compile(r"^(fe_03_\d{5})\.sph$", re.IGNORECASE)
 _TXT_RE = re.compile(r"^(fe_03_\d{5})\.txt$", re.IGNORECASE)
 _HEADER_RE = re.compile(r"^#\s*(\S+?)\.sph\b", re.IGNORECASE)
-_LINE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s+(\d+(?:\.\d*)?|\.\d+)\s+([AB]):\s*(.*?)\s*$")
 _TAG_MAP = {
     "[laugh]": "[laughter]",
     "[sigh]": "[noise]",
@@ -107,6 +107,8 @@ def normalize_fisher_words(words: str, unintelligible: str = "drop") -> list[str
     if unintelligible not in UNINTELLIGIBLE_MODES:
         raise ValueError(f"unintelligible must be one of {', '.join(UNINTELLIGIBLE_MODES)}")
     text = words.lower()
+    if "[" not in text and "((" not in text:
+        return text.split()  # no tag, no unintelligible mark: the common case
     if "((" in text:
         if unintelligible == "drop":
             return None
@@ -123,7 +125,7 @@ def normalize_fisher_words(words: str, unintelligible: str = "drop") -> list[str
     return out
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class FisherSegment:
     call: str
     side: str
@@ -134,22 +136,17 @@ class FisherSegment:
     status: str
     path: str
     lineno: int
+    # derived (computed once: there are 2 M of these in Fisher)
+    start_cs: int = dataclasses.field(init=False)
+    end_cs: int = dataclasses.field(init=False)
+    reco: str = dataclasses.field(init=False)
+    utt: str = dataclasses.field(init=False)
 
-    @property
-    def reco(self) -> str:
-        return f"{self.call}-{self.side}"
-
-    @property
-    def start_cs(self) -> int:
-        return centiseconds(self.start)
-
-    @property
-    def end_cs(self) -> int:
-        return centiseconds(self.end)
-
-    @property
-    def utt(self) -> str:
-        return fisher_utt_id(self.call, self.side, self.start_cs, self.end_cs)
+    def __post_init__(self) -> None:
+        self.start_cs = centiseconds(self.start)
+        self.end_cs = centiseconds(self.end)
+        self.reco = f"{self.call}-{self.side}"
+        self.utt = f"{self.reco}_{self.start_cs:06d}-{self.end_cs:06d}"
 
     @property
     def text(self) -> str:
@@ -164,31 +161,54 @@ class FisherTranscript:
     other_lines: list[str]
 
 
+_SEGMENT_LINE_RE = re.compile(
+    r"^[ \t]*(\d+(?:\.\d*)?|\.\d+)[ \t]+(\d+(?:\.\d*)?|\.\d+)[ \t]+([AB]):[ \t]*(.*?)[ \t\r]*$", re.MULTILINE
+)
+_CONTENT_LINE_RE = re.compile(r"^[ \t\r]*[^\s#]", re.MULTILINE)
+
+
+def _read_body(path: str) -> tuple[str, str, int]:
+    """The file's text, its call (from the name) and where the body starts (after the ``# call.sph`` line)."""
+    data = Path(path).read_bytes().decode("utf-8", "surrogateescape")
+    m = _TXT_RE.match(os.path.basename(path))
+    call = m.group(1).lower() if m else os.path.splitext(os.path.basename(path))[0]
+    first_m = re.search(r"\S[^\n]*", data)
+    first = data.count("\n", 0, first_m.start()) + 1 if first_m else 1
+    hm = _HEADER_RE.match(first_m.group(0).strip()) if first_m else None
+    if first_m is None or hm is None:
+        raise FisherFormatError(f"{path}:{first}: expected a first line '# {call}.sph'")
+    if hm.group(1).lower() != call:
+        raise FisherFormatError(f"{path}:{first}: first line names {hm.group(1)!r}, not {call!r}")
+    return data, call, first_m.end()
+
+
+def _other_lines(path: str, data: str, body: int, n_segments: int) -> list[str]:
+    """``file:line: text`` of the lines that are neither segments, comments nor blank."""
+    if len(_CONTENT_LINE_RE.findall(data, body)) == n_segments:
+        return []
+    other = []
+    offset = data.count("\n", 0, body)
+    for i, line in enumerate(data[body:].split("\n")):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and not _SEGMENT_LINE_RE.match(line):
+            other.append(f"{path}:{offset + i + 1}: {stripped}")
+    return other
+
+
 def read_fisher_transcript(path: str | os.PathLike[str], unintelligible: str = "drop") -> FisherTranscript:
     """Segments of one Fisher transcript (statuses set, except ``overlap``: :func:`mark_fisher_overlaps`)."""
     path = str(path)
-    lines = read_lines(path).lines
-    m = _TXT_RE.match(os.path.basename(path))
-    call = m.group(1).lower() if m else os.path.splitext(os.path.basename(path))[0]
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    hm = _HEADER_RE.match(lines[first].strip()) if first is not None else None
-    if hm is None:
-        raise FisherFormatError(f"{path}:{(first or 0) + 1}: expected a first line '# {call}.sph'")
-    if hm.group(1).lower() != call:
-        raise FisherFormatError(f"{path}:{first + 1}: first line names {hm.group(1)!r}, not {call!r}")
+    data, call, body = _read_body(path)
     segments: list[FisherSegment] = []
-    other: list[str] = []
-    for lineno, line in enumerate(lines[first + 1 :], start=first + 2):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        lm = _LINE_RE.match(line)
-        if lm is None:
-            other.append(f"{path}:{lineno}: {stripped}")
-            continue
-        start, end = float(lm.group(1)), float(lm.group(2))
-        words = normalize_fisher_words(lm.group(4), unintelligible)
-        seg = FisherSegment(call, lm.group(3), start, end, words or [], "ok", path, lineno)
+    count = data.count
+    lineno, pos = 1, 0
+    for lm in _SEGMENT_LINE_RE.finditer(data, body):
+        at = lm.start()
+        lineno += count("\n", pos, at)
+        pos = at
+        start_s, end_s, side, text = lm.groups()
+        words = normalize_fisher_words(text, unintelligible)
+        seg = FisherSegment(call, side, float(start_s), float(end_s), words or [], "ok", path, lineno)
         if words is None:
             seg.status = "unintelligible"
         elif not words:
@@ -196,7 +216,72 @@ def read_fisher_transcript(path: str | os.PathLike[str], unintelligible: str = "
         elif seg.end_cs <= seg.start_cs:
             seg.status = "bad_times"
         segments.append(seg)
-    return FisherTranscript(call, segments, other)
+    return FisherTranscript(call, segments, _other_lines(path, data, body, len(segments)))
+
+
+@dataclasses.dataclass
+class FisherEntries:
+    """A transcript's usable segments as plain tuples, and its skips (the fast path of the data prep).
+
+    ``entries``: ``(utt, reco, start_cs, end_cs, text)`` in ``LC_ALL=C`` order of ``utt``; ``skipped``:
+    ``(status, utt, lineno)``. The same outcomes as :func:`read_fisher_transcript` followed by
+    :func:`mark_fisher_overlaps`.
+    """
+
+    call: str
+    entries: list[tuple[str, str, int, int, str]]
+    skipped: list[tuple[str, str, int]]
+    other_lines: list[str]
+
+
+def read_fisher_entries(path: str | os.PathLike[str], unintelligible: str = "drop") -> FisherEntries:
+    """Read one transcript straight into :class:`FisherEntries` (no object per segment: Fisher has 2 M)."""
+    if unintelligible not in UNINTELLIGIBLE_MODES:
+        raise ValueError(f"unintelligible must be one of {', '.join(UNINTELLIGIBLE_MODES)}")
+    path = str(path)
+    data, call, body = _read_body(path)
+    reco_of = {"A": f"{call}-A", "B": f"{call}-B"}
+    ok: list[tuple[str, int, int, int, str]] = []  # reco, start, end, lineno, text
+    skipped: list[tuple[str, str, int]] = []
+    count = data.count
+    lineno, pos, n = 1, 0, 0
+    for lm in _SEGMENT_LINE_RE.finditer(data, body):
+        n += 1
+        at = lm.start()
+        lineno += count("\n", pos, at)
+        pos = at
+        start_s, end_s, side, text = lm.groups()
+        a = int(100.0 * float(start_s) + 0.5)
+        b = int(100.0 * float(end_s) + 0.5)
+        low = text.lower()
+        if "[" in low or "((" in low:
+            words = normalize_fisher_words(low, unintelligible)
+            status = "unintelligible" if words is None else "empty_text" if not words else None
+            low = " ".join(words) if words else ""
+        else:
+            low = " ".join(low.split())
+            status = None if low else "empty_text"
+        if status is None and b <= a:
+            status = "bad_times"
+        if status is not None:
+            skipped.append((status, f"{reco_of[side]}_{a:06d}-{b:06d}", lineno))
+            continue
+        ok.append((reco_of[side], a, b, lineno, low))
+    ok.sort()
+    entries: list[tuple[str, str, int, int, str]] = []
+    last_reco, last_end, last_utt = None, -1, None
+    for reco, a, b, line, text in ok:
+        utt = f"{reco}_{a:06d}-{b:06d}"
+        if reco != last_reco:
+            last_reco, last_end, last_utt = reco, -1, None
+        if utt == last_utt:
+            skipped.append(("duplicate_id", utt, line))
+        elif a < last_end:
+            skipped.append(("overlap", utt, line))
+        else:
+            last_end, last_utt = b, utt
+            entries.append((utt, reco, a, b, text))
+    return FisherEntries(call, entries, skipped, _other_lines(path, data, body, n))
 
 
 def mark_fisher_overlaps(segments: list[FisherSegment]) -> None:

@@ -247,7 +247,7 @@ def kaldi_keeps_line(words: str) -> bool:
 # Segments
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Ms98Segment:
     """One transcript segment of one conversation side."""
 
@@ -262,22 +262,17 @@ class Ms98Segment:
     lineno: int
     #: Whether Kaldi's own data prep keeps this line in its text (see :func:`kaldi_keeps_line`).
     kaldi_kept: bool = True
+    # derived, computed once
+    start_cs: int = dataclasses.field(init=False)
+    end_cs: int = dataclasses.field(init=False)
+    reco: str = dataclasses.field(init=False)
+    utt: str = dataclasses.field(init=False)
 
-    @property
-    def reco(self) -> str:
-        return f"{self.conv}-{self.side}"
-
-    @property
-    def start_cs(self) -> int:
-        return centiseconds(self.start)
-
-    @property
-    def end_cs(self) -> int:
-        return centiseconds(self.end)
-
-    @property
-    def utt(self) -> str:
-        return swbd_utt_id(self.conv, self.side, self.start_cs, self.end_cs)
+    def __post_init__(self) -> None:
+        self.start_cs = centiseconds(self.start)
+        self.end_cs = centiseconds(self.end)
+        self.reco = f"{self.conv}-{self.side}"
+        self.utt = swbd_utt_id(self.conv, self.side, self.start_cs, self.end_cs)
 
     @property
     def text(self) -> str:

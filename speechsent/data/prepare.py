@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import logging
 import os
 import re
@@ -35,6 +36,7 @@ import shlex
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 
 from speechsent.data import fisher as fisher_mod
@@ -44,11 +46,9 @@ from speechsent.data.kaldi_dir import (
     UTT_FILES,
     DataDir,
     WavEntry,
+    atomic_write_text,
     c_sort_key,
     format_number,
-    read_table,
-    utt2spk_to_spk2utt,
-    write_table,
 )
 from speechsent.data.sentiment import SegmentIndex, SentimentRow, read_sentiment_tsv
 from speechsent.data.splits import (
@@ -125,7 +125,7 @@ class PrepareConfig:
         return {"train": self.train_set, "test": self.test_set, "holdout": self.holdout_set}[split]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class PoolSegment:
     """A Switchboard segment, from MS98 or from a reused data dir, with its outcome."""
 
@@ -140,10 +140,38 @@ class PoolSegment:
     status: str  # "ok" or why it is left out
     kaldi_kept: bool  # in Kaldi's (hence ESPnet's) text
     where: str
+    #: The segment times in centiseconds (MS98: the id's), None for a reused dir's segments.
+    cs: tuple[int, int] | None = None
 
     @property
     def duration(self) -> float:
         return round(self.seg_end - self.seg_start, 6)
+
+    def entry(self) -> tuple[str, str, str, str, str, str]:
+        """``(utt, reco, start, end, duration, text)`` as written to the data dir."""
+        if self.cs is not None:
+            a, b = self.cs
+            return (self.utt, self.reco, _cs_text(a), _cs_text(b), _cs_text(b - a), self.text)
+        return (
+            self.utt,
+            self.reco,
+            format_number(self.seg_start),
+            format_number(self.seg_end),
+            format_number(self.duration),
+            self.text,
+        )
+
+
+_CS_TEXT: list[str] = []
+
+
+def _cs_text(cs: int) -> str:
+    """Centiseconds as seconds with two decimals (``98`` → ``0.98``), exactly (a table: Fisher needs 6 M)."""
+    if cs >= len(_CS_TEXT):
+        _CS_TEXT.extend(
+            f"{i // 100}.{i % 100:02d}" for i in range(len(_CS_TEXT), max(cs + 1, 2 * len(_CS_TEXT)))
+        )
+    return _CS_TEXT[cs]
 
 
 @dataclasses.dataclass
@@ -266,6 +294,7 @@ def _pool_from_ms98(
                 status=status,
                 kaldi_kept=seg.kaldi_kept and seg.conv in sph.files,
                 where=seg.where,
+                cs=(start_cs, end_cs),
             )
         )
     transcribed_sides = set(tree.files)
@@ -486,54 +515,59 @@ def _label_espnet(
 # Writing
 
 
-def _table_bytes_differ(path: Path, table: Mapping[str, str]) -> bool:
-    try:
-        old = read_table(path)
-    except (OSError, ValueError):
-        return True
-    return old != dict(table)
+Entry = tuple[str, str, str, str, str, str]  # utt, reco, start, end, duration, text
 
 
 def write_data_dir(
     path: str | os.PathLike[str],
-    segments: Iterable[PoolSegment | fisher_mod.FisherSegment],
+    entries: Iterable[Entry],
     wav: Mapping[str, WavEntry],
     labels: Mapping[str, str] | None = None,
 ) -> int:
-    """Write one data dir (the :data:`STAGE1_FILES`); returns the number of utterances.
+    """Write one data dir (the :data:`STAGE1_FILES`) from ``(utt, reco, start, end, duration, text)``
+    entries; returns the number of utterances.
 
-    Files of later stages found there (``utt2pseudo``, ``feats.scp``, ...) are kept when the utterances are
-    unchanged, else moved to ``.backup/`` (they would no longer match).
+    Every file is ``LC_ALL=C`` sorted and written atomically. Files of later stages found there
+    (``utt2pseudo``, ``feats.scp``, ...) are kept when the utterances are unchanged, else moved to
+    ``.backup/`` (they would no longer match).
     """
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    tables: dict[str, dict[str, str]] = {n: {} for n in STAGE1_FILES if n != "spk2utt"}
-    for seg in segments:
-        utt, reco = seg.utt, seg.reco
-        if isinstance(seg, PoolSegment):
-            start, end = seg.seg_start, seg.seg_end
-        else:
-            start, end = seg.start_cs / 100, seg.end_cs / 100
-        tables["segments"][utt] = f"{reco} {format_number(start)} {format_number(end)}"
-        tables["utt2spk"][utt] = reco
-        tables["text"][utt] = seg.text
-        tables["utt2dur"][utt] = format_number(round(end - start, 6))
-        if reco not in tables["wav.scp"]:
-            tables["wav.scp"][reco] = wav[reco].to_value()
-            conv, side = reco.rsplit("-", 1)
-            tables["reco2file_and_channel"][reco] = f"{conv} {side}"
-    if labels is not None:
-        tables["utt2sentiment"] = {utt: labels[utt] for utt in tables["utt2spk"]}
+    ordered = list(entries)
+    if all(e[0].isascii() for e in ordered):
+        ordered.sort(key=itemgetter(0))  # ASCII: str order is LC_ALL=C byte order
     else:
-        del tables["utt2sentiment"]
+        ordered.sort(key=lambda e: c_sort_key(e[0]))
+    files: dict[str, list[str]] = {n: [] for n in ("segments", "utt2spk", "text", "utt2dur")}
+    sentiment: list[str] = []
+    spk2utt: dict[str, list[str]] = {}
+    previous = None
+    for utt, reco, start, end, dur, text in ordered:
+        if utt == previous:
+            raise ValueError(f"{path}: duplicate utterance {utt}")
+        previous = utt
+        files["segments"].append(f"{utt} {reco} {start} {end}\n")
+        files["utt2spk"].append(f"{utt} {reco}\n")
+        files["text"].append(f"{utt} {text}\n")
+        files["utt2dur"].append(f"{utt} {dur}\n")
+        if labels is not None:
+            sentiment.append(f"{utt} {labels[utt]}\n")
+        spk2utt.setdefault(reco, []).append(utt)
+    recos = sorted(spk2utt, key=c_sort_key)
+    contents = {name: "".join(lines) for name, lines in files.items()}
+    contents["spk2utt"] = "".join(f"{r} {' '.join(spk2utt[r])}\n" for r in recos)
+    contents["wav.scp"] = "".join(f"{r} {wav[r].to_value()}\n" for r in recos)
+    contents["reco2file_and_channel"] = "".join("{} {} {}\n".format(r, *r.rsplit("-", 1)) for r in recos)
+    if labels is not None:
+        contents["utt2sentiment"] = "".join(sentiment)
 
     utt2spk_file = path / "utt2spk"
-    if utt2spk_file.is_file() and _table_bytes_differ(utt2spk_file, tables["utt2spk"]):
+    if utt2spk_file.is_file() and utt2spk_file.read_bytes() != contents["utt2spk"].encode(
+        "utf-8", "surrogateescape"
+    ):
         later = [
             n
-            for n in sorted(
-                {*UTT_FILES, "cmvn.scp", "spk2gender", "reco2dur", "feats.scp", "utt2pseudo_prob"}
-            )
+            for n in sorted({*UTT_FILES, "cmvn.scp", "spk2gender", "reco2dur", "feats.scp"})
             if n not in STAGE1_FILES and (path / n).exists()
         ]
         if later:
@@ -542,15 +576,13 @@ def write_data_dir(
             for n in later:
                 shutil.move(str(path / n), str(backup / n))
             logger.warning("%s: utterances changed; moved %s to %s", path, " ".join(later), backup)
-    for name, table in tables.items():
-        write_table(path / name, table)
-    spk2utt = utt2spk_to_spk2utt(tables["utt2spk"])
-    write_table(path / "spk2utt", {spk: " ".join(utts) for spk, utts in spk2utt.items()})
+    for name, text in contents.items():
+        atomic_write_text(path / name, text)
     for name in STAGE1_FILES:
-        if name not in tables and name != "spk2utt":
+        if name not in contents:
             with contextlib.suppress(FileNotFoundError):
                 (path / name).unlink()
-    return len(tables["utt2spk"])
+    return len(ordered)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -559,7 +591,7 @@ def write_data_dir(
 
 def _prepare_fisher(
     cfg: PrepareConfig, report: PrepareReport, skip: _Skips
-) -> tuple[list[fisher_mod.FisherSegment], dict[str, WavEntry]]:
+) -> tuple[list[Entry], dict[str, WavEntry]]:
     roots = [r for r in cfg.fisher if r]
     for root in roots:
         if not Path(root).is_dir():
@@ -579,10 +611,12 @@ def _prepare_fisher(
         skip("fisher_duplicate_sph", f"{p}: another file of this call was found first")
     for p in trans.duplicates:
         skip("fisher_duplicate_transcript", f"{p}: another transcript of this call was found first")
-    segments: list[fisher_mod.FisherSegment] = []
+    entries: list[Entry] = []
+    cs = _cs_text
     for call in sorted(trans.files):
+        path = trans.files[call]
         try:
-            t = fisher_mod.read_fisher_transcript(trans.files[call], cfg.fisher_unintelligible)
+            t = fisher_mod.read_fisher_entries(path, cfg.fisher_unintelligible)
         except fisher_mod.FisherFormatError as e:
             if not cfg.skip_bad_rows:
                 raise PrepareError(str(e)) from None
@@ -590,13 +624,15 @@ def _prepare_fisher(
             continue
         for line in t.other_lines:
             skip("fisher_other_lines", line)
-        fisher_mod.mark_fisher_overlaps(t.segments)
+        for status, utt, lineno in t.skipped:
+            skip(
+                f"fisher_segments_{status}", None if status == "unintelligible" else f"{path}:{lineno}: {utt}"
+            )
         if call not in audio.files:
-            skip("fisher_transcript_no_audio", f"{trans.files[call]}: no audio file for {call}")
-            for seg in t.segments:
-                if seg.status == "ok":
-                    seg.status = "no_audio"
-        segments.extend(t.segments)
+            skip("fisher_transcript_no_audio", f"{path}: no audio file for {call}")
+            skip("fisher_segments_no_audio", None, n=len(t.entries))
+            continue
+        entries.extend((utt, reco, cs(a), cs(b), cs(b - a), text) for utt, reco, a, b, text in t.entries)
     for call in sorted(set(audio.files) - set(trans.files)):
         skip("fisher_audio_no_transcript", f"{audio.files[call]}: no transcript for {call}")
     wav: dict[str, WavEntry] = {}
@@ -605,7 +641,7 @@ def _prepare_fisher(
             for side, channel in (("A", 1), ("B", 2)):
                 reco = f"{call}-{side}"
                 wav[reco] = WavEntry.from_command(reco, sph2pipe_command(cfg.sph2pipe, path, channel))
-    return segments, wav
+    return entries, wav
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -613,7 +649,21 @@ def _prepare_fisher(
 
 
 def prepare_data(cfg: PrepareConfig) -> PrepareReport:
-    """Write the stage-1 data dirs below ``cfg.out_dir`` (see the module doc); the report of outcomes."""
+    """Write the stage-1 data dirs below ``cfg.out_dir`` (see the module doc); the report of outcomes.
+
+    The cyclic garbage collector is paused meanwhile: the millions of small objects of Fisher (none of them
+    in reference cycles) would otherwise make each of its full collections walk them all, again and again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _prepare_data(cfg)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _prepare_data(cfg: PrepareConfig) -> PrepareReport:
     if cfg.split not in SPLIT_METHODS:
         raise PrepareError(f"--split must be one of {', '.join(SPLIT_METHODS)}, got {cfg.split!r}")
     if cfg.split_lists and cfg.split == "conversation":
@@ -696,7 +746,7 @@ def prepare_data(cfg: PrepareConfig) -> PrepareReport:
         name = cfg.set_name(split)
         labels = split_labels[split]
         segs = [pool_by_utt[u] for u in labels]
-        n = write_data_dir(out_dir / name, segs, swbd_wav, labels)
+        n = write_data_dir(out_dir / name, (seg.entry() for seg in segs), swbd_wav, labels)
         report.dirs[name] = n
         report.hours[name] = round(sum(s.duration for s in segs) / 3600, 3)
         report.counts[f"labeled_{split}"] = n
@@ -710,7 +760,7 @@ def prepare_data(cfg: PrepareConfig) -> PrepareReport:
             " ".join(f"{k}={by_label[k]}" for k in sorted(by_label)),
         )
     asr_segs = [s for u, s in pool_by_utt.items() if s.status == "ok" and s.conv not in held_out]
-    n = write_data_dir(out_dir / cfg.asr_train_set, asr_segs, swbd_wav)
+    n = write_data_dir(out_dir / cfg.asr_train_set, (seg.entry() for seg in asr_segs), swbd_wav)
     report.dirs[cfg.asr_train_set] = n
     report.hours[cfg.asr_train_set] = round(sum(s.duration for s in asr_segs) / 3600, 3)
     report.counts["asr_train_segments"] = n
@@ -724,15 +774,12 @@ def prepare_data(cfg: PrepareConfig) -> PrepareReport:
 
     # -- Fisher ---------------------------------------------------------------------------------------------
     if any(cfg.fisher):
-        fsegs, fwav = _prepare_fisher(cfg, report, skip)
-        ok = [s for s in fsegs if s.status == "ok"]
-        for s in fsegs:
-            if s.status != "ok":
-                skip(f"fisher_segments_{s.status}", None)
-        report.counts["fisher_segments_ok"] = len(ok)
-        n = write_data_dir(out_dir / cfg.fisher_set, ok, fwav)
+        fentries, fwav = _prepare_fisher(cfg, report, skip)
+        report.counts["fisher_segments_ok"] = len(fentries)
+        seconds = sum(float(e[4]) for e in fentries)
+        n = write_data_dir(out_dir / cfg.fisher_set, fentries, fwav)
         report.dirs[cfg.fisher_set] = n
-        report.hours[cfg.fisher_set] = round(sum((s.end_cs - s.start_cs) / 100 for s in ok) / 3600, 3)
+        report.hours[cfg.fisher_set] = round(seconds / 3600, 3)
         logger.info(
             "wrote %s: %d utterances (%.2f h)", out_dir / cfg.fisher_set, n, report.hours[cfg.fisher_set]
         )

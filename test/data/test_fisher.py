@@ -103,3 +103,33 @@ def test_find_fisher_files_in_several_roots(tmp_path: Path):
     assert sorted(audio.files) == ["fe_03_00001", "fe_03_05851"]
     assert list(find_fisher_transcripts(roots).files) == ["fe_03_00001"]
     assert find_fisher_audio([*roots, roots[0]]).duplicates == [a / "fe_03_00001.sph"]
+
+
+def test_read_fisher_entries_agrees_with_the_segments(tmp_path: Path):
+    from speechsent.data.fisher import read_fisher_entries
+
+    p = _transcript(
+        tmp_path / "fe_03_00007.txt",
+        "# fe_03_00007.sph\n\n"
+        "0.61 2.17 A: Hello [laugh] there \n\n"
+        "2.50 4.00 B: ((i think)) so\n"
+        "1.50 2.50 A: overlapping\n"
+        "4.10 5.95 A: [noise]\n"
+        "6.00 5.00 B: reversed\n"
+        "3.00 4.00 B: [noise] fine ((yes))\n"
+        "3.001 4.002 B: the same id\n"
+        "junk\n",
+    )
+    for mode in ("drop", "keep", "strip"):
+        t = read_fisher_transcript(p, mode)
+        mark_fisher_overlaps(t.segments)
+        e = read_fisher_entries(p, mode)
+        assert e.entries == sorted(
+            (s.utt, s.reco, s.start_cs, s.end_cs, s.text) for s in t.segments if s.status == "ok"
+        )
+        assert sorted(e.skipped) == sorted(
+            (s.status, s.utt, s.lineno) for s in t.segments if s.status != "ok"
+        )
+        assert e.other_lines == t.other_lines == [f"{p}:11: junk"]
+    with pytest.raises(ValueError):
+        read_fisher_entries(p, "nope")
