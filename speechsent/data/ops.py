@@ -323,6 +323,20 @@ class _Table:
     parsed: dict[str, object]  # what the format check returned for the well-formed entries (Segment ...)
 
 
+class _LineIssues:
+    """Problems of one file, one entry per kind: ``[first line, message, count]`` (call it to add one)."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, list] = {}
+
+    def __call__(self, kind: str, lineno: int, msg: str) -> None:
+        entry = self.first.get(kind)
+        if entry is None:
+            self.first[kind] = [lineno, msg, 1]
+        else:
+            entry[2] += 1
+
+
 class _Validator:
     def __init__(self, data: Path, opts: ValidateOptions):
         self.data = data
@@ -348,13 +362,8 @@ class _Validator:
         if not path.is_file():
             return None
         raw = read_lines(path)
-        issues: dict[str, list] = {}
-
-        def issue(kind: str, lineno: int, msg: str) -> None:
-            if kind in issues:
-                issues[kind][2] += 1
-            else:
-                issues[kind] = [lineno, msg, 1]
+        issue = _LineIssues()
+        issues = issue.first
 
         values: dict[str, str] = {}
         ok: dict[str, str] = {}
@@ -461,13 +470,8 @@ class _Validator:
         return good
 
     def check_text(self, table: _Table, raw_lines: list[bytes]) -> None:
-        issues: dict[str, list] = {}
-
-        def issue(kind: str, lineno: int, msg: str) -> None:
-            if kind in issues:
-                issues[kind][2] += 1
-            else:
-                issues[kind] = [lineno, msg, 1]
+        issue = _LineIssues()
+        issues = issue.first
 
         for lineno, raw in enumerate(raw_lines, start=1):
             try:
@@ -702,18 +706,7 @@ def validate(
 
     # -- the other utterance-indexed tables ----------------------------------------------------------------
     loaded: dict[str, _Table] = {}
-    for name in (
-        "feats.scp",
-        "vad.scp",
-        "utt2lang",
-        "utt2uniq",
-        "utt2dur",
-        "utt2num_frames",
-        "utt2warp",
-        "utt2sentiment",
-        "utt2pseudo",
-        "utt2pseudo_prob",
-    ):
+    for name in (n for n in UTT_FILES if n not in ("utt2spk", "text", "segments")):
         t = v.load(name)
         if t is None:
             continue
