@@ -216,14 +216,17 @@ def normalize_words(words: Iterable[str]) -> tuple[list[str], bool]:
     out: list[str] = []
     spoken = False
     for word in words:
-        if word.lower() == "[silence]":
+        if word[0] == "[" and word.lower() == "[silence]":
             continue
-        word = _ASIDE_RE.sub("", word)
-        if not word:
-            continue
+        if "<" in word:
+            word = _ASIDE_RE.sub("", word)
+            if not word:
+                continue
         spoken = True
-        word = map_word(word).lower()
-        if word and not is_nonspeech_tag(word):
+        if "[" in word or "{" in word or "_" in word:
+            word = map_word(word)
+        word = word.lower()
+        if word and not (word[0] == "[" and word[-1] == "]" and len(word) >= 2):
             out.append(word)
     return out, spoken
 
@@ -288,7 +291,8 @@ class Ms98FormatError(KaldiDataError):
 
 
 def _parse_time(field: str) -> float | None:
-    if not _TIME_RE.match(field):
+    """A non-negative decimal number (``0.977625``, ``12``, ``.5``); None for anything else."""
+    if not (field[0].isdigit() or field[0] == ".") or not _TIME_RE.match(field):
         return None
     return float(field)
 
@@ -304,21 +308,28 @@ def read_ms98_file(path: str | os.PathLike[str], *, bad_lines: list[str] | None 
     path = str(path)
     m = _MS98_NAME_RE.match(os.path.basename(path))
     file_side = f"{conversation_id(m.group(1))}-{m.group(2).upper()}" if m else None
+    # the id prefix every line of this file has ("sw2001A-ms98-a-"): checked without a regex
+    prefix = f"sw{m.group(1)}{m.group(2)}-ms98-a-" if m else None
     segments: list[Ms98Segment] = []
     for lineno, line in enumerate(read_lines(path).lines, start=1):
-        fields = line.split()
+        fields = line.split(None, 3)
         if not fields:
             continue
         problem = None
-        idm = _MS98_ID_RE.match(fields[0])
+        conv = side = ""
+        uid = fields[0]
         if len(fields) < 3:
             problem = f"expected '<id> <start> <end> words...', got {line.strip()!r}"
-        elif idm is None:
-            problem = f"bad segment id {fields[0]!r} (expected swNNNNS-ms98-a-N)"
+        elif prefix is not None and uid.startswith(prefix) and uid[len(prefix) :].isdigit():
+            conv, side = file_side.split("-")  # type: ignore[union-attr]
         else:
-            conv, side = conversation_id(idm.group(1)), idm.group(2).upper()
-            if file_side is not None and f"{conv}-{side}" != file_side:
-                problem = f"segment id {fields[0]!r} is not of this file's conversation side {file_side}"
+            idm = _MS98_ID_RE.match(uid)
+            if idm is None:
+                problem = f"bad segment id {uid!r} (expected swNNNNS-ms98-a-N)"
+            else:
+                conv, side = conversation_id(idm.group(1)), idm.group(2).upper()
+                if file_side is not None and f"{conv}-{side}" != file_side:
+                    problem = f"segment id {uid!r} is not of this file's conversation side {file_side}"
         start = end = None
         if problem is None:
             start, end = _parse_time(fields[1]), _parse_time(fields[2])
@@ -329,19 +340,11 @@ def read_ms98_file(path: str | os.PathLike[str], *, bad_lines: list[str] | None 
                 raise Ms98FormatError(problem, path, lineno)
             bad_lines.append(f"{path}:{lineno}: {problem}")
             continue
-        assert idm is not None and start is not None and end is not None
-        words, spoken = normalize_words(fields[3:])
-        seg = Ms98Segment(
-            conv=conversation_id(idm.group(1)),
-            side=idm.group(2).upper(),
-            start=start,
-            end=end,
-            words=words,
-            status="ok",
-            path=path,
-            lineno=lineno,
-            kaldi_kept=kaldi_keeps_line(" ".join(fields[3:])),
-        )
+        assert start is not None and end is not None
+        rest = fields[3] if len(fields) > 3 else ""
+        words, spoken = normalize_words(rest.split())
+        kept = bool(words) if "[" not in rest and "<" not in rest else kaldi_keeps_line(rest)
+        seg = Ms98Segment(conv, side, start, end, words, "ok", path, lineno, kept)
         if not spoken:
             seg.status = "silence_only"
         elif not words:
