@@ -15,7 +15,8 @@ segments), ``reco2file_and_channel``, and for the labeled sets ``utt2sentiment``
 written atomically, so that a rerun on the same input writes the same bytes.
 
 Nothing is dropped silently: every segment and every sentiment row ends in one outcome, counted in
-:class:`PrepareReport` and logged (the last log line holds all the counts). Malformed input lines (sentiment
+:class:`PrepareReport` and logged (the last log line holds all the counts); every skipped item is listed,
+``outcome<TAB>where: what``, in ``<out_dir>/local/prepare_data.skipped``. Malformed input lines (sentiment
 rows, MS98 lines, Fisher transcripts without a header) are errors naming ``file:line``, or with
 ``skip_bad_rows`` counted skips.
 
@@ -188,23 +189,29 @@ class PrepareReport:
 
 
 class _Skips:
-    """Count skips by outcome and log the first few of each kind."""
+    """Count skips by outcome, log the first few of each kind, keep every message for the skip list."""
 
     def __init__(self, report: PrepareReport):
         self.report = report
         self.logged: Counter[str] = Counter()
+        self.messages: list[str] = []
 
     def __call__(self, outcome: str, message: str | None = None, n: int = 1) -> None:
         self.report.counts[outcome] += n
         if message is not None:
             self.logged[outcome] += 1
+            self.messages.append(f"{outcome}\t{message}")
             if self.logged[outcome] <= _EXAMPLES:
                 logger.warning("%s: %s", outcome, message)
 
-    def close(self) -> None:
+    def close(self, skip_list: Path) -> None:
+        """Log the number of messages not shown, and write them all to ``skip_list`` (sorted)."""
         for outcome, n in sorted(self.logged.items()):
             if n > _EXAMPLES:
                 logger.warning("%s: %d more not shown (%d in all)", outcome, n - _EXAMPLES, n)
+        skip_list.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(skip_list, "".join(f"{m}\n" for m in sorted(self.messages)))
+        logger.info("every skip is listed in %s (%d lines)", skip_list, len(self.messages))
 
 
 def sph2pipe_command(sph2pipe: str, path: str | os.PathLike[str], channel: int) -> str:
@@ -785,6 +792,6 @@ def _prepare_data(cfg: PrepareConfig) -> PrepareReport:
         )
     else:
         logger.warning("FISHER is empty: %s not prepared", out_dir / cfg.fisher_set)
-    skip.close()
+    skip.close(out_dir / "local" / "prepare_data.skipped")
     logger.info(report.summary())
     return report

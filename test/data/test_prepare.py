@@ -126,6 +126,10 @@ def test_prepare_fixture_corpus(corpus, tmp_path: Path):
         for u, d in durs.items():
             _, a, b = segs[u].split()
             assert abs(float(d) - (float(b) - float(a))) < 1e-6
+    # every skip listed, one line each
+    skipped = (out / "local" / "prepare_data.skipped").read_text().splitlines()
+    assert sum(line.startswith("rows_unmatched\t") for line in skipped) == corpus.unmatched_rows
+    assert sum(line.startswith("swbd_segments_overlap\t") for line in skipped) == 6
     # idempotent
     before = _snapshot(out)
     prepare_data(_cfg(corpus, out))
