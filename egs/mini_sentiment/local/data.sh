@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Stage 1 of the demo: the corpora of db.sh or, when they are unset, a corpus synthesized in the LDC layouts
-# (speechsent-synth-corpus --out_dir DIR --seed S) -> the Kaldi data dirs of CONTRACTS.md:
-#   data/swbd_train data/swbd_test data/swbd_holdout  sentiment-labeled Switchboard segments (utt2sentiment)
-#   data/asr_train                                    every MS98 segment of the training conversations
-#   data/fisher                                       every Fisher segment (unlabeled)
-# each validated with utils/validate_data_dir.sh --no-feats. Rerunning writes the same bytes (the corpus is
-# synthesized once: a DIR with a manifest.json is reused).
+# Stage 1 of the demo. When the corpora of db.sh (SWBD, SWBD_MS98, SWBD_SENTIMENT, FISHER) are all unset, a
+# corpus is synthesized in the exact LDC layouts (speechsent-synth-corpus, sized by conf/synth_corpus.yaml)
+# and used in their place; then the data preparation of egs/swbd_sentiment/local/data.sh runs unchanged.
+#   local/data.sh [--synth_dir DIR] [--synth_seed N] [--synth_config YAML] [options of swbd's local/data.sh]
+# The corpus is synthesized once: a --synth_dir holding a manifest.json is reused.
 set -euo pipefail
 
 log() {
@@ -13,47 +11,34 @@ log() {
     echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
 }
 
-datadir=data
-split=conversation
-split_lists=
-split_hours="86 5 5"
-split_seed=0
-match_tolerance=0.05
-sph2pipe=speechsent-sph2pipe
-swbd_data_dir=
-skip_bad_rows=false
-fisher_unintelligible=drop
-synth_dir=downloads/mini_corpus
-synth_seed=1
-synth_opts=
+synth_dir=downloads/mini_corpus     # where the corpus is synthesized
+synth_seed=1                        # its seed
+synth_config=conf/synth_corpus.yaml # its size and character (speechsent-synth-corpus --config)
 
-help_message="Usage: $0 [--datadir data] [--synth_dir DIR] [--synth_seed 1] [--synth_opts '...']
-  [--split conversation|lists|espnet] [--split_lists DIR] [--split_hours '86 5 5'] [--split_seed 0]
-  [--match_tolerance 0.05] [--sph2pipe speechsent-sph2pipe] [--swbd_data_dir DIR]
-  [--skip_bad_rows false] [--fisher_unintelligible drop|keep|strip]
-Corpora from db.sh (SWBD, SWBD_MS98, SWBD_SENTIMENT, FISHER); all unset: a synthesized corpus."
+# This script's own options; everything else is passed on to the shared data preparation.
+prep_opts=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --synth_dir|--synth_seed|--synth_config)
+            [ $# -ge 2 ] || { log "Error: $1 needs a value"; exit 1; }
+            printf -v "${1#--}" '%s' "$2"
+            shift 2 ;;
+        *) prep_opts+=("$1"); shift ;;
+    esac
+done
 
-log "$0 $*"
 # shellcheck disable=SC1091
 . ./path.sh
 # shellcheck disable=SC1091
 . ./db.sh
-# shellcheck disable=SC1091
-. "${MAIN_ROOT}/utils/parse_options.sh"
-
-if [ $# -ne 0 ]; then
-    log "Error: no positional arguments are expected: $*"
-    log "${help_message}"
-    exit 2
-fi
 
 if [ -z "${SWBD}${SWBD_MS98}${SWBD_SENTIMENT}${FISHER}" ]; then
     if [ -f "${synth_dir}/manifest.json" ]; then
         log "reusing the synthesized corpus ${synth_dir} (remove it to synthesize again)"
     else
-        log "synthesizing a corpus in the LDC layouts: ${synth_dir} (seed ${synth_seed})"
-        # shellcheck disable=SC2086  # synth_opts holds several options
-        python -m speechsent.bin.synth_corpus --out_dir "${synth_dir}" --seed "${synth_seed}" ${synth_opts}
+        log "synthesizing a corpus in the LDC layouts: ${synth_dir} (seed ${synth_seed}, ${synth_config})"
+        python -m speechsent.bin.synth_corpus --config "${synth_config}" --out_dir "${synth_dir}" \
+            --seed "${synth_seed}" --nj "$(nproc)"
     fi
     SWBD=${synth_dir}/swbd
     SWBD_MS98=${synth_dir}/swb_ms98_transcriptions
@@ -64,31 +49,7 @@ if [ -z "${SWBD}${SWBD_MS98}${SWBD_SENTIMENT}${FISHER}" ]; then
             FISHER="${FISHER:+${FISHER} }${synth_dir}/fisher/${d}"
         fi
     done
-elif [ -z "${SWBD_SENTIMENT}" ] || { [ -z "${swbd_data_dir}" ] && { [ -z "${SWBD}" ] || [ -z "${SWBD_MS98}" ]; }; }; then
-    log "Error: set SWBD, SWBD_MS98 and SWBD_SENTIMENT (and FISHER) together, or none of them"
-    exit 1
+    export SWBD SWBD_MS98 SWBD_SENTIMENT FISHER
 fi
 
-log "inputs: SWBD=${SWBD} SWBD_MS98=${SWBD_MS98} SWBD_SENTIMENT=${SWBD_SENTIMENT} FISHER=${FISHER}"
-python -m speechsent.bin.prepare_data \
-    --swbd "${SWBD}" \
-    --swbd_ms98 "${SWBD_MS98}" \
-    --swbd_sentiment "${SWBD_SENTIMENT}" \
-    --fisher "${FISHER}" \
-    --swbd_data_dir "${swbd_data_dir}" \
-    --out_dir "${datadir}" \
-    --sph2pipe "${sph2pipe}" \
-    --split "${split}" \
-    --split_lists "${split_lists}" \
-    --split_hours "${split_hours}" \
-    --split_seed "${split_seed}" \
-    --match_tolerance "${match_tolerance}" \
-    --skip_bad_rows "${skip_bad_rows}" \
-    --fisher_unintelligible "${fisher_unintelligible}"
-
-for x in swbd_train swbd_test swbd_holdout asr_train fisher; do
-    if [ -d "${datadir}/${x}" ]; then
-        validate_data_dir.sh --no-feats "${datadir}/${x}"
-    fi
-done
-log "outputs: ${datadir}/{swbd_train,swbd_test,swbd_holdout,asr_train${FISHER:+,fisher}}"
+exec "${MAIN_ROOT}/egs/swbd_sentiment/local/data.sh" ${prep_opts[@]+"${prep_opts[@]}"}

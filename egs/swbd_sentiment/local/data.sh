@@ -42,6 +42,11 @@ if [ $# -ne 0 ]; then
     exit 2
 fi
 
+if [ -z "${SWBD_SENTIMENT}" ] || { [ -z "${swbd_data_dir}" ] && { [ -z "${SWBD}" ] || [ -z "${SWBD_MS98}" ]; }; }; then
+    log "Error: set SWBD, SWBD_MS98 and SWBD_SENTIMENT (and FISHER) in db.sh or the environment" \
+        "(or SWBD_SENTIMENT with --swbd_data_dir)"
+    exit 1
+fi
 log "inputs: SWBD=${SWBD} SWBD_MS98=${SWBD_MS98} SWBD_SENTIMENT=${SWBD_SENTIMENT} FISHER=${FISHER}"
 python -m speechsent.bin.prepare_data \
     --swbd "${SWBD}" \
