@@ -22,17 +22,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from speechsent import cli
+from speechsent.cli import str2bool
+
 __all__ = ["get_parser", "main", "prepare_data"]
 
 PROG = "speechsent-prepare-data"
-
-
-def str2bool(value: str) -> bool:
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
 def hours_triple(value: str) -> tuple[float, float, float]:
@@ -113,28 +108,6 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _apply_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> None:
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--config", default=None)
-    known, _ = pre.parse_known_args(argv)
-    if not known.config:
-        return
-    import yaml
-
-    with open(known.config, encoding="utf-8") as f:
-        values = yaml.safe_load(f) or {}
-    if not isinstance(values, dict):
-        parser.error(f"--config {known.config}: expected a mapping of option names to values")
-    dests = {a.dest for a in parser._actions}
-    unknown = sorted(set(values) - dests)
-    if unknown:
-        parser.error(f"--config {known.config}: unknown option(s): {', '.join(unknown)}")
-    if isinstance(values.get("split_hours"), (str, list, tuple)):
-        v = values["split_hours"]
-        values["split_hours"] = hours_triple(" ".join(map(str, v)) if not isinstance(v, str) else v)
-    parser.set_defaults(**values)
-
-
 def prepare_data(args: argparse.Namespace):  # -> PrepareReport
     """The work function: options → :func:`speechsent.data.prepare.prepare_data`."""
     from speechsent.data.prepare import PrepareConfig
@@ -166,13 +139,8 @@ def prepare_data(args: argparse.Namespace):  # -> PrepareReport
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
-    _apply_config(parser, argv)
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level,
-        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    args = cli.parse_args(parser, argv)
+    cli.setup_logging(args.log_level)
     from speechsent.data.kaldi_dir import KaldiDataError
     from speechsent.data.prepare import PrepareError
 

@@ -23,6 +23,9 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from speechsent import cli
+from speechsent.cli import str2bool
+
 if TYPE_CHECKING:
     from speechsent.synth.corpus import CorpusConfig, CorpusManifest
 
@@ -58,14 +61,6 @@ _HELP: dict[str, str] = {
     "crosstalk_db": "level of each side in the other's channel (dB)",
     "telephone_band": "300-3400 Hz band-pass of both channels",
 }
-
-
-def str2bool(value: str) -> bool:
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
 def _floats(value: str) -> tuple[float, ...]:
@@ -120,31 +115,6 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _apply_config(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> None:
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--config", default=None)
-    known, _ = pre.parse_known_args(argv)
-    if not known.config:
-        return
-    import yaml
-
-    with open(known.config, encoding="utf-8") as f:
-        values = yaml.safe_load(f) or {}
-    if not isinstance(values, dict):
-        parser.error(f"--config {known.config}: expected a mapping of option names to values")
-    dests = {a.dest: a for a in parser._actions}
-    unknown = sorted(set(values) - set(dests))
-    if unknown:
-        parser.error(f"--config {known.config}: unknown option(s): {', '.join(unknown)}")
-    for key, value in list(values.items()):
-        action = dests[key]
-        if isinstance(value, str) and action.type is not None:
-            values[key] = action.type(value)
-        elif isinstance(value, list):
-            values[key] = tuple(value)
-    parser.set_defaults(**values)
-
-
 def make_config(args: argparse.Namespace) -> CorpusConfig:
     """The :class:`CorpusConfig` of parsed options."""
     from speechsent.synth.corpus import CorpusConfig
@@ -179,17 +149,12 @@ def synth_corpus(args: argparse.Namespace) -> CorpusManifest:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
-    _apply_config(parser, argv)
-    args = parser.parse_args(argv)
+    args = cli.parse_args(parser, argv)
     if not args.out_dir:
         parser.error("--out_dir is required")
     if args.nj < 1:
         parser.error("--nj must be at least 1")
-    logging.basicConfig(
-        level=args.log_level,
-        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    cli.setup_logging(args.log_level)
     log = logging.getLogger("speechsent.synth_corpus")
     from speechsent.synth.espeak import EspeakError
 

@@ -1,0 +1,93 @@
+"""What every speechsent entry point shares: ``--config FILE`` (YAML), boolean options, logging.
+
+Entry points follow one pattern (ESPnet's ``espnet2/bin/*.py``)::
+
+    def get_parser() -> argparse.ArgumentParser: ...     # underscore options, so YAML keys match
+    def main(argv=None) -> int:
+        args = cli.parse_args(get_parser(), argv)         # --config values, then the command line
+        cli.setup_logging(args.log_level)
+        ...
+
+This module imports nothing heavy (yaml only when a config is given): ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+LOG_FORMAT = "%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
+
+
+def str2bool(value: str | bool) -> bool:
+    """``true``/``false`` (also 1/0, yes/no) as an argparse ``type``, as Kaldi/ESPnet scripts pass them."""
+    if isinstance(value, bool):
+        return value
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="YAML file of option values (keys = option names; the command line wins)",
+    )
+
+
+def _config_value(action: argparse.Action, value: object) -> object:
+    """A YAML value converted as argparse converts the same value given on the command line."""
+    convert = action.type if callable(action.type) else None
+    if isinstance(value, list):
+        if action.nargs in (None, "?"):  # one option holding a space-separated list, e.g. --hours "86 5 5"
+            joined = " ".join(map(str, value))
+            return convert(joined) if convert else joined
+        return [convert(str(v)) if convert else v for v in value]
+    if convert is not None and (isinstance(value, str) or convert is str2bool):
+        return convert(value)
+    return value
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse ``argv`` with the defaults of ``--config FILE`` (a YAML mapping of option names) applied first.
+
+    Unknown keys and malformed values are usage errors naming the file.
+    """
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config", default=None)
+    known, _ = pre.parse_known_args(argv)
+    if known.config:
+        import yaml
+
+        try:
+            with open(known.config, encoding="utf-8") as f:
+                values = yaml.safe_load(f) or {}
+        except (OSError, yaml.YAMLError) as error:
+            parser.error(f"--config {known.config}: {error}")
+        if not isinstance(values, dict):
+            parser.error(f"--config {known.config}: expected a mapping of option names to values")
+        actions = {a.dest: a for a in parser._actions if a.dest not in ("help", "config")}
+        unknown = sorted(set(values) - set(actions))
+        if unknown:
+            parser.error(f"--config {known.config}: unknown option(s): {', '.join(unknown)}")
+        try:
+            converted = {key: _config_value(actions[key], value) for key, value in values.items()}
+        except (argparse.ArgumentTypeError, ValueError, TypeError) as error:
+            parser.error(f"--config {known.config}: {error}")
+        parser.set_defaults(**converted)
+    return parser.parse_args(argv)
+
+
+def add_log_level_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """Log lines as ESPnet's tools write them, to stderr (stdout stays for data)."""
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)

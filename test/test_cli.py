@@ -1,0 +1,52 @@
+"""speechsent.cli: --config YAML defaults under the command line, booleans, errors naming the file."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from speechsent import cli
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="x")
+    cli.add_config_argument(parser)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--use_amp", type=cli.str2bool, default=False)
+    parser.add_argument(
+        "--hours", type=lambda v: tuple(float(x) for x in v.split()), default=(86.0, 5.0, 5.0)
+    )
+    parser.add_argument("--sets", nargs="+", default=["a"])
+    parser.add_argument("--name", default="n")
+    return parser
+
+
+def test_config_values_then_command_line(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("lr: 0.5\nuse_amp: true\nhours: [80, 8, 8]\nsets: [x, y]\nname: from_yaml\n")
+    args = cli.parse_args(_parser(), ["--config", str(config), "--name", "cli"])
+    assert args.lr == 0.5 and args.use_amp is True and args.hours == (80.0, 8.0, 8.0)
+    assert args.sets == ["x", "y"] and args.name == "cli"
+    args = cli.parse_args(_parser(), [])
+    assert args.lr == 0.1 and args.use_amp is False
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("nope: 1\n", "unknown option"), ("- a\n", "expected a mapping"), ("use_amp: maybe\n", "true or false")],
+)
+def test_config_errors_name_the_file(tmp_path, capsys, text, message):
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.parse_args(_parser(), ["--config", str(config)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and message in err
+
+
+def test_str2bool():
+    assert cli.str2bool("True") is True and cli.str2bool("0") is False
+    with pytest.raises(argparse.ArgumentTypeError):
+        cli.str2bool("2")
