@@ -1,0 +1,164 @@
+"""Tiny, randomly initialised ESPnet2 ASR models saved like an experiment dir (for tests and benchmarks).
+
+:func:`write_tiny_asr_model` writes ``<out_dir>/config.yaml`` (every option of ``ASRTask``'s parser, as
+``espnet2.bin.asr_train`` saves it), ``<out_dir>/model.pth`` (the state dict) and the global-MVN statistics
+``<out_dir>/feats_stats.npz`` (computed from noise-like speech through the model's own frontend, so that
+normalised features have realistic scale), and returns the two file paths. Importing this module is cheap;
+the call imports ``espnet2.tasks.asr`` (slow).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["TinyModelSpec", "synthetic_speech", "write_tiny_asr_model"]
+
+
+@dataclass
+class TinyModelSpec:
+    """What to build: the encoder type and its size; the frontend at ``fs`` Hz."""
+
+    encoder: str = "transformer"  # transformer | conformer | e_branchformer
+    input_layer: str = "conv2d"
+    output_size: int = 64
+    attention_heads: int = 4
+    linear_units: int = 128
+    num_blocks: int = 2
+    fs: int = 8000
+    n_fft: int = 256
+    win_length: int = 200
+    hop_length: int = 80
+    n_mels: int = 40
+    vocab: int = 32
+    seed: int = 0
+    extra_encoder_conf: dict[str, Any] = field(default_factory=dict)
+
+    def encoder_conf(self) -> dict[str, Any]:
+        conf: dict[str, Any] = {
+            "output_size": self.output_size,
+            "attention_heads": self.attention_heads,
+            "linear_units": self.linear_units,
+            "num_blocks": self.num_blocks,
+            "dropout_rate": 0.1,
+            "positional_dropout_rate": 0.1,
+            "attention_dropout_rate": 0.0,
+            "input_layer": self.input_layer,
+        }
+        if self.encoder == "transformer":
+            conf["normalize_before"] = True
+        elif self.encoder == "conformer":
+            conf.update(
+                normalize_before=True,
+                macaron_style=True,
+                rel_pos_type="latest",
+                pos_enc_layer_type="rel_pos",
+                selfattention_layer_type="rel_selfattn",
+                activation_type="swish",
+                use_cnn_module=True,
+                cnn_module_kernel=15,
+            )
+        elif self.encoder == "e_branchformer":
+            conf.pop("normalize_before", None)
+            conf.update(
+                cgmlp_linear_units=self.linear_units,
+                cgmlp_conv_kernel=15,
+                use_linear_after_conv=False,
+                gate_activation="identity",
+                rel_pos_type="latest",
+                pos_enc_layer_type="rel_pos",
+                attention_layer_type="rel_selfattn",
+                merge_conv_kernel=3,
+            )
+        else:
+            raise ValueError(f"unknown encoder {self.encoder!r}")
+        conf.update(self.extra_encoder_conf)
+        return conf
+
+
+def synthetic_speech(num_samples: int, fs: int, seed: int):
+    """Speech-like noise: harmonics of a wobbling f0 under a syllable-rate envelope, plus noise; float32."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(num_samples) / fs
+    f0 = rng.uniform(90, 220) * (1 + 0.1 * np.sin(2 * np.pi * rng.uniform(0.5, 2) * t))
+    phase = 2 * np.pi * np.cumsum(f0) / fs
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 12))
+    envelope = np.clip(np.sin(2 * np.pi * rng.uniform(2, 5) * t + rng.uniform(0, 6.3)), 0, None) ** 2
+    x = 0.2 * envelope * voiced + 0.02 * rng.standard_normal(num_samples)
+    return np.clip(x, -0.99, 0.99).astype(np.float32)
+
+
+def write_tiny_asr_model(out_dir: str | Path, spec: TinyModelSpec | None = None) -> tuple[Path, Path]:
+    """Build, save and return ``(config.yaml, model.pth)`` of a random ESPnet2 ASR model under ``out_dir``."""
+    import numpy as np
+    import torch
+    import yaml
+    from espnet2.asr.frontend.default import DefaultFrontend
+    from espnet2.tasks.asr import ASRTask
+
+    spec = spec or TinyModelSpec()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frontend_conf = {
+        "fs": spec.fs,
+        "n_fft": spec.n_fft,
+        "win_length": spec.win_length,
+        "hop_length": spec.hop_length,
+        "n_mels": spec.n_mels,
+    }
+    # Global MVN statistics of the frontend's output on speech-like noise (as asr.sh stage 10 collects).
+    frontend = DefaultFrontend(**frontend_conf).eval()
+    total = np.zeros(spec.n_mels)
+    total_sq = np.zeros(spec.n_mels)
+    count = 0
+    with torch.inference_mode():
+        for i in range(8):
+            wav = torch.from_numpy(synthetic_speech(spec.fs * 2, spec.fs, spec.seed * 100 + i))[None]
+            feats, _ = frontend(wav, torch.tensor([wav.shape[1]]))
+            f = feats[0].double().numpy()
+            total += f.sum(0)
+            total_sq += (f * f).sum(0)
+            count += f.shape[0]
+    stats_file = out / "feats_stats.npz"
+    np.savez(stats_file, count=np.array(count), sum=total, sum_square=total_sq)
+
+    tokens = ["<blank>", "<unk>"] + [chr(ord("a") + i % 26) * (1 + i // 26) for i in range(spec.vocab)]
+    tokens.append("<sos/eos>")
+    args = vars(ASRTask.get_parser().parse_args(["--output_dir", str(out)]))
+    args.update(
+        token_list=tokens,
+        frontend="default",
+        frontend_conf=frontend_conf,
+        normalize="global_mvn",
+        normalize_conf={"stats_file": str(stats_file)},
+        encoder=spec.encoder,
+        encoder_conf=spec.encoder_conf(),
+        decoder="transformer",
+        decoder_conf={"attention_heads": 2, "linear_units": 64, "num_blocks": 1},
+        model="espnet",
+        model_conf={"ctc_weight": 0.3, "lsm_weight": 0.1},
+    )
+    import argparse
+
+    torch.manual_seed(spec.seed)
+    model = ASRTask.build_model(argparse.Namespace(**args))
+    config_file = out / "config.yaml"
+    with config_file.open("w", encoding="utf-8") as f:
+        yaml.safe_dump(_plain(args), f, sort_keys=False)
+    model_file = out / "model.pth"
+    torch.save(model.state_dict(), model_file)
+    return config_file, model_file
+
+
+def _plain(value: Any) -> Any:
+    """YAML-safe copy (tuples → lists, paths → str)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

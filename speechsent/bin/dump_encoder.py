@@ -1,0 +1,262 @@
+"""speechsent-dump-encoder: stage 5, frozen ASR-encoder features of a data dir as Kaldi ark/scp.
+
+Runs the frontend, normalisation and encoder of an ESPnet2 ASR model (eval mode, no gradients) on every
+utterance of ``--data_dir`` and writes ``<out_dir>/feats.scp`` (+ ``feats.J.ark``), ``utt2num_frames``,
+``skipped_utts`` (utterances too short for the encoder's subsampling, with the reason) and ``info.json``::
+
+    # one job of four, through $cmd (the stage does this), then the merge:
+    run.pl JOB=1:4 dump/encoder/swbd_train/log/dump.JOB.log \\
+        speechsent-dump-encoder --data_dir data/swbd_train --out_dir dump/encoder/swbd_train \\
+            --asr_model_dir exp/asr_train --nj 4 --job JOB
+    speechsent-dump-encoder --data_dir data/swbd_train --out_dir dump/encoder/swbd_train --nj 4 --merge true
+
+    # everything in this process (all jobs, then the merge):
+    speechsent-dump-encoder --data_dir data/swbd_test --out_dir dump/encoder/swbd_test \\
+        --asr_config exp/asr_train/config.yaml --asr_model_file exp/asr_train/valid.acc.ave.pth
+
+Each dumped matrix equals what ``model.encode(speech[None], lengths)`` gives for the utterance alone, whatever
+the batch it was encoded in (on GPU, batches are length-sorted and made exact; on CPU one utterance at a
+time is fastest). ``--data_dir`` may also be a pre-split ``.../splitN/J`` dir (with ``--nj N --job J``).
+A rerun skips the jobs already complete with the same model, storage and utterances; an interrupted job is
+redone from its start; ``feats.scp`` is written last.
+
+``--storage compressed`` writes Kaldi compressed matrices (``--compression_method speech_feature``: about
+a quarter of float32's bytes); every matrix is decompressed again and its max abs error checked against
+``--compress_max_rel_error`` x its std (a failing matrix is stored as float32, with a warning, or fails the
+job with ``--compress_fallback error``). Methods meant for integers (4, 6, 7) are refused.
+
+Options may also come from ``--config FILE`` (YAML mapping of option names to values; command-line options
+win). Exit status: 0 on success, 1 on an error (the message says which utterance or file), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from speechsent import cli
+from speechsent.cli import str2bool
+
+__all__ = ["dump_encoder", "get_parser", "main"]
+
+PROG = "speechsent-dump-encoder"
+
+
+def amp_type(value: str) -> str | None:
+    """``none``/``false`` → None; ``true`` → ``auto`` (bf16 where the GPU has it, else fp16); fp16; bf16."""
+    v = value.lower()
+    if v in ("none", "false", "0", "no", ""):
+        return None
+    if v in ("true", "1", "yes", "auto"):
+        return "auto"
+    if v in ("fp16", "float16", "bf16", "bfloat16"):
+        return "bf16" if v.startswith("b") else "fp16"
+    raise argparse.ArgumentTypeError(f"expected none, true, fp16 or bf16, got {value!r}")
+
+
+def none_or_str(value: str) -> str | None:
+    return None if value.lower() in ("", "none", "null") else value
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    cli.add_config_argument(parser)
+    g = parser.add_argument_group("data and jobs")
+    g.add_argument("--data_dir", required=False, default=None, help="Kaldi data dir (wav.scp, segments, ...)")
+    g.add_argument("--out_dir", default=None, help="output dir (default dump/encoder/<basename of data_dir>)")
+    g.add_argument("--nj", type=int, default=1, help="number of jobs the data dir is split into")
+    g.add_argument(
+        "--job",
+        type=int,
+        default=None,
+        help="dump only job JOB (1..nj), e.g. under run.pl JOB=1:nj; default: every job, then --merge",
+    )
+    g.add_argument(
+        "--merge",
+        type=str2bool,
+        default=False,
+        help="only merge the nj finished jobs into feats.scp, utt2num_frames, skipped_utts, info.json",
+    )
+    g.add_argument("--force", type=str2bool, default=False, help="redo jobs even when already complete")
+    g.add_argument(
+        "--skip_unreadable",
+        type=str2bool,
+        default=False,
+        help="list utterances whose audio cannot be read in skipped_utts instead of failing",
+    )
+    g.add_argument("--channel", type=int, default=None, help="0-based channel of multi-channel recordings")
+    g = parser.add_argument_group("model")
+    g.add_argument(
+        "--asr_model_dir",
+        type=none_or_str,
+        default=None,
+        help="ESPnet2 ASR model dir (config.yaml + *.pth, e.g. exp/asr_*); or --asr_config/--asr_model_file",
+    )
+    g.add_argument("--asr_config", type=none_or_str, default=None, help="the model's config.yaml")
+    g.add_argument("--asr_model_file", type=none_or_str, default=None, help="the model's *.pth")
+    g = parser.add_argument_group("compute")
+    g.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="1: encode on CUDA")
+    g.add_argument(
+        "--amp",
+        type=amp_type,
+        default=None,
+        help="autocast the encoder on GPU: none (default), true (bf16 if supported, else fp16), fp16, bf16",
+    )
+    g.add_argument(
+        "--batch_size",
+        type=int,
+        default=0,
+        help="max utterances per batch (0: 1 on CPU, where it is fastest; 256 on GPU)",
+    )
+    g.add_argument(
+        "--batch_frames",
+        type=int,
+        default=0,
+        help="max padded feature frames per batch (0: unlimited on CPU, 60000 on GPU)",
+    )
+    g.add_argument(
+        "--sort_buffer",
+        type=int,
+        default=0,
+        help="utterances read ahead and sorted by length into batches (0: 2000 when batching)",
+    )
+    g.add_argument("--num_threads", type=int, default=0, help="torch CPU threads (0: cores / nj on CPU)")
+    g.add_argument(
+        "--check_invariance",
+        type=str2bool,
+        default=True,
+        help="compare the first batch with single-utterance encode(); batching is turned off if they differ",
+    )
+    g.add_argument(
+        "--invariance_tol",
+        type=float,
+        default=0.0,
+        help="max abs difference allowed by that check (0: 1e-4, or 5e-2 with --amp)",
+    )
+    g = parser.add_argument_group("storage")
+    g.add_argument(
+        "--storage", default="float", choices=("float", "compressed"), help="float32 (FM) or compressed"
+    )
+    g.add_argument(
+        "--compression_method",
+        default="speech_feature",
+        help="Kaldi compression method of --storage compressed: speech_feature (2, default), auto (1), "
+        "two_byte (3: more than half of float32's bytes), one_byte (5)",
+    )
+    g.add_argument(
+        "--compress_max_rel_error",
+        type=float,
+        default=0.1,
+        help="largest max abs error of a compressed matrix, relative to the matrix's std",
+    )
+    g.add_argument(
+        "--compress_fallback",
+        default="float",
+        choices=("float", "error"),
+        help="a matrix over that limit: store it as float32 (with a warning), or fail",
+    )
+    parser.add_argument("--progress", type=str2bool, default=True, help="progress bar on stderr")
+    cli.add_log_level_argument(parser)
+    return parser
+
+
+def _resolve_amp(amp: str | None) -> str | None:
+    if amp != "auto":
+        return amp
+    import torch
+
+    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp16"
+
+
+def make_config(args: argparse.Namespace) -> Any:
+    """The :class:`speechsent.asr.encoder_dump.DumpConfig` of parsed options."""
+    from pathlib import Path
+
+    from speechsent.asr.encoder_dump import DumpConfig
+    from speechsent.asr.feat_storage import StorageSpec, parse_compression_method
+
+    method = parse_compression_method(args.compression_method)
+    storage = StorageSpec(
+        kind=args.storage,
+        method=method,
+        max_rel_error=args.compress_max_rel_error,
+        fallback=args.compress_fallback,
+    )
+    out_dir = args.out_dir or str(Path("dump/encoder") / Path(args.data_dir).name)
+    return DumpConfig(
+        data_dir=Path(args.data_dir),
+        out_dir=Path(out_dir),
+        nj=args.nj,
+        asr_model_dir=Path(args.asr_model_dir) if args.asr_model_dir else None,
+        asr_config=Path(args.asr_config) if args.asr_config else None,
+        asr_model_file=Path(args.asr_model_file) if args.asr_model_file else None,
+        storage=storage,
+        device="cuda" if args.ngpu > 0 else "cpu",
+        amp=_resolve_amp(args.amp) if args.ngpu > 0 else args.amp,
+        batch_size=args.batch_size,
+        batch_frames=args.batch_frames,
+        sort_buffer=args.sort_buffer,
+        num_threads=args.num_threads,
+        check_invariance=args.check_invariance,
+        invariance_tol=args.invariance_tol,
+        skip_unreadable=args.skip_unreadable,
+        channel=args.channel,
+        progress=args.progress,
+    )
+
+
+def dump_encoder(args: argparse.Namespace) -> Any:
+    """The work function: one job (``--job``), the merge (``--merge``), or every job then the merge.
+
+    Returns the :class:`~speechsent.asr.encoder_dump.JobResult` of a single job, else the
+    :class:`~speechsent.asr.encoder_dump.MergeResult`.
+    """
+    from speechsent.asr.encoder_dump import dump_job, merge_jobs
+
+    cfg = make_config(args)
+    if args.merge:
+        return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj)
+    if args.job is not None:
+        return dump_job(cfg, args.job, force=args.force)
+    for job in range(1, cfg.nj + 1):
+        dump_job(cfg, job, force=args.force)
+    return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = get_parser()
+    args = cli.parse_args(parser, argv)
+    if not args.data_dir:
+        parser.error("--data_dir is required")
+    if args.nj < 1:
+        parser.error("--nj must be at least 1")
+    if args.job is not None and not 1 <= args.job <= args.nj:
+        parser.error(f"--job must be in 1..--nj ({args.nj})")
+    if args.merge and args.job is not None:
+        parser.error("--merge and --job exclude each other")
+    if args.amp is not None and args.ngpu == 0:
+        parser.error("--amp needs --ngpu 1")
+    if not args.merge and not args.asr_model_dir and not (args.asr_config and args.asr_model_file):
+        parser.error("give --asr_model_dir, or --asr_config and --asr_model_file")
+    cli.setup_logging(args.log_level)
+    log = logging.getLogger("speechsent.dump_encoder")
+    from speechsent.asr.encoder_dump import DumpError
+    from speechsent.asr.feat_storage import CompressionError
+    from speechsent.audio.io import AudioError
+    from speechsent.data.kaldi_dir import KaldiDataError
+
+    try:
+        dump_encoder(args)
+    except (DumpError, CompressionError, AudioError, KaldiDataError, OSError, ValueError) as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
