@@ -1,0 +1,540 @@
+"""Stage 4: ASR decoding of Kaldi data dirs with an ESPnet2 model → ``data/<set>_asr``, WER per set.
+
+Two modes:
+
+- ``beam``: ESPnet's joint CTC/attention beam search, ``espnet2.bin.asr_inference.Speech2Text`` (one
+  utterance at a time; ``beam_size``, ``ctc_weight``, ``penalty``, ``maxlenratio``/``minlenratio``, an
+  optional LM with ``lm_weight``), what ``asr.sh`` stage 12 runs;
+- ``ctc_greedy``: the fast mode for large sets (2,000 h of Fisher): utterances sorted by length within chunks
+  of ``chunk_seconds`` of audio, batched up to ``batch_seconds`` of (padded) audio, through the model's
+  frontend, normalisation and encoder and the CTC head; per frame the best token, repeats collapsed,
+  ``<blank>`` and ``<sos/eos>`` dropped, detokenized by the BPE model (as ``Speech2Text`` detokenizes).
+
+Audio is read from the data dir itself (``wav.scp`` + ``segments`` through
+:class:`speechsent.audio.io.UtteranceReader`, resampled to the model's ``fs``): no dump on disk.
+:func:`decode_sets` splits each data dir into ``nj`` pieces by speaker (conversation side) and runs ``nj``
+jobs through ``cmd`` (``run.pl``, ``slurm.pl`` ...); job ``j`` decodes piece ``j`` of every set, so that each
+job loads ESPnet and the model once. Per set, under ``<decode_dir>/<set>/``::
+
+    text       the hypotheses, one line per utterance of the data dir (``<utt>`` alone when empty)
+    failed     utterances that could not be read or decoded, with the reason (their text is empty)
+    score.txt  Kaldi's ``%WER`` line against the data dir's ``text`` (when it has one)
+    logdir/    keys.JOB (the split), output.JOB/{text,failed} (a job's results)
+
+and ``data/<set>_asr/``: the data dir with ``text`` replaced by the hypotheses (same utterances, same other
+files). **No utterance is lost**: one that fails to decode is listed in ``failed``, counted in the log and in
+``score.txt``, and gets an empty text (Kaldi ``text`` allows it), as does an utterance the model recognises as
+nothing.
+
+Resumable: a job appends its results after every chunk (``output.JOB/text.partial``) and a restarted job skips
+what is there; a finished job's ``output.JOB/text`` is kept. ``<decode_dir>/decode.json`` records the model
+and the options: other values start afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from speechsent.asr.jobs import python_module, run_jobs, split_utts
+from speechsent.asr.model_dir import ModelFiles, resolve_model_dir, write_resolved_config
+from speechsent.asr.wer import ErrorCounts, format_score, score_texts
+from speechsent.data.kaldi_dir import atomic_write_text, read_table, write_table
+
+__all__ = [
+    "DECODE_MODES",
+    "DecodeOptions",
+    "SetResult",
+    "ctc_greedy_ids",
+    "decode_job",
+    "decode_sets",
+    "merge_set",
+    "write_asr_data_dir",
+]
+
+logger = logging.getLogger(__name__)
+
+DECODE_MODES = ("beam", "ctc_greedy")
+
+
+@dataclass
+class DecodeOptions:
+    """How to decode (``beam`` options as ``Speech2Text``'s; ``ctc_greedy`` batching)."""
+
+    mode: str = "beam"
+    beam_size: int = 10
+    ctc_weight: float = 0.3
+    penalty: float = 0.0
+    maxlenratio: float = 0.0
+    minlenratio: float = 0.0
+    lm_train_config: str | None = None
+    lm_file: str | None = None
+    lm_weight: float = 0.0
+    batch_seconds: float = 200.0  # ctc_greedy: padded audio per batch
+    chunk_seconds: float = 1800.0  # audio read, sorted and decoded at a time (and the resume granularity)
+    num_threads: int = 1  # torch threads per job
+    device: str = "cpu"
+
+    def stamp(self) -> dict[str, Any]:
+        """The options that change the output (not the batching, threads or device)."""
+        d = asdict(self)
+        for k in ("num_threads", "device", "chunk_seconds"):
+            d.pop(k)
+        if self.mode == "ctc_greedy":
+            for k in (
+                "beam_size",
+                "ctc_weight",
+                "penalty",
+                "maxlenratio",
+                "minlenratio",
+                "lm_train_config",
+                "lm_file",
+                "lm_weight",
+            ):
+                d.pop(k)
+        else:
+            d.pop("batch_seconds")
+        return d
+
+
+@dataclass
+class SetResult:
+    name: str
+    decode_dir: Path
+    asr_dir: Path | None
+    num_utts: int = 0
+    num_failed: int = 0
+    num_empty: int = 0
+    score: ErrorCounts | None = None
+    failed_examples: list[tuple[str, str]] = field(default_factory=list)
+
+
+# -- the work of one job -----------------------------------------------------------------------------------
+
+
+def ctc_greedy_ids(best: Sequence[int], exclude: Sequence[int]) -> list[int]:
+    """Best-path CTC: collapse repeated ids, then drop ``exclude`` (blank, sos/eos)."""
+    out: list[int] = []
+    prev = None
+    skip = set(exclude)
+    for i in best:
+        if i != prev and i not in skip:
+            out.append(i)
+        prev = i
+    return out
+
+
+class _Decoder:
+    """The model of a job, in one of the two modes."""
+
+    def __init__(self, spec: dict[str, Any]):
+        import torch
+
+        opts = DecodeOptions(**spec["options"])
+        self.opts = opts
+        torch.set_num_threads(max(1, opts.num_threads))
+        self.fs = int(spec["fs"])
+        config, model_file = spec["config"], spec["model_file"]
+        if opts.mode == "beam":
+            from espnet2.bin.asr_inference import Speech2Text
+
+            self.s2t = Speech2Text(
+                asr_train_config=config,
+                asr_model_file=model_file,
+                lm_train_config=opts.lm_train_config,
+                lm_file=opts.lm_file,
+                device=opts.device,
+                beam_size=opts.beam_size,
+                ctc_weight=opts.ctc_weight,
+                lm_weight=opts.lm_weight,
+                penalty=opts.penalty,
+                maxlenratio=opts.maxlenratio,
+                minlenratio=opts.minlenratio,
+                nbest=1,
+            )
+        else:
+            from espnet2.tasks.asr import ASRTask
+
+            model, train_args = ASRTask.build_model_from_file(config, model_file, opts.device)
+            self.model = model.eval()
+            self.token_list = list(model.token_list)
+            self.exclude = [model.blank_id, model.sos, model.eos]
+            self.sp = None
+            if spec.get("bpemodel"):
+                import sentencepiece
+
+                self.sp = sentencepiece.SentencePieceProcessor(model_file=spec["bpemodel"])
+            self.token_type = getattr(train_args, "token_type", None)
+
+    def _detokenize(self, ids: list[int]) -> str:
+        tokens = [self.token_list[i] for i in ids]
+        if self.sp is not None:
+            return self.sp.decode_pieces(tokens)
+        if self.token_type == "char":
+            return "".join(tokens).replace("<space>", " ")
+        return " ".join(tokens)
+
+    def decode(self, batch: list[tuple[str, Any]]) -> Iterator[tuple[str, str | None, str | None]]:
+        """``(utt, text, error)`` for each ``(utt, samples)``; error None on success."""
+        import torch
+
+        if self.opts.mode == "beam":
+            for utt, samples in batch:
+                try:
+                    with torch.inference_mode():
+                        results = self.s2t(samples)
+                    text = results[0][0] if results else ""
+                    yield utt, " ".join((text or "").split()), None
+                except Exception as error:
+                    yield utt, None, f"{type(error).__name__}: {error}"
+            return
+        lengths = [len(s) for _, s in batch]
+        x = torch.zeros(len(batch), max(lengths))
+        for i, (_, s) in enumerate(batch):
+            x[i, : len(s)] = torch.from_numpy(s)
+        device = self.opts.device
+        try:
+            with torch.inference_mode():
+                enc, enc_lens = self.model.encode(x.to(device), torch.tensor(lengths).to(device))
+                if isinstance(enc, tuple):
+                    enc = enc[0]
+                best = self.model.ctc.argmax(enc).cpu().tolist()
+            enc_lens = enc_lens.cpu().tolist()
+        except Exception as error:
+            if len(batch) == 1:
+                yield batch[0][0], None, f"{type(error).__name__}: {error}"
+                return
+            # find the culprit(s): one at a time
+            for item in batch:
+                yield from self.decode([item])
+            return
+        for (utt, _), ids, n in zip(batch, best, enc_lens, strict=True):
+            text = self._detokenize(ctc_greedy_ids(ids[:n], self.exclude))
+            yield utt, " ".join(text.split()), None
+
+
+def _chunks(reader, utts: list[str], fs: int, chunk_seconds: float, failed: dict[str, str]):
+    """Lists of ``(utt, samples)`` of about ``chunk_seconds`` of audio, read grouped by recording."""
+    from speechsent.audio.io import AudioError
+
+    segments = reader.segments or {}
+    order = sorted(
+        utts, key=lambda u: (segments[u].reco, segments[u].start, u) if u in segments else (u, 0.0, u)
+    )
+    chunk: list[tuple[str, Any]] = []
+    total = 0
+    for utt in order:
+        try:
+            samples, _ = reader.load(utt)
+        except AudioError as error:
+            message = str(error)
+            failed[utt] = message if utt in message else f"{utt}: {message}"
+            continue
+        chunk.append((utt, samples))
+        total += len(samples)
+        if total >= chunk_seconds * fs:
+            yield chunk
+            chunk, total = [], 0
+    if chunk:
+        yield chunk
+
+
+def _batches(chunk: list[tuple[str, Any]], batch_samples: float) -> Iterator[list[tuple[str, Any]]]:
+    """Length-sorted batches whose padded size (count × longest) stays within ``batch_samples``."""
+    items = sorted(chunk, key=lambda item: len(item[1]), reverse=True)
+    batch: list[tuple[str, Any]] = []
+    for item in items:
+        longest = len(batch[0][1]) if batch else len(item[1])
+        if batch and (len(batch) + 1) * longest > batch_samples:
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
+
+
+def _append_lines(path: Path, table: dict[str, str]) -> None:
+    if not table:
+        return
+    with path.open("a", encoding="utf-8", errors="surrogateescape") as f:
+        for key, value in table.items():
+            f.write(f"{key} {value}".rstrip(" ") + "\n" if value else f"{key}\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _read_partial(path: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not path.is_file():
+        return out
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    if text and not text.endswith("\n"):  # a line cut short by a crash
+        text = text[: text.rfind("\n") + 1]
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key:
+            out[key] = value.strip()
+    return out
+
+
+def decode_job(spec_file: str | Path, job: int) -> None:
+    """One job: decode piece ``job`` of every set of the spec (see the module doc)."""
+    from tqdm import tqdm
+
+    from speechsent.audio.io import UtteranceReader
+
+    spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
+    opts = DecodeOptions(**spec["options"])
+    decoder = None
+    for s in spec["sets"]:
+        keys_file = Path(s["logdir"]) / f"keys.{job}"
+        if not keys_file.is_file():
+            continue  # this set has fewer pieces than there are jobs
+        out = Path(s["logdir"]) / f"output.{job}"
+        if (out / "text").is_file():
+            logger.info("%s: job %d already done", s["name"], job)
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        utts = keys_file.read_text(encoding="utf-8", errors="surrogateescape").split()
+        partial_text, partial_failed = out / "text.partial", out / "failed.partial"
+        done = _read_partial(partial_text)
+        failed = _read_partial(partial_failed)
+        todo = [u for u in utts if u not in done and u not in failed]
+        logger.info(
+            "%s: job %d: %d utterances, %d done before", s["name"], job, len(utts), len(utts) - len(todo)
+        )
+        if todo and decoder is None:
+            start = time.perf_counter()
+            decoder = _Decoder(spec)
+            logger.info("model loaded in %.1f s (%s mode)", time.perf_counter() - start, opts.mode)
+        reader = UtteranceReader(s["data_dir"], target_rate=int(spec["fs"]))
+        read_failed: dict[str, str] = {}
+        with tqdm(
+            total=len(todo), desc=f"{s['name']}.{job}", unit="utt", mininterval=10, file=sys.stderr
+        ) as bar:
+            for chunk in _chunks(reader, todo, int(spec["fs"]), opts.chunk_seconds, read_failed):
+                texts: dict[str, str] = {}
+                errors: dict[str, str] = dict(read_failed)
+                read_failed.clear()
+                batches = (
+                    _batches(chunk, opts.batch_seconds * int(spec["fs"]))
+                    if opts.mode == "ctc_greedy"
+                    else ([item] for item in chunk)
+                )
+                for batch in batches:
+                    assert decoder is not None
+                    for utt, text, error in decoder.decode(batch):
+                        if error is None:
+                            texts[utt] = text or ""
+                        else:
+                            errors[utt] = error
+                            logger.warning("%s: not decoded: %s", utt, error)
+                    bar.update(len(batch))
+                for utt in errors:
+                    logger.warning("%s: %s", utt, errors[utt])
+                _append_lines(partial_failed, {u: " ".join(e.split()) for u, e in errors.items()})
+                _append_lines(partial_text, texts)
+                done.update(texts)
+                failed.update(errors)
+            if read_failed:
+                _append_lines(partial_failed, {u: " ".join(e.split()) for u, e in read_failed.items()})
+                failed.update(read_failed)
+        write_table(out / "failed", {u: failed[u] for u in utts if u in failed})
+        write_table(out / "text", {u: done[u] for u in utts if u in done})  # last: marks the job done
+        partial_text.unlink(missing_ok=True)
+        partial_failed.unlink(missing_ok=True)
+        logger.info("%s: job %d: %d decoded, %d failed", s["name"], job, len(done), len(failed))
+
+
+# -- the whole stage ---------------------------------------------------------------------------------------
+
+
+def _file_id(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def merge_set(data_dir: Path, set_dir: Path, njobs: int) -> tuple[dict[str, str], dict[str, str]]:
+    """The hypotheses and failures of the jobs of one set; every utterance of ``data_dir`` gets a text."""
+    texts: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for job in range(1, njobs + 1):
+        out = set_dir / "logdir" / f"output.{job}"
+        texts.update(read_table(out / "text"))
+        failed.update(read_table(out / "failed"))
+    utts = read_table(data_dir / "utt2spk")
+    for utt in utts:
+        if utt not in texts and utt not in failed:
+            failed[utt] = "no output from the decoding jobs"
+    hyp = {utt: texts.get(utt, "") for utt in utts}
+    return hyp, {u: failed[u] for u in utts if u in failed}
+
+
+def write_asr_data_dir(data_dir: str | Path, asr_dir: str | Path, hyp: dict[str, str]) -> bool:
+    """``asr_dir`` = ``data_dir`` with ``text`` = ``hyp``; returns whether anything changed.
+
+    When ``asr_dir`` already holds this text and the source's files, it is left alone (files written there
+    by later stages, e.g. ``utt2pseudo``, stay); otherwise it is rewritten as a copy (Kaldi's
+    ``copy_data_dir.sh``: files the source lacks move to ``<asr_dir>/.backup``).
+    """
+    from speechsent.data import ops
+
+    src, dst = Path(data_dir), Path(asr_dir)
+    new_text = "".join(f"{u} {t}\n" if t else f"{u}\n" for u, t in hyp.items())
+    src_files = [p for p in sorted(src.iterdir()) if p.is_file() and p.name != "text"]
+    old_text = (
+        (dst / "text").read_text(encoding="utf-8", errors="surrogateescape")
+        if (dst / "text").is_file()
+        else None
+    )
+    if old_text == new_text and all(
+        (dst / p.name).is_file() and (dst / p.name).read_bytes() == p.read_bytes() for p in src_files
+    ):
+        return False
+    ops.copy(src, dst)
+    write_table(dst / "text", hyp)
+    return True
+
+
+def _options_stamp(files: ModelFiles, opts: DecodeOptions) -> dict[str, Any]:
+    return {
+        "model_file": _file_id(files.model_file),
+        "config_sha1": hashlib.sha1(files.config_file.read_bytes()).hexdigest(),
+        "options": opts.stamp(),
+    }
+
+
+def decode_sets(
+    model_dir: str | Path,
+    data_dirs: Sequence[str | Path],
+    decode_dir: str | Path,
+    *,
+    options: DecodeOptions | None = None,
+    nj: int = 1,
+    cmd: str = "run.pl",
+    ngpu: int = 0,
+    model_file: str | Path | None = None,
+    asr_suffix: str | None = "_asr",
+) -> list[SetResult]:
+    """Decode ``data_dirs`` with the model at ``model_dir`` into ``decode_dir`` (see the module doc).
+
+    ``asr_suffix``: write ``<data_dir><suffix>`` (``data/<set>_asr``) beside each data dir; None: don't.
+    """
+    opts = options or DecodeOptions()
+    if opts.mode not in DECODE_MODES:
+        raise ValueError(f"decode mode must be one of {', '.join(DECODE_MODES)}, got {opts.mode!r}")
+    if ngpu > 0 and opts.device == "cpu":
+        opts.device = "cuda"
+    files = resolve_model_dir(model_dir, model_file)
+    out = Path(decode_dir)
+    logdir = out / "logdir"
+    stamp = _options_stamp(files, opts)
+    stamp_file = out / "decode.json"
+    names = [Path(d).name for d in data_dirs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"data dirs with the same name: {' '.join(map(str, data_dirs))}")
+    old = None
+    if stamp_file.is_file():
+        try:
+            old = json.loads(stamp_file.read_text(encoding="utf-8"))
+        except ValueError:
+            old = None
+    if old is not None and old != stamp:
+        logger.info("%s was decoded with another model or options: decoding afresh", out)
+    for name, data_dir in zip(names, data_dirs, strict=True):
+        set_logdir = out / name / "logdir"
+        source = {
+            "data_dir": str(Path(data_dir).resolve()),
+            "utt2spk_sha1": hashlib.sha1((Path(data_dir) / "utt2spk").read_bytes()).hexdigest(),
+            "wav_sha1": hashlib.sha1((Path(data_dir) / "wav.scp").read_bytes()).hexdigest(),
+            "nj": nj,
+        }
+        source_file = set_logdir / "source.json"
+        try:
+            same_source = json.loads(source_file.read_text(encoding="utf-8")) == source
+        except (OSError, ValueError):
+            same_source = False
+        if old != stamp or not same_source:
+            shutil.rmtree(set_logdir, ignore_errors=True)
+        set_logdir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(source_file, json.dumps(source, indent=1) + "\n")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(stamp_file, json.dumps(stamp, indent=1) + "\n")
+    config = write_resolved_config(files, logdir / "asr_config.yaml")
+
+    sets = []
+    njobs = 0
+    for name, data_dir in zip(names, data_dirs, strict=True):
+        set_logdir = out / name / "logdir"
+        pieces = sorted(set_logdir.glob("keys.*"), key=lambda p: int(p.suffix[1:]))
+        if not pieces:  # a new split (the old one, if any, went with its outputs above)
+            pieces = split_utts(data_dir, nj, set_logdir, "keys")
+        sets.append(
+            {"name": name, "data_dir": str(data_dir), "logdir": str(set_logdir), "njobs": len(pieces)}
+        )
+        njobs = max(njobs, len(pieces))
+    spec = {
+        "config": str(config.resolve()),
+        "model_file": str(files.model_file),
+        "bpemodel": str(files.bpemodel) if files.bpemodel else None,
+        "fs": files.fs,
+        "options": asdict(opts),
+        "sets": sets,
+    }
+    spec_file = logdir / "spec.json"
+    atomic_write_text(spec_file, json.dumps(spec, indent=1) + "\n")
+    logger.info(
+        "decoding %s (%s) with %s (%d Hz), %d job(s)",
+        ", ".join(names),
+        opts.mode,
+        files.model_file,
+        files.fs,
+        njobs,
+    )
+    run_jobs(
+        cmd,
+        njobs,
+        logdir / "decode.JOB.log",
+        [*python_module("speechsent.bin.asr_decode"), "--worker", str(spec_file), "--job", "JOB"],
+        gpu=ngpu,
+    )
+
+    results = []
+    for s, data_dir in zip(sets, data_dirs, strict=True):
+        data = Path(data_dir)
+        set_dir = out / s["name"]
+        hyp, failed = merge_set(data, set_dir, s["njobs"])
+        write_table(set_dir / "text", hyp)
+        write_table(set_dir / "failed", failed)
+        result = SetResult(
+            s["name"],
+            set_dir,
+            None,
+            num_utts=len(hyp),
+            num_failed=len(failed),
+            num_empty=sum(1 for t in hyp.values() if not t),
+        )
+        result.failed_examples = list(failed.items())[:3]
+        score_lines = ""
+        if (data / "text").is_file():
+            result.score = score_texts(read_table(data / "text"), hyp)
+            score_lines = format_score(result.score, f"{s['name']}: {opts.mode}, {files.model_file}")
+        score_lines += (
+            f"Failed to decode: {len(failed)} (listed in {set_dir / 'failed'}; their text is empty)\n"
+        )
+        atomic_write_text(set_dir / "score.txt", score_lines)
+        if asr_suffix:
+            asr_dir = data.parent / f"{data.name}{asr_suffix}"
+            write_asr_data_dir(data, asr_dir, hyp)
+            result.asr_dir = asr_dir
+        results.append(result)
+    return results

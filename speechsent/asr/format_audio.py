@@ -1,0 +1,281 @@
+"""Audio for espnet2's data loaders: one file per utterance, as ESPnet's ``format_wav_scp.sh`` writes it.
+
+Kaldi ``wav.scp`` entries may be pipes (``speechsent-sph2pipe -f wav -p -c 1 FILE |``) and utterances are cut
+out of whole recordings by ``segments``; espnet2's ``sound`` loader wants one audio file per utterance. So,
+for a data dir ``data/<set>``, :func:`format_data_dir` writes ``<out_dir>`` (``dump/raw/<set>``)::
+
+    wav.scp            <utt> <out_dir>/data/<spk>/<utt>.flac     (16-bit PCM, --fs Hz, mono)
+    utt2num_samples    <utt> <samples>
+    text utt2spk spk2utt utt2dur utt2sentiment ...   (the source's utterance tables, same utterances)
+    feats_type         raw
+    format.json        what it was made from (source, fs, format): a rerun with other values starts afresh
+    logdir/            keys.JOB, format.JOB.log, wav.JOB.scp, utt2num_samples.JOB, failed.JOB
+
+Audio is read with :class:`speechsent.audio.io.UtteranceReader` (the project's SPHERE and shorten reader, each
+recording decoded once) and resampled to ``fs`` (polyphase). The utterances are split into ``nj`` jobs by
+speaker (conversation side) and run through ``cmd`` (``run.pl``, ``slurm.pl``...): ``<cmd> JOB=1:nj
+<out_dir>/logdir/format.JOB.log python -m speechsent.bin.format_wav --worker <spec> --job JOB``.
+
+Resumable: each file is written to a temporary name and renamed, so an existing file is complete and is not
+written again; a finished job leaves ``format.JOB.done`` and is skipped. An utterance that cannot be read is
+listed (with the reason) in ``logdir/failed.JOB`` and left out of the formatted dir; the count is logged.
+
+``min_duration``/``max_duration``/``drop_empty_text`` remove utterances from the formatted tables as ESPnet's
+``asr.sh`` stage 4 does for its training and validation sets (``min < duration < max``, ``NF != 1``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from speechsent.asr.jobs import python_module, run_jobs, split_utts
+from speechsent.data.kaldi_dir import (
+    UTT_FILES,
+    atomic_write_text,
+    c_sorted,
+    read_table,
+    utt2spk_to_spk2utt,
+    write_table,
+)
+
+__all__ = ["AUDIO_FORMATS", "FormatReport", "format_data_dir", "format_job", "merge_jobs"]
+
+logger = logging.getLogger(__name__)
+
+AUDIO_FORMATS = {"flac": ("FLAC", "PCM_16"), "wav": ("WAV", "PCM_16")}
+_NOT_CARRIED = {"segments", "feats.scp", "vad.scp", "utt2num_frames"}  # describe the source audio, not ours
+
+
+@dataclass
+class FormatReport:
+    out_dir: Path
+    num_utts: int = 0  # in the formatted dir
+    num_written: int = 0  # files written by this run (the others were there)
+    num_failed: int = 0
+    removed: dict[str, int] = field(default_factory=dict)  # reason -> count (duration, empty text)
+    seconds: float = 0.0
+
+
+def _sha1_files(paths: list[Path]) -> str:
+    h = hashlib.sha1()
+    for p in paths:
+        h.update(p.name.encode())
+        h.update(p.read_bytes() if p.is_file() else b"<absent>")
+    return h.hexdigest()
+
+
+def _stamp(data_dir: Path, fs: int, audio_format: str) -> dict[str, object]:
+    return {
+        "data_dir": str(data_dir.resolve()),
+        "fs": fs,
+        "audio_format": audio_format,
+        "source_sha1": _sha1_files([data_dir / n for n in ("wav.scp", "segments", "utt2spk")]),
+    }
+
+
+def _to_int16(samples):
+    import numpy as np
+
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def format_job(spec_file: str | Path, job: int) -> None:
+    """One job: write the audio of ``keys.<job>`` (see the module doc); skips files that exist."""
+    import soundfile
+    from tqdm import tqdm
+
+    from speechsent.audio.io import AudioError, UtteranceReader
+
+    spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
+    logdir = Path(spec["logdir"])
+    done = logdir / f"format.{job}.done"
+    keys_file = logdir / f"keys.{job}"
+    keys = keys_file.read_text(encoding="utf-8", errors="surrogateescape").split()
+    keys_sha1 = hashlib.sha1("\n".join(keys).encode("utf-8", "surrogateescape")).hexdigest()
+    if done.is_file() and done.read_text().strip() == keys_sha1:
+        logger.info("job %d already done (%s)", job, done)
+        return
+    fs = int(spec["fs"])
+    sf_format, subtype = AUDIO_FORMATS[spec["audio_format"]]
+    out_data = Path(spec["out_dir"]) / "data"
+    utt2spk = read_table(Path(spec["data_dir"]) / "utt2spk")
+
+    def target(utt: str) -> Path:
+        return out_data / utt2spk[utt] / f"{utt}.{spec['audio_format']}"
+
+    num_samples: dict[str, int] = {}
+    todo = []
+    for utt in keys:
+        path = target(utt)
+        if path.is_file():
+            num_samples[utt] = soundfile.info(str(path)).frames
+        else:
+            todo.append(utt)
+    logger.info("job %d: %d utterances, %d already written", job, len(keys), len(keys) - len(todo))
+    failed: dict[str, str] = {}
+    reader = UtteranceReader(spec["data_dir"], target_rate=fs)
+    written = 0
+    segments = reader.segments or {}
+    todo.sort(key=lambda u: (segments[u].reco, segments[u].start, u) if u in segments else (u, 0.0, u))
+    for utt in tqdm(todo, desc=f"format.{job}", unit="utt", mininterval=10, file=sys.stderr):
+        try:  # grouped by recording: the reader's cache decodes each recording once
+            samples, rate = reader.load(utt)
+        except AudioError as error:
+            message = str(error)
+            failed[utt] = message if utt in message else f"{utt}: {message}"
+            continue
+        assert rate == fs
+        path = target(utt)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        soundfile.write(str(tmp), _to_int16(samples), fs, format=sf_format, subtype=subtype)
+        os.replace(tmp, path)
+        num_samples[utt] = len(samples)
+        written += 1
+    for utt in failed:
+        logger.warning("job %d: not formatted: %s", job, failed[utt])
+    write_table(logdir / f"wav.{job}.scp", {u: str(target(u)) for u in num_samples})
+    write_table(logdir / f"utt2num_samples.{job}", {u: str(n) for u, n in num_samples.items()})
+    write_table(logdir / f"failed.{job}", failed)
+    atomic_write_text(done, keys_sha1 + "\n")
+    logger.info("job %d: wrote %d files, %d failed", job, written, len(failed))
+
+
+def merge_jobs(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    nj: int,
+    *,
+    fs: int,
+    min_duration: float | None = None,
+    max_duration: float | None = None,
+    drop_empty_text: bool = False,
+) -> FormatReport:
+    """Concatenate the jobs' tables into ``<out_dir>`` and carry the source's utterance tables."""
+    src, out = Path(data_dir), Path(out_dir)
+    logdir = out / "logdir"
+    report = FormatReport(out)
+    wav: dict[str, str] = {}
+    nsamples: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for job in range(1, nj + 1):
+        wav.update(read_table(logdir / f"wav.{job}.scp"))
+        nsamples.update(read_table(logdir / f"utt2num_samples.{job}"))
+        failed.update(read_table(logdir / f"failed.{job}"))
+    report.num_failed = len(failed)
+    if failed:
+        write_table(out / "failed", failed)
+        logger.warning(
+            "%d utterance(s) of %s could not be read and are left out: see %s",
+            len(failed),
+            src,
+            out / "failed",
+        )
+    keep = set(wav)
+    text = read_table(src / "text") if (src / "text").is_file() else None
+    removed: dict[str, int] = {}
+    for utt in c_sorted(keep):
+        seconds = int(nsamples[utt]) / fs
+        reason = None
+        if min_duration is not None and not seconds > min_duration:
+            reason = f"shorter than {min_duration} s"
+        elif max_duration is not None and not seconds < max_duration:
+            reason = f"longer than {max_duration} s"
+        elif drop_empty_text and text is not None and not text.get(utt, ""):
+            reason = "empty text"
+        if reason:
+            keep.discard(utt)
+            removed[reason] = removed.get(reason, 0) + 1
+    for reason, count in removed.items():
+        logger.info("%s: %d utterance(s) %s removed", out, count, reason)
+    report.removed = removed
+    write_table(out / "wav.scp", {u: wav[u] for u in keep})
+    write_table(out / "utt2num_samples", {u: nsamples[u] for u in keep})
+    for name in UTT_FILES:
+        if name in _NOT_CARRIED or name == "utt2spk" or not (src / name).is_file():
+            continue
+        table = read_table(src / name)
+        write_table(out / name, {u: v for u, v in table.items() if u in keep})
+    utt2spk = {u: s for u, s in read_table(src / "utt2spk").items() if u in keep}
+    write_table(out / "utt2spk", utt2spk)
+    write_table(out / "spk2utt", {s: " ".join(us) for s, us in utt2spk_to_spk2utt(utt2spk).items()})
+    atomic_write_text(out / "feats_type", "raw\n")
+    report.num_utts = len(keep)
+    return report
+
+
+def format_data_dir(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    fs: int = 8000,
+    audio_format: str = "flac",
+    nj: int = 1,
+    cmd: str = "run.pl",
+    min_duration: float | None = None,
+    max_duration: float | None = None,
+    drop_empty_text: bool = False,
+) -> FormatReport:
+    """Write ``out_dir`` from the Kaldi data dir ``data_dir`` (see the module doc), ``nj`` jobs of ``cmd``."""
+    start = time.perf_counter()
+    if audio_format not in AUDIO_FORMATS:
+        raise ValueError(f"audio_format must be one of {', '.join(AUDIO_FORMATS)}, got {audio_format!r}")
+    src, out = Path(data_dir), Path(out_dir)
+    for name in ("utt2spk", "wav.scp"):
+        if not (src / name).is_file():
+            raise FileNotFoundError(f"{src / name}: no such file")
+    logdir = out / "logdir"
+    stamp = _stamp(src, fs, audio_format)
+    stamp_file = out / "format.json"
+    if stamp_file.is_file():
+        try:
+            old = json.loads(stamp_file.read_text(encoding="utf-8"))
+        except ValueError:
+            old = None
+        if old != stamp:
+            logger.info("%s was formatted from other audio or with other options: starting afresh", out)
+            shutil.rmtree(out / "data", ignore_errors=True)
+            shutil.rmtree(logdir, ignore_errors=True)
+    elif (out / "data").exists():
+        shutil.rmtree(out / "data")  # no record of what these files are
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(stamp_file, json.dumps(stamp, indent=1) + "\n")
+    pieces = split_utts(src, nj, logdir, "keys")
+    spec_file = logdir / "spec.json"
+    spec = {
+        "data_dir": str(src),
+        "out_dir": str(out),
+        "logdir": str(logdir),
+        "fs": fs,
+        "audio_format": audio_format,
+    }
+    atomic_write_text(spec_file, json.dumps(spec, indent=1) + "\n")
+    logger.info("formatting %s -> %s (%s, %d Hz) with %d job(s)", src, out, audio_format, fs, len(pieces))
+    before = sum(1 for _ in (out / "data").rglob(f"*.{audio_format}")) if (out / "data").is_dir() else 0
+    run_jobs(
+        cmd,
+        len(pieces),
+        logdir / "format.JOB.log",
+        [*python_module("speechsent.bin.format_wav"), "--worker", str(spec_file), "--job", "JOB"],
+    )
+    report = merge_jobs(
+        src,
+        out,
+        len(pieces),
+        fs=fs,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        drop_empty_text=drop_empty_text,
+    )
+    after = sum(1 for _ in (out / "data").rglob(f"*.{audio_format}")) if (out / "data").is_dir() else 0
+    report.num_written = after - before
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,107 @@
+"""Parallel jobs over a data dir, the Kaldi way: ``${cmd} JOB=1:N <logdir>/<name>.JOB.log <command>``.
+
+The utterances are split with ``utils/split_scp.pl --utt2spk`` (all utterances of a speaker, i.e. of a
+conversation side, in one job: each recording is read by one job only; balanced by ``utt2dur`` when there is
+one), and each job runs a speechsent worker (``python -m speechsent.bin.<tool> --worker SPEC --job JOB``)
+that reads what to do from a JSON spec file, so that the command line stays short and the same for every
+job runner (``run.pl``, ``slurm.pl``, ``queue.pl``, or ESPnet's).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from speechsent.data.kaldi_dir import read_table
+
+__all__ = ["JobError", "job_runner", "python_module", "run_jobs", "split_utts", "toolkit_utils"]
+
+logger = logging.getLogger(__name__)
+
+_RUNNERS = ("run.pl", "slurm.pl", "queue.pl", "ssh.pl")
+
+
+class JobError(RuntimeError):
+    """One or more jobs failed; the message names their logs."""
+
+
+def toolkit_utils() -> Path:
+    """The toolkit's ``utils/`` (the repository's; ``$MAIN_ROOT/utils`` in a recipe)."""
+    main_root = os.environ.get("MAIN_ROOT")
+    if main_root and (Path(main_root) / "utils" / "run.pl").is_file():
+        return Path(main_root) / "utils"
+    return Path(__file__).resolve().parents[2] / "utils"
+
+
+def job_runner(cmd: str | Sequence[str]) -> list[str]:
+    """``"run.pl --mem 4G"`` → argv; ``run.pl``/``slurm.pl``/``queue.pl`` not on PATH: the toolkit's."""
+    argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+    if not argv:
+        raise ValueError("empty job runner command (e.g. run.pl)")
+    if "/" not in argv[0] and shutil.which(argv[0]) is None and argv[0] in _RUNNERS:
+        argv[0] = str(toolkit_utils() / argv[0])
+    return argv
+
+
+def split_utts(data_dir: str | Path, nj: int, out_dir: str | Path, name: str = "keys") -> list[Path]:
+    """Write ``<out_dir>/<name>.{1..n}`` (utterance ids) for ``n = min(nj, #speakers)`` jobs; return them.
+
+    ``utils/split_scp.pl --utt2spk`` keeps each speaker (conversation side) in one piece, ``--utt2dur``
+    balances the pieces by duration when the data dir has ``utt2dur``.
+    """
+    data = Path(data_dir)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    utt2spk = read_table(data / "utt2spk")
+    if not utt2spk:
+        raise ValueError(f"{data}/utt2spk is empty")
+    n = max(1, min(nj, len(set(utt2spk.values()))))
+    pieces = [out / f"{name}.{i}" for i in range(1, n + 1)]
+    argv = ["perl", str(toolkit_utils() / "split_scp.pl"), f"--utt2spk={data / 'utt2spk'}"]
+    if (data / "utt2dur").is_file():
+        argv.append(f"--utt2dur={data / 'utt2dur'}")
+    argv += [str(data / "utt2spk"), *map(str, pieces)]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise JobError(f"split_scp.pl failed on {data}: {proc.stderr.strip()}")
+    for piece in pieces:  # keys only
+        lines = piece.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        piece.write_text(
+            "".join(line.split(maxsplit=1)[0] + "\n" for line in lines if line.strip()),
+            encoding="utf-8",
+            errors="surrogateescape",
+        )
+    return pieces
+
+
+def run_jobs(
+    cmd: str | Sequence[str],
+    nj: int,
+    log: str | Path,
+    argv: Sequence[str],
+    *,
+    gpu: int | None = None,
+    env: dict[str, str] | None = None,
+) -> None:
+    """Run ``<cmd> [--gpu G] JOB=1:nj <log> <argv>`` (``JOB`` in ``log`` and ``argv`` is the job number).
+
+    Raises :class:`JobError` naming the logs when a job fails.
+    """
+    runner = job_runner(cmd)
+    full = [*runner, *(["--gpu", str(gpu)] if gpu is not None else []), f"JOB=1:{nj}", str(log), *argv]
+    logger.info("running %d job(s): %s", nj, shlex.join(full))
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(full, check=False, env=env)
+    if proc.returncode != 0:
+        raise JobError(f"job(s) failed ({shlex.join(runner)} exit code {proc.returncode}): see {log}")
+
+
+def python_module(module: str) -> list[str]:
+    """The argv prefix that runs a speechsent module with this interpreter in a job."""
+    return [sys.executable, "-m", module]
