@@ -129,6 +129,7 @@ fi
 if [ -z "${asr_tag}" ]; then
     if [ -n "${asr_model_dir}" ]; then
         asr_tag=$(basename "${asr_model_dir%/}")
+        asr_tag=${asr_tag#asr_}   # exp/asr_<name of the model dir>
     else
         if [ -n "${asr_config}" ]; then
             asr_tag="$(basename "${asr_config}" .yaml)_raw_bpe${nbpe}"

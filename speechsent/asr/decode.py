@@ -164,8 +164,14 @@ class _Decoder:
         else:
             from espnet2.tasks.asr import ASRTask
 
+            from speechsent.asr.batch_encode import BatchEncoder
+
             model, train_args = ASRTask.build_model_from_file(config, model_file, opts.device)
             self.model = model.eval()
+            # batch-invariant encoding: each utterance's output equals its single-utterance encoding, so
+            # the text does not depend on the batching or the job split
+            self.encoder = BatchEncoder(self.model, opts.device)
+            self.min_samples = self.encoder.min_samples() or 1
             self.token_list = list(model.token_list)
             self.exclude = [model.blank_id, model.sos, model.eos]
             self.sp = None
@@ -197,28 +203,28 @@ class _Decoder:
                 except Exception as error:
                     yield utt, None, f"{type(error).__name__}: {error}"
             return
-        lengths = [len(s) for _, s in batch]
-        x = torch.zeros(len(batch), max(lengths))
-        for i, (_, s) in enumerate(batch):
-            x[i, : len(s)] = torch.from_numpy(s)
-        device = self.opts.device
+        short = [(u, x) for u, x in batch if len(x) < self.min_samples]
+        for utt, x in short:
+            yield utt, None, f"too short for the encoder ({len(x)} samples < {self.min_samples})"
+        batch = [(u, x) for u, x in batch if len(x) >= self.min_samples]
+        if not batch:
+            return
         try:
             with torch.inference_mode():
-                enc, enc_lens = self.model.encode(x.to(device), torch.tensor(lengths).to(device))
-                if isinstance(enc, tuple):
-                    enc = enc[0]
-                best = self.model.ctc.argmax(enc).cpu().tolist()
-            enc_lens = enc_lens.cpu().tolist()
+                encoded = self.encoder.encode_batch([x for _, x in batch])
+                best = [
+                    self.model.ctc.argmax(torch.from_numpy(enc)[None].to(self.opts.device))[0].tolist()
+                    for enc in encoded
+                ]
         except Exception as error:
             if len(batch) == 1:
                 yield batch[0][0], None, f"{type(error).__name__}: {error}"
                 return
-            # find the culprit(s): one at a time
-            for item in batch:
+            for item in batch:  # find the culprit(s): one at a time
                 yield from self.decode([item])
             return
-        for (utt, _), ids, n in zip(batch, best, enc_lens, strict=True):
-            text = self._detokenize(ctc_greedy_ids(ids[:n], self.exclude))
+        for (utt, _), ids in zip(batch, best, strict=True):
+            text = self._detokenize(ctc_greedy_ids(ids, self.exclude))
             yield utt, " ".join(text.split()), None
 
 

@@ -1,0 +1,111 @@
+"""Stage 4's pieces that need no model: best-path CTC, batching, merging the jobs (no utterance lost), the
+data/<set>_asr dir, the resume file, the job split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from speechsent.asr.decode import (
+    _batches,
+    _read_partial,
+    ctc_greedy_ids,
+    merge_set,
+    write_asr_data_dir,
+)
+from speechsent.asr.jobs import split_utts
+from speechsent.data.kaldi_dir import read_table
+
+
+def test_ctc_greedy_ids():
+    assert ctc_greedy_ids([0, 5, 5, 0, 5, 7, 7, 7, 0, 0, 9], exclude=[0, 9]) == [5, 5, 7]
+    assert ctc_greedy_ids([], exclude=[0]) == []
+    assert ctc_greedy_ids([3, 3, 3], exclude=[0]) == [3]
+
+
+def test_batches_padded_size():
+    rng = np.random.default_rng(0)
+    chunk = [(f"u{i}", np.zeros(int(n))) for i, n in enumerate(rng.integers(100, 2000, 50))]
+    batches = list(_batches(chunk, 5000))
+    assert sorted(u for b in batches for u, _ in b) == sorted(u for u, _ in chunk)
+    for b in batches:
+        lengths = [len(s) for _, s in b]
+        assert lengths == sorted(lengths, reverse=True)
+        assert len(b) == 1 or len(b) * lengths[0] <= 5000
+    # one item longer than a batch is a batch of its own
+    assert [len(b) for b in _batches([("long", np.zeros(9000)), ("s", np.zeros(10))], 5000)] == [1, 1]
+
+
+def _data(root: Path) -> Path:
+    d = root / "data" / "set"
+    d.mkdir(parents=True)
+    utts = [f"sw0{i}-{s}_000{k}" for i in range(3) for s in "AB" for k in range(2)]
+    (d / "utt2spk").write_text("".join(f"{u} {u.split('_')[0]}\n" for u in utts))
+    (d / "text").write_text("".join(f"{u} ref words\n" for u in utts))
+    (d / "wav.scp").write_text("".join(f"{u.split('_')[0]} x.wav\n" for u in utts[::2]))
+    (d / "segments").write_text("".join(f"{u} {u.split('_')[0]} {k}.0 {k}.5\n" for k, u in enumerate(utts)))
+    (d / "utt2sentiment").write_text("".join(f"{u} Neutral\n" for u in utts))
+    return d
+
+
+def test_split_keeps_speakers_together(tmp_path):
+    data = _data(tmp_path)
+    pieces = split_utts(data, 4, tmp_path / "logdir")
+    assert len(pieces) == 4
+    seen = []
+    for p in pieces:
+        utts = p.read_text().split()
+        assert utts and len({u.split("_")[0] for u in utts}) * 2 == len(utts)
+        seen += utts
+    assert sorted(seen) == sorted(read_table(data / "utt2spk"))
+    assert len(split_utts(data, 50, tmp_path / "logdir2")) == 6  # at most one job per speaker
+
+
+def test_merge_set_loses_nothing(tmp_path):
+    data = _data(tmp_path)
+    utts = list(read_table(data / "utt2spk"))
+    set_dir = tmp_path / "decode" / "set"
+    for job, part in ((1, utts[:6]), (2, utts[6:])):
+        out = set_dir / "logdir" / f"output.{job}"
+        out.mkdir(parents=True)
+        ok = [u for u in part if u not in (utts[1], utts[7], utts[8])]
+        (out / "text").write_text("".join(f"{u} hyp {u[-1]}\n" if u != utts[2] else f"{u}\n" for u in ok))
+        (out / "failed").write_text(f"{utts[1]} RuntimeError: boom\n" if job == 1 else "")
+    # utts[7] and utts[8] are in no output at all (a job that lost them): reported, not dropped
+    hyp, failed = merge_set(data, set_dir, 2)
+    assert list(hyp) == utts
+    assert hyp[utts[1]] == "" and hyp[utts[2]] == "" and hyp[utts[0]] == "hyp 0"
+    assert failed == {
+        utts[1]: "RuntimeError: boom",
+        utts[7]: "no output from the decoding jobs",
+        utts[8]: "no output from the decoding jobs",
+    }
+
+
+def test_write_asr_data_dir(tmp_path):
+    data = _data(tmp_path)
+    utts = list(read_table(data / "utt2spk"))
+    hyp = {u: ("" if i == 3 else f"asr words {i}") for i, u in enumerate(utts)}
+    asr = tmp_path / "data" / "set_asr"
+    assert write_asr_data_dir(data, asr, hyp)
+    assert read_table(asr / "text") == hyp
+    assert (asr / "text").read_text().splitlines()[3] == utts[3]  # empty text: the id alone
+    for name in ("utt2spk", "utt2sentiment", "wav.scp"):
+        assert (asr / name).read_bytes() == (data / name).read_bytes()
+    # a later stage's file stays when nothing changed ...
+    (asr / "utt2pseudo").write_text("".join(f"{u} Positive\n" for u in utts))
+    assert not write_asr_data_dir(data, asr, hyp)
+    assert (asr / "utt2pseudo").is_file()
+    # ... and is moved away (stale) when the text changes
+    hyp[utts[0]] = "other words"
+    assert write_asr_data_dir(data, asr, hyp)
+    assert not (asr / "utt2pseudo").exists() and (asr / ".backup" / "utt2pseudo").is_file()
+    assert read_table(asr / "text")[utts[0]] == "other words"
+
+
+def test_read_partial_drops_a_cut_line(tmp_path):
+    p = tmp_path / "text.partial"
+    p.write_text("u1 a b\nu2\nu3 c d")
+    assert _read_partial(p) == {"u1": "a b", "u2": ""}
+    assert _read_partial(tmp_path / "none") == {}

@@ -1,0 +1,249 @@
+"""Stages 2-4 of egs/mini_sentiment as users run them, on a tiny eSpeak corpus (stage 1 synthesizes it) with
+a tiny ASR trained for a few steps: BPE layout, ESPnet training and the exp/asr_model pointer, decoding in
+both modes into data/<set>_asr (same utterances), reruns that skip finished work, and a model given with
+--asr_model_dir (the trained one copied elsewhere as a model-zoo unpack) used unchanged, stages 2-3
+skipped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from speechsent.asr.model_dir import read_model_pointer, resolve_model_dir
+from speechsent.data.kaldi_dir import read_table
+
+pytest.importorskip("espeakng_loader")
+pytest.importorskip("espnet2")
+
+ROOT = Path(__file__).resolve().parents[2]
+DECODE_SETS = ("swbd_train", "swbd_test", "swbd_holdout", "fisher")
+
+pytestmark = pytest.mark.slow
+
+SYNTH = {"num_swbd_convs": 6, "num_fisher_convs": 2, "turns_per_conv": 6, "fisher_turns_per_conv": 6}
+TINY_ASR = {
+    "batch_type": "numel",
+    "batch_bins": 400000,
+    "max_epoch": 2,
+    "num_att_plot": 0,
+    "keep_nbest_models": 1,
+    "best_model_criterion": [["valid", "acc", "max"]],
+    "num_workers": 0,
+    "frontend_conf": {"fs": 8000, "n_fft": 256, "win_length": 200, "hop_length": 128, "n_mels": 20},
+    "encoder": "transformer",
+    "encoder_conf": {
+        "output_size": 32,
+        "attention_heads": 2,
+        "linear_units": 64,
+        "num_blocks": 1,
+        "input_layer": "conv2d",
+    },
+    "decoder": "transformer",
+    "decoder_conf": {"attention_heads": 2, "linear_units": 64, "num_blocks": 1},
+    "model_conf": {"ctc_weight": 0.3, "lsm_weight": 0.1},
+    "optim": "adam",
+    "optim_conf": {"lr": 0.002},
+    "scheduler": "warmuplr",
+    "scheduler_conf": {"warmup_steps": 10},
+}
+
+
+def _recipe(tmp_path: Path) -> Path:
+    dst = tmp_path / "egs" / "mini_sentiment"
+    shutil.copytree(
+        ROOT / "egs" / "mini_sentiment",
+        dst,
+        ignore=shutil.ignore_patterns("data", "exp", "dump", "downloads"),
+    )
+    return dst
+
+
+def _run(recipe: Path, args: list[str]) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("SWBD", "SWBD_MS98", "SWBD_SENTIMENT", "FISHER")}
+    env["SPEECHSENT_ROOT"] = str(ROOT)
+    proc = subprocess.run(
+        ["bash", "./run.sh", *args],
+        cwd=recipe,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-6000:]
+    return log
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Stages 1-4 on a tiny synthesized corpus, decoding with ctc_greedy; returns (recipe dir, log)."""
+    tmp = tmp_path_factory.mktemp("stages24")
+    recipe = _recipe(tmp)
+    (tmp / "synth.yaml").write_text(yaml.safe_dump(SYNTH))
+    (recipe / "conf" / "tiny.yaml").write_text(yaml.safe_dump(TINY_ASR))
+    log = _run(
+        recipe,
+        [
+            "--stage",
+            "1",
+            "--stop_stage",
+            "4",
+            "--local_data_opts",
+            f"--synth_config {tmp / 'synth.yaml'} --synth_dir {tmp / 'corpus'}",
+            "--nbpe",
+            "40",
+            "--asr_config",
+            "conf/tiny.yaml",
+            "--asr_train_hours",
+            "",
+            "--nj",
+            "2",
+            "--decode_mode",
+            "ctc_greedy",
+        ],
+    )
+    return recipe, log
+
+
+def test_bpe_training_and_pointer(trained):
+    recipe, log = trained
+    tokens = (recipe / "data/token_list/bpe_unigram40/tokens.txt").read_text().splitlines()
+    assert tokens[:2] == ["<blank>", "<unk>"] and tokens[-1] == "<sos/eos>" and len(tokens) == 40
+    assert (recipe / "data/token_list/bpe_unigram40/bpe.model").is_file()
+    exp = recipe / "exp/asr_tiny_raw_bpe40"
+    assert "Stage 3: ESPnet ASR training" in log and (exp / "train.log").is_file()
+    assert "2epoch results" in (exp / "train.log").read_text()
+    stats = recipe / "exp/asr_stats_raw_bpe40/train/feats_stats.npz"
+    assert stats.is_file()
+    config = yaml.safe_load((exp / "config.yaml").read_text())
+    assert config["normalize"] == "global_mvn" and config["frontend_conf"]["fs"] == 8000
+    assert config["bpemodel"] == "data/token_list/bpe_unigram40/bpe.model"
+    assert read_model_pointer(recipe / "exp/asr_model").resolve() == exp.resolve()
+    assert resolve_model_dir(recipe / "exp/asr_model").config_file == (exp / "config.yaml").resolve()
+    # the training audio: 8 kHz flac with its tables
+    wav = read_table(recipe / "dump/raw/asr_train/wav.scp")
+    assert wav and all(v.endswith(".flac") for v in wav.values())
+
+
+def test_ctc_greedy_decoding_keeps_every_utterance(trained):
+    recipe, log = trained
+    exp = recipe / "exp/asr_tiny_raw_bpe40"
+    for s in DECODE_SETS:
+        src, asr = recipe / "data" / s, recipe / "data" / f"{s}_asr"
+        assert list(read_table(asr / "text")) == list(read_table(src / "utt2spk"))
+        for name in ("utt2spk", "segments", "wav.scp"):
+            assert (asr / name).read_bytes() == (src / name).read_bytes()
+        score = (exp / "decode_ctc_greedy" / s / "score.txt").read_text()
+        assert score.startswith("# ") and "%WER" in score
+        assert f"{s} (ctc_greedy): %WER" in log
+        assert read_table(exp / "decode_ctc_greedy" / s / "failed") == {}
+
+
+def test_rerun_skips_finished_work(trained):
+    recipe, _ = trained
+    before = (recipe / "data/swbd_test_asr/text").read_bytes()
+    mtime = (recipe / "exp/asr_tiny_raw_bpe40/valid.acc.best.pth").stat().st_mtime_ns
+    log = _run(
+        recipe,
+        [
+            "--stage",
+            "2",
+            "--stop_stage",
+            "4",
+            "--nbpe",
+            "40",
+            "--asr_config",
+            "conf/tiny.yaml",
+            "--asr_train_hours",
+            "",
+            "--nj",
+            "2",
+            "--decode_mode",
+            "ctc_greedy",
+        ],
+    )
+    assert "is up to date" in log and "trained already" in log
+    assert "0 files written now" in log  # the audio formatting resumed with nothing to do
+    assert "already done" in "".join(
+        p.read_text()
+        for p in (recipe / "exp/asr_tiny_raw_bpe40/decode_ctc_greedy/logdir").glob("decode.*.log")
+    )
+    assert (recipe / "exp/asr_tiny_raw_bpe40/valid.acc.best.pth").stat().st_mtime_ns == mtime
+    assert (recipe / "data/swbd_test_asr/text").read_bytes() == before
+
+
+def test_beam_search_mode(trained):
+    recipe, _ = trained
+    log = _run(
+        recipe,
+        [
+            "--stage",
+            "4",
+            "--stop_stage",
+            "4",
+            "--nbpe",
+            "40",
+            "--asr_config",
+            "conf/tiny.yaml",
+            "--asr_train_hours",
+            "",
+            "--nj",
+            "1",
+            "--decode_mode",
+            "beam",
+            "--fast_decode_sets",
+            "",
+            "--decode_sets",
+            "swbd_test",
+            "--inference_args",
+            "--beam_size 2 --maxlenratio 0.3",
+        ],
+    )
+    out = recipe / "exp/asr_tiny_raw_bpe40/decode_beam/swbd_test"
+    assert list(read_table(out / "text")) == list(read_table(recipe / "data/swbd_test/utt2spk"))
+    assert "%WER" in (out / "score.txt").read_text() and "swbd_test (beam): %WER" in log
+
+
+def test_asr_model_dir_is_used_unchanged(trained, tmp_path):
+    recipe, _ = trained
+    # the trained model packed like a model-zoo unpack: relative paths below a root, elsewhere
+    zoo = tmp_path / "zoo"
+    for rel in ("exp/asr_tiny_raw_bpe40", "exp/asr_stats_raw_bpe40/train", "data/token_list/bpe_unigram40"):
+        shutil.copytree(recipe / rel, zoo / rel, symlinks=True)
+    # a fresh recipe dir with the data dirs only
+    other = _recipe(tmp_path)
+    for s in DECODE_SETS:
+        shutil.copytree(recipe / "data" / s, other / "data" / s)
+    log = _run(
+        other,
+        [
+            "--stage",
+            "2",
+            "--stop_stage",
+            "4",
+            "--asr_model_dir",
+            str(zoo / "exp/asr_tiny_raw_bpe40"),
+            "--nj",
+            "1",
+            "--decode_mode",
+            "ctc_greedy",
+            "--decode_sets",
+            "swbd_test fisher",
+        ],
+    )
+    assert "Stage 2: skipped" in log and "Stage 3: skipped training" in log
+    assert not (other / "data/token_list").exists() and not (other / "dump").exists()
+    assert read_model_pointer(other / "exp/asr_model").resolve() == (zoo / "exp/asr_tiny_raw_bpe40").resolve()
+    for s in ("swbd_test", "fisher"):  # the same model: the same text (decoded with other job splits)
+        ours = other / "exp/asr_tiny_raw_bpe40/decode_ctc_greedy" / s / "text"
+        assert (
+            ours.read_bytes()
+            == (recipe / "exp/asr_tiny_raw_bpe40/decode_ctc_greedy" / s / "text").read_bytes()
+        )
+        assert (other / "data" / f"{s}_asr/text").read_bytes() == ours.read_bytes()
