@@ -93,7 +93,7 @@ class DumpConfig:
     batch_size: int = 0  # 0: 1 on CPU, up to 256 on GPU
     batch_frames: int = 0  # 0: no limit on CPU, 60000 padded feature frames per batch on GPU
     sort_buffer: int = 0  # 0: 1 on CPU, 2000 utterances on GPU
-    num_threads: int = 0  # 0: CPU cores / nj on CPU
+    num_threads: int = 0  # 0: 1 on CPU (parallelism from nj), torch's default on GPU
     check_invariance: bool = True
     invariance_tol: float = 0.0  # 0: 1e-4 (float32), 5e-2 (amp)
     skip_unreadable: bool = False
@@ -444,6 +444,60 @@ def dump_job(cfg: DumpConfig, job: int, *, force: bool = False) -> JobResult:
     return _run_job(cfg, job, utts, paths, files, fingerprint, start)
 
 
+class _Writer:
+    """Writer thread: compresses/serialises the encoded matrices and appends them to the job's temp ark,
+    overlapping with the encoding of the next batch (the compression kernel releases the GIL)."""
+
+    def __init__(self, path: Path, ark_name: str, spec: StorageSpec, bar: Any):
+        from speechsent.asr.feat_storage import ArkWriter
+
+        self.ark = ArkWriter(path, spec)
+        self.ark_name = ark_name
+        self.bar = bar
+        self.scp: dict[str, str] = {}
+        self.num_frames: dict[str, int] = {}
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[tuple[list[str], list[Any]] | None] = queue.Queue(maxsize=8)
+        self._thread = threading.Thread(target=self._loop, name="ark-writer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue  # drain
+            try:
+                for utt, mat in zip(*item, strict=True):
+                    if mat is None:
+                        continue
+                    offset = self.ark.write(utt, mat)
+                    self.scp[utt] = f"{self.ark_name}:{offset}"
+                    self.num_frames[utt] = int(mat.shape[0])
+                if self.bar is not None:
+                    self.bar.update(len(item[0]))
+            except BaseException as error:
+                self.error = error
+
+    def put(self, utts: list[str], mats: list[Any]) -> None:
+        if self.error is not None:
+            raise self.error
+        self._queue.put((utts, mats))
+
+    def close(self, ok: bool) -> None:
+        """Wait for the queued matrices (``ok``) or drop them, then close the ark (fsync'ed when ``ok``)."""
+        if not ok:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._queue.get_nowait()
+        self._queue.put(None)
+        self._thread.join()
+        self.ark.close(sync=ok and self.error is None)
+        if ok and self.error is not None:
+            raise self.error
+
+
 def _run_job(
     cfg: DumpConfig,
     job: int,
@@ -456,12 +510,13 @@ def _run_job(
     import torch
 
     from speechsent.asr.batch_encode import BatchEncoder, TooShortError
-    from speechsent.asr.feat_storage import ArkWriter
 
     if cfg.num_threads > 0:
         torch.set_num_threads(cfg.num_threads)
     elif not cfg.on_gpu:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // cfg.nj))
+        # One thread per job, as ESPnet's path.sh sets OMP_NUM_THREADS=1: parallelism comes from nj. Small
+        # per-utterance ops lose more to thread barriers than they gain, badly so on a busy machine.
+        torch.set_num_threads(1)
     if cfg.on_gpu and cfg.amp is None:
         # TF32 convolutions/matmuls round to 10-bit mantissas, differently for different batch shapes.
         torch.backends.cuda.matmul.allow_tf32 = False
@@ -489,8 +544,6 @@ def _run_job(
     )
 
     skipped: dict[str, str] = {}
-    scp: dict[str, str] = {}
-    num_frames: dict[str, int] = {}
     invariance: dict[str, Any] = {"checked": False}
     frames_of = encoder.num_feature_frames
     max_frames = cfg.effective_batch_frames()
@@ -508,74 +561,69 @@ def _run_job(
             mininterval=1.0 if sys.stderr.isatty() else 30.0,
         )
 
-    audio: queue.Queue[_Utt | None] = queue.Queue(maxsize=max(64, 2 * sort_buffer))
-    stop = threading.Event()
-    reader = threading.Thread(target=_read_audio, args=(cfg, utts, fs, audio, stop), daemon=True)
-    writer = ArkWriter(files.tmp_ark, cfg.storage)
-    ark_name = str(files.ark)
+    def skip(item: _Utt, reason: str) -> None:
+        skipped[item.utt] = " ".join(reason.split())  # one line
+        if bar is not None:
+            bar.update(1)
 
-    def emit(item: _Utt, mat: Any) -> None:
-        offset = writer.write(item.utt, mat)
-        scp[item.utt] = f"{ark_name}:{offset}"
-        num_frames[item.utt] = int(mat.shape[0])
-
-    def encode_batch(batch: list[_Utt]) -> None:
+    def check_invariance(wavs: list[Any]) -> None:
         nonlocal batch_size
+        tol = cfg.effective_tol()
+        report = encoder.self_check(wavs, tol)
+        invariance.update(dataclasses.asdict(report), checked=True, tol=tol)
+        if report.ok:
+            log.info(
+                "job %d: batch invariance checked on %d utterances: max abs diff %.3g",
+                job,
+                report.num_utts,
+                report.max_abs_diff,
+            )
+            return
+        log.error(
+            "job %d: batched encoding differs from single-utterance encode() (%d length mismatches, max abs "
+            "diff %.3g > %.3g): batching turned off for this job",
+            job,
+            report.length_mismatches,
+            report.max_abs_diff,
+            tol,
+        )
+        batch_size = 1
+
+    def encode(batch: list[_Utt]) -> None:
         wavs = [b.wav for b in batch]
         if len(batch) > 1 and cfg.check_invariance and not invariance["checked"]:
-            report = encoder.self_check(wavs, cfg.effective_tol())
-            invariance.update(dataclasses.asdict(report), checked=True, tol=cfg.effective_tol())
-            if not report.ok:
-                log.error(
-                    "job %d: batched encoding differs from single-utterance encode() (%d length mismatches, "
-                    "max abs diff %.3g > %.3g): batching turned off for this job",
-                    job,
-                    report.length_mismatches,
-                    report.max_abs_diff,
-                    cfg.effective_tol(),
-                )
-                batch_size = 1
-            else:
-                log.info(
-                    "job %d: batch invariance checked on %d utterances: max abs diff %.3g",
-                    job,
-                    report.num_utts,
-                    report.max_abs_diff,
-                )
-        if batch_size == 1 or len(batch) == 1:
+            check_invariance(wavs)
+        if batch_size > 1 and len(batch) > 1:
+            outs = encoder.encode_batch(wavs)
+        else:
             outs = []
             for b in batch:
                 try:
                     outs.append(encoder.encode_single(b.wav))
-                except TooShortError as error:
-                    skipped[b.utt] = f"too_short ({len(b.wav)} samples): {error}"
+                except TooShortError as error:  # the frontend's or encoder's own verdict
+                    skipped[b.utt] = f"too_short ({len(b.wav)} samples): {' '.join(str(error).split())}"
                     outs.append(None)
-        else:
-            outs = encoder.encode_batch(wavs)
-        for b, mat in zip(batch, outs, strict=True):
-            if mat is not None:
-                emit(b, mat)
-        if bar is not None:
-            bar.update(len(batch))
+        writer.put([b.utt for b in batch], outs)
 
     def flush(buffer: list[_Utt]) -> None:
         if batch_size == 1:
             for item in buffer:
-                encode_batch([item])
+                encode([item])
             return
         for batch in _batches(buffer, batch_size, max_frames, lambda n: frames_of(n) or n):
-            encode_batch(batch)
+            encode(batch)
 
-    loop_start = time.perf_counter()
+    audio: queue.Queue[_Utt | None] = queue.Queue(maxsize=max(64, 2 * sort_buffer))
+    stop = threading.Event()
+    reader = threading.Thread(target=_read_audio, args=(cfg, utts, fs, audio, stop), daemon=True)
+    loop_start, loop_cpu = time.perf_counter(), time.process_time()
+    writer = _Writer(files.tmp_ark, str(files.ark), cfg.storage, bar)
     reader.start()
     ok = False
     try:
         buffer: list[_Utt] = []
         with torch.inference_mode():
-            while True:
-                item = audio.get()
-                if item is None:
-                    break
+            while (item := audio.get()) is not None:
                 if item.wav is None:
                     if not item.utt:
                         raise DumpError(item.error)
@@ -584,22 +632,18 @@ def _run_job(
                             f"job {job}: {item.error} (--skip_unreadable true lists such utterances)"
                         )
                     log.warning("job %d: skipping unreadable %s: %s", job, item.utt, item.error)
-                    skipped[item.utt] = f"unreadable: {item.error}"
-                    if bar is not None:
-                        bar.update(1)
-                    continue
-                if min_samples is not None and len(item.wav) < min_samples:
-                    skipped[item.utt] = (
+                    skip(item, f"unreadable: {item.error}")
+                elif min_samples is not None and len(item.wav) < min_samples:
+                    skip(
+                        item,
                         f"too_short ({len(item.wav)} samples < {min_samples}, the fewest the frontend and "
-                        f"{info['input_layer']} accept)"
+                        f"{info['input_layer']} accept)",
                     )
-                    if bar is not None:
-                        bar.update(1)
-                    continue
-                buffer.append(item)
-                if len(buffer) >= sort_buffer:
-                    flush(buffer)
-                    buffer = []
+                else:
+                    buffer.append(item)
+                    if len(buffer) >= sort_buffer:
+                        flush(buffer)
+                        buffer = []
             flush(buffer)
         ok = True
     finally:
@@ -608,18 +652,22 @@ def _run_job(
             with contextlib.suppress(queue.Empty):  # unblock the reader
                 while True:
                     audio.get_nowait()
-        writer.close(sync=ok)
-        if bar is not None:
-            bar.close()
-        if not ok:
-            with contextlib.suppress(FileNotFoundError):
-                files.tmp_ark.unlink()
+        try:
+            writer.close(ok)
+        finally:
+            if bar is not None:
+                bar.close()
+            if not ok or writer.error is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    files.tmp_ark.unlink()
     reader.join()
+    loop_seconds, loop_cpu = time.perf_counter() - loop_start, time.process_time() - loop_cpu
+    scp, num_frames = writer.scp, writer.num_frames
 
     missing = set(utts) - set(scp) - set(skipped)
     if missing:
         raise DumpError(
-            f"job {job}: {len(missing)} utterances neither dumped nor skipped (bug): {sorted(missing)[:5]}"
+            f"job {job}: {len(missing)} utterances neither dumped nor skipped: {sorted(missing)[:5]}"
         )
     too_short = sum(1 for r in skipped.values() if r.startswith("too_short"))
     if skipped:
@@ -637,8 +685,7 @@ def _run_job(
     write_table(files.skipped, skipped)
     write_table(files.scp, scp)
     seconds = time.perf_counter() - start
-    loop_seconds = time.perf_counter() - loop_start
-    stats = writer.stats
+    stats = writer.ark.stats
     record = {
         "job": job,
         "nj": cfg.nj,
@@ -656,6 +703,7 @@ def _run_job(
         "invariance_check": invariance,
         "seconds": seconds,
         "loop_seconds": loop_seconds,
+        "loop_cpu_seconds": loop_cpu,
     }
     atomic_write_text(files.done, json.dumps(record, indent=1) + "\n")
     if stats.fallbacks:

@@ -43,7 +43,7 @@ def _clip(t, lo, hi):
     return lo if t < lo else (hi if t > hi else t)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _compress(mat_t, srt, min_value, range_):
     """Columns ``mat_t`` (cols x rows) and the same rows sorted → per-column header, bytes, error."""
     cols, rows = mat_t.shape

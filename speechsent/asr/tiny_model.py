@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TinyModelSpec", "synthetic_speech", "write_tiny_asr_model"]
+__all__ = ["TinyModelSpec", "synthetic_speech", "write_synthetic_data_dir", "write_tiny_asr_model"]
 
 
 @dataclass
@@ -89,6 +89,52 @@ def synthetic_speech(num_samples: int, fs: int, seed: int):
     envelope = np.clip(np.sin(2 * np.pi * rng.uniform(2, 5) * t + rng.uniform(0, 6.3)), 0, None) ** 2
     x = 0.2 * envelope * voiced + 0.02 * rng.standard_normal(num_samples)
     return np.clip(x, -0.99, 0.99).astype(np.float32)
+
+
+def write_synthetic_data_dir(
+    out_dir: str | Path,
+    recordings: list[list[float]],
+    *,
+    fs: int = 8000,
+    seed: int = 0,
+    gap: float = 0.3,
+) -> Path:
+    """A Kaldi data dir of synthetic speech: ``wav.scp``, ``segments``, ``utt2spk``, ``spk2utt``, ``utt2dur``.
+
+    ``recordings[i]`` lists the durations (s) of the segments of recording ``i``, cut ``gap`` s apart from a
+    16-bit wav file ``<out_dir>/wav/sw0NNNN-A.wav``; utterance ids follow the Switchboard convention
+    ``sw00001-A_000020-000145``, speaker = recording. Returns ``<out_dir>/data``.
+    """
+    import numpy as np
+    import soundfile as sf
+
+    root = Path(out_dir)
+    data = root / "data"
+    (root / "wav").mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, list[str]] = {"wav.scp": [], "segments": [], "utt2spk": [], "utt2dur": []}
+    spk2utt: dict[str, list[str]] = {}
+    for index, durations in enumerate(recordings):
+        reco = f"sw{index + 1:05d}-A"
+        start = gap
+        spans = []
+        for dur in durations:
+            spans.append((start, start + dur))
+            start += dur + gap
+        path = root / "wav" / f"{reco}.wav"
+        samples = synthetic_speech(int(start * fs) + 1, fs, seed * 100003 + index)
+        sf.write(path, (samples * 32767).astype(np.int16), fs)
+        tables["wav.scp"].append(f"{reco} {path}")
+        for begin, end in spans:
+            utt = f"{reco}_{round(begin * 100):06d}-{round(end * 100):06d}"
+            tables["segments"].append(f"{utt} {reco} {begin:.3f} {end:.3f}")
+            tables["utt2spk"].append(f"{utt} {reco}")
+            tables["utt2dur"].append(f"{utt} {end - begin:.3f}")
+            spk2utt.setdefault(reco, []).append(utt)
+    tables["spk2utt"] = [f"{spk} {' '.join(sorted(utts))}" for spk, utts in spk2utt.items()]
+    for name, lines in tables.items():
+        (data / name).write_text("".join(line + "\n" for line in sorted(lines)), encoding="utf-8")
+    return data
 
 
 def write_tiny_asr_model(out_dir: str | Path, spec: TinyModelSpec | None = None) -> tuple[Path, Path]:

@@ -125,7 +125,12 @@ def get_parser() -> argparse.ArgumentParser:
         default=0,
         help="utterances read ahead and sorted by length into batches (0: 2000 when batching)",
     )
-    g.add_argument("--num_threads", type=int, default=0, help="torch CPU threads (0: cores / nj on CPU)")
+    g.add_argument(
+        "--num_threads",
+        type=int,
+        default=0,
+        help="torch CPU threads per job (0: 1 on CPU, as ESPnet's OMP_NUM_THREADS=1; parallelism from --nj)",
+    )
     g.add_argument(
         "--check_invariance",
         type=str2bool,
@@ -181,6 +186,7 @@ def make_config(args: argparse.Namespace) -> Any:
     from speechsent.asr.feat_storage import StorageSpec, parse_compression_method
 
     method = parse_compression_method(args.compression_method)
+    amp = amp_type(str(args.amp)) if isinstance(args.amp, bool) else args.amp  # YAML true/false
     storage = StorageSpec(
         kind=args.storage,
         method=method,
@@ -197,7 +203,7 @@ def make_config(args: argparse.Namespace) -> Any:
         asr_model_file=Path(args.asr_model_file) if args.asr_model_file else None,
         storage=storage,
         device="cuda" if args.ngpu > 0 else "cpu",
-        amp=_resolve_amp(args.amp) if args.ngpu > 0 else args.amp,
+        amp=_resolve_amp(amp) if args.ngpu > 0 else amp,
         batch_size=args.batch_size,
         batch_frames=args.batch_frames,
         sort_buffer=args.sort_buffer,
@@ -239,14 +245,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--job must be in 1..--nj ({args.nj})")
     if args.merge and args.job is not None:
         parser.error("--merge and --job exclude each other")
-    if args.amp is not None and args.ngpu == 0:
+    if args.amp not in (None, False) and args.ngpu == 0:
         parser.error("--amp needs --ngpu 1")
     if not args.merge and not args.asr_model_dir and not (args.asr_config and args.asr_model_file):
         parser.error("give --asr_model_dir, or --asr_config and --asr_model_file")
+    from speechsent.asr.feat_storage import CompressionError, parse_compression_method
+
+    try:
+        parse_compression_method(args.compression_method)
+    except CompressionError as error:
+        parser.error(f"--compression_method: {error}")
     cli.setup_logging(args.log_level)
     log = logging.getLogger("speechsent.dump_encoder")
     from speechsent.asr.encoder_dump import DumpError
-    from speechsent.asr.feat_storage import CompressionError
     from speechsent.audio.io import AudioError
     from speechsent.data.kaldi_dir import KaldiDataError
 
