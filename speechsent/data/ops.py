@@ -24,12 +24,14 @@ import dataclasses
 import hashlib
 import itertools
 import math
+import operator
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from speechsent.data.kaldi_dir import (
+    ENCODING,
     PSEUDO_LABELS,
     RECO_FILES,
     SENTIMENT_LABELS,
@@ -126,7 +128,11 @@ class _Format:
     min_fields: int | None = None
     check: Callable[[str, str], object] | None = None  # raises ValueError
     allowed: frozenset[str] | None = None  # the values check accepts, for the bulk path
-    bulk: Callable[[list[str], list[str]], list[object]] | None = None  # check of all (keys, values) at once
+    #: Check of a whole clean table at once (the bulk path), given the value fields column by column (a
+    #: fixed field count) or ``[values]``: raises ValueError for any bad value, else returns parsed columns.
+    bulk: Callable[[list[list[str]]], tuple[list, ...]] | None = None
+    #: ``{key: parsed object}`` from the keys and the columns ``bulk`` returned (default: the first column).
+    assemble: Callable[[list[str], tuple[list, ...]], dict[str, object]] | None = None
 
 
 def _bulk_floats(values: list[str]) -> list[float]:
@@ -136,45 +142,54 @@ def _bulk_floats(values: list[str]) -> list[float]:
     return xs
 
 
-def _bulk_duration(_keys: list[str], values: list[str]) -> list[object]:
-    xs = _bulk_floats(values)
+def _bulk_duration(fields: list[list[str]]) -> tuple[list, ...]:
+    xs = _bulk_floats(fields[0])
     if xs and min(xs) <= 0:
         raise ValueError("not > 0")
-    return xs  # type: ignore[return-value]
+    return (xs,)
 
 
-def _bulk_probability(_keys: list[str], values: list[str]) -> list[object]:
-    xs = _bulk_floats(values)
+def _bulk_probability(fields: list[list[str]]) -> tuple[list, ...]:
+    xs = _bulk_floats(fields[0])
     if xs and (min(xs) < 0 or max(xs) > 1):
         raise ValueError("not in [0, 1]")
-    return xs  # type: ignore[return-value]
+    return (xs,)
 
 
-def _bulk_num_frames(_keys: list[str], values: list[str]) -> list[object]:
-    ns = list(map(int, values))
+def _bulk_num_frames(fields: list[list[str]]) -> tuple[list, ...]:
+    ns = list(map(int, fields[0]))
     if ns and min(ns) <= 0:
         raise ValueError("not > 0")
-    return ns  # type: ignore[return-value]
+    return (ns,)
 
 
-def _bulk_segments(keys: list[str], values: list[str]) -> list[object]:
-    fields = [v.split(" ") for v in values]  # exactly 3 each: checked before
-    recos = [f[0] for f in fields]
-    starts = _bulk_floats([f[1] for f in fields])
-    ends = _bulk_floats([f[2] for f in fields])
+def _bulk_segments(fields: list[list[str]]) -> tuple[list, ...]:
+    recos, starts_s, ends_s = fields  # exactly 3 value fields: checked before
+    starts = _bulk_floats(starts_s)
+    ends = _bulk_floats(ends_s)
     if starts and min(starts) < 0:
         raise ValueError("start < 0")
-    if not all(map(float.__lt__, starts, ends)):
+    if not all(map(operator.lt, starts, ends)):
         raise ValueError("end <= start")
-    return list(map(Segment, keys, recos, starts, ends))
+    return recos, starts, ends
+
+
+def _assemble_segments(keys: list[str], cols: tuple[list, ...]) -> dict[str, object]:
+    return dict(zip(keys, map(Segment, keys, *cols), strict=True))
+
+
+def _bulk_wav(fields: list[list[str]]) -> tuple[list, ...]:
+    if any(map(str.startswith, fields[0], itertools.repeat("~"))):
+        raise ValueError("tilde")
+    return ()
 
 
 _FORMATS: dict[str, _Format] = {
     "utt2spk": _Format(num_fields=2),
     "spk2utt": _Format(min_fields=2),
     "text": _Format(min_fields=1),
-    "wav.scp": _Format(min_fields=2, check=_check_wav),
-    "segments": _Format(num_fields=4, check=parse_segment, bulk=_bulk_segments),
+    "wav.scp": _Format(min_fields=2, check=_check_wav, bulk=_bulk_wav),
+    "segments": _Format(num_fields=4, check=parse_segment, bulk=_bulk_segments, assemble=_assemble_segments),
     "feats.scp": _Format(min_fields=2),
     "cmvn.scp": _Format(min_fields=2),
     "vad.scp": _Format(min_fields=2),
@@ -220,61 +235,156 @@ def _check_line(name: str, key: str, value: str) -> tuple[str | None, object]:
     return None, None
 
 
-def _fast_load(raw: RawLines, name: str) -> tuple[dict[str, str], dict[str, object]] | None:
-    """``(values, parsed)`` of a table in which every line is well-formed, checked in bulk; else ``None``.
+def _strictly_increasing(keys: list[str], ascii_text: bool) -> bool:
+    """Whether ``keys`` are unique and in ``LC_ALL=C`` order (one pass, in C)."""
+    if not ascii_text:  # code point order differs from byte order for surrogate-escaped bytes
+        keys = list(map(c_sort_key, keys))
+    return all(map(operator.lt, keys, itertools.islice(keys, 1, None)))
 
-    Most files are clean: this checks them with whole-file string operations (no CR, tab, empty line, or
-    blank other than single spaces between fields; unique sorted keys; field counts; values), several times
-    faster than the line-by-line loop that then finds and reports the problems.
+
+def _non_decreasing(items: list[str], ascii_text: bool) -> bool:
+    """Whether ``items`` are in ``LC_ALL=C`` order, ties allowed (one pass, in C)."""
+    if not ascii_text:
+        items = list(map(c_sort_key, items))
+    return all(map(operator.le, items, itertools.islice(items, 1, None)))
+
+
+class _Bulk:
+    """A table in which every line is well-formed (checked with whole-file operations), as columns."""
+
+    def __init__(self, text: str, keys: list[str], fields: list[list[str]] | None, values: list[str] | None):
+        self.text = text  # the whole file (its lines are split again only where values are needed)
+        self.keys = keys  # the keys, file order (unique, sorted)
+        self.fields = fields  # the value fields column by column (a fixed field count), else None
+        self._values = values
+        self.parsed: tuple[list, ...] | None = None  # the columns the format's bulk check returned
+        # a table of at least 2 fields (spk2utt ...): all its fields in file order, and each line's spaces
+        self.tokens: list[str] | None = None
+        self.counts: list[int] = []
+
+    @property
+    def values(self) -> list[str]:
+        """The value (rest of the line after the key) of each line."""
+        if self._values is None:
+            if self.fields is not None and len(self.fields) == 1:
+                self._values = self.fields[0]
+            else:
+                # as the line-by-line path splits them: blanks around the line and the value stripped
+                lines = self.text.split("\n")
+                if lines[-1] == "":
+                    lines.pop()
+                blank = itertools.repeat(" ")
+                parts = map(str.partition, map(str.strip, lines, blank), blank)
+                self._values = list(map(str.lstrip, map(_VALUE, parts), blank))
+        return self._values
+
+
+_KEY = operator.itemgetter(0)
+_VALUE = operator.itemgetter(2)
+
+
+def _bulk_load(text: str, lines: list[str], name: str, ref_keys: list[str] | None = None) -> _Bulk | None:
+    """A table whose every line is well-formed, checked in bulk (as :class:`_Bulk`); else ``None``.
+
+    Most files are clean: this checks them with whole-file string operations and maps that run in C, many
+    times faster than the line-by-line loop that then finds and reports the problems: no CR or tab; no empty
+    line; single spaces between fields (the value of a table of at least one field, text, may be spaced
+    in any way: it is stripped as the loop strips it); field counts; unique keys in ``LC_ALL=C`` order;
+    values. ``lines`` are the lines of ``text`` (without the final newline's empty string). ``ref_keys``:
+    the keys the table is expected to have (unique and sorted: utt2spk's); when it has exactly those, its
+    keys are that list (and a table of at least one field, text, is not split into fields at all).
     """
-    text = raw.text
-    if (
-        not raw.lines
-        or "\r" in text
-        or "\t" in text
-        or "  " in text
-        or " \n" in text
-        or "\n " in text
-        or "\n\n" in text
-        or text.startswith((" ", "\n"))
-        or text.endswith(" ")
-    ):
+    if not lines or "\r" in text or "\t" in text:
         return None
-    parts = [line.partition(" ") for line in raw.lines]
-    keys = [p[0] for p in parts]
-    values = [p[2] for p in parts]
-    if len(set(keys)) != len(keys):
-        return None
-    if keys != (sorted(keys) if text.isascii() else sorted(keys, key=c_sort_key)):
-        return None
+    n = len(lines)
     fmt = _FORMATS.get(name, _DEFAULT_FORMAT)
-    if fmt.num_fields == 2:
-        if not all(values) or " " in "\n".join(values):
+    k = fmt.num_fields
+    fields: list[list[str]] | None = None
+    values: list[str] | None = None
+    tokens: list[str] | None = None
+    counts: list[int] = []
+    blank = itertools.repeat(" ")
+    if ref_keys is not None and len(ref_keys) != n:
+        ref_keys = None
+    if k is not None:
+        # exactly k - 1 spaces on every line, and no empty field (no blanks doubled, leading or trailing):
+        # then the tokens of the file are its columns
+        if text.count(" ") != (k - 1) * n:
             return None
-    elif fmt.num_fields is not None or fmt.min_fields is not None:
-        counts = [v.count(" ") + 1 if v else 0 for v in values]
-        if fmt.num_fields is not None and counts.count(fmt.num_fields - 1) != len(counts):
+        if list(map(str.count, lines, blank)).count(k - 1) != n:
             return None
-        if fmt.min_fields is not None and min(counts) < fmt.min_fields - 1:
+        body = text[:-1] if text.endswith("\n") else text
+        tokens = body.replace("\n", " ").split(" ")
+        if not all(tokens):
             return None
-    parsed: dict[str, object] = {}
+        keys = tokens[0::k]
+        fields = [tokens[i::k] for i in range(1, k)]
+        tokens = None
+    elif fmt.min_fields is not None and fmt.min_fields > 1:
+        # at least min_fields fields (spk2utt, wav.scp ...): no empty field (no blanks doubled, leading or
+        # trailing); then a line has as many value fields as spaces, and the line after holds the next key
+        body = text[:-1] if text.endswith("\n") else text
+        tokens = body.replace("\n", " ").split(" ")
+        if not all(tokens):
+            return None
+        counts = list(map(str.count, lines, blank))
+        if min(counts) < fmt.min_fields - 1:
+            return None
+        first = list(itertools.accumulate(map(operator.add, counts, itertools.repeat(1)), initial=0))
+        first.pop()
+        keys = list(map(tokens.__getitem__, first))
+    elif (
+        ref_keys is not None
+        and all(map(str.startswith, lines, ref_keys))
+        and all(map(str.startswith, lines, blank, map(len, ref_keys)))
+    ):
+        keys = ref_keys  # every line starts with the same line's key of the reference, then a space
+    else:  # at least a key (text: any spacing in the value)
+        keys = list(map(_KEY, map(str.partition, lines, blank)))
+        if not all(keys):  # an empty line, or one that starts with a blank
+            return None
+    if ref_keys is not None and (keys is ref_keys or keys == ref_keys):
+        keys = ref_keys  # unique and sorted; one list for both
+    elif not _strictly_increasing(keys, text.isascii()):
+        return None
+    bulk = _Bulk(text, keys, fields, values)
+    if tokens is not None:
+        bulk.tokens, bulk.counts = tokens, counts
     if fmt.allowed is not None:
-        if not fmt.allowed.issuperset(values):
+        if not fmt.allowed.issuperset(bulk.values):
             return None
     elif fmt.bulk is not None:
         try:
-            parsed = dict(zip(keys, fmt.bulk(keys, values), strict=True))
+            bulk.parsed = fmt.bulk(fields if fields is not None else [bulk.values])
         except ValueError:
             return None
+        bulk.fields = None  # parsed: the values are split from the text again where needed
     elif fmt.check is not None:
         check = fmt.check
         try:
-            objs = [check(k, v) for k, v in zip(keys, values, strict=True)]
+            objs = list(map(check, keys, bulk.values))
         except ValueError:
             return None
         if objs[0] is not None:
-            parsed = dict(zip(keys, objs, strict=True))
-    return dict(zip(keys, values, strict=True)), parsed
+            bulk.parsed = (objs,)
+    return bulk
+
+
+def _fast_load(raw: RawLines, name: str) -> tuple[dict[str, str], dict[str, object]] | None:
+    """``(values, parsed)`` of a table in which every line is well-formed, checked in bulk; else ``None``."""
+    bulk = _bulk_load(raw.text, raw.lines, name)
+    if bulk is None:
+        return None
+    return dict(zip(bulk.keys, bulk.values, strict=True)), _parsed_dict(name, bulk)
+
+
+def _parsed_dict(name: str, bulk: _Bulk) -> dict[str, object]:
+    if not bulk.parsed:
+        return {}
+    assemble = _FORMATS.get(name, _DEFAULT_FORMAT).assemble
+    if assemble is not None:
+        return assemble(bulk.keys, bulk.parsed)
+    return dict(zip(bulk.keys, bulk.parsed[0], strict=True))
 
 
 def _examples(ids: Iterable[str]) -> str:
@@ -313,14 +423,75 @@ class ValidateOptions:
         return ["--" + f.name.replace("_", "-") for f in dataclasses.fields(self) if getattr(self, f.name)]
 
 
-@dataclasses.dataclass
 class _Table:
-    name: str
-    path: Path
-    values: dict[str, str]  # first entry of each key, well-formed or not
-    ok: dict[str, str]  # well-formed entries only
-    nlines: int
-    parsed: dict[str, object]  # what the format check returned for the well-formed entries (Segment ...)
+    """A loaded table.
+
+    ``keys``: the first entry of each key, file order, well-formed or not; ``values`` (key → value of that
+    entry), ``ok`` (the well-formed entries only) and ``parsed`` (what the format check returned for them:
+    :class:`Segment`, float ...) are built on first use when the bulk path loaded the table (``bulk``: every
+    line well-formed; its columns).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        nlines: int,
+        ascii_text: bool,
+        *,
+        bulk: _Bulk | None = None,
+        values: dict[str, str] | None = None,
+        ok: dict[str, str] | None = None,
+        parsed: dict[str, object] | None = None,
+    ):
+        self.name = name
+        self.path = path
+        self.nlines = nlines
+        self.ascii = ascii_text  # the file is ASCII: str order is LC_ALL=C order
+        self.bulk = bulk
+        self.keys: list[str] = bulk.keys if bulk is not None else list(values or ())
+        self._values = values
+        self._ok = ok
+        self._parsed = parsed
+        self.data: bytes | None = None  # the file's bytes and text, where kept (text)
+        self.text: str | None = None
+
+    @property
+    def values(self) -> dict[str, str]:
+        if self._values is None:
+            assert self.bulk is not None
+            self._values = dict(zip(self.keys, self.bulk.values, strict=True))
+        return self._values
+
+    @property
+    def ok(self) -> dict[str, str]:
+        if self._ok is None:
+            self._ok = self.values  # bulk: every line is well-formed
+        return self._ok
+
+    @property
+    def parsed(self) -> dict[str, object]:
+        if self._parsed is None:
+            assert self.bulk is not None
+            self._parsed = _parsed_dict(self.name, self.bulk)
+        return self._parsed
+
+    def columns(self) -> tuple[list[str], tuple[list, ...]]:
+        """``(keys, parsed columns)`` of the well-formed entries, file order (segments: recos, starts, ends;
+        utt2dur/reco2dur: seconds)."""
+        if self.bulk is not None and self.bulk.parsed:
+            return self.keys, self.bulk.parsed
+        parsed = self.parsed
+        if self.name == "segments":
+            segs: list[Segment] = list(parsed.values())  # type: ignore[arg-type]
+            return list(parsed), ([s.reco for s in segs], [s.start for s in segs], [s.end for s in segs])
+        return list(parsed), (list(parsed.values()),)
+
+    def speakers(self) -> list[str]:
+        """The values of the well-formed entries, file order (utt2spk: the speakers)."""
+        if self.bulk is not None and self.bulk.fields is not None:
+            return self.bulk.fields[0]
+        return list(self.ok.values())
 
 
 class _LineIssues:
@@ -335,6 +506,52 @@ class _LineIssues:
             self.first[kind] = [lineno, msg, 1]
         else:
             entry[2] += 1
+
+
+#: The ASCII characters that are not printable, other than the whitespace text may hold (tab, CR, newline).
+_ASCII_NON_PRINTABLE = bytes(c for c in range(32) if c not in (9, 10, 13)) + b"\x7f"
+
+
+def _text_is_clean(data: bytes, text: str) -> bool:
+    """Whether :meth:`_Validator.check_text` finds nothing in this file, by whole-file checks in C.
+
+    UTF-8 (ASCII, or a strict decode), printable once tab/CR/newline are blanks, and none of the
+    :data:`ILLEGAL_TEXT_SYMBOLS` anywhere; ``False`` sends the file through the line-by-line checks.
+    """
+    if text.isascii():
+        if len(data.translate(None, _ASCII_NON_PRINTABLE)) != len(data):
+            return False
+    else:
+        try:
+            data.decode(ENCODING)
+        except UnicodeDecodeError:
+            return False
+        blanked = text.replace("\n", " ")
+        if "\t" in blanked:
+            blanked = blanked.replace("\t", " ")
+        if "\r" in blanked:
+            blanked = blanked.replace("\r", " ")
+        if not blanked.isprintable():
+            return False
+    return not (("<" in text or "#" in text) and any(sym in text for sym in ILLEGAL_TEXT_SYMBOLS))
+
+
+def _spk2utt_matches(utt2spk_t: _Table, spk2utt_t: _Table) -> bool:
+    """Fast check (C-level list operations) that spk2utt holds exactly utt2spk's mapping.
+
+    True when spk2utt, line after line, lists utt2spk's utterances in utt2spk's order, each with its speaker
+    (as spk2utt made from an utt2spk sorted by speaker); ``False`` means "not known": compare as mappings.
+    """
+    bulk = spk2utt_t.bulk
+    if utt2spk_t.bulk is None or bulk is None or bulk.tokens is None:
+        return False
+    # the utterances: the tokens but the first of each line (a mask of False, then count times True)
+    repeat = itertools.repeat
+    line_masks = map(itertools.chain, repeat((False,)), map(repeat, repeat(True), bulk.counts))
+    if list(itertools.compress(bulk.tokens, itertools.chain.from_iterable(line_masks))) != utt2spk_t.keys:
+        return False
+    speakers = list(itertools.chain.from_iterable(map(itertools.repeat, spk2utt_t.keys, bulk.counts)))
+    return speakers == utt2spk_t.speakers()
 
 
 class _Validator:
@@ -356,15 +573,44 @@ class _Validator:
 
     # -- loading with the per-file checks -------------------------------------------------------------
 
-    def load(self, name: str) -> _Table | None:
-        """Read a table, recording its format problems: newline, empty lines, fields, values, sorting."""
+    def load(self, name: str, ref: _Table | None = None, keep_text: bool = False) -> _Table | None:
+        """Read a table, recording its format problems: newline, empty lines, fields, values, sorting.
+
+        The file is read and split once; a clean file is checked in bulk (:func:`_bulk_load`), any other
+        line by line, which reports each kind of problem with its first line. ``ref``: the table (utt2spk)
+        whose keys this one's are expected to be (shortcuts where they are).
+        ``keep_text``: keep the file's bytes and text in the table (``data``, ``text``).
+        """
         path = self.data / name
         if not path.is_file():
             return None
-        raw = read_lines(path)
+        data = path.read_bytes()
+        text = data.decode(ENCODING, "surrogateescape")
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        final_newline = not data or data.endswith(b"\n")
         issue = _LineIssues()
         issues = issue.first
 
+        ref_keys = ref.keys if ref is not None and ref.bulk is not None else None
+        bulk = _bulk_load(text, lines, name, ref_keys)
+        if bulk is not None:
+            table = _Table(name, path, len(lines), text.isascii(), bulk=bulk)
+        else:
+            table = self._load_lines(name, path, lines, text.isascii(), issue)
+        if not lines:
+            issue("", 0, "empty file")
+        elif not final_newline:
+            issue("newline", len(lines), "last line has no newline")
+        self._flush(path, issues)
+        if keep_text:
+            table.data, table.text = data, text
+        return table
+
+    def _load_lines(
+        self, name: str, path: Path, lines: list[str], ascii_text: bool, issue: _LineIssues
+    ) -> _Table:
         values: dict[str, str] = {}
         ok: dict[str, str] = {}
         parsed: dict[str, object] = {}
@@ -372,11 +618,7 @@ class _Validator:
         fmt = _FORMATS.get(name, _DEFAULT_FORMAT)
         num_fields, min_fields, check = fmt.num_fields, fmt.min_fields, fmt.check
         prev_key: str | None = None
-        fast = _fast_load(raw, name)
-        if fast is not None:
-            values, parsed = fast
-            ok = values
-        for lineno, line in enumerate(raw.lines if fast is None else (), start=1):
+        for lineno, line in enumerate(lines, start=1):
             if "\r" in line:
                 issue("cr", lineno, "line contains a carriage return (CR, 0x0D): DOS line ends?")
                 line = line.replace("\r", " ")
@@ -437,20 +679,19 @@ class _Validator:
                 ok[key] = value
             else:
                 issue("format", lineno, f"malformed line: {problem}: {line!r}")
-        if not raw.lines:
-            issue("", 0, "empty file")
-        elif not raw.final_newline:
-            issue("newline", len(raw.lines), "last line has no newline")
-        self._flush(path, issues)
-        return _Table(name, path, values, ok, len(raw.lines), parsed)
+        return _Table(name, path, len(lines), ascii_text, values=values, ok=ok, parsed=parsed)
 
     # -- cross-file checks ----------------------------------------------------------------------------
 
-    def same_keys(self, table: _Table, ref_keys: set[str], ref_name: str, what: str) -> bool:
-        """``table``'s keys must be exactly ``ref_keys`` (the ``what``-ids of ``ref_name``)."""
-        if table.values.keys() == ref_keys:
+    def same_keys(self, table: _Table, ref_keys: list[str] | set[str], ref_name: str, what: str) -> bool:
+        """``table``'s keys must be exactly ``ref_keys`` (the ``what``-ids of ``ref_name``, unique)."""
+        if isinstance(ref_keys, list):
+            if table.keys == ref_keys:  # the common case: the same ids in the same order, compared in C
+                return True
+            ref_keys = set(ref_keys)
+        keys = set(table.keys)
+        if keys == ref_keys:
             return True
-        keys = set(table.values)
         ref = ref_keys
         good = True
         missing = ref - keys
@@ -469,7 +710,15 @@ class _Validator:
             good = False
         return good
 
-    def check_text(self, table: _Table, raw_lines: list[bytes]) -> None:
+    def check_text(self, table: _Table) -> None:
+        """The checks of ``text`` beyond a table's: UTF-8, whitespace, printable, illegal symbols."""
+        data = table.data
+        assert data is not None and table.text is not None
+        if _text_is_clean(data, table.text):
+            return
+        raw_lines = data.split(b"\n")
+        if raw_lines and raw_lines[-1] == b"":
+            raw_lines.pop()
         issue = _LineIssues()
         issues = issue.first
 
@@ -568,6 +817,9 @@ def validate(
     v = _Validator(data, opts)
     if not data.is_dir():
         return [f"{data}: no such directory"]
+    # The common case (clean files) is checked with whole-file and whole-column operations that run in C;
+    # where one finds something, the line-by-line or mapping-based check runs to report it. Key sets are
+    # compared as lists first (the same ids in the same order), as sets only where those differ.
 
     # -- utt2spk / spk2utt ------------------------------------------------------------------------------
     for name in ("utt2spk", "spk2utt"):
@@ -576,18 +828,19 @@ def validate(
             v.err(name, f"no such file{hint}")
     utt2spk_t = v.load("utt2spk")
     spk2utt_t = v.load("spk2utt")
-    utts: set[str] = set(utt2spk_t.values) if utt2spk_t else set()
-    utt2spk = utt2spk_t.ok if utt2spk_t else {}
-    speakers = set(utt2spk.values())
+    utt_ids: list[str] = utt2spk_t.keys if utt2spk_t else []  # unique, file order
+    spk_column = utt2spk_t.speakers() if utt2spk_t else []  # of the well-formed lines, file order
+    speakers = set(spk_column)
     if utt2spk_t is not None and len(speakers) == 1:
         v.warnings.append(
             f"{utt2spk_t.path}: only one speaker; this is probably a bad idea "
             "(see 'bold' in http://kaldi-asr.org/doc/data_prep.html)"
         )
-    if utt2spk_t is not None and not opts.no_spk_sort:
+    if utt2spk_t is not None and not opts.no_spk_sort and not _non_decreasing(spk_column, utt2spk_t.ascii):
+        utt2spk = utt2spk_t.ok
         prev: bytes | None = None
         prev_spk = ""
-        for utt in utt2spk_t.values:  # file order
+        for utt in utt2spk_t.keys:  # file order
             spk = utt2spk.get(utt)
             if spk is None:
                 continue
@@ -600,7 +853,9 @@ def validate(
                 )
                 break
             prev, prev_spk = sb, spk
-    if utt2spk_t is not None and spk2utt_t is not None:
+    if utt2spk_t is not None and spk2utt_t is not None and not _spk2utt_matches(utt2spk_t, spk2utt_t):
+        utts = set(utt_ids)
+        utt2spk = utt2spk_t.ok
         from_spk2utt: dict[str, str] = {}
         twice: set[str] = set()
         for spk, value in spk2utt_t.values.items():
@@ -630,11 +885,12 @@ def validate(
         if not opts.no_text:
             v.err("text", "no such file (if this is by design, pass --no-text)")
     else:
-        text_t = v.load("text")
+        text_t = v.load("text", ref=utt2spk_t, keep_text=True)
         assert text_t is not None
-        v.check_text(text_t, read_lines(text_t.path).raw)
+        v.check_text(text_t)
+        text_t.data = text_t.text = None
         if utt2spk_t is not None:
-            v.same_keys(text_t, utts, "utt2spk", "utterance")
+            v.same_keys(text_t, utt_ids, "utt2spk", "utterance")
 
     # -- wav.scp, segments, reco2file_and_channel, reco2dur -----------------------------------------------
     has_wav = (data / "wav.scp").is_file()
@@ -644,18 +900,21 @@ def validate(
     if not has_wav and not opts.no_wav:
         v.err("wav.scp", "no such file (if this is by design, pass --no-wav)")
     wav_t = v.load("wav.scp")
-    seg_t = v.load("segments")
+    seg_t = v.load("segments", ref=utt2spk_t)
     recordings: set[str] | None = None
     reco2dur_t = v.load("reco2dur")
+    seg_cols: tuple[list[str], tuple[list, ...]] | None = None
     if seg_t is not None:
         if utt2spk_t is not None:
-            v.same_keys(seg_t, utts, "utt2spk", "utterance")
-        segs: dict[str, Segment] = seg_t.parsed  # type: ignore[assignment]
-        recordings = {s.reco for s in segs.values()}
+            v.same_keys(seg_t, utt_ids, "utt2spk", "utterance")
+        seg_cols = seg_t.columns()
+        _, (seg_recos, _, seg_ends) = seg_cols
+        recordings = set(seg_recos)
         if wav_t is not None:
-            wav_recos = set(wav_t.values)
-            unknown = {u for u, s in segs.items() if s.reco not in wav_recos}
-            if unknown:
+            wav_recos = set(wav_t.keys)
+            if not recordings <= wav_recos:
+                segs: dict[str, Segment] = seg_t.parsed  # type: ignore[assignment]
+                unknown = {u for u, s in segs.items() if s.reco not in wav_recos}
                 v.err(
                     "segments",
                     f"{len(unknown)} segment(s) refer to a recording not in wav.scp "
@@ -669,12 +928,14 @@ def validate(
                     "utils/fix_data_dir.sh drops them",
                 )
         if reco2dur_t is not None:
-            over = [
-                (u, s)
-                for u, s in segs.items()
-                if s.reco in reco2dur_t.ok and s.end > float(reco2dur_t.ok[s.reco]) + MAX_OVERSHOOT + 1e-9
-            ]
-            if over:
+            limits = {r: float(d) + MAX_OVERSHOOT + 1e-9 for r, d in reco2dur_t.ok.items()}
+            if any(map(operator.gt, seg_ends, map(limits.get, seg_recos, itertools.repeat(math.inf)))):
+                segs = seg_t.parsed  # type: ignore[assignment]
+                over = [
+                    (u, s)
+                    for u, s in segs.items()
+                    if s.reco in reco2dur_t.ok and s.end > float(reco2dur_t.ok[s.reco]) + MAX_OVERSHOOT + 1e-9
+                ]
                 u, s = over[0]
                 v.err(
                     "segments",
@@ -682,23 +943,26 @@ def validate(
                     f"(e.g. {u}: ends at {s.end} s, {s.reco} lasts {reco2dur_t.ok[s.reco]} s)",
                 )
     elif wav_t is not None and utt2spk_t is not None:
-        v.same_keys(wav_t, utts, "utt2spk", "utterance")
+        v.same_keys(wav_t, utt_ids, "utt2spk", "utterance")
     r2fc_t = v.load("reco2file_and_channel")
     if r2fc_t is not None:
-        ones = [k for k, val in r2fc_t.ok.items() if split_fields(val)[1] == "1"]
-        if ones:
+        if r2fc_t.bulk is not None and r2fc_t.bulk.fields is not None:
+            num_ones = r2fc_t.bulk.fields[1].count("1")
+        else:
+            num_ones = sum(split_fields(val)[1] == "1" for val in r2fc_t.ok.values())
+        if num_ones:
             v.warnings.append(
-                f"{r2fc_t.path}: the channel should be marked as A or B, not 1 ({len(ones)} line(s))"
+                f"{r2fc_t.path}: the channel should be marked as A or B, not 1 ({num_ones} line(s))"
             )
         if recordings is not None:
             v.same_keys(r2fc_t, recordings, "segments", "recording")
         elif utt2spk_t is not None:
-            v.same_keys(r2fc_t, utts, "utt2spk", "utterance (recording)")
+            v.same_keys(r2fc_t, utt_ids, "utt2spk", "utterance (recording)")
     if reco2dur_t is not None:
         if recordings is not None:
             v.same_keys(reco2dur_t, recordings, "segments", "recording")
         elif utt2spk_t is not None:
-            v.same_keys(reco2dur_t, utts, "utt2spk", "utterance (recording)")
+            v.same_keys(reco2dur_t, utt_ids, "utt2spk", "utterance (recording)")
 
     # -- features -------------------------------------------------------------------------------------
     if not (data / "feats.scp").is_file() and not opts.no_feats:
@@ -707,43 +971,63 @@ def validate(
     # -- the other utterance-indexed tables ----------------------------------------------------------------
     loaded: dict[str, _Table] = {}
     for name in (n for n in UTT_FILES if n not in ("utt2spk", "text", "segments")):
-        t = v.load(name)
+        t = v.load(name, ref=utt2spk_t)
         if t is None:
             continue
         loaded[name] = t
         if name == "utt2pseudo_prob" and "utt2pseudo" not in loaded:
             v.err(name, "utt2pseudo_prob without utt2pseudo")
         if utt2spk_t is not None:
-            v.same_keys(t, utts, "utt2spk", "utterance")
+            v.same_keys(t, utt_ids, "utt2spk", "utterance")
 
     utt2dur_t = loaded.get("utt2dur")
     if utt2dur_t is not None and seg_t is not None:
-        longer = []
-        for u, d in utt2dur_t.parsed.items():
-            s = seg_t.parsed.get(u)
-            if s is not None and d > s.duration + DUR_TOLERANCE:  # type: ignore[attr-defined,operator]
-                longer.append((u, d, s.duration))  # type: ignore[attr-defined]
-        if longer:
-            u, d, sd = longer[0]
-            v.err(
-                "utt2dur",
-                f"{len(longer)} utterance(s) longer than their segment (e.g. {u}: {d} s, segment {sd:.3f} s)",
+        assert seg_cols is not None
+        dur_keys, (durs,) = utt2dur_t.columns()
+        seg_keys, (_, seg_starts, seg_ends) = seg_cols
+        if dur_keys != seg_keys or any(
+            map(
+                operator.gt,
+                durs,
+                map(operator.add, map(operator.sub, seg_ends, seg_starts), itertools.repeat(DUR_TOLERANCE)),
             )
+        ):
+            longer = []
+            for u, d in utt2dur_t.parsed.items():
+                s = seg_t.parsed.get(u)
+                if s is not None and d > s.duration + DUR_TOLERANCE:  # type: ignore[attr-defined,operator]
+                    longer.append((u, d, s.duration))  # type: ignore[attr-defined]
+            if longer:
+                u, d, sd = longer[0]
+                v.err(
+                    "utt2dur",
+                    f"{len(longer)} utterance(s) longer than their segment "
+                    f"(e.g. {u}: {d} s, segment {sd:.3f} s)",
+                )
     if utt2dur_t is not None and seg_t is None and reco2dur_t is not None:
-        differ = [
-            u
-            for u, d in utt2dur_t.ok.items()
-            if u in reco2dur_t.ok and abs(float(d) - float(reco2dur_t.ok[u])) > DUR_TOLERANCE
-        ]
-        if differ:
-            v.err(
-                "utt2dur",
-                f"{len(differ)} utterance(s) differ from reco2dur (without segments, recording = utterance; "
-                f"e.g. {_examples(differ)})",
+        dur_keys, (durs,) = utt2dur_t.columns()
+        reco_keys, (reco_durs,) = reco2dur_t.columns()
+        if dur_keys != reco_keys or any(
+            map(
+                operator.gt,
+                map(abs, map(operator.sub, durs, reco_durs)),
+                itertools.repeat(DUR_TOLERANCE),
             )
+        ):
+            differ = [
+                u
+                for u, d in utt2dur_t.ok.items()
+                if u in reco2dur_t.ok and abs(float(d) - float(reco2dur_t.ok[u])) > DUR_TOLERANCE
+            ]
+            if differ:
+                v.err(
+                    "utt2dur",
+                    f"{len(differ)} utterance(s) differ from reco2dur (without segments, recording = "
+                    f"utterance; e.g. {_examples(differ)})",
+                )
 
     # -- speaker-indexed tables -----------------------------------------------------------------------
-    spk_ref = set(spk2utt_t.values) if spk2utt_t is not None else speakers
+    spk_ref = spk2utt_t.keys if spk2utt_t is not None else speakers
     for name in ("cmvn.scp", "spk2gender", "spk2warp"):
         t = v.load(name)
         if t is not None and (spk2utt_t is not None or utt2spk_t is not None):

@@ -143,6 +143,100 @@ def test_channel_one_is_a_warning(valid):
     assert any("not 1" in w for w in warnings)
 
 
+def _line_by_line_only(monkeypatch):
+    """Turn off validate's whole-file fast paths: every check runs line by line / mapping by mapping."""
+    monkeypatch.setattr(ops, "_bulk_load", lambda *a, **k: None)
+    monkeypatch.setattr(ops, "_text_is_clean", lambda *a: False)
+    monkeypatch.setattr(ops, "_spk2utt_matches", lambda *a: False)
+    monkeypatch.setattr(ops, "_non_decreasing", lambda *a: False)
+
+
+def _extra_variants():
+    """Clean-looking variants the fast paths must get right (valid unless said)."""
+
+    def spacing(d):  # blanks doubled and trailing in text values: fine there, not in other tables
+        put(d, "text", [line.replace(" ", "  ", 2) + "  " for line in get(d, "text")])
+
+    def spk2utt_order(d):  # the same mapping, utterances listed in another order
+        put(
+            d,
+            "spk2utt",
+            [" ".join([line.split()[0], *reversed(line.split()[1:])]) for line in get(d, "spk2utt")],
+        )
+
+    def unicode_text(d):
+        cases._text_line(2, "caf\u00e9 na\u00efve \u2013 ok")(d)
+
+    def not_utf8(d):
+        cases._raw_edit("text", lambda b: b.replace(b"uh-huh", b"uh-h\xffuh", 1))(d)
+
+    def newline_moved(d):  # "u3 d3\nu4 d4" -> "u3\nd3 u4 d4": the same fields, other lines
+        for name in ("segments", "utt2dur"):
+            lines = get(d, name)
+            key, value = lines[3].split(" ", 1)
+            lines[3:5] = [key, f"{value} {lines[4]}"]
+            put(d, name, lines)
+
+    return [
+        ("spacing", spacing),
+        ("spk2utt_order", spk2utt_order),
+        ("unicode_text", unicode_text),
+        ("not_utf8", not_utf8),
+        ("respeak", cases._respeak_first),
+        ("newline_moved", newline_moved),
+    ]
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [c.mutate for c in BROKEN] + [m for _, m in _extra_variants()],
+    ids=[c.id for c in BROKEN] + [i for i, _ in _extra_variants()],
+)
+def test_fast_paths_agree_with_line_by_line(tmp_path, monkeypatch, mutate):
+    """validate finds the same problems and warnings, worded the same, with and without its fast paths."""
+    d = make_valid_dir(tmp_path / "d")
+    mutate(d)
+    for opts in ({}, {"no_spk_sort": True, "non_print": True}):
+        fast_warnings: list[str] = []
+        fast = ops.validate(d, warnings=fast_warnings, **opts)
+        with monkeypatch.context() as m:
+            _line_by_line_only(m)
+            slow_warnings: list[str] = []
+            slow = ops.validate(d, warnings=slow_warnings, **opts)
+        assert fast == slow
+        assert fast_warnings == slow_warnings
+
+
+def test_spacing_in_text_values_is_valid(valid):
+    put(valid, "text", [line.replace(" ", "  ", 2) + " " for line in get(valid, "text")])
+    assert ops.validate(valid) == []
+    put(valid, "utt2dur", [line.replace(" ", "  ") for line in get(valid, "utt2dur")])
+    assert ops.validate(valid) == []  # blanks around a value are not part of it (Kaldi's readers)
+
+
+def test_spk2utt_in_another_order_is_valid(valid):
+    put(
+        valid,
+        "spk2utt",
+        [" ".join([line.split()[0], *reversed(line.split()[1:])]) for line in get(valid, "spk2utt")],
+    )
+    assert ops.validate(valid) == []
+
+
+def test_keys_sorted_as_bytes_not_code_points(tmp_path):
+    # a surrogate-escaped byte (0xff) sorts after any UTF-8 sequence, unlike its code point U+DCFF
+    d = tmp_path / "d"
+    d.mkdir()
+    utts = ["x\U0001f600", "x\udcff"]  # byte order
+    put(d, "utt2spk", [f"{u} x" for u in utts])
+    put(d, "spk2utt", ["x " + " ".join(utts)])
+    assert ops.validate(d, no_text=True, no_wav=True, no_feats=True) == []
+    put(d, "utt2spk", [f"{u} x" for u in reversed(utts)])
+    assert any(
+        "not sorted in LC_ALL=C order" in p for p in ops.validate(d, no_text=True, no_wav=True, no_feats=True)
+    )
+
+
 def test_validate_options_from_args():
     assert ops.ValidateOptions.from_args(["--no-feats", "--no_text"]) == ops.ValidateOptions(
         no_feats=True, no_text=True
