@@ -64,9 +64,37 @@ python -m speechsent.bin.prepare_data \
     --skip_bad_rows "${skip_bad_rows}" \
     --fisher_unintelligible "${fisher_unintelligible}"
 
-for x in swbd_train swbd_test swbd_holdout asr_train fisher; do
+# Validate every dir, two at a time (the biggest first), each into its own log
+# ${datadir}/local/validate_data_dir.<dir>.log; the logs are printed in order once all are done, and any
+# failure fails the stage.
+validate_nj=2
+mkdir -p "${datadir}/local"
+rm -f "${datadir}"/local/validate_data_dir.*.{log,rc}
+for x in fisher asr_train swbd_train swbd_test swbd_holdout; do
     if [ -d "${datadir}/${x}" ]; then
-        validate_data_dir.sh --no-feats "${datadir}/${x}"
+        while [ "$(jobs -rp | wc -l)" -ge "${validate_nj}" ]; do
+            wait -n || true
+        done
+        (
+            if validate_data_dir.sh --no-feats "${datadir}/${x}"; then rc=0; else rc=$?; fi
+            echo "${rc}" > "${datadir}/local/validate_data_dir.${x}.rc"
+        ) > "${datadir}/local/validate_data_dir.${x}.log" 2>&1 &
     fi
 done
+wait
+failed=()
+for x in swbd_train swbd_test swbd_holdout asr_train fisher; do
+    if [ -f "${datadir}/local/validate_data_dir.${x}.log" ]; then
+        cat "${datadir}/local/validate_data_dir.${x}.log"
+        rc=$(cat "${datadir}/local/validate_data_dir.${x}.rc" 2>/dev/null || echo 1)
+        rm -f "${datadir}/local/validate_data_dir.${x}.rc"
+        if [ "${rc}" != 0 ]; then
+            failed+=("${x}")
+        fi
+    fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    log "Error: validate_data_dir.sh --no-feats failed for: ${failed[*]} (see ${datadir}/local/validate_data_dir.<dir>.log)"
+    exit 1
+fi
 log "outputs: ${datadir}/{swbd_train,swbd_test,swbd_holdout,asr_train${FISHER:+,fisher}}"
