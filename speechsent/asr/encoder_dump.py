@@ -127,33 +127,36 @@ class DumpConfig:
 
 @dataclass(frozen=True)
 class ModelPaths:
-    config_file: Path
+    config_file: Path  # what the model is built from (paths in it absolute when resolved)
     model_file: Path
+    source_config: Path  # the config as given / found
 
 
 def resolve_model(cfg: DumpConfig) -> ModelPaths:
-    """The config and model files: ``asr_config`` + ``asr_model_file``, or ``asr_model_dir`` (resolved by
-    :func:`speechsent.asr.model_dir.resolve_model_dir`)."""
+    """The config and model files: ``asr_model_dir`` (a model dir, its ``config.yaml``, ``*.pth`` or the
+    ``exp/asr_model`` pointer), or ``asr_config`` + ``asr_model_file``.
+
+    Both go through :func:`speechsent.asr.model_dir.resolve_model_dir`, whose config (relative paths such as
+    ``normalize_conf.stats_file`` made absolute) is written to ``<out_dir>/asr_config.yaml`` and used from
+    there, so that the dump works from any directory.
+    """
     if cfg.asr_config is not None or cfg.asr_model_file is not None:
         if cfg.asr_config is None or cfg.asr_model_file is None:
             raise DumpError("--asr_config and --asr_model_file go together")
-        paths = ModelPaths(Path(cfg.asr_config), Path(cfg.asr_model_file))
+        source, model_file = Path(cfg.asr_config), Path(cfg.asr_model_file)
     elif cfg.asr_model_dir is not None:
-        try:
-            from speechsent.asr.model_dir import resolve_model_dir
-        except ImportError as error:
-            raise DumpError(
-                f"--asr_model_dir needs speechsent.asr.model_dir ({error}); pass --asr_config and "
-                "--asr_model_file instead"
-            ) from None
-        files = resolve_model_dir(cfg.asr_model_dir)
-        paths = ModelPaths(Path(files.config_file), Path(files.model_file))
+        source, model_file = Path(cfg.asr_model_dir), None
     else:
         raise DumpError("no model: give --asr_model_dir, or --asr_config and --asr_model_file")
-    for what, path in (("config", paths.config_file), ("model file", paths.model_file)):
-        if not path.is_file():
-            raise DumpError(f"ASR {what} {path} does not exist")
-    return paths
+    from speechsent.asr.model_dir import ModelDirError, resolve_model_dir, write_resolved_config
+
+    try:
+        files = resolve_model_dir(source, model_file)
+    except ModelDirError as error:
+        raise DumpError(str(error)) from None
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    config = write_resolved_config(files, cfg.out_dir / "asr_config.yaml")
+    return ModelPaths(config, Path(files.model_file), Path(files.config_file))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -397,7 +400,8 @@ def model_info(model: Any, args: Any, paths: ModelPaths, encoder: Any) -> dict[s
     if encoder.num_encoder_frames(t) > 0:
         factor = round(t / encoder.num_encoder_frames(t))
     return {
-        "config": str(paths.config_file.resolve()),
+        "config": str(paths.source_config.resolve()),
+        "resolved_config": str(paths.config_file.resolve()),
         "model_file": str(paths.model_file.resolve()),
         "frontend": frontend,
         "normalize": type(model.normalize).__name__ if model.normalize is not None else None,

@@ -176,6 +176,8 @@ def write_tiny_asr_model(out_dir: str | Path, spec: TinyModelSpec | None = None)
     args = vars(ASRTask.get_parser().parse_args(["--output_dir", str(out)]))
     args.update(
         token_list=tokens,
+        token_type="char",
+        bpemodel=None,
         frontend="default",
         frontend_conf=frontend_conf,
         normalize="global_mvn",

@@ -308,6 +308,32 @@ def test_unreadable_audio_fails_or_is_listed(data_dir, transformer_model, tmp_pa
     assert len(unreadable) == len(RECORDINGS[0])
 
 
+def test_model_dir_with_relative_paths(float_dump, data_dir, transformer_model, tmp_path, monkeypatch):
+    import yaml
+
+    config, model_file = transformer_model
+    exp = tmp_path / "exp" / "asr_tiny"
+    exp.mkdir(parents=True)
+    shutil.copy(model_file, exp / "valid.acc.ave.pth")
+    shutil.copy(Path(yaml.safe_load(config.read_text())["normalize_conf"]["stats_file"]), exp / "stats.npz")
+    raw = yaml.safe_load(config.read_text())
+    raw["normalize_conf"]["stats_file"] = "exp/asr_tiny/stats.npz"  # relative to the recipe dir, as asr.sh
+    (exp / "config.yaml").write_text(yaml.safe_dump(raw))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    out = tmp_path / "dump"
+    cfg = DumpConfig(data_dir=data_dir, out_dir=out, asr_model_dir=exp, progress=False)
+    dump_job(cfg, 1)
+    info = merge_jobs(data_dir, out, 1).info
+    assert info["model"]["config"] == str(exp / "config.yaml")
+    assert info["model"]["model_file"] == str(exp / "valid.acc.ave.pth")
+    resolved = yaml.safe_load((out / "asr_config.yaml").read_text())
+    assert resolved["normalize_conf"]["stats_file"] == str(exp / "stats.npz")
+    a, b = _feats(float_dump), _feats(out)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
 def test_amp_needs_cuda(transformer):
     with pytest.raises(ValueError, match="CUDA"):
         BatchEncoder(transformer.model, "cpu", amp="fp16")

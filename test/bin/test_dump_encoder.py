@@ -178,7 +178,7 @@ def test_run_pl_two_jobs_then_merge(setup):
 
 @pytest.mark.slow
 def test_killed_job_leaves_no_scp_and_resumes(setup):
-    root, _data, config, model_file = setup
+    root, _data, config, _model_file = setup
     from speechsent.asr.tiny_model import write_synthetic_data_dir
     from speechsent.data.kaldi_dir import read_table
 
@@ -190,7 +190,8 @@ def test_killed_job_leaves_no_scp_and_resumes(setup):
         str(big),
         "--out_dir",
         str(out),
-        *_model_args(config, model_file),
+        "--asr_model_dir",
+        str(config.parent),  # config.yaml + model.pth, as an exp dir
         "--nj",
         "1",
         "--job",
