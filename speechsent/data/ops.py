@@ -879,6 +879,8 @@ def validate(
             if differ:
                 parts.append(f"{len(differ)} utterance(s) with another speaker (e.g. {_examples(differ)})")
             v.err("spk2utt", "spk2utt and utt2spk do not match: " + "; ".join(parts))
+    if spk2utt_t is not None and spk2utt_t.bulk is not None:
+        spk2utt_t.bulk.tokens = None  # needed by _spk2utt_matches only
 
     # -- text -----------------------------------------------------------------------------------------
     if not (data / "text").is_file():
@@ -891,6 +893,7 @@ def validate(
         text_t.data = text_t.text = None
         if utt2spk_t is not None:
             v.same_keys(text_t, utt_ids, "utt2spk", "utterance")
+        del text_t  # the biggest file: let the next ones reuse its memory
 
     # -- wav.scp, segments, reco2file_and_channel, reco2dur -----------------------------------------------
     has_wav = (data / "wav.scp").is_file()
