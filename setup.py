@@ -14,6 +14,12 @@ ENTRY_POINTS = {
     "speechsent-data-dir": "speechsent.bin.data_dir:main",
     "speechsent-prepare-data": "speechsent.bin.prepare_data:main",
     "speechsent-synth-corpus": "speechsent.bin.synth_corpus:main",
+    "speechsent-train-bpe": "speechsent.bin.train_bpe:main",
+    "speechsent-format-wav": "speechsent.bin.format_wav:main",
+    "speechsent-asr-model": "speechsent.bin.asr_model:main",
+    "speechsent-asr-decode": "speechsent.bin.asr_decode:main",
+    "speechsent-compute-wer": "speechsent.bin.compute_wer:main",
+    "speechsent-dump-encoder": "speechsent.bin.dump_encoder:main",
 }
 
 setup(
