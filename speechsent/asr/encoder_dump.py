@@ -134,20 +134,19 @@ class ModelPaths:
 
 def resolve_model(cfg: DumpConfig) -> ModelPaths:
     """The config and model files: ``asr_model_dir`` (a model dir, its ``config.yaml``, ``*.pth`` or the
-    ``exp/asr_model`` pointer), or ``asr_config`` + ``asr_model_file``.
+    ``exp/asr_model`` pointer) or ``asr_config``; the model file ``asr_model_file`` if given, else the one
+    ESPnet's packs would choose.
 
     Both go through :func:`speechsent.asr.model_dir.resolve_model_dir`, whose config (relative paths such as
     ``normalize_conf.stats_file`` made absolute) is written to ``<out_dir>/asr_config.yaml`` and used from
     there, so that the dump works from any directory.
     """
-    if cfg.asr_config is not None or cfg.asr_model_file is not None:
-        if cfg.asr_config is None or cfg.asr_model_file is None:
-            raise DumpError("--asr_config and --asr_model_file go together")
-        source, model_file = Path(cfg.asr_config), Path(cfg.asr_model_file)
-    elif cfg.asr_model_dir is not None:
-        source, model_file = Path(cfg.asr_model_dir), None
-    else:
-        raise DumpError("no model: give --asr_model_dir, or --asr_config and --asr_model_file")
+    if cfg.asr_config is not None and cfg.asr_model_dir is not None:
+        raise DumpError("give --asr_model_dir or --asr_config, not both")
+    source = cfg.asr_config if cfg.asr_config is not None else cfg.asr_model_dir
+    if source is None:
+        raise DumpError("no model: give --asr_model_dir, or --asr_config (and --asr_model_file)")
+    source, model_file = Path(source), cfg.asr_model_file
     from speechsent.asr.model_dir import ModelDirError, resolve_model_dir, write_resolved_config
 
     try:

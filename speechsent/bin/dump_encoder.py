@@ -95,10 +95,16 @@ def get_parser() -> argparse.ArgumentParser:
         "--asr_model_dir",
         type=none_or_str,
         default=None,
-        help="ESPnet2 ASR model dir (config.yaml + *.pth, e.g. exp/asr_*); or --asr_config/--asr_model_file",
+        help="ESPnet2 ASR model: a dir with config.yaml + *.pth (exp/asr_*, an unpacked model-zoo model), or "
+        "the exp/asr_model pointer",
     )
-    g.add_argument("--asr_config", type=none_or_str, default=None, help="the model's config.yaml")
-    g.add_argument("--asr_model_file", type=none_or_str, default=None, help="the model's *.pth")
+    g.add_argument("--asr_config", type=none_or_str, default=None, help="or the model's config.yaml")
+    g.add_argument(
+        "--asr_model_file",
+        type=none_or_str,
+        default=None,
+        help="the model file (default: valid.acc.ave*, valid.acc.best, the newest *.pth by the config)",
+    )
     g = parser.add_argument_group("compute")
     g.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="1: encode on CUDA")
     g.add_argument(
@@ -247,8 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--merge and --job exclude each other")
     if args.amp not in (None, False) and args.ngpu == 0:
         parser.error("--amp needs --ngpu 1")
-    if not args.merge and not args.asr_model_dir and not (args.asr_config and args.asr_model_file):
-        parser.error("give --asr_model_dir, or --asr_config and --asr_model_file")
+    if not args.merge and not (args.asr_model_dir or args.asr_config):
+        parser.error("give --asr_model_dir, or --asr_config (and --asr_model_file)")
+    if args.asr_model_dir and args.asr_config:
+        parser.error("give --asr_model_dir or --asr_config, not both")
     from speechsent.asr.feat_storage import CompressionError, parse_compression_method
 
     try:

@@ -47,7 +47,8 @@ def test_help_is_fast_and_light():
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--data_dir", "d", "--asr_config", "c"], "--asr_model_dir, or --asr_config and --asr_model_file"),
+        (["--data_dir", "d"], "give --asr_model_dir, or --asr_config"),
+        (["--data_dir", "d", "--asr_config", "c", "--asr_model_dir", "m"], "not both"),
         (["--data_dir", "d", "--asr_model_dir", "m", "--amp", "fp16"], "--amp needs --ngpu 1"),
         (["--data_dir", "d", "--asr_model_dir", "m", "--nj", "2", "--job", "3"], "--job must be in 1..--nj"),
         (["--asr_model_dir", "m"], "--data_dir is required"),
