@@ -342,6 +342,10 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     _beam_sets=
     _fast_sets=
     for dset in ${decode_sets}; do
+        if [ ! -f "data/${dset}/utt2spk" ]; then
+            log "Warning: data/${dset} does not exist (the corpus has no such part?): not decoded"
+            continue
+        fi
         if [ "${decode_mode}" = ctc_greedy ] || [[ " ${fast_decode_sets} " == *" ${dset} "* ]]; then
             _fast_sets+="${dset} "
         else

@@ -87,7 +87,7 @@ class DecodeOptions:
     def stamp(self) -> dict[str, Any]:
         """The options that change the output (not the batching, threads or device)."""
         d = asdict(self)
-        for k in ("num_threads", "device", "chunk_seconds"):
+        for k in ("num_threads", "device", "chunk_seconds", "batch_seconds"):  # batch-invariant decoding
             d.pop(k)
         if self.mode == "ctc_greedy":
             for k in (
@@ -101,8 +101,6 @@ class DecodeOptions:
                 "lm_weight",
             ):
                 d.pop(k)
-        else:
-            d.pop("batch_seconds")
         return d
 
 
@@ -343,15 +341,16 @@ def decode_job(spec_file: str | Path, job: int) -> None:
                             texts[utt] = text or ""
                         else:
                             errors[utt] = error
-                            logger.warning("%s: not decoded: %s", utt, error)
                     bar.update(len(batch))
                 for utt in errors:
-                    logger.warning("%s: %s", utt, errors[utt])
+                    logger.warning("%s: not decoded: %s", utt, errors[utt])
                 _append_lines(partial_failed, {u: " ".join(e.split()) for u, e in errors.items()})
                 _append_lines(partial_text, texts)
                 done.update(texts)
                 failed.update(errors)
             if read_failed:
+                for utt in read_failed:
+                    logger.warning("%s: not decoded: %s", utt, read_failed[utt])
                 _append_lines(partial_failed, {u: " ".join(e.split()) for u, e in read_failed.items()})
                 failed.update(read_failed)
         write_table(out / "failed", {u: failed[u] for u in utts if u in failed})

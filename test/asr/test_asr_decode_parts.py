@@ -4,6 +4,7 @@ data/<set>_asr dir, the resume file, the job split."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -109,3 +110,80 @@ def test_read_partial_drops_a_cut_line(tmp_path):
     p.write_text("u1 a b\nu2\nu3 c d")
     assert _read_partial(p) == {"u1": "a b", "u2": ""}
     assert _read_partial(tmp_path / "none") == {}
+
+
+class _FakeDecoder:
+    """Stands in for the ESPnet model: the text says how long the audio was; one utterance fails."""
+
+    seen: ClassVar[list[str]] = []
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def decode(self, batch):
+        for utt, samples in batch:
+            _FakeDecoder.seen.append(utt)
+            if utt.endswith("_02"):
+                yield utt, None, "RuntimeError: boom"
+            else:
+                yield utt, f"n{len(samples)}", None
+
+
+def test_decode_job_failures_and_resume(tmp_path, monkeypatch):
+    import json
+
+    import soundfile
+
+    from speechsent.asr import decode
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    data = tmp_path / "data" / "set"
+    data.mkdir(parents=True)
+    wav, segs, utt2spk = [], [], []
+    for r in range(3):
+        reco = f"rec{r}-A"
+        soundfile.write(audio / f"{reco}.wav", np.zeros(8000 * 4, dtype=np.int16), 8000, subtype="PCM_16")
+        wav.append(f"{reco} {audio / f'{reco}.wav'}")
+        for k in range(3):
+            segs.append(f"{reco}_{k:02d} {reco} {k}.0 {k}.5")
+            utt2spk.append(f"{reco}_{k:02d} {reco}")
+    wav.append(f"rec9-A {audio / 'missing.wav'}")
+    segs.append("rec9-A_00 rec9-A 0.0 1.0")
+    utt2spk.append("rec9-A_00 rec9-A")
+    for name, lines in (("wav.scp", wav), ("segments", segs), ("utt2spk", utt2spk)):
+        (data / name).write_text("".join(sorted(x + "\n" for x in lines)))
+    logdir = tmp_path / "decode" / "set" / "logdir"
+    logdir.mkdir(parents=True)
+    keys = [line.split()[0] for line in sorted(utt2spk)]
+    (logdir / "keys.1").write_text("".join(k + "\n" for k in keys))
+    spec = {
+        "config": "c",
+        "model_file": "m",
+        "bpemodel": None,
+        "fs": 8000,
+        "options": {"mode": "ctc_greedy", "chunk_seconds": 1.0},
+        "sets": [{"name": "set", "data_dir": str(data), "logdir": str(logdir), "njobs": 1}],
+    }
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    monkeypatch.setattr(decode, "_Decoder", _FakeDecoder)
+
+    # a job that was stopped after two chunks: their results are in the partial files
+    out = logdir / "output.1"
+    out.mkdir()
+    (out / "text.partial").write_text("rec0-A_00 n4000\nrec0-A_01 n4000\n")
+    (out / "failed.partial").write_text("rec0-A_02 RuntimeError: boom\n")
+    _FakeDecoder.seen = []
+    decode.decode_job(tmp_path / "spec.json", 1)
+    assert sorted(_FakeDecoder.seen) == [k for k in keys if k.startswith(("rec1", "rec2"))]
+    text = read_table(out / "text")
+    failed = read_table(out / "failed")
+    assert set(text) | set(failed) == set(keys) and not set(text) & set(failed)
+    assert text["rec1-A_01"] == "n4000"
+    assert failed["rec2-A_02"] == "RuntimeError: boom"
+    assert "rec9-A" in failed["rec9-A_00"]  # unreadable audio: reported, not lost
+    assert not (out / "text.partial").exists()
+    # a finished job is not run again
+    _FakeDecoder.seen = []
+    decode.decode_job(tmp_path / "spec.json", 1)
+    assert _FakeDecoder.seen == []
