@@ -112,7 +112,8 @@ class BatchEncoder:
         self._stft = self._exact_batched_stft()
         self.reason = ""
         self.batch_invariant_batching = self._check_batchable()
-        self._embed_convs = self._embed_conv_params()
+        #: (kernel, stride, padding, dilation) along time of the embedding's convolutions, in order
+        self.embed_convs = self._embed_conv_params()
         self._time_convs = time_convs_of(self.encoder) if self.encoder is not None else []
         self._lengths: Any = None  # valid encoder frames of the batch being encoded (hooks read it)
 
@@ -215,7 +216,7 @@ class BatchEncoder:
     def num_encoder_frames(self, num_frames: int) -> int:
         """Encoder output frames of an utterance of ``num_frames`` feature frames, encoded alone."""
         t = num_frames
-        for kernel, stride, padding, dilation in self._embed_convs:
+        for kernel, stride, padding, dilation in self.embed_convs:
             t = (t + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
         return t
 
@@ -350,7 +351,7 @@ class BatchEncoder:
             return (x.masked_fill(pad, 0.0), *inputs[1:])
 
         try:
-            if embed is not None and self._embed_convs:
+            if embed is not None and self.embed_convs:
                 handles.append(embed.register_forward_hook(embed_hook))
             for conv in self._time_convs:
                 handles.append(conv.register_forward_pre_hook(conv_hook))

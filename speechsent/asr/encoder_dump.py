@@ -318,8 +318,18 @@ def _read_audio(
     out: queue.Queue[_Utt | None],
     stop: threading.Event,
 ) -> None:
-    """Reader thread: the utterances in recording order (each recording decoded once) → ``out``."""
+    """Reader thread: the utterances in recording order (each recording decoded once) → ``out``; ends with
+    None, or as soon as ``stop`` is set."""
     from speechsent.audio.io import AudioError, UtteranceReader
+
+    def put(item: _Utt | None) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     try:
         reader = UtteranceReader(cfg.data_dir, channel=cfg.channel, target_rate=target_rate)
@@ -330,18 +340,16 @@ def _read_audio(
             return (seg.reco, seg.start, utt) if seg is not None else (utt, 0.0, utt)
 
         for utt in sorted(utts, key=key):
-            if stop.is_set():
-                return
             try:
                 wav, _ = reader.load(utt)
                 item = _Utt(utt, wav)
             except AudioError as error:
                 item = _Utt(utt, None, str(error))
-            out.put(item)
+            if not put(item):
+                return
     except BaseException as error:  # surfaced by the consumer
-        out.put(_Utt("", None, f"reader failed: {type(error).__name__}: {error}"))
-    finally:
-        out.put(None)
+        put(_Utt("", None, f"reader failed: {type(error).__name__}: {error}"))
+    put(None)
 
 
 def _batches(
@@ -373,13 +381,9 @@ def _load_model(cfg: DumpConfig, paths: ModelPaths) -> tuple[Any, Any]:
 
 
 def _model_fs(args: Any) -> int:
-    conf = getattr(args, "frontend_conf", None) or {}
-    fs = conf.get("fs", 16000)
-    if isinstance(fs, str):
-        import humanfriendly
+    from speechsent.asr.model_dir import parse_fs
 
-        fs = humanfriendly.parse_size(fs)
-    return int(fs)
+    return parse_fs((getattr(args, "frontend_conf", None) or {}).get("fs"), 16000)
 
 
 def model_info(model: Any, args: Any, paths: ModelPaths, encoder: Any) -> dict[str, Any]:
@@ -408,7 +412,7 @@ def model_info(model: Any, args: Any, paths: ModelPaths, encoder: Any) -> dict[s
         "input_layer": type(embed).__name__ if embed is not None else None,
         "output_dim": int(enc.output_size()),
         "subsampling": factor,
-        "embed_convs_time": [list(p) for p in encoder._embed_convs],  # (kernel, stride, padding, dilation)
+        "embed_convs_time": [list(p) for p in encoder.embed_convs],  # (kernel, stride, padding, dilation)
         "min_feature_frames": encoder.min_frames(),
         "min_samples": encoder.min_samples(),
     }
@@ -653,10 +657,7 @@ def _run_job(
         ok = True
     finally:
         stop.set()
-        if not ok:
-            with contextlib.suppress(queue.Empty):  # unblock the reader
-                while True:
-                    audio.get_nowait()
+        reader.join()
         try:
             writer.close(ok)
         finally:
@@ -665,7 +666,6 @@ def _run_job(
             if not ok or writer.error is not None:
                 with contextlib.suppress(FileNotFoundError):
                     files.tmp_ark.unlink()
-    reader.join()
     loop_seconds, loop_cpu = time.perf_counter() - loop_start, time.process_time() - loop_cpu
     scp, num_frames = writer.scp, writer.num_frames
 
