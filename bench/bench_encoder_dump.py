@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"   (the dump's own check of every matrix: max abs error {measured['max_abs_error']:.3g}, mean "
-        f"{measured['mean_abs_error']:.3g}, worst {measured['max_rel_error']:.3g} x the matrix std, "
+        f"{measured['mean_abs_error']:.3g}, worst {measured['worst_rel_error']:.3g} x the matrix std, "
         f"{len(measured['fallbacks'])} stored as float32)"
     )
     for method in (5, 3, 6):

@@ -619,7 +619,8 @@ def _run_job(
             for item in buffer:
                 encode([item])
             return
-        for batch in _batches(buffer, batch_size, max_frames, lambda n: frames_of(n) or n):
+        # padded feature frames of a batch (frontends without STFT arithmetic: 10 ms frames assumed)
+        for batch in _batches(buffer, batch_size, max_frames, lambda n: frames_of(n) or n * 100 // fs):
             encode(batch)
 
     audio: queue.Queue[_Utt | None] = queue.Queue(maxsize=max(64, 2 * sort_buffer))

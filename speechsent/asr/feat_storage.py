@@ -123,7 +123,7 @@ class StorageStats:
     max_abs_error: float = 0.0
     sum_abs_error: float = 0.0  # over all values (mean = sum / num_values)
     num_values: int = 0
-    max_rel_error: float = 0.0  # max over matrices of max_abs_error / std
+    worst_rel_error: float = 0.0  # max over matrices of max_abs_error / std
     fallbacks: list[str] = field(default_factory=list)  # keys stored as float32 after failing the guard
 
     @property
@@ -143,7 +143,7 @@ class StorageStats:
         self.max_abs_error = max(self.max_abs_error, other.max_abs_error)
         self.sum_abs_error += other.sum_abs_error
         self.num_values += other.num_values
-        self.max_rel_error = max(self.max_rel_error, other.max_rel_error)
+        self.worst_rel_error = max(self.worst_rel_error, other.worst_rel_error)
         self.fallbacks.extend(other.fallbacks)
 
     def to_json(self) -> dict[str, Any]:
@@ -226,7 +226,7 @@ class ArkWriter:
                 stats.max_abs_error = max_err
                 stats.sum_abs_error = sum_err
                 stats.num_values = mat.size
-                stats.max_rel_error = rel
+                stats.worst_rel_error = rel
         stats.data_bytes = len(data)
         return data, stats
 
