@@ -131,9 +131,13 @@ def test_swbd_sentiment_stage1_with_options(corpus, tmp_path: Path):
     assert r.returncode == 0, r.stdout + r.stderr
     wav = read_table(recipe / "data" / "swbd_train" / "wav.scp")
     assert all(v.startswith("sph2pipe -f wav -p -c ") and v.endswith(" |") for v in wav.values())
-    # stages after 1 do not exist yet: --stage 2 does nothing
+    # stage 1 with the same options again writes the same bytes
     before = _snapshot(recipe / "data")
-    r = _run(recipe, ["--stage", "2"], corpus.env)
+    r = _run(
+        recipe,
+        ["--stage", "1", "--stop_stage", "1", "--split_seed", "7", "--sph2pipe", "sph2pipe"],
+        corpus.env,
+    )
     assert r.returncode == 0 and _snapshot(recipe / "data") == before
 
 
