@@ -3,6 +3,20 @@
 # is for ASR recipes. A recipe's run.sh calls it from the recipe directory, which holds path.sh, cmd.sh,
 # db.sh (the corpora), conf/ and local/data.sh (stage 1):
 #   ../TEMPLATE/sentiment.sh [--stage N] [--stop_stage M] [options]
+#
+# Stages 2-4, the ASR (ESPnet2's joint CTC-attention model, run as asr.sh runs it):
+#   2  sentencepiece BPE (speechsent-train-bpe) -> data/token_list/bpe_<bpemode><nbpe>/{bpe.model,tokens.txt}
+#   3  audio of the training and validation sets for ESPnet (speechsent-format-wav -> dump/raw/<set>),
+#      espnet2.bin.asr_train --collect_stats (-> exp/asr_stats_*), espnet2.bin.launch + asr_train
+#      (-> exp/asr_<tag>); the model is recorded in exp/asr_model (speechsent-asr-model), from where
+#      stage 4 and the later stages read it. With --asr_model_dir DIR (any ESPnet2 ASR model: config.yaml
+#      + *.pth, e.g. an unpacked model-zoo model) stages 2 and 3 only record DIR there.
+#   4  decoding of --decode_sets (speechsent-asr-decode: beam search or batched CTC greedy) ->
+#      data/<set>_asr (text = ASR output, same utterances; a failed utterance gets an empty text and is
+#      listed in <decode_dir>/<set>/failed) and exp/asr_<tag>/decode_<mode>/<set>/{text,score.txt}.
+# Every step skips what is done: the BPE model and collect-stats when their inputs are unchanged, the
+# training when exp/asr_<tag>/.done matches (ESPnet's --resume true otherwise), the audio files and decoding
+# jobs that are finished.
 set -euo pipefail
 
 log() {
