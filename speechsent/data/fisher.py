@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from speechsent.data.ms98 import FoundFiles, centiseconds, find_files, is_nonspeech_tag
+from speechsent.data.ms98 import FoundFiles, centiseconds, find_files, is_nonspeech_tag, mark_overlaps
 
 __all__ = [
     "EXPECTED_CALLS",
@@ -286,20 +286,5 @@ def read_fisher_entries(path: str | os.PathLike[str], unintelligible: str = "dro
 
 def mark_fisher_overlaps(segments: list[FisherSegment]) -> None:
     """Per side, in time order: a segment starting before the end of an earlier kept one is ``overlap``;
-    one with the id of an earlier one ``duplicate_id``."""
-    by_side: dict[str, list[FisherSegment]] = {}
-    for seg in segments:
-        if seg.status == "ok":
-            by_side.setdefault(seg.reco, []).append(seg)
-    for side_segments in by_side.values():
-        side_segments.sort(key=lambda s: (s.start_cs, s.end_cs, s.lineno))
-        last_end = -1
-        last_utt = None
-        for seg in side_segments:
-            if seg.utt == last_utt:
-                seg.status = "duplicate_id"
-            elif seg.start_cs < last_end:
-                seg.status = "overlap"
-            else:
-                last_end = seg.end_cs
-                last_utt = seg.utt
+    one with the id of an earlier one ``duplicate_id`` (the same rule as MS98's :func:`mark_overlaps`)."""
+    mark_overlaps(segments)  # type: ignore[arg-type]  # same fields: status, reco, utt, start/end_cs, lineno
