@@ -1,0 +1,95 @@
+"""speechsent-score: recompute a system's scores.json from its saved predictions.
+
+Reads the reference labels (``utt2sentiment``) and the system's ``utt2pred`` and writes the CONTRACTS.md
+``scores.json`` (unweighted/weighted recall, precision, F1 in percent, ``num_utts``, ``confusion``)::
+
+    python -m speechsent.bin.score --ref data/swbd_holdout/utt2sentiment \\
+        --hyp exp/e2e_blstm/score_swbd_holdout/utt2pred
+    # writes exp/e2e_blstm/score_swbd_holdout/scores.json (or --out FILE) and prints a summary line
+
+    # pseudo-label (2-class) predictions:
+    python -m speechsent.bin.score --ref data/swbd_test/utt2pseudo --hyp exp/x/utt2pred \\
+        --labels Negative Positive --out exp/x/scores.json
+
+``--hyp`` may also be the score dir holding ``utt2pred``. A reference utterance without a prediction is an
+error naming a few of them and their count (``--allow_missing true``: counted, logged, the rest scored);
+an unknown label is an error naming file and line. Exit status: 0 on success, 1 on an error, 2 on a usage
+error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from speechsent import cli
+from speechsent.cli import str2bool
+from speechsent.data.labels import SENTIMENT_LABELS
+
+__all__ = ["get_parser", "main", "score"]
+
+PROG = "speechsent-score"
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    cli.add_config_argument(parser)
+    parser.add_argument("--ref", default=None, help="reference labels, e.g. data/swbd_test/utt2sentiment")
+    parser.add_argument("--hyp", default=None, help="the system's utt2pred (or the score dir holding it)")
+    parser.add_argument("--out", default=None, help="scores.json to write (default: beside utt2pred)")
+    parser.add_argument(
+        "--labels", nargs="+", default=list(SENTIMENT_LABELS), help="class labels, in confusion-matrix order"
+    )
+    parser.add_argument(
+        "--allow_missing",
+        type=str2bool,
+        default=False,
+        help="score the predicted utterances when some reference utterances have no prediction",
+    )
+    cli.add_log_level_argument(parser)
+    return parser
+
+
+def score(ref: str, hyp: str, out: str | None, labels: Sequence[str], allow_missing: bool) -> dict[str, Any]:
+    """The work function: score ``hyp`` against ``ref``, write ``out``; returns the scores."""
+    from speechsent.scoring import score_system
+
+    hyp_path = Path(hyp)
+    score_dir = hyp_path if hyp_path.is_dir() else hyp_path.parent
+    hyp_file = hyp_path / "utt2pred" if hyp_path.is_dir() else hyp_path
+    out_path = Path(out) if out else score_dir / "scores.json"
+    return score_system(score_dir, ref, labels, hyp_file=hyp_file, out=out_path, allow_missing=allow_missing)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = get_parser()
+    args = cli.parse_args(parser, argv)
+    if not args.ref or not args.hyp:
+        parser.error("--ref and --hyp are required")
+    if len(set(args.labels)) != len(args.labels) or len(args.labels) < 2:
+        parser.error("--labels needs at least two distinct labels")
+    cli.setup_logging(args.log_level)
+    log = logging.getLogger("speechsent.score")
+    from speechsent.data.kaldi_dir import KaldiDataError
+    from speechsent.scoring import ScoringError
+
+    try:
+        scores = score(args.ref, args.hyp, args.out, args.labels, args.allow_missing)
+    except (ScoringError, KaldiDataError, OSError) as error:
+        log.error("%s", error)
+        return 1
+    print(
+        f"{args.hyp}: {scores['num_utts']} utts"
+        + "".join(f" {k}={scores[k]:.2f}" for k in ("unweighted_recall", "unweighted_f1", "weighted_f1"))
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
