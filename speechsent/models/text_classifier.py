@@ -1,0 +1,186 @@
+"""The 2-step pipeline's transcript classifiers (paper §3.1, §4.2).
+
+* :class:`BaselineTextClassifier`: subword token ids → trainable embedding (dim 200) → 2 BLSTM layers
+  (hidden 128 per direction) → pooling → output layer. Trained with a class-weighted cross-entropy.
+* :class:`LMTextClassifier`: pre-trained LM features (sum of the last four layers, computed once and cached
+  when the LM is frozen, or by an LM encoder inside the model when it is fine-tuned) → 3 BLSTM layers →
+  pooling → output layer. Trained with a plain cross-entropy.
+
+Both run the BLSTM on packed sequences, so padding never reaches it, and pool over the valid steps only:
+``pooling="mean"`` (default) averages the BLSTM outputs over the valid tokens; ``pooling="last"`` concatenates
+the final states of both directions (forward after the last valid token, backward after the first). Either
+way an utterance's logits do not depend on the batch it is in. Example::
+
+    cfg = TextClassifierConfig(arch="baseline", vocab_size=1001)
+    model = build_text_classifier(cfg)
+    logits = model(tokens=torch.tensor([[5, 9, 2]]), lengths=torch.tensor([3]))   # (1, 3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from speechsent.models.pooling import MeanPooling, lengths_to_mask
+
+__all__ = [
+    "POOLINGS",
+    "BLSTMHead",
+    "BaselineTextClassifier",
+    "LMTextClassifier",
+    "TextClassifierConfig",
+    "build_text_classifier",
+    "class_weights",
+]
+
+POOLINGS = ("mean", "last")
+
+
+@dataclass
+class TextClassifierConfig:
+    """Everything needed to rebuild a text classifier (saved as ``model.json`` in the experiment dir)."""
+
+    arch: str = "baseline"  # baseline | lm
+    num_classes: int = 3
+    vocab_size: int = 0  # baseline: embedding rows (index 0 = padding)
+    embed_dim: int = 200  # baseline: the paper's embedding dimension
+    input_dim: int = 0  # lm: the LM's hidden size
+    hidden: int = 128  # BLSTM units per direction
+    num_layers: int = 2  # the paper: 2 (baseline), 3 (lm)
+    dropout: float = 0.2  # on the BLSTM input, between BLSTM layers and before the output layer
+    pooling: str = "mean"  # mean | last
+    extra: dict = field(default_factory=dict)  # free-form (e.g. LM name, layer choice) for the record
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class BLSTMHead(nn.Module):
+    """Packed BLSTM over ``(B, T, D)`` inputs, masked pooling, output layer → ``(B, C)`` logits."""
+
+    def __init__(
+        self,
+        input_dim: int,
+        hidden: int,
+        num_layers: int,
+        num_classes: int,
+        dropout: float = 0.0,
+        pooling: str = "mean",
+    ):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}: expected one of {', '.join(POOLINGS)}")
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be at least 1, got {num_layers}")
+        self.pooling = pooling
+        self.in_dropout = nn.Dropout(dropout)
+        self.blstm = nn.LSTM(
+            input_dim,
+            hidden,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.mean = MeanPooling()
+        self.out_dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(2 * hidden, num_classes)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        if lengths.min() < 1:
+            raise ValueError(
+                "every sequence needs at least one step (empty transcripts are encoded as <unk>)"
+            )
+        x = self.in_dropout(x)
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, (h_n, _) = self.blstm(packed)
+        if self.pooling == "last":
+            # h_n: (layers * 2, B, H), original batch order; last layer's forward and backward states
+            pooled = torch.cat([h_n[-2], h_n[-1]], dim=-1)
+        else:
+            padded, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+            pooled, _ = self.mean(padded, lengths_to_mask(lengths.to(padded.device), x.shape[1]))
+        return self.output(self.out_dropout(pooled))
+
+
+class BaselineTextClassifier(nn.Module):
+    """Token ids ``(B, T)`` (0 = padding) + lengths → logits; embeddings trained from scratch."""
+
+    def __init__(self, config: TextClassifierConfig):
+        super().__init__()
+        if config.vocab_size < 2:
+            raise ValueError(f"baseline needs vocab_size >= 2, got {config.vocab_size}")
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embed_dim, padding_idx=0)
+        self.head = BLSTMHead(
+            config.embed_dim,
+            config.hidden,
+            config.num_layers,
+            config.num_classes,
+            config.dropout,
+            config.pooling,
+        )
+
+    def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
+        return self.head(self.embedding(tokens), lengths)
+
+
+class LMTextClassifier(nn.Module):
+    """LM features ``(B, T, H)`` + lengths → logits; or, with an ``encoder`` (fine-tuning), token ids.
+
+    ``encoder`` is any module mapping ``(input_ids, attention_mask)`` to ``(features, lengths)``, e.g.
+    :class:`speechsent.text.lm_features.LMEncoder`.
+    """
+
+    def __init__(self, config: TextClassifierConfig, encoder: nn.Module | None = None):
+        super().__init__()
+        if config.input_dim < 1:
+            raise ValueError(f"lm classifier needs input_dim (the LM hidden size), got {config.input_dim}")
+        self.config = config
+        self.encoder = encoder
+        self.head = BLSTMHead(
+            config.input_dim,
+            config.hidden,
+            config.num_layers,
+            config.num_classes,
+            config.dropout,
+            config.pooling,
+        )
+
+    def forward(
+        self,
+        feats: Tensor | None = None,
+        lengths: Tensor | None = None,
+        input_ids: Tensor | None = None,
+        attention_mask: Tensor | None = None,
+    ) -> Tensor:
+        if feats is None:
+            if self.encoder is None or input_ids is None or attention_mask is None:
+                raise ValueError("give feats and lengths, or input_ids and attention_mask with an encoder")
+            feats, lengths = self.encoder(input_ids, attention_mask)
+        if lengths is None:
+            raise ValueError("lengths are required with feats")
+        return self.head(feats.float(), lengths)
+
+
+def build_text_classifier(config: TextClassifierConfig | dict, encoder: nn.Module | None = None) -> nn.Module:
+    """The classifier of ``config`` (a :class:`TextClassifierConfig` or its dict, e.g. a saved model.json)."""
+    if isinstance(config, dict):
+        config = TextClassifierConfig(**config)
+    if config.arch == "baseline":
+        return BaselineTextClassifier(config)
+    if config.arch == "lm":
+        return LMTextClassifier(config, encoder)
+    raise ValueError(f"unknown text classifier arch {config.arch!r}: expected baseline or lm")
+
+
+def class_weights(counts: Sequence[int]) -> Tensor:
+    """Inverse-frequency class weights ``N / (C * n_c)`` (scikit-learn's "balanced"); absent class: 0."""
+    counts_t = torch.tensor([float(c) for c in counts])
+    total, num = counts_t.sum(), len(counts)
+    weights = torch.where(counts_t > 0, total / (num * counts_t.clamp(min=1)), torch.zeros_like(counts_t))
+    return weights
