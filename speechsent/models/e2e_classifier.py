@@ -1,0 +1,104 @@
+"""The E2E speech sentiment classifier of Shon et al. (2021, §3.2.1), on frozen ASR-encoder features.
+
+Frame features ``h_1:T`` (e.g. the 512-dim encoder output dumped by stage 5) → a fully connected layer →
+two BLSTM layers (packed sequences: padding never enters the recurrence) → attention-based weighted pooling
+over the valid frames (:class:`~speechsent.models.pooling.AttentivePooling`) → the output layer (class
+logits; the loss is cross entropy)::
+
+    from speechsent.models import E2EClassifier, E2EClassifierConfig
+
+    model = E2EClassifier(E2EClassifierConfig(input_dim=512, num_classes=2))   # pseudo-label pre-training
+    logits = model(feats, lengths)                       # feats (B, T, 512) zero-padded, lengths (B,)
+    model.replace_head(3)                                 # fine-tuning: random 3-class output layer
+
+A sequence gives the same output alone or padded in a batch (up to float rounding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from speechsent.models.pooling import AttentivePooling, lengths_to_mask
+
+__all__ = ["E2EClassifier", "E2EClassifierConfig"]
+
+
+@dataclass
+class E2EClassifierConfig:
+    """Sizes of :class:`E2EClassifier` (the paper gives the layer types, not their sizes)."""
+
+    input_dim: int = 512  # feature dim (the ASR encoder's output size)
+    fc_dim: int = 256  # the FC layer before the BLSTM
+    lstm_dim: int = 128  # BLSTM cells per direction
+    num_lstm_layers: int = 2
+    attention_dim: int = 0  # 0: linear frame scores (Mirsamadi et al.); > 0: tanh MLP of this size
+    num_classes: int = 3
+    dropout: float = 0.0  # after the FC layer, between BLSTM layers, before the output layer
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class E2EClassifier(nn.Module):
+    """FC → BLSTM × ``num_lstm_layers`` → attentive pooling → output layer; ``forward`` gives logits."""
+
+    def __init__(self, config: E2EClassifierConfig):
+        super().__init__()
+        self.config = config
+        self.fc = nn.Sequential(
+            nn.Linear(config.input_dim, config.fc_dim), nn.ReLU(), nn.Dropout(config.dropout)
+        )
+        self.blstm = nn.LSTM(
+            config.fc_dim,
+            config.lstm_dim,
+            num_layers=config.num_lstm_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=config.dropout if config.num_lstm_layers > 1 else 0.0,
+        )
+        self.pooling = AttentivePooling(2 * config.lstm_dim, config.attention_dim)
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(2 * config.lstm_dim, config.num_classes)
+
+    @property
+    def embed_dim(self) -> int:
+        return 2 * self.config.lstm_dim
+
+    def embed(self, feats: Tensor, lengths: Tensor) -> Tensor:
+        """Utterance embeddings ``(B, 2 * lstm_dim)`` of zero- (or any-) padded ``(B, T, D)`` features."""
+        if feats.dim() != 3 or feats.size(-1) != self.config.input_dim:
+            raise ValueError(
+                f"expected (batch, frames, {self.config.input_dim}) features, got {tuple(feats.shape)}"
+            )
+        lengths_cpu = lengths.detach().to("cpu", torch.int64)
+        if int(lengths_cpu.min()) < 1:
+            raise ValueError("every sequence needs at least one frame")
+        total = feats.size(1)
+        x = self.fc(feats)
+        packed = pack_padded_sequence(x, lengths_cpu, batch_first=True, enforce_sorted=False)
+        out, _ = self.blstm(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=total)
+        mask = lengths_to_mask(lengths.to(out.device), total)
+        pooled, _ = self.pooling(out, mask)
+        return pooled
+
+    def forward(self, feats: Tensor, lengths: Tensor) -> Tensor:
+        """Class logits ``(B, num_classes)``."""
+        return self.head(self.dropout(self.embed(feats, lengths)))
+
+    def replace_head(self, num_classes: int) -> None:
+        """A new, randomly initialised output layer of ``num_classes`` (the body keeps its weights).
+
+        Pseudo-label pre-training learns a 2-class head; the paper discards it and fine-tunes every
+        parameter with a random 3-class head (§4.3).
+        """
+        old = self.head
+        self.head = nn.Linear(old.in_features, num_classes).to(
+            device=old.weight.device, dtype=old.weight.dtype
+        )
+        self.config.num_classes = num_classes
