@@ -44,7 +44,7 @@ def two_sets(tmp_path):
 
 
 def test_joins_sources_and_counts_skips(two_sets, caplog):
-    tmp, a, b, scp_a, scp_b = two_sets
+    tmp, _, b, scp_a, scp_b = two_sets
     with caplog.at_level(logging.WARNING):
         ds = FeatsDataset([(scp_a, tmp / "lab_a"), (scp_b, tmp / "lab_b")], SENTIMENT_LABELS, name="train")
     assert ds.ids == ["a0", "a1", "a2", "a3", "b0", "b1", "b2"]
@@ -58,7 +58,7 @@ def test_joins_sources_and_counts_skips(two_sets, caplog):
 
 
 def test_utt_list_subset_and_its_skips(two_sets, tmp_path):
-    tmp, a, _, scp_a, _ = two_sets
+    tmp, _, _, scp_a, _ = two_sets
     (tmp_path / "utt2spk").write_text("a1 s\na2 s\na4 s\na9 s\nzz s\n")
     ds = FeatsDataset(
         [(scp_a, tmp / "lab_a")], SENTIMENT_LABELS, utt_list=read_utt_list(tmp_path / "utt2spk")
