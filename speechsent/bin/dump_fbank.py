@@ -1,0 +1,168 @@
+"""speechsent-dump-fbank: 80-dim log-mel filterbank features of a data dir as Kaldi ark/scp (Table 2's FBank).
+
+Writes ``<out_dir>/feats.scp`` (+ ``feats.J.ark``), ``utt2num_frames``, ``skipped_utts`` and ``info.json``,
+in ``nj`` resumable jobs exactly like ``speechsent-dump-encoder`` (stage 5)::
+
+    # one job of four, through $cmd, then the merge:
+    run.pl JOB=1:4 dump/fbank/swbd_train/log/dump.JOB.log \\
+        python -m speechsent.bin.dump_fbank --data_dir data/swbd_train --out_dir dump/fbank/swbd_train \\
+            --nj 4 --job JOB
+    python -m speechsent.bin.dump_fbank --data_dir data/swbd_train --out_dir dump/fbank/swbd_train \\
+        --nj 4 --merge true
+
+    # everything in this process:
+    python -m speechsent.bin.dump_fbank --data_dir data/swbd_test
+
+Features: ``torchaudio.compliance.kaldi.fbank`` (Kaldi's ``compute-fbank-feats``) at the audio's own rate
+(``--sample_rate`` resamples first), no dither unless ``--dither``. A rerun skips finished jobs with the
+same options; ``feats.scp`` is written last. Options may also come from ``--config FILE`` (YAML).
+Exit status: 0 on success, 1 on an error (naming the utterance or file), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from speechsent import cli
+from speechsent.cli import str2bool
+
+__all__ = ["dump_fbank", "get_parser", "main"]
+
+PROG = "speechsent-dump-fbank"
+
+
+def _none_or_int(value: str) -> int | None:
+    return None if value.lower() in ("", "none", "null", "0") else int(value)
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    cli.add_config_argument(parser)
+    g = parser.add_argument_group("data and jobs")
+    g.add_argument("--data_dir", default=None, help="Kaldi data dir (wav.scp, segments, ...)")
+    g.add_argument("--out_dir", default=None, help="output dir (default dump/fbank/<basename of data_dir>)")
+    g.add_argument("--nj", type=int, default=1, help="number of jobs the data dir is split into")
+    g.add_argument(
+        "--job", type=int, default=None, help="dump only job JOB (1..nj); default: all, then merge"
+    )
+    g.add_argument("--merge", type=str2bool, default=False, help="only merge the nj finished jobs")
+    g.add_argument("--force", type=str2bool, default=False, help="redo jobs even when already complete")
+    g.add_argument(
+        "--skip_unreadable",
+        type=str2bool,
+        default=False,
+        help="list unreadable utterances instead of failing",
+    )
+    g.add_argument("--channel", type=int, default=None, help="0-based channel of multi-channel recordings")
+    g = parser.add_argument_group("filterbank (Kaldi compute-fbank-feats options)")
+    g.add_argument("--num_mel_bins", type=int, default=80)
+    g.add_argument("--frame_length", type=float, default=25.0, help="ms")
+    g.add_argument("--frame_shift", type=float, default=10.0, help="ms")
+    g.add_argument(
+        "--dither", type=float, default=0.0, help="0: reproducible features (Kaldi's default is 1)"
+    )
+    g.add_argument("--low_freq", type=float, default=20.0)
+    g.add_argument("--high_freq", type=float, default=0.0, help="<= 0: offset from the Nyquist frequency")
+    g.add_argument("--preemphasis_coefficient", type=float, default=0.97)
+    g.add_argument(
+        "--sample_rate", type=_none_or_int, default=None, help="resample to this rate (default: the audio's)"
+    )
+    g = parser.add_argument_group("storage (as speechsent-dump-encoder)")
+    g.add_argument("--storage", default="float", choices=("float", "compressed"))
+    g.add_argument("--compression_method", default="speech_feature", help="Kaldi compression method")
+    g.add_argument("--compress_max_rel_error", type=float, default=0.1)
+    g.add_argument("--compress_fallback", default="float", choices=("float", "error"))
+    parser.add_argument("--progress", type=str2bool, default=True, help="progress bar on stderr")
+    cli.add_log_level_argument(parser)
+    return parser
+
+
+def make_config(args: argparse.Namespace) -> Any:
+    """The :class:`speechsent.features.fbank.FbankDumpConfig` of parsed options."""
+    from pathlib import Path
+
+    from speechsent.asr.feat_storage import StorageSpec, parse_compression_method
+    from speechsent.features.fbank import FbankConfig, FbankDumpConfig
+
+    fbank = FbankConfig(
+        num_mel_bins=args.num_mel_bins,
+        frame_length=args.frame_length,
+        frame_shift=args.frame_shift,
+        dither=args.dither,
+        low_freq=args.low_freq,
+        high_freq=args.high_freq,
+        preemphasis_coefficient=args.preemphasis_coefficient,
+        sample_rate=args.sample_rate,
+    )
+    storage = StorageSpec(
+        kind=args.storage,
+        method=parse_compression_method(args.compression_method),
+        max_rel_error=args.compress_max_rel_error,
+        fallback=args.compress_fallback,
+    )
+    out_dir = args.out_dir or str(Path("dump/fbank") / Path(args.data_dir).name)
+    return FbankDumpConfig(
+        data_dir=Path(args.data_dir),
+        out_dir=Path(out_dir),
+        nj=args.nj,
+        fbank=fbank,
+        storage=storage,
+        skip_unreadable=args.skip_unreadable,
+        channel=args.channel,
+        progress=args.progress,
+    )
+
+
+def dump_fbank(args: argparse.Namespace) -> Any:
+    """The work function: one job (``--job``), the merge (``--merge``), or every job then the merge."""
+    from speechsent.features.fbank import dump_fbank_job, merge_jobs
+
+    cfg = make_config(args)
+    if args.merge:
+        return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj)
+    if args.job is not None:
+        return dump_fbank_job(cfg, args.job, force=args.force)
+    for job in range(1, cfg.nj + 1):
+        dump_fbank_job(cfg, job, force=args.force)
+    return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = get_parser()
+    args = cli.parse_args(parser, argv)
+    if not args.data_dir:
+        parser.error("--data_dir is required")
+    if args.nj < 1:
+        parser.error("--nj must be at least 1")
+    if args.job is not None and not 1 <= args.job <= args.nj:
+        parser.error(f"--job must be in 1..--nj ({args.nj})")
+    if args.merge and args.job is not None:
+        parser.error("--merge and --job exclude each other")
+    from speechsent.asr.feat_storage import CompressionError, parse_compression_method
+
+    try:
+        parse_compression_method(args.compression_method)
+    except CompressionError as error:
+        parser.error(f"--compression_method: {error}")
+    cli.setup_logging(args.log_level)
+    log = logging.getLogger("speechsent.dump_fbank")
+    from speechsent.asr.encoder_dump import DumpError
+    from speechsent.audio.io import AudioError
+    from speechsent.data.kaldi_dir import KaldiDataError
+
+    try:
+        dump_fbank(args)
+    except (DumpError, CompressionError, AudioError, KaldiDataError, OSError, ValueError) as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
