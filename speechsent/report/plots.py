@@ -1,0 +1,334 @@
+"""Report figures: confusion matrices and the paper's Fig. 2 (annotation efficiency), as PNG (Agg).
+
+Fig. 2 plots the evaluation score (default: unweighted F1 on ``swbd_holdout``) of the E2E systems against the
+hours of labeled ``swbd_train`` they were fine-tuned on: one curve per pseudo-label configuration (pseudo
+labeler x semi-supervised sets x transcript type; error bars = std over seeds), the supervised-only systems at
+the same hours, and the supervised system trained on the whole train set as a horizontal line. For each
+semi-supervised curve :func:`crossing_hours` finds where it first reaches that line (linear interpolation
+between the two measured points around the crossing) and the annotation it saves relative to the full train
+set (the paper: the best curve reaches the baseline at ~30 h of 86 h, "65% less annotation")::
+
+    from speechsent.report.collect import collect
+    from speechsent.report.plots import fig2_data, plot_fig2
+    results = collect("exp")
+    for fig in fig2_data(results.groups, full_train_hours=86.0):
+        plot_fig2(fig, "exp/report/fig2.png")
+        for c in fig.crossings:
+            print(c.label, c.hours, c.saving_percent)
+
+Figures are drawn with matplotlib's object API on the Agg canvas (no pyplot state, no display needed) and
+written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from speechsent.report.collect import MetricStat, SystemGroup, group_hours, labeler_display_name
+
+__all__ = [
+    "Crossing",
+    "Curve",
+    "CurvePoint",
+    "Fig2Data",
+    "crossing_hours",
+    "fig2_data",
+    "plot_confusion",
+    "plot_fig2",
+    "pseudo_config_label",
+    "pseudo_sets_notation",
+]
+
+log = logging.getLogger(__name__)
+
+#: Short names of the semi-supervised sets (the paper's S and F).
+SET_SYMBOLS = {"swbd_train": "S", "fisher": "F"}
+
+
+def _save(fig: Any, path: str | os.PathLike[str]) -> None:
+    """PNG of ``fig`` written atomically (rendered in memory, then temp file + rename)."""
+    from speechsent.data.kaldi_dir import atomic_write_bytes
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Confusion matrices
+
+
+def plot_confusion(
+    matrix: Sequence[Sequence[float]],
+    labels: Sequence[str],
+    title: str,
+    path: str | os.PathLike[str],
+) -> None:
+    """Confusion matrix PNG: cells coloured by the row-normalised percentage (share of each reference class),
+    annotated with the count and that percentage; rows = reference, columns = hypothesis."""
+    from matplotlib.figure import Figure
+
+    n = len(matrix)
+    if n == 0 or len(labels) != n:
+        raise ValueError(f"{path}: confusion matrix of size {n} with {len(labels)} labels")
+    percent = []
+    for row in matrix:
+        total = sum(row)
+        percent.append([100.0 * x / total if total else 0.0 for x in row])
+    fig = Figure(figsize=(4.8, 4.2))
+    ax = fig.subplots()
+    image = ax.imshow(percent, cmap="Blues", vmin=0.0, vmax=100.0)
+    fig.colorbar(image, ax=ax, label="% of reference class")
+    ax.set_xticks(range(n), labels)
+    ax.set_yticks(range(n), labels)
+    ax.set_xlabel("Hypothesis")
+    ax.set_ylabel("Reference")
+    ax.set_title(title, fontsize=9)
+    for i in range(n):
+        for j in range(n):
+            count = matrix[i][j]
+            text = f"{count:.0f}" if float(count).is_integer() else f"{count:.1f}"
+            ax.text(
+                j,
+                i,
+                f"{text}\n{percent[i][j]:.1f}%",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if percent[i][j] > 55 else "black",
+            )
+    fig.tight_layout()
+    _save(fig, path)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Fig. 2
+
+
+def pseudo_sets_notation(sets: Sequence[str] | None, transcript: str | None) -> str:
+    """The paper's notation of a semi-supervised training set: ``S, F`` (GT transcripts) or ``S_asr, F_asr``;
+    ``-`` for none (supervised only). Sets other than swbd_train/fisher keep their names."""
+    if not sets:
+        return "-"
+    suffix = "_asr" if transcript == "asr" else ""
+    return ", ".join(SET_SYMBOLS.get(s, s) + suffix for s in sets)
+
+
+def pseudo_config_label(meta: dict[str, Any]) -> str:
+    """``<labeler>: <sets>`` of a semi-supervised system (``-`` for a supervised one)."""
+    if meta.get("pseudo_labeler") is None:
+        return "-"
+    labeler = labeler_display_name(meta["pseudo_labeler"])
+    return f"{labeler}: {pseudo_sets_notation(meta.get('pseudo_sets'), meta.get('pseudo_transcript'))}"
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    hours: float
+    stat: MetricStat
+    system: str
+
+
+@dataclass
+class Curve:
+    label: str
+    semi_supervised: bool
+    points: list[CurvePoint] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Where a semi-supervised curve first reaches the full-data baseline.
+
+    ``hours`` is None when it never does; ``at_first_point`` when already its lowest-hours point is at or
+    above the baseline (the crossing is then at most ``hours``). ``saving_percent`` = 100 x (1 - hours /
+    full train hours), None without a crossing or without the full hours.
+    """
+
+    label: str
+    hours: float | None
+    saving_percent: float | None
+    at_first_point: bool
+
+
+@dataclass
+class Fig2Data:
+    input: str
+    architecture: str
+    eval_set: str
+    metric: str
+    full_train_hours: float | None
+    baseline: MetricStat | None
+    baseline_system: str | None
+    curves: list[Curve]
+    crossings: list[Crossing]
+
+
+def crossing_hours(points: Sequence[tuple[float, float]], target: float) -> tuple[float | None, bool]:
+    """First hours at which the curve through ``points`` ((hours, score), any order) reaches ``target``.
+
+    Linear interpolation between the last point below ``target`` and the first at or above it; (None, False)
+    when no point reaches it; (hours of the first point, True) when the first point already does.
+    """
+    ordered = sorted(points)
+    for i, (hours, value) in enumerate(ordered):
+        if value >= target:
+            if i == 0:
+                return hours, True
+            h0, v0 = ordered[i - 1]
+            return h0 + (target - v0) * (hours - h0) / (value - v0), False
+    return None, False
+
+
+def fig2_data(
+    groups: Sequence[SystemGroup],
+    full_train_hours: float | None,
+    eval_set: str = "swbd_holdout",
+    metric: str = "unweighted_f1",
+) -> list[Fig2Data]:
+    """The Fig. 2 curves and baseline crossings, one figure per (input, architecture) of the E2E
+    semi-supervised systems (usually one: encoder + BLSTM). Empty when there is no semi-supervised system."""
+    e2e = [g for g in groups if g.family == "e2e"]
+    combos = sorted({(g.meta["input"], g.meta["architecture"]) for g in e2e if g.meta.get("pseudo_labeler")})
+    figures = []
+    for inp, arch in combos:
+        same = [g for g in e2e if (g.meta["input"], g.meta["architecture"]) == (inp, arch)]
+        supervised = [g for g in same if not g.meta.get("pseudo_labeler")]
+        full = [g for g in supervised if g.meta.get("train_hours") is None and g.stats(eval_set)]
+        baseline = baseline_name = None
+        if full:
+            if len(full) > 1:
+                log.warning(
+                    "several full-data supervised %s/%s systems (%s): %s is the Fig. 2 baseline",
+                    inp,
+                    arch,
+                    ", ".join(g.name for g in full),
+                    full[0].name,
+                )
+            baseline = full[0].stats(eval_set, (metric,))[metric]  # type: ignore[index]
+            baseline_name = full[0].name
+        else:
+            log.warning(
+                "no full-data supervised %s/%s system scored on %s: Fig. 2 has no baseline",
+                inp,
+                arch,
+                eval_set,
+            )
+        curves: dict[str, Curve] = {}
+        for g in sorted(same, key=lambda g: g.name):
+            label = "supervised only" if not g.meta.get("pseudo_labeler") else pseudo_config_label(g.meta)
+            hours = group_hours(g.meta, full_train_hours)
+            stats = g.stats(eval_set, (metric,))
+            if stats is None:
+                continue
+            if hours is None:
+                log.warning(
+                    "%s: trained on the whole train set of unknown hours: left out of Fig. 2 (give "
+                    "--full_train_hours)",
+                    g.name,
+                )
+                continue
+            curve = curves.setdefault(
+                label, Curve(label=label, semi_supervised=bool(g.meta.get("pseudo_labeler")))
+            )
+            if any(abs(p.hours - hours) < 1e-9 for p in curve.points):
+                log.warning(
+                    "%s: a second system of curve %r at %g h: left out of Fig. 2", g.name, label, hours
+                )
+                continue
+            curve.points.append(CurvePoint(hours=hours, stat=stats[metric], system=g.name))
+        ordered = sorted(curves.values(), key=lambda c: (c.semi_supervised, c.label))
+        for c in ordered:
+            c.points.sort(key=lambda p: p.hours)
+        crossings = []
+        if baseline is not None:
+            for c in ordered:
+                if not c.semi_supervised:
+                    continue
+                hours, first = crossing_hours([(p.hours, p.stat.mean) for p in c.points], baseline.mean)
+                saving = None
+                if hours is not None and full_train_hours:
+                    saving = 100.0 * (1.0 - hours / full_train_hours)
+                crossings.append(
+                    Crossing(label=c.label, hours=hours, saving_percent=saving, at_first_point=first)
+                )
+        figures.append(
+            Fig2Data(
+                input=inp,
+                architecture=arch,
+                eval_set=eval_set,
+                metric=metric,
+                full_train_hours=full_train_hours,
+                baseline=baseline,
+                baseline_system=baseline_name,
+                curves=ordered,
+                crossings=crossings,
+            )
+        )
+    return figures
+
+
+METRIC_TITLES = {
+    "unweighted_recall": "Unweighted REC",
+    "unweighted_precision": "Unweighted PRE",
+    "unweighted_f1": "Unweighted F1",
+    "weighted_recall": "Weighted REC",
+    "weighted_precision": "Weighted PRE",
+    "weighted_f1": "Weighted F1",
+}
+
+
+def plot_fig2(data: Fig2Data, path: str | os.PathLike[str]) -> None:
+    """Fig. 2 PNG: score vs fine-tuning hours, error bars = std over seeds, baseline line (±std band) and
+    the crossing hours of each semi-supervised curve marked."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 4.6))
+    ax = fig.subplots()
+    for curve in data.curves:
+        xs = [p.hours for p in curve.points]
+        ys = [p.stat.mean for p in curve.points]
+        errs = [p.stat.std or 0.0 for p in curve.points]
+        style = (
+            {"marker": "o", "capsize": 3}
+            if curve.semi_supervised
+            else {"marker": "s", "capsize": 3, "linestyle": "--", "color": "0.45"}
+        )
+        ax.errorbar(xs, ys, yerr=errs, label=curve.label, **style)
+    if data.baseline is not None:
+        label = (
+            f"supervised, all {data.full_train_hours:.3g} h" if data.full_train_hours else "supervised, all"
+        )
+        ax.axhline(data.baseline.mean, color="black", linewidth=1.0, label=f"baseline ({label})")
+        if data.baseline.std:
+            ax.axhspan(
+                data.baseline.mean - data.baseline.std,
+                data.baseline.mean + data.baseline.std,
+                color="black",
+                alpha=0.08,
+                linewidth=0,
+            )
+    for crossing in data.crossings:
+        if crossing.hours is not None:
+            ax.axvline(crossing.hours, color="0.6", linestyle=":", linewidth=1.0)
+            ax.annotate(
+                f"{crossing.hours:.3g} h",
+                (crossing.hours, data.baseline.mean if data.baseline else 0),
+                textcoords="offset points",
+                xytext=(3, -12),
+                fontsize=7,
+            )
+    ax.set_xlabel("fine-tuning data (hours of labeled train set)")
+    ax.set_ylabel(f"{METRIC_TITLES.get(data.metric, data.metric)} (%) on {data.eval_set}")
+    ax.set_title(f"Semi-supervised training efficiency ({data.input} + {data.architecture})", fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    _save(fig, path)
