@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from speechsent.scoring.metrics import METRIC_KEYS
+
 __all__ = [
     "METRICS",
     "REPEAT_FIELDS",
@@ -60,15 +62,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The score keys of CONTRACTS.md, in the paper's column order (percent).
-METRICS: tuple[str, ...] = (
-    "unweighted_recall",
-    "unweighted_precision",
-    "unweighted_f1",
-    "weighted_recall",
-    "weighted_precision",
-    "weighted_f1",
-)
+#: The score keys of CONTRACTS.md, in the paper's column order (percent): the scorer's own list.
+METRICS: tuple[str, ...] = METRIC_KEYS
 
 #: system.json fields that may differ between repeats of one experiment.
 REPEAT_FIELDS: frozenset[str] = frozenset({"seed", "system", "best_epoch", "config"})
