@@ -1,0 +1,345 @@
+"""Pseudo labels of whole data dirs (stage 7): ``<data_dir>/utt2pseudo`` + ``utt2pseudo_prob``.
+
+::
+
+    from speechsent.text.pseudo_label import LabelOptions, pseudo_label_sets
+    pseudo_label_sets("exp/pseudo_labeler_bert", ["data/swbd_train", "data/fisher_asr"], nj=8, cmd="run.pl")
+
+For each data dir, the utterances of ``utt2spk`` are split into ``nj`` pieces (``utils/split_scp.pl``, as the
+other stages split) in ``<work_dir>/<set>/logdir/keys.J``; job J (``$cmd JOB=1:nj``, each job runs
+``python -m speechsent.bin.pseudo_label --worker SPEC --job J``) labels its piece chunk by chunk
+(``chunk_size`` utterances, sorted by token count inside a chunk for batching) and writes each chunk's result
+atomically to ``logdir/output.J/chunk.K`` (``<utt> <P(Positive)>``, or ``<utt> -`` for a skipped empty text),
+then ``output.J/done``. A rerun (after a crash, a kill, a failed job) skips finished jobs and finished chunks,
+so at most one chunk per job is recomputed. When every job is done the chunks are merged into
+``<data_dir>/utt2pseudo`` (``<utt> Negative|Positive``, the argmax; a tie gives Negative) and
+``<data_dir>/utt2pseudo_prob`` (``<utt> P(Positive)``, 6 decimals), both atomic, and
+``<work_dir>/<set>/done.json`` records what they were computed from: a rerun with the same labeler, text and
+options does nothing.
+
+Utterances whose text is empty (e.g. a failed ASR decode) or missing from ``text`` are skipped (counted,
+logged, listed in ``<work_dir>/<set>/skipped``, not in ``utt2pseudo``) unless ``empty_text="label"`` (the
+labeler then sees an empty string). ``cmd="local"`` runs the jobs one after another in this process
+(no job runner; for small sets and tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from speechsent.asr.jobs import python_module, run_jobs, split_utts
+from speechsent.data.kaldi_dir import atomic_write_text, format_number, read_table, write_table
+from speechsent.data.labels import PSEUDO_LABELS
+
+__all__ = ["LabelOptions", "SetResult", "label_job", "merge_set", "pseudo_label_sets"]
+
+logger = logging.getLogger(__name__)
+
+EMPTY_MARK = "-"
+_LOCAL = ("local", "none", "")
+
+
+@dataclass
+class LabelOptions:
+    """How the jobs run (``empty_text`` and ``chunk_size`` change the output files; the rest does not)."""
+
+    empty_text: str = "skip"  # skip | label
+    chunk_size: int = 10000  # utterances per part file (the resume granularity)
+    device: str = "cpu"
+    amp: str | None = None
+    batch_tokens: int = 16384
+    max_batch_size: int = 256
+    num_threads: int = 0  # torch threads per job (0: torch's default)
+
+    def stamp(self) -> dict[str, Any]:
+        return {"empty_text": self.empty_text, "chunk_size": self.chunk_size, "amp": self.amp}
+
+
+@dataclass
+class SetResult:
+    """What one data dir got."""
+
+    name: str
+    data_dir: Path
+    num_utts: int = 0
+    num_labeled: int = 0
+    num_skipped: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    up_to_date: bool = False
+
+
+def _sha1(path: Path) -> str:
+    h = hashlib.sha1()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _is_model_file(name: str) -> bool:
+    """Model, config and tokenizer files (not the stage's own outputs: evaluations, stamps, results)."""
+    return (
+        name.endswith((".safetensors", ".bin", ".model", ".txt"))
+        or name in ("config.json", "labeler.json", "special_tokens_map.json", "added_tokens.json")
+        or name.startswith("tokenizer")
+    )
+
+
+def labeler_identity(labeler_dir: str | Path) -> dict[str, Any]:
+    """What identifies a labeler: its ``labeler.json`` and the size/mtime of the model files beside it."""
+    path = Path(labeler_dir)
+    ident: dict[str, Any] = {"spec": str(labeler_dir)}
+    spec_file = path / "labeler.json"
+    if spec_file.is_file():
+        ident["labeler_json"] = spec_file.read_text(encoding="utf-8")
+        ident["files"] = {
+            p.name: [p.stat().st_size, p.stat().st_mtime_ns]
+            for p in sorted(path.iterdir())
+            if p.is_file() and not p.name.startswith(".") and _is_model_file(p.name)
+        }
+    return ident
+
+
+# -- the jobs ------------------------------------------------------------------------------------------------
+
+
+def label_job(spec_file: str | Path, job: int) -> None:
+    """One job: label piece ``job`` of every set of the spec, chunk by chunk (see the module doc)."""
+    spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
+    opts = LabelOptions(**spec["options"])
+    labeler = None
+    from tqdm import tqdm
+
+    for s in spec["sets"]:
+        keys_file = Path(s["logdir"]) / f"keys.{job}"
+        if not keys_file.is_file():
+            continue  # this set has fewer pieces than there are jobs
+        out = Path(s["logdir"]) / f"output.{job}"
+        if (out / "done").is_file():
+            logger.info("%s: job %d already done", s["name"], job)
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        utts = keys_file.read_text(encoding="utf-8", errors="surrogateescape").split()
+        texts = read_table(Path(s["data_dir"]) / "text")
+        chunks = [utts[i : i + opts.chunk_size] for i in range(0, len(utts), opts.chunk_size)]
+        todo = [k for k in range(len(chunks)) if not (out / f"chunk.{k + 1}").is_file()]
+        logger.info(
+            "%s: job %d: %d utterances in %d chunk(s), %d done before",
+            s["name"],
+            job,
+            len(utts),
+            len(chunks),
+            len(chunks) - len(todo),
+        )
+        with tqdm(
+            total=sum(len(chunks[k]) for k in todo),
+            desc=f"{s['name']}.{job}",
+            unit="utt",
+            mininterval=10,
+            file=sys.stderr,
+        ) as bar:
+            for k in todo:
+                chunk = chunks[k]
+                label = [u for u in chunk if opts.empty_text == "label" or (u in texts and texts[u].strip())]
+                if label and labeler is None:
+                    labeler = _load(spec["labeler"], opts)
+                probs = (
+                    labeler.predict_proba([texts.get(u, "") for u in label]) if label else np.zeros((0, 2))
+                )
+                values = {u: EMPTY_MARK for u in chunk}
+                values.update(
+                    {u: format_number(round(float(p), 6)) for u, p in zip(label, probs[:, 1], strict=True)}
+                )
+                write_table(out / f"chunk.{k + 1}", values)  # atomic: a chunk is there whole or not at all
+                bar.update(len(chunk))
+        atomic_write_text(out / "done", f"{len(chunks)}\n")
+
+
+def _load(spec: str, opts: LabelOptions):  # -> Labeler
+    import torch
+
+    from speechsent.text.labelers import load_labeler
+
+    if opts.num_threads > 0:
+        torch.set_num_threads(opts.num_threads)
+    return load_labeler(
+        spec,
+        device=opts.device,
+        amp=opts.amp,
+        batch_tokens=opts.batch_tokens,
+        max_batch_size=opts.max_batch_size,
+    )
+
+
+# -- the whole stage -----------------------------------------------------------------------------------------
+
+
+def merge_set(data_dir: Path, logdir: Path, njobs: int) -> tuple[dict[str, str], dict[str, float], list[str]]:
+    """utt2pseudo, utt2pseudo_prob and the skipped utterances from the chunks of every job of one set."""
+    values: dict[str, str] = {}
+    for job in range(1, njobs + 1):
+        out = logdir / f"output.{job}"
+        if not (out / "done").is_file():
+            raise RuntimeError(f"{out}: job {job} did not finish (see {logdir}/label.{job}.log)")
+        for chunk in sorted(out.glob("chunk.*"), key=lambda p: int(p.suffix[1:])):
+            values.update(read_table(chunk))
+    utts = read_table(data_dir / "utt2spk")
+    missing = [u for u in utts if u not in values]
+    if missing:
+        raise RuntimeError(f"{logdir}: no pseudo label for {len(missing)} utterance(s), e.g. {missing[:3]}")
+    probs = {u: float(v) for u, v in values.items() if v != EMPTY_MARK and u in utts}
+    labels = {u: PSEUDO_LABELS[1] if p > 0.5 else PSEUDO_LABELS[0] for u, p in probs.items()}
+    skipped = [u for u in utts if values[u] == EMPTY_MARK]
+    return labels, probs, skipped
+
+
+def pseudo_label_sets(
+    labeler: str | Path,
+    data_dirs: Sequence[str | Path],
+    *,
+    work_dir: str | Path | None = None,
+    options: LabelOptions | None = None,
+    nj: int = 1,
+    cmd: str = "run.pl",
+    ngpu: int = 0,
+) -> list[SetResult]:
+    """Write ``utt2pseudo`` + ``utt2pseudo_prob`` into every data dir (see the module doc).
+
+    ``labeler``: a labeler dir (stage 6's ``exp/pseudo_labeler_*``) or any :func:`load_labeler` spec;
+    ``work_dir`` (default: the labeler dir) holds ``<set>/logdir`` with the splits, job logs and chunks.
+    """
+    opts = options or LabelOptions()
+    if opts.empty_text not in ("skip", "label"):
+        raise ValueError(f"empty_text must be skip or label, got {opts.empty_text!r}")
+    if opts.chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    if ngpu > 0 and opts.device == "cpu":
+        opts.device = "cuda"
+    if work_dir is None:
+        if not Path(labeler).is_dir():
+            raise ValueError(f"labeler {labeler!r} is not a dir: give a work dir (--work_dir)")
+        work_dir = Path(labeler)
+    work = Path(work_dir)
+    names = [Path(d).name for d in data_dirs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"data dirs with the same name: {' '.join(map(str, data_dirs))}")
+    ident = labeler_identity(labeler)
+    labeler_spec = str(Path(labeler).resolve()) if Path(labeler).is_dir() else str(labeler)
+    results: list[SetResult] = []
+    sets: list[dict[str, Any]] = []
+    sources: dict[str, dict[str, Any]] = {}
+    for name, d in zip(names, data_dirs, strict=True):
+        data = Path(d)
+        for f in ("text", "utt2spk"):
+            if not (data / f).is_file():
+                raise FileNotFoundError(f"{data / f} not found")
+        set_dir = work / f"pseudo_{name}"
+        logdir = set_dir / "logdir"
+        source = {
+            "labeler": ident,
+            "options": opts.stamp(),
+            "data_dir": str(data.resolve()),
+            "text_sha1": _sha1(data / "text"),
+            "utt2spk_sha1": _sha1(data / "utt2spk"),
+            "nj": nj,
+        }
+        result = SetResult(name, data)
+        done_file = set_dir / "done.json"
+        try:
+            done = json.loads(done_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            done = None
+        if (
+            done is not None
+            and done.get("source") == source
+            and (data / "utt2pseudo").is_file()
+            and (data / "utt2pseudo_prob").is_file()
+            and _sha1(data / "utt2pseudo") == done.get("utt2pseudo_sha1")
+            and _sha1(data / "utt2pseudo_prob") == done.get("utt2pseudo_prob_sha1")
+        ):
+            logger.info("%s: utt2pseudo is up to date (%s)", data, done_file)
+            result.up_to_date = True
+            result.num_utts, result.num_labeled = done["num_utts"], done["num_labeled"]
+            result.num_skipped, result.counts = done["num_skipped"], done["counts"]
+            results.append(result)
+            continue
+        try:
+            same = json.loads((logdir / "source.json").read_text(encoding="utf-8")) == source
+        except (OSError, ValueError):
+            same = False
+        if not same:  # another labeler, text, split or options: the old parts are of no use
+            shutil.rmtree(logdir, ignore_errors=True)
+        logdir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(logdir / "source.json", json.dumps(source, indent=1) + "\n")
+        pieces = sorted(logdir.glob("keys.*"), key=lambda p: int(p.suffix[1:]))
+        if not pieces:
+            pieces = split_utts(data, nj, logdir, "keys")
+        sets.append({"name": name, "data_dir": str(data), "logdir": str(logdir), "njobs": len(pieces)})
+        results.append(result)
+        sources[name] = source
+
+    if sets:
+        njobs = max(s["njobs"] for s in sets)
+        spec = {"labeler": labeler_spec, "options": asdict(opts), "sets": sets}
+        spec_dir = work / "pseudo_logdir"
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        spec_file = spec_dir / f"spec.{'_'.join(s['name'] for s in sets)[:100]}.json"
+        atomic_write_text(spec_file, json.dumps(spec, indent=1) + "\n")
+        logger.info(
+            "pseudo-labeling %s with %s, %d job(s)", ", ".join(s["name"] for s in sets), labeler, njobs
+        )
+        if cmd.strip().lower() in _LOCAL:
+            for job in range(1, njobs + 1):
+                label_job(spec_file, job)
+        else:
+            run_jobs(
+                cmd,
+                njobs,
+                spec_dir / "label.JOB.log",
+                [*python_module("speechsent.bin.pseudo_label"), "--worker", str(spec_file), "--job", "JOB"],
+                gpu=ngpu,
+            )
+    by_name = {s["name"]: s for s in sets}
+    for result in results:
+        if result.up_to_date:
+            continue
+        s = by_name[result.name]
+        logdir = Path(s["logdir"])
+        labels, probs, skipped = merge_set(result.data_dir, logdir, s["njobs"])
+        write_table(result.data_dir / "utt2pseudo", labels)
+        write_table(result.data_dir / "utt2pseudo_prob", probs)
+        set_dir = logdir.parent
+        write_table(set_dir / "skipped", {u: "empty text" for u in skipped})
+        result.num_utts = len(labels) + len(skipped)
+        result.num_labeled = len(labels)
+        result.num_skipped = len(skipped)
+        result.counts = {k: sum(1 for v in labels.values() if v == k) for k in PSEUDO_LABELS}
+        if skipped:
+            logger.warning(
+                "%s: %d utterance(s) with an empty or missing text skipped (listed in %s), e.g. %s",
+                result.data_dir,
+                len(skipped),
+                set_dir / "skipped",
+                ", ".join(skipped[:3]),
+            )
+        done = {
+            "source": sources[result.name],
+            "utt2pseudo_sha1": _sha1(result.data_dir / "utt2pseudo"),
+            "utt2pseudo_prob_sha1": _sha1(result.data_dir / "utt2pseudo_prob"),
+            "num_utts": result.num_utts,
+            "num_labeled": result.num_labeled,
+            "num_skipped": result.num_skipped,
+            "counts": result.counts,
+        }
+        atomic_write_text(set_dir / "done.json", json.dumps(done, indent=1) + "\n")
+    return results
