@@ -71,6 +71,7 @@ def make_report(
         collect,
         full_train_hours_from_data,
         full_train_hours_from_systems,
+        labeler_names,
     )
     from speechsent.report.plots import fig2_data, plot_confusion, plot_fig2
     from speechsent.report.tables import format_hours, render_results
@@ -105,7 +106,8 @@ def make_report(
         return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(out.parent))).as_posix()
 
     confusion_pngs: list[tuple[str, str, str]] = []
-    figures = fig2_data(results.groups, full_train_hours, fig2_set, fig2_metric)
+    names = labeler_names(results.labelers)
+    figures = fig2_data(results.groups, full_train_hours, fig2_set, fig2_metric, names)
     fig2_pngs: list[str] = []
     if plots_dir is not None:
         plots = Path(plots_dir)

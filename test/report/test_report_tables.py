@@ -40,6 +40,7 @@ def test_format_cell_and_hours():
     assert pseudo_sets_notation(["swbd_train", "fisher"], "asr") == "S_asr, F_asr"
     assert pseudo_sets_notation(["swbd_train", "other"], "asr") == "S_asr, other_asr"
     assert pseudo_sets_notation(None, None) == "-"
+    assert pseudo_sets_notation(["swbd_train", "fisher"], "mixed") == "S, F (mixed GT/ASR)"
 
 
 def test_markdown_table_layout():
