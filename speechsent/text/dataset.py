@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from speechsent.data.kaldi_dir import (
     KaldiDataError,
@@ -32,7 +34,14 @@ from speechsent.data.kaldi_dir import (
 )
 from speechsent.data.labels import SENTIMENT_LABELS
 
-__all__ = ["TextSet", "load_text_set", "read_utt_list", "sentiment_file"]
+__all__ = [
+    "FeatureDataset",
+    "TextSet",
+    "TokenDataset",
+    "load_text_set",
+    "read_utt_list",
+    "sentiment_file",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +56,8 @@ class TextSet:
     labels: list[int] | None
     #: reason → number of utterances left out
     skipped: dict[str, int] = field(default_factory=dict)
+    #: empty transcripts kept (``skip_empty=False``)
+    num_empty: int = 0
 
     def __len__(self) -> int:
         return len(self.utts)
@@ -82,7 +93,8 @@ def load_text_set(
 ) -> TextSet:
     """Read the transcripts (and labels) of ``data_dir``; see the module docstring for what is skipped.
 
-    ``skip_empty=False`` keeps empty transcripts (scored sets: every utterance gets a prediction).
+    ``skip_empty=False`` keeps empty transcripts, and labeled utterances with no ``text`` line as empty
+    transcripts (counted), so every utterance of a scored set gets a prediction.
     Raises :class:`KaldiDataError` for a missing ``text`` file, malformed lines or labels (file and line
     named), a missing ``utt2sentiment`` when labels are required, and a set left empty.
     """
@@ -90,8 +102,7 @@ def load_text_set(
     text_path = d / "text"
     if not text_path.is_file():
         raise KaldiDataError("no such file", text_path)
-    # read_table rejects lines without a key; a key alone is an empty transcript
-    texts = read_table(text_path)
+    texts = read_table(text_path)  # a key alone is an empty transcript
     labels: dict[str, str] | None = None
     label_path = sentiment_file(d)
     if label_path is not None:
@@ -103,54 +114,147 @@ def load_text_set(
 
     skipped: Counter[str] = Counter()
     if utt_list is not None:
-        wanted = read_utt_list(utt_list)
-        absent = [u for u in wanted if u not in texts]
+        keys = read_utt_list(utt_list)
+        absent = [u for u in keys if u not in texts]
         if absent:
-            skipped["in utt_list, no text"] = len(absent)
+            skipped["in utt_list, no text line"] = len(absent)
             logger.warning(
-                "%s: %d utterances of %s have no text in %s (skipped), e.g. %s",
+                "%s: %d utterances of %s have no line in %s (skipped), e.g. %s",
                 d.name,
                 len(absent),
                 utt_list,
                 text_path,
                 " ".join(absent[:3]),
             )
-        keys = [u for u in wanted if u in texts]
+            keys = [u for u in keys if u in texts]
     else:
         keys = list(texts)
-    if labels is not None:
-        no_text = [u for u in labels if u not in texts]
-        if no_text and utt_list is None:
-            skipped["labeled, no text"] = len(no_text)
+        no_text = [u for u in labels or () if u not in texts]
+        if no_text:
             logger.warning(
-                "%s: %d labeled utterances have no line in %s (skipped), e.g. %s",
+                "%s: %d labeled utterances have no line in %s (%s), e.g. %s",
                 d.name,
                 len(no_text),
                 text_path,
+                "skipped" if skip_empty else "kept as empty transcripts",
                 " ".join(no_text[:3]),
             )
+            if skip_empty:
+                skipped["labeled, no text line"] = len(no_text)
+            else:  # an ASR may write no line for an utterance it recognised nothing in
+                keys += no_text
 
     utts: list[str] = []
     out_texts: list[str] = []
     out_labels: list[int] = []
+    num_empty = 0
     label_index = {label: i for i, label in enumerate(SENTIMENT_LABELS)}
     for utt in c_sorted(keys):
-        text = texts[utt].strip()
-        if labels is not None:
-            if utt not in labels:
-                skipped["no label"] += 1
-                continue
-            out_labels.append(label_index[labels[utt]])
-        if not text and skip_empty:
-            skipped["empty text"] += 1
-            if labels is not None:
-                out_labels.pop()
+        text = texts.get(utt, "").strip()
+        if labels is not None and utt not in labels:
+            skipped["no label"] += 1
             continue
+        if not text:
+            if skip_empty:
+                skipped["empty text"] += 1
+                continue
+            num_empty += 1
         utts.append(utt)
         out_texts.append(text)
+        if labels is not None:
+            out_labels.append(label_index[labels[utt]])
     if skipped:
         logger.warning("%s: skipped %s", d, dict(skipped))
+    if num_empty:
+        logger.warning("%s: %d empty transcripts kept (classified from an empty input)", d, num_empty)
     if not utts:
         raise KaldiDataError(f"no usable utterance (skipped: {dict(skipped)})", text_path)
-    name = d.name
-    return TextSet(name, utts, out_texts, out_labels if labels is not None else None, dict(skipped))
+    return TextSet(
+        d.name, utts, out_texts, out_labels if labels is not None else None, dict(skipped), num_empty
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# torch datasets: items → the Trainer's batch dicts {"ids", "inputs", "targets"}
+
+
+class TokenDataset:
+    """Token-id sequences (+ labels) of a set; :meth:`collate` pads them into a Trainer batch.
+
+    ``key="tokens"`` gives the baseline's ``inputs`` ``{"tokens", "lengths"}`` (``pad_id`` 0);
+    ``key="input_ids"`` gives ``{"input_ids", "attention_mask"}`` for a fine-tuned LM.
+    """
+
+    def __init__(
+        self,
+        utts: Sequence[str],
+        token_ids: Sequence[Sequence[int]],
+        labels: Sequence[int] | None,
+        key: str = "tokens",
+        pad_id: int = 0,
+    ):
+        if len(utts) != len(token_ids) or (labels is not None and len(labels) != len(utts)):
+            raise ValueError("utts, token_ids and labels differ in length")
+        self.utts, self.token_ids, self.labels = list(utts), list(token_ids), labels
+        self.key, self.pad_id = key, pad_id
+
+    def __len__(self) -> int:
+        return len(self.utts)
+
+    def __getitem__(self, i: int) -> tuple[str, Sequence[int], int]:
+        return self.utts[i], self.token_ids[i], self.labels[i] if self.labels is not None else 0
+
+    def lengths(self) -> list[int]:
+        return [len(t) for t in self.token_ids]
+
+    def collate(self, items: Sequence[tuple[str, Sequence[int], int]]) -> dict[str, Any]:
+        import torch
+
+        lengths = torch.tensor([len(t) for _, t, _ in items], dtype=torch.long)
+        tokens = torch.full((len(items), int(lengths.max())), self.pad_id, dtype=torch.long)
+        for row, (_, t, _) in enumerate(items):
+            tokens[row, : len(t)] = torch.as_tensor(t, dtype=torch.long)
+        if self.key == "input_ids":
+            mask = (torch.arange(tokens.shape[1])[None, :] < lengths[:, None]).long()
+            inputs = {"input_ids": tokens, "attention_mask": mask}
+        else:
+            inputs = {"tokens": tokens, "lengths": lengths}
+        targets = torch.tensor([y for _, _, y in items], dtype=torch.long)
+        return {"ids": [u for u, _, _ in items], "inputs": inputs, "targets": targets}
+
+
+class FeatureDataset:
+    """Cached LM feature sequences (a :class:`~speechsent.text.lm_features.FeatureStore` or a list of
+    ``(T, H)`` arrays) + labels; :meth:`collate` pads them into ``{"feats", "lengths"}`` float32 batches."""
+
+    def __init__(self, utts: Sequence[str], feats: Any, labels: Sequence[int] | None):
+        if len(utts) != len(feats) or (labels is not None and len(labels) != len(utts)):
+            raise ValueError("utts, feats and labels differ in length")
+        self.utts, self.feats, self.labels = list(utts), feats, labels
+
+    def __len__(self) -> int:
+        return len(self.utts)
+
+    def __getitem__(self, i: int) -> tuple[str, Any, int]:
+        return self.utts[i], self.feats[i], self.labels[i] if self.labels is not None else 0
+
+    def lengths(self) -> list[int]:
+        if hasattr(self.feats, "lengths"):
+            return list(self.feats.lengths())
+        return [len(f) for f in self.feats]
+
+    def collate(self, items: Sequence[tuple[str, Any, int]]) -> dict[str, Any]:
+        import numpy as np
+        import torch
+
+        lengths = torch.tensor([len(f) for _, f, _ in items], dtype=torch.long)
+        dim = items[0][1].shape[1]
+        feats = torch.zeros((len(items), int(lengths.max()), dim), dtype=torch.float32)
+        for row, (_, f, _) in enumerate(items):
+            feats[row, : len(f)] = torch.from_numpy(np.asarray(f, dtype=np.float32))
+        targets = torch.tensor([y for _, _, y in items], dtype=torch.long)
+        return {
+            "ids": [u for u, _, _ in items],
+            "inputs": {"feats": feats, "lengths": lengths},
+            "targets": targets,
+        }

@@ -48,6 +48,7 @@ __all__ = [
     "MAX_TOKENS",
     "FeatureStore",
     "LMEncoder",
+    "build_tiny_lm",
     "cached_features",
     "compute_features",
     "select_layers",
@@ -294,3 +295,35 @@ def cached_features(
         raise
     logger.info("%s: %d utterances of LM features cached in %s", set_name, len(utts), final)
     return FeatureStore(final)
+
+
+def build_tiny_lm(
+    out_dir: str | Path, words: Sequence[str], *, hidden: int = 32, layers: int = 4, seed: int = 0
+) -> Path:
+    """Write a tiny random BERT (``layers`` layers of ``hidden`` units) and a word-level WordPiece tokenizer
+    of ``words`` to ``out_dir``, loadable like any hub model: for tests and smoke runs without a download."""
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab = specials + sorted({w.lower() for w in words} - set(specials))
+    (out / "vocab.txt").write_text("".join(f"{w}\n" for w in vocab), encoding="utf-8")
+    # transformers >= 5 takes the vocabulary itself (``vocab``), older versions a ``vocab_file``
+    try:
+        tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
+    except TypeError:
+        tokenizer = BertTokenizer(vocab_file=str(out / "vocab.txt"), do_lower_case=True)
+    tokenizer.save_pretrained(out)
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=512,
+        pad_token_id=0,
+    )
+    BertModel(config).eval().save_pretrained(out)
+    return out
