@@ -15,8 +15,10 @@ Usage (from egs/<recipe>, as stage 10 runs it)::
 
 The whole train set's hours (Table 4 labels, Fig. 2 x axis and annotation saving) come from
 ``--full_train_hours``, else from ``<data_dir>/<train_set>/utt2dur`` when ``--data_dir`` is given, else from
-``train_set_hours`` recorded in a system.json. The tables are printed to stdout too (``--print false``: not).
-Output is deterministic; the header's date is ``--date`` (``today`` by default, ``none`` leaves it out).
+the systems (a ``train_set_hours`` in a system.json, or the utt2dur of the data dir that a whole-train-set
+system's ``config`` names, relative to the current dir or the exp dir's parent). The tables are printed to
+stdout too (``--print false``: not). Output is deterministic; the header's date is ``--date`` (``today`` by
+default, ``none`` leaves it out).
 Exit status: 0 on success, 1 on an unusable result file (the message names it), 2 on a usage error.
 """
 
@@ -90,7 +92,7 @@ def make_report(
     if full_train_hours is None and data_dir is not None:
         full_train_hours = full_train_hours_from_data(data_dir, train_set)
     if full_train_hours is None:
-        full_train_hours = full_train_hours_from_systems(results.runs)
+        full_train_hours = full_train_hours_from_systems(results.runs, (".", Path(exp_dir).parent))
     if full_train_hours is None:
         log.warning(
             "hours of the whole train set unknown (give --full_train_hours or --data_dir): Table 4 and "

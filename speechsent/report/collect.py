@@ -490,20 +490,56 @@ def full_train_hours_from_data(data_dir: str | os.PathLike[str], train_set: str 
     return math.fsum(durations.values()) / 3600.0
 
 
-def full_train_hours_from_systems(runs: Iterable[SystemRun]) -> float | None:
-    """The whole train set's hours as a system recorded it (``train_set_hours`` in system.json, or in its
-    ``config``); None when no system did. Differing values are logged and the largest is used."""
+def _train_data_dirs(config: Mapping[str, Any]) -> list[str]:
+    """The training data dirs named in a trainer's options: ``train_dir`` (2-step) or the dirs of
+    ``train_labels`` (E2E)."""
+    dirs = []
+    if isinstance(config.get("train_dir"), str):
+        dirs.append(config["train_dir"])
+    labels = config.get("train_labels")
+    for label_file in [labels] if isinstance(labels, str) else labels if isinstance(labels, list) else []:
+        if isinstance(label_file, str):
+            dirs.append(os.path.dirname(label_file))
+    return dirs
+
+
+def full_train_hours_from_systems(
+    runs: Iterable[SystemRun], base_dirs: Sequence[str | os.PathLike[str]] = (".",)
+) -> float | None:
+    """The whole train set's hours as the systems tell it; None when none does.
+
+    First a ``train_set_hours`` recorded in a system.json (or its ``config``); else the ``utt2dur`` total of
+    the data dir a whole-train-set system (``train_hours`` null, no ``train_utt_list``) was trained on
+    (``config.train_dir`` or the dir of ``config.train_labels``), found relative to ``base_dirs`` (the recipe
+    dir). Differing recorded values are logged and the largest is used.
+    """
+    runs = list(runs)
     values = set()
     for run in runs:
         for where in (run.meta, run.meta.get("config") or {}):
             value = where.get("train_set_hours") if isinstance(where, dict) else None
             if _number(value) and value > 0:
                 values.add(float(value))
-    if not values:
-        return None
-    if len(values) > 1:
-        log.warning("systems record different train_set_hours %s: using the largest", sorted(values))
-    return max(values)
+    if values:
+        if len(values) > 1:
+            log.warning("systems record different train_set_hours %s: using the largest", sorted(values))
+        return max(values)
+    for run in runs:
+        config = run.meta.get("config")
+        if (
+            run.meta.get("train_hours") is not None
+            or not isinstance(config, dict)
+            or config.get("train_utt_list")
+        ):
+            continue
+        for data_dir in _train_data_dirs(config):
+            for base in base_dirs:
+                path = Path(base) / data_dir
+                if (path / "utt2dur").is_file():
+                    hours = full_train_hours_from_data(path.parent, path.name)
+                    log.info("whole train set hours from %s (trained on by %s)", path / "utt2dur", run.name)
+                    return hours
+    return None
 
 
 def group_hours(meta: Mapping[str, Any], full_train_hours: float | None) -> float | None:

@@ -175,3 +175,31 @@ def test_display_names(tmp_path):
     assert labeler_display_name("pseudo_labeler_b", names) == "BERT-SST2"
     assert labeler_display_name("exp/pseudo_labeler_other/", names) == "other"
     assert labeler_display_name("vader") == "vader"
+
+
+def test_full_train_hours_from_trained_data_dir(tmp_path):
+    (tmp_path / "data" / "swbd_train").mkdir(parents=True)
+    (tmp_path / "data" / "swbd_train" / "utt2dur").write_text("a 3600\nb 1800\n")
+    (tmp_path / "data" / "sub").mkdir()
+    (tmp_path / "data" / "sub" / "utt2dur").write_text("a 3600\n")
+    exp = tmp_path / "exp"
+    # a subset without train_hours and a pseudo-labeled set are no evidence of the whole train set's hours
+    write_system(exp, "a_sub", {}, config={"train_labels": ["data/sub/utt2sentiment"], "train_utt_list": "x"})
+    write_system(exp, "b_5h", {}, train_hours=5, config={"train_dir": "data/sub"})
+    assert full_train_hours_from_systems(collect(exp).runs, [tmp_path]) is None
+    write_system(
+        exp,
+        "c_text",
+        {},
+        family="two_step",
+        architecture="lm",
+        input="asr",
+        config={"train_dir": "data/swbd_train_asr", "train_utt_list": None},
+    )
+    assert (
+        full_train_hours_from_systems(collect(exp).runs, [tmp_path]) is None
+    )  # no utt2dur in swbd_train_asr
+    write_system(exp, "d_e2e", {}, config={"train_labels": ["data/swbd_train/utt2sentiment"]})
+    assert full_train_hours_from_systems(collect(exp).runs, [tmp_path / "nope", tmp_path]) == pytest.approx(
+        1.5
+    )
