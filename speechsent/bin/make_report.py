@@ -76,7 +76,7 @@ def make_report(
         labeler_names,
     )
     from speechsent.report.plots import fig2_data, plot_confusion, plot_fig2
-    from speechsent.report.tables import format_hours, render_results
+    from speechsent.report.tables import format_hours, hours_value, render_results
 
     results = collect(exp_dir)
     if not results.runs and not results.labelers:
@@ -154,7 +154,7 @@ def make_report(
                 log.info(
                     "Fig. 2 %s: reaches the baseline at %s h (%s annotation saved)",
                     c.label,
-                    "-" if c.hours is None else f"{c.hours:.2f}",
+                    "-" if c.hours is None else hours_value(c.hours),
                     "-" if c.saving_percent is None else f"{c.saving_percent:.1f}%",
                 )
     else:

@@ -41,6 +41,7 @@ __all__ = [
     "METRIC_HEADERS",
     "format_cell",
     "format_hours",
+    "hours_value",
     "markdown_table",
     "render_results",
     "table1",
@@ -69,6 +70,11 @@ def format_hours(hours: float) -> str:
     """``86.0`` → ``86h``, ``2.5`` → ``2.5h``, ``0.6336`` → ``0.634h`` (3 significant digits below 100 h)."""
     text = f"{hours:.0f}" if hours >= 100 else f"{hours:.3g}"
     return f"{text}h"
+
+
+def hours_value(hours: float) -> str:
+    """Hours as a number: 2 decimals from 1 h up (``29.97``), else 3 significant digits (``0.0237``)."""
+    return f"{hours:.2f}" if hours >= 1 else f"{hours:.3g}"
 
 
 def format_cell(stat: MetricStat | None, group_n: int, digits: int = 2) -> str:
@@ -367,9 +373,9 @@ def _fig2_section(figures: Sequence[Fig2Data], pngs: Sequence[str]) -> list[str]
                 reach, saving = "not reached", MISSING
             else:
                 reach = (
-                    (f"≤ {c.hours:.2f}" + " (at the fewest hours measured)")
+                    (f"≤ {hours_value(c.hours)}" + " (at the fewest hours measured)")
                     if c.at_first_point
-                    else f"{c.hours:.2f}"
+                    else hours_value(c.hours)
                 )
                 saving = f"{c.saving_percent:.1f}%" if c.saving_percent is not None else MISSING
                 if c.at_first_point and c.saving_percent is not None:

@@ -171,3 +171,15 @@ def test_unknown_full_hours_and_deterministic(tmp_path):
     assert rows[0]["Eval U-REC"] == "51.00 ± 1.41" and rows[0]["Val U-REC"] == "-"
     assert "Table 1" not in text and "Table 3" not in text  # no 2-step system, no labeler
     assert table4([], 86.0) is None
+
+
+def test_hours_value():
+    from speechsent.report.tables import hours_value
+
+    assert [hours_value(h) for h in (30.0, 29.974, 1.0, 0.02374, 0.5)] == [
+        "30.00",
+        "29.97",
+        "1.00",
+        "0.0237",
+        "0.5",
+    ]
