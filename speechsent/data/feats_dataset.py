@@ -214,6 +214,18 @@ class FeatsDataset(torch.utils.data.Dataset):
         counts = Counter(self.targets)
         return [counts.get(i, 0) for i in range(len(self.labels))]
 
+    def subset(self, indices: Sequence[int], name: str) -> FeatsDataset:
+        """A dataset of the items ``indices`` of this one (e.g. a held-out share); the skip counts stay
+        with this one."""
+        sub = FeatsDataset.__new__(FeatsDataset)
+        sub.__dict__.update(self.__getstate__())
+        sub.name = name
+        sub.skipped, sub.skipped_examples = Counter(), {}
+        for attr in ("ids", "targets", "lengths", "_entries", "_source_of"):
+            values = getattr(self, attr)
+            setattr(sub, attr, [values[i] for i in indices])
+        return sub
+
     def _load(self, i: int) -> np.ndarray:
         from kaldiio.matio import load_mat
         from kaldiio.utils import LimitedSizeDict

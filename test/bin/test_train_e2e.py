@@ -1,0 +1,296 @@
+"""speechsent.bin.train_e2e end to end on tiny learnable features: training, scoring, system.json, pseudo
+pre-training → fine-tuning, idempotent reruns, exact resume after an interruption, DDP with 2 processes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import kaldiio
+import numpy as np
+import pytest
+import torch
+
+from speechsent.bin import train_e2e
+from speechsent.data.kaldi_dir import write_table
+from speechsent.data.labels import SENTIMENT_LABELS
+from speechsent.models import build_model
+from speechsent.training import Trainer
+
+REPO = Path(__file__).resolve().parents[2]
+DIM = 8
+
+
+def _make_set(
+    root: Path, name: str, num_sides: int, per_side: int, seed: int, drop: int = 0
+) -> tuple[Path, Path]:
+    """``dump/<name>/feats.scp`` + ``data/<name>/utt2sentiment``/``utt2pseudo``/``utt2dur``: class c adds
+    +1.5 to feature dims c (and the label also shows in the mean of dim 3..5): separable with some noise."""
+    rng = np.random.default_rng(seed)
+    dump = root / "dump" / name
+    data = root / "data" / name
+    dump.mkdir(parents=True)
+    data.mkdir(parents=True)
+    labels, pseudo, durs = {}, {}, {}
+    with kaldiio.WriteHelper(f"ark,scp:{dump / 'feats.ark'},{dump / 'feats.scp'}") as writer:
+        for side in range(num_sides):
+            for i in range(per_side):
+                utt = f"sw0{2000 + 100 * seed + side}-A_{i * 100:06d}-{i * 100 + 90:06d}"  # unique per set
+                c = int(rng.integers(3))
+                n = int(rng.integers(3, 12))
+                x = rng.normal(0.0, 1.0, (n, DIM)).astype(np.float32)
+                x[:, c] += 1.5
+                x[:, 3 + c] += 1.0
+                labels[utt] = SENTIMENT_LABELS[c]
+                pseudo[utt] = "Positive" if c == 2 else "Negative"
+                durs[utt] = 0.9
+                if drop and side == 0 and i < drop:
+                    continue  # labelled, but no features (e.g. too short for the encoder)
+                writer(utt, x)
+    write_table(data / "utt2sentiment", labels)
+    write_table(data / "utt2pseudo", pseudo)
+    write_table(data / "utt2dur", durs)
+    return dump / "feats.scp", data
+
+
+@pytest.fixture(autouse=True)
+def _info_logs(caplog):
+    caplog.set_level(logging.INFO)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    sets = {
+        "swbd_train": _make_set(root, "swbd_train", 8, 12, 0),
+        "swbd_test": _make_set(root, "swbd_test", 3, 10, 1),
+        "swbd_holdout": _make_set(root, "swbd_holdout", 3, 10, 2, drop=2),
+        "fisher": _make_set(root, "fisher", 6, 12, 3),
+    }
+    return root, sets
+
+
+def _argv(root: Path, sets: dict, exp: str, *extra: str) -> list[str]:
+    train_scp, train_dir = sets["swbd_train"]
+    test_scp, test_dir = sets["swbd_test"]
+    hold_scp, hold_dir = sets["swbd_holdout"]
+    return [
+        "--train_feats", str(train_scp), "--train_labels", str(train_dir / "utt2sentiment"),
+        "--valid_feats", str(test_scp), "--valid_labels", str(test_dir / "utt2sentiment"),
+        "--score_sets", f"swbd_test:{test_scp}:{test_dir / 'utt2sentiment'}",
+        "--score_sets", f"swbd_holdout:{hold_scp}:{hold_dir / 'utt2sentiment'}",
+        "--fc_dim", "16", "--lstm_dim", "8", "--batch_size", "8", "--lr", "0.01", "--max_epochs", "4",
+        "--patience", "0", "--dropout", "0.1", "--progress", "false", "--num_threads", "1",
+        "--exp_dir", str(root / "exp" / exp),
+        *extra,
+    ]  # fmt: skip
+
+
+def test_supervised_learns_scores_and_is_idempotent(corpus, caplog):
+    root, sets = corpus
+    argv = _argv(root, sets, "e2e_blstm")
+    assert train_e2e.main(argv) == 0
+    exp = root / "exp" / "e2e_blstm"
+    for name in ("best.pth", "checkpoint.pth", "metrics.jsonl", "model.json", "system.json", ".done"):
+        assert (exp / name).is_file(), name
+    scores = json.loads((exp / "score_swbd_test" / "scores.json").read_text())
+    assert scores["unweighted_f1"] > 85 and scores["num_utts"] == 30  # a separable task: it learned
+    holdout = json.loads((exp / "score_swbd_holdout" / "scores.json").read_text())
+    assert holdout["num_utts"] == 30  # the 2 utterances without features predicted from the prior
+    assert "2 of 30 utterances have no features" in caplog.text and "sw02200-A_000000-000090" in caplog.text
+    probs = (exp / "score_swbd_holdout" / "utt2prob").read_text().splitlines()
+    assert len(probs) == 30 and all(len(line.split()) == 4 for line in probs)
+    system = json.loads((exp / "system.json").read_text())
+    assert system["family"] == "e2e" and system["architecture"] == "blstm" and system["input"] == "encoder"
+    assert system["train_set"] == "swbd_train" and system["train_hours"] is None
+    assert system["pseudo_labeler"] is None and system["select_set"] == "swbd_test"
+    assert 1 <= system["best_epoch"] <= 4 and system["seed"] == 0
+    # a rerun does nothing; a new score set only re-scores
+    mtime = (exp / "best.pth").stat().st_mtime_ns
+    caplog.clear()
+    assert train_e2e.main(argv) == 0
+    assert "up to date" in caplog.text and (exp / "best.pth").stat().st_mtime_ns == mtime
+    train_scp, train_dir = sets["swbd_train"]
+    caplog.clear()
+    assert train_e2e.main([*argv, "--score_sets", f"{train_scp}:{train_dir / 'utt2sentiment'}"]) == 0
+    assert (exp / "score_swbd_train" / "scores.json").is_file()
+    assert (exp / "best.pth").stat().st_mtime_ns == mtime and "training already finished" in caplog.text
+
+
+def test_cnn_subset_and_class_weights(corpus, tmp_path):
+    root, sets = corpus
+    (tmp_path / "utt2spk").write_text(
+        "".join(
+            f"{u} x\n"
+            for u in sorted((sets["swbd_train"][1] / "utt2sentiment").read_text().split()[::2])[:40]
+        )
+    )
+    argv = _argv(root, sets, "e2e_cnn_sub", "--model", "cnn", "--cnn_channels", "8 8", "--cnn_kernels", "3 3")
+    argv += [
+        "--cnn_strides",
+        "1 2",
+        "--class_weights",
+        "balanced",
+        "--train_utt_list",
+        str(tmp_path / "utt2spk"),
+        "--cnn_input_norm",
+        "none",  # the toy classes differ by a constant offset: per-utterance CMVN would remove it
+        "--max_epochs",
+        "8",
+    ]
+    assert train_e2e.main(argv) == 0
+    exp = root / "exp" / "e2e_cnn_sub"
+    system = json.loads((exp / "system.json").read_text())
+    assert system["architecture"] == "cnn" and system["num_train_utts"] == 40
+    assert system["train_hours"] == pytest.approx(40 * 0.9 / 3600, abs=0.01)
+    assert json.loads((exp / "model.json").read_text())["config"]["channels"] == [8, 8]
+    assert json.loads((exp / "score_swbd_test" / "scores.json").read_text())["unweighted_f1"] > 60
+
+
+def test_pseudo_pretraining_then_finetuning(corpus):
+    root, sets = corpus
+    (train_scp, train_dir), (fisher_scp, fisher_dir) = sets["swbd_train"], sets["fisher"]
+    pre = root / "exp" / "e2e_pretrain"
+    argv = [
+        "--task", "pseudo", "--train_feats", str(train_scp), "--train_labels", str(train_dir / "utt2pseudo"),
+        "--train_feats", str(fisher_scp), "--train_labels", str(fisher_dir / "utt2pseudo"),
+        "--valid_fraction", "0.2", "--system_pseudo_labeler", "pseudo_labeler_bert_sst2",
+        "--fc_dim", "16", "--lstm_dim", "8", "--batch_size", "8", "--max_epochs", "2", "--progress", "false",
+        "--num_threads", "1",
+        "--exp_dir", str(pre),
+    ]  # fmt: skip
+    assert train_e2e.main(argv) == 0
+    assert not (pre / "system.json").exists()  # not a sentiment system: the report must not list it
+    pretrain = json.loads((pre / "pretrain.json").read_text())
+    assert pretrain["pseudo_sets"] == ["swbd_train", "fisher"] and pretrain["pseudo_transcript"] == "gt"
+    assert pretrain["select_set"] == "heldout_0.2_of_train"
+    history = [json.loads(line) for line in (pre / "metrics.jsonl").read_text().splitlines()]
+    assert history[0]["num_utts"] < 0.4 * (8 * 12 + 6 * 12)  # the held-out share only
+    # fine-tuning: pre-trained body, new 3-class head
+    ft = _argv(root, sets, "e2e_ft", "--init_from", str(pre / "best.pth"), "--max_epochs", "2")
+    assert train_e2e.main(ft) == 0
+    system = json.loads((root / "exp" / "e2e_ft" / "system.json").read_text())
+    assert system["pseudo_labeler"] == "pseudo_labeler_bert_sst2" and system["pseudo_sets"] == [
+        "swbd_train",
+        "fisher",
+    ]
+    assert system["init_from"] == str(pre / "best.pth")
+    # the body is what pre-training learned, the head is new
+    model_json = json.loads((root / "exp" / "e2e_ft" / "model.json").read_text())
+    model = build_model("blstm", **model_json["config"])
+    train_e2e.init_model(model, pre / "best.pth", True, model_json)
+    pre_state = torch.load(pre / "best.pth", weights_only=True)
+    assert all(
+        torch.equal(v, pre_state[k]) for k, v in model.state_dict().items() if not k.startswith("head.")
+    )
+    assert model.state_dict()["head.weight"].shape[0] == 3 and pre_state["head.weight"].shape[0] == 2
+    # without --reset_head the 2-class head does not fit; another architecture is refused
+    with pytest.raises(ValueError, match="does not fit"):
+        train_e2e.init_model(
+            build_model("blstm", **model_json["config"]), pre / "best.pth", False, model_json
+        )
+    other = {**model_json, "config": {**model_json["config"], "lstm_dim": 4}}
+    with pytest.raises(ValueError, match="differs from this one"):
+        train_e2e.init_model(build_model("blstm", **other["config"]), pre / "best.pth", True, other)
+
+
+def test_interrupted_run_resumes_to_the_same_weights(corpus, monkeypatch):
+    root, sets = corpus
+    argv = _argv(root, sets, "e2e_full", "--max_epochs", "3", "--score_sets", "")
+    assert train_e2e.main(argv) == 0
+    original_save = Trainer._save
+
+    def save_then_die(self, improved):
+        original_save(self, improved)
+        raise KeyboardInterrupt  # killed right after epoch 1's checkpoint
+
+    monkeypatch.setattr(Trainer, "_save", save_then_die)
+    interrupted = _argv(root, sets, "e2e_resumed", "--max_epochs", "3", "--score_sets", "")
+    with pytest.raises(KeyboardInterrupt):
+        train_e2e.main(interrupted)
+    exp = root / "exp" / "e2e_resumed"
+    assert (
+        torch.load(exp / "checkpoint.pth", weights_only=False)["epoch"] == 1 and not (exp / ".done").exists()
+    )
+    monkeypatch.setattr(Trainer, "_save", original_save)
+    assert train_e2e.main(interrupted) == 0
+    full = torch.load(root / "exp" / "e2e_full" / "checkpoint.pth", weights_only=False)
+    resumed = torch.load(exp / "checkpoint.pth", weights_only=False)
+    assert resumed["epoch"] == 3
+    assert all(torch.equal(full["model"][k], resumed["model"][k]) for k in full["model"])
+    best_full = torch.load(root / "exp" / "e2e_full" / "best.pth", weights_only=True)
+    best_resumed = torch.load(exp / "best.pth", weights_only=True)
+    assert all(torch.equal(best_full[k], best_resumed[k]) for k in best_full)
+
+
+def test_changed_training_option_restarts_and_max_epochs_continues(corpus, caplog):
+    root, sets = corpus
+    argv = _argv(root, sets, "e2e_more", "--max_epochs", "1", "--score_sets", "")
+    assert train_e2e.main(argv) == 0
+    caplog.clear()
+    assert train_e2e.main([*argv, "--max_epochs", "2"]) == 0  # continues from epoch 1
+    assert "resumed from" in caplog.text and "training restarts" not in caplog.text
+    caplog.clear()
+    assert train_e2e.main([*argv, "--max_epochs", "2", "--lr", "0.02"]) == 0
+    assert "training restarts" in caplog.text
+
+
+def test_config_file_and_usage_errors(corpus, tmp_path, capsys):
+    _, sets = corpus
+    train_scp, train_dir = sets["swbd_train"]
+    conf = tmp_path / "train_e2e.yaml"
+    conf.write_text(
+        f"train_feats: [{train_scp}]\ntrain_labels: [{train_dir / 'utt2sentiment'}]\nlstm_dim: 4\n"
+    )
+    args = train_e2e.cli.parse_args(train_e2e.get_parser(), ["--config", str(conf), "--exp_dir", "x"])
+    assert train_e2e.as_list(args.train_feats) == [str(train_scp)] and args.lstm_dim == 4
+    args = train_e2e.cli.parse_args(
+        train_e2e.get_parser(), ["--config", str(conf), "--train_feats", "a b", "--train_feats", "c"]
+    )
+    assert args.train_feats == ["a", "b", "c"]  # the command line replaces the config's list
+    ab = ["--exp_dir", "x", "--train_feats", "a", "--train_labels", "b"]
+    for argv, message in [
+        (["--exp_dir", "x"], "--train_feats is required"),
+        (["--exp_dir", "x", "--train_feats", "a b", "--train_labels", "c"], "must pair"),
+        ([*ab, "--valid_feats", "v"], "go together"),
+        ([*ab, "--task", "pseudo", "--score_sets", "a:b:c"], "not with --task pseudo"),
+        ([*ab, "--score_sets", "a:b:c:d"], "NAME:FEATS"),
+        ([*ab, "--amp", "fp16"], "--amp needs"),
+    ]:  # fmt: skip
+        with pytest.raises(SystemExit) as exit_info:
+            train_e2e.main(argv)
+        assert exit_info.value.code == 2 and message in capsys.readouterr().err, message
+
+
+def test_heldout_split_is_by_side_and_stable():
+    utts = [f"fe_03_{k:05d}-A_{i:06d}-{i + 5:06d}" for k in range(200) for i in range(3)]
+    held = train_e2e.heldout_utterances(utts, 0.05, 0)
+    assert held == train_e2e.heldout_utterances(list(reversed(utts)), 0.05, 0)
+    sides = {u.rsplit("_", 1)[0] for u in held}
+    assert all(f"{s}_{i:06d}-{i + 5:06d}" in held for s in sides for i in range(3))
+    assert 0.01 < len(held) / len(utts) < 0.12
+    assert held != train_e2e.heldout_utterances(utts, 0.05, 1)
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_gloo(corpus):
+    root, sets = corpus
+    env = dict(
+        os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1"
+    )
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        "-m", "speechsent.bin.train_e2e", *_argv(root, sets, "e2e_ddp", "--max_epochs", "2"),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    exp = root / "exp" / "e2e_ddp"
+    assert (exp / "best.pth").is_file() and (exp / "system.json").is_file()
+    pred = (exp / "score_swbd_test" / "utt2pred").read_text().splitlines()
+    assert len(pred) == 30 and len({line.split()[0] for line in pred}) == 30  # each utterance once
+    checkpoint = torch.load(exp / "checkpoint.pth", weights_only=False)
+    assert checkpoint["world_size"] == 2 and len(checkpoint["rng"]) == 2
