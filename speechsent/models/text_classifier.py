@@ -179,8 +179,11 @@ def build_text_classifier(config: TextClassifierConfig | dict, encoder: nn.Modul
 
 
 def class_weights(counts: Sequence[int]) -> Tensor:
-    """Inverse-frequency class weights ``N / (C * n_c)`` (scikit-learn's "balanced"); absent class: 0."""
+    """Inverse-frequency class weights ``N / (C * n_c)`` over the ``C`` classes present (scikit-learn's
+    "balanced"); an absent class gets 0. The baseline's weighted cross-entropy uses them."""
     counts_t = torch.tensor([float(c) for c in counts])
-    total, num = counts_t.sum(), len(counts)
-    weights = torch.where(counts_t > 0, total / (num * counts_t.clamp(min=1)), torch.zeros_like(counts_t))
-    return weights
+    present = counts_t > 0
+    if not present.any():
+        raise ValueError("class_weights: no class has a training example")
+    total, num = counts_t.sum(), int(present.sum())
+    return torch.where(present, total / (num * counts_t.clamp(min=1)), torch.zeros_like(counts_t))
