@@ -44,6 +44,9 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
 def _config_value(action: argparse.Action, value: object) -> object:
     """A YAML value converted as argparse converts the same value given on the command line."""
     convert = action.type if callable(action.type) else None
+    if isinstance(action, argparse._AppendAction):  # a repeatable option: one value or a list of them
+        values = value if isinstance(value, list) else [value]
+        return [convert(str(v)) if convert else v for v in values]
     if isinstance(value, list):
         if action.nargs in (None, "?"):  # one option holding a space-separated list, e.g. --hours "86 5 5"
             joined = " ".join(map(str, value))
@@ -80,7 +83,15 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None = Non
             converted = {key: _config_value(actions[key], value) for key, value in values.items()}
         except (argparse.ArgumentTypeError, ValueError, TypeError) as error:
             parser.error(f"--config {known.config}: {error}")
-        parser.set_defaults(**converted)
+        # A repeatable option given on the command line replaces the config's list (argparse would append
+        # to a default), so those are applied after parsing, where the command line gave none.
+        repeatable = {k: v for k, v in converted.items() if isinstance(actions[k], argparse._AppendAction)}
+        parser.set_defaults(**{k: v for k, v in converted.items() if k not in repeatable})
+        args = parser.parse_args(argv)
+        for key, value in repeatable.items():
+            if getattr(args, key) in (None, actions[key].default):
+                setattr(args, key, value)
+        return args
     return parser.parse_args(argv)
 
 

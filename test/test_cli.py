@@ -32,6 +32,18 @@ def test_config_values_then_command_line(tmp_path):
     assert args.lr == 0.1 and args.use_amp is False
 
 
+def test_config_repeatable_option(tmp_path):
+    parser = _parser()
+    parser.add_argument("--data_dir", action="append", type=str, default=None)
+    config = tmp_path / "c.yaml"
+    config.write_text("data_dir: one\n")
+    assert cli.parse_args(parser, ["--config", str(config)]).data_dir == ["one"]
+    config.write_text("data_dir: [one, two]\n")
+    assert cli.parse_args(parser, ["--config", str(config)]).data_dir == ["one", "two"]
+    argv = ["--config", str(config), "--data_dir", "a", "--data_dir", "b"]
+    assert cli.parse_args(parser, argv).data_dir == ["a", "b"]  # the command line wins
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("nope: 1\n", "unknown option"), ("- a\n", "expected a mapping"), ("use_amp: maybe\n", "true or false")],

@@ -14,6 +14,10 @@
 #   4  decoding of --decode_sets (speechsent-asr-decode: beam search or batched CTC greedy) ->
 #      data/<set>_asr (text = ASR output, same utterances; a failed utterance gets an empty text and is
 #      listed in <decode_dir>/<set>/failed) and exp/asr_<tag>/decode_<mode>/<set>/{text,score.txt}.
+#   5  the frozen encoder's outputs (frontend + normalisation + encoder, eval mode) of --dump_sets, nj jobs
+#      through $decode_cmd ($cuda_cmd with --gpu_inference true; logs in dump/encoder/log/dump.JOB.log)
+#      -> dump/encoder/<set>/feats.scp + arks;
+#      utterances too short for the subsampling are listed in dump/encoder/<set>/skipped_utts.
 # Every step skips what is done: the BPE model and collect-stats when their inputs are unchanged, the
 # training when exp/asr_<tag>/.done matches (ESPnet's --resume true otherwise), the audio files and decoding
 # jobs that are finished.
@@ -74,6 +78,12 @@ fast_decode_sets=fisher # sets decoded with ctc_greedy whatever --decode_mode (2
 inference_config=       # decoding options (YAML: beam_size, ctc_weight, penalty, lm_weight, batch_seconds ...)
 inference_args=         # more options of speechsent-asr-decode, e.g. "--beam_size 5"
 
+# Stage 5: the frozen-encoder dump
+dump_sets="swbd_train swbd_test swbd_holdout fisher"  # data dirs dumped into dump/encoder/<set> (stage 5)
+dump_storage=float      # float (float32 ark) or compressed (Kaldi compressed matrices, ~1/4 of the bytes)
+amp=false               # autocast the encoder on GPU (stage 5): false, true (bf16 if supported, else fp16), fp16, bf16
+dump_args=              # more options of speechsent-dump-encoder, e.g. "--batch_frames 30000"
+
 help_message=$(cat <<HELP
 Usage: $0 [options]
   --stage N --stop_stage M   run stages N..M (default ${stage}..${stop_stage})
@@ -100,6 +110,9 @@ Stage 3 (ESPnet ASR training -> exp/asr_<tag>, recorded in exp/asr_model):
 Stage 4 (decoding -> data/<set>_asr, exp/asr_<tag>/decode_<mode>/<set>/{text,score.txt}):
   --decode_sets "..." (default ${decode_sets})  --decode_mode beam|ctc_greedy (default ${decode_mode})
   --fast_decode_sets "..." (default ${fast_decode_sets})  --inference_config YAML  --inference_args "..."
+Stage 5 (frozen-encoder dump -> dump/encoder/<set>/{feats.scp,feats.JOB.ark,utt2num_frames,skipped_utts}):
+  --dump_sets "..." (default ${dump_sets})  --dump_storage float|compressed (default ${dump_storage})
+  --amp false|true|fp16|bf16 (GPU only)  --dump_args "..."
 HELP
 )
 
@@ -391,6 +404,48 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
         done
     done
     log "Stage 4 done: $(for s in ${decode_sets}; do printf 'data/%s_asr ' "${s}"; done)"
+fi
+
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+    # The model: --asr_model_dir, else the one stage 3 recorded in exp/asr_model.
+    if [ -n "${asr_model_dir}" ]; then
+        _model=${asr_model_dir}
+        _model_file=${asr_model_file}
+    else
+        [ -f "${asr_pointer}" ] || { log "Error: ${asr_pointer} missing: run stage 3 (or give --asr_model_dir)"; exit 1; }
+        _model=${asr_pointer}
+        _model_file=
+    fi
+    if "${gpu_inference}"; then _cmd=${cuda_cmd}; _ngpu=1; else _cmd=${decode_cmd}; _ngpu=0; fi
+    log "Stage 5: frozen-encoder dump with ${_model} (${dump_storage}, ${inference_nj} jobs, ngpu ${_ngpu})"
+    log "  inputs: $(for s in ${dump_sets}; do printf 'data/%s ' "${s}"; done)"
+    log "  outputs: $(for s in ${dump_sets}; do printf '%s/encoder/%s/feats.scp ' "${dumpdir}" "${s}"; done)"
+    _opts=()
+    _dumped=
+    for dset in ${dump_sets}; do
+        if [ ! -f "data/${dset}/utt2spk" ]; then
+            log "Warning: data/${dset} does not exist (the corpus has no such part?): not dumped"
+            continue
+        fi
+        _opts+=(--data_dir "data/${dset}" --out_dir "${dumpdir}/encoder/${dset}")
+        _dumped+="${dset} "
+    done
+    [ -n "${_dumped}" ] || { log "Error: none of --dump_sets (${dump_sets}) exists under data/"; exit 1; }
+    # One job array for all sets (each job imports ESPnet and loads the model once, then does its share of
+    # every set); finished jobs are skipped by the jobs themselves (their part is final), so a rerun does
+    # no work. Then the merge writes each set's feats.scp (last).
+    # shellcheck disable=SC2086  # dump_args holds several options
+    ${_cmd} JOB=1:"${inference_nj}" "${dumpdir}/encoder/log/dump.JOB.log" \
+        python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" --job JOB \
+            --asr_model_dir "${_model}" ${_model_file:+--asr_model_file "${_model_file}"} \
+            --storage "${dump_storage}" --ngpu "${_ngpu}" --amp "${amp}" ${dump_args}
+    python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" --merge true
+    for dset in ${_dumped}; do
+        _dir=${dumpdir}/encoder/${dset}
+        log "${dset}: $(wc -l < "${_dir}/feats.scp") utterances in ${_dir}/feats.scp," \
+            "$(wc -l < "${_dir}/skipped_utts") skipped (${_dir}/skipped_utts)"
+    done
+    log "Stage 5 done: $(for s in ${dump_sets}; do printf '%s/encoder/%s ' "${dumpdir}" "${s}"; done)"
 fi
 
 log "Successfully finished"

@@ -3,7 +3,10 @@
 ``WER = (substitutions + deletions + insertions) / reference words``. The alignment minimises the number of
 errors; among equal-cost alignments it prefers substitutions to an insertion+deletion pair (sclite's and
 Kaldi's ``compute-wer`` choice), which decides only the ins/del/sub breakdown, not the total (which equals
-``editdistance.eval`` on the word lists: a test checks it). Words are the blank-separated tokens of the text
+``editdistance.eval`` on the word lists: a test checks it). Hand-written for that breakdown: jiwer 4 /
+RapidFuzz (the kept WER implementations) break such ties the other way (``a b`` -> ``b a`` is one deletion
+and one insertion there, two substitutions in Kaldi's ``compute-wer`` and sclite), so their ins/del/sub
+counts would not match the numbers users compare with. Words are the blank-separated tokens of the text
 lines, compared exactly (the recipes' texts are lower-case already).
 
 :func:`score_texts` scores two Kaldi ``text`` tables; :func:`format_score` writes Kaldi's line

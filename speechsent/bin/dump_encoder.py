@@ -10,6 +10,12 @@ utterance of ``--data_dir`` and writes ``<out_dir>/feats.scp`` (+ ``feats.J.ark`
             --asr_model_dir exp/asr_train --nj 4 --job JOB
     speechsent-dump-encoder --data_dir data/swbd_train --out_dir dump/encoder/swbd_train --nj 4 --merge true
 
+    # several sets in one process per job (ESPnet is imported and the model loaded once per job):
+    run.pl JOB=1:4 dump/encoder/log/dump.JOB.log \\
+        speechsent-dump-encoder --data_dir data/swbd_test --out_dir dump/encoder/swbd_test \\
+            --data_dir data/swbd_holdout --out_dir dump/encoder/swbd_holdout --asr_model_dir exp/asr_model \\
+            --nj 4 --job JOB
+
     # everything in this process (all jobs, then the merge):
     speechsent-dump-encoder --data_dir data/swbd_test --out_dir dump/encoder/swbd_test \\
         --asr_config exp/asr_train/config.yaml --asr_model_file exp/asr_train/valid.acc.ave.pth
@@ -67,8 +73,19 @@ def get_parser() -> argparse.ArgumentParser:
     )
     cli.add_config_argument(parser)
     g = parser.add_argument_group("data and jobs")
-    g.add_argument("--data_dir", required=False, default=None, help="Kaldi data dir (wav.scp, segments, ...)")
-    g.add_argument("--out_dir", default=None, help="output dir (default dump/encoder/<basename of data_dir>)")
+    g.add_argument(
+        "--data_dir",
+        action="append",
+        default=None,
+        help="Kaldi data dir (wav.scp, segments, ...); repeat it to dump several sets in one process (each "
+        "job does its share of every set: the model and ESPnet are loaded once)",
+    )
+    g.add_argument(
+        "--out_dir",
+        action="append",
+        default=None,
+        help="output dir, one per --data_dir in the same order (default dump/encoder/<basename of data_dir>)",
+    )
     g.add_argument("--nj", type=int, default=1, help="number of jobs the data dir is split into")
     g.add_argument(
         "--job",
@@ -184,8 +201,21 @@ def _resolve_amp(amp: str | None) -> str | None:
     return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp16"
 
 
+def make_configs(args: argparse.Namespace) -> list[Any]:
+    """One :class:`speechsent.asr.encoder_dump.DumpConfig` per ``--data_dir`` (and its ``--out_dir``)."""
+    import copy
+
+    out_dirs = args.out_dir or [None] * len(args.data_dir)
+    configs = []
+    for data_dir, out_dir in zip(args.data_dir, out_dirs, strict=True):
+        one = copy.copy(args)
+        one.data_dir, one.out_dir = data_dir, out_dir
+        configs.append(make_config(one))
+    return configs
+
+
 def make_config(args: argparse.Namespace) -> Any:
-    """The :class:`speechsent.asr.encoder_dump.DumpConfig` of parsed options."""
+    """The :class:`speechsent.asr.encoder_dump.DumpConfig` of parsed options (one data_dir, out_dir)."""
     from pathlib import Path
 
     from speechsent.asr.encoder_dump import DumpConfig
@@ -222,22 +252,26 @@ def make_config(args: argparse.Namespace) -> Any:
     )
 
 
-def dump_encoder(args: argparse.Namespace) -> Any:
-    """The work function: one job (``--job``), the merge (``--merge``), or every job then the merge.
+def dump_encoder(args: argparse.Namespace) -> list[Any]:
+    """The work function, for each ``--data_dir``: one job (``--job``), the merge (``--merge``), or every job
+    then the merge.
 
-    Returns the :class:`~speechsent.asr.encoder_dump.JobResult` of a single job, else the
+    Returns, per data dir, the :class:`~speechsent.asr.encoder_dump.JobResult` of a single job, else the
     :class:`~speechsent.asr.encoder_dump.MergeResult`.
     """
     from speechsent.asr.encoder_dump import dump_job, merge_jobs
 
-    cfg = make_config(args)
-    if args.merge:
-        return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj)
-    if args.job is not None:
-        return dump_job(cfg, args.job, force=args.force)
-    for job in range(1, cfg.nj + 1):
-        dump_job(cfg, job, force=args.force)
-    return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj)
+    results = []
+    for cfg in make_configs(args):
+        if args.merge:
+            results.append(merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj))
+        elif args.job is not None:
+            results.append(dump_job(cfg, args.job, force=args.force))
+        else:
+            for job in range(1, cfg.nj + 1):
+                dump_job(cfg, job, force=args.force)
+            results.append(merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj))
+    return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse_args(parser, argv)
     if not args.data_dir:
         parser.error("--data_dir is required")
+    if args.out_dir and len(args.out_dir) != len(args.data_dir):
+        parser.error(f"{len(args.data_dir)} --data_dir, {len(args.out_dir)} --out_dir: give one per data dir")
     if args.nj < 1:
         parser.error("--nj must be at least 1")
     if args.job is not None and not 1 <= args.job <= args.nj:

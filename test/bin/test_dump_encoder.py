@@ -78,7 +78,7 @@ def test_config_file_sets_options(tmp_path):
     args = dump_encoder.cli.parse_args(
         dump_encoder.get_parser(), ["--config", str(config), "--data_dir", "d", "--nj", "4"]
     )
-    cfg = dump_encoder.make_config(args)
+    (cfg,) = dump_encoder.make_configs(args)
     assert cfg.storage.kind == "compressed" and cfg.storage.method == 5
     assert cfg.nj == 4 and cfg.batch_size == 16 and cfg.amp is None
     assert str(cfg.out_dir) == "dump/encoder/d"

@@ -1,8 +1,8 @@
-"""Stages 2-4 of egs/mini_sentiment as users run them, on a tiny eSpeak corpus (stage 1 synthesizes it) with
+"""Stages 2-5 of egs/mini_sentiment as users run them, on a tiny eSpeak corpus (stage 1 synthesizes it) with
 a tiny ASR trained for a few steps: BPE layout, ESPnet training and the exp/asr_model pointer, decoding in
-both modes into data/<set>_asr (same utterances), reruns that skip finished work, and a model given with
---asr_model_dir (the trained one copied elsewhere as a model-zoo unpack) used unchanged, stages 2-3
-skipped."""
+both modes into data/<set>_asr (same utterances), the frozen-encoder dump of every set (frame counts from
+utt2dur and the conv2d subsampling), reruns that skip finished work, and a model given with --asr_model_dir
+(the trained one copied elsewhere as a model-zoo unpack) used unchanged, stages 2-3 skipped."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import kaldiio
+import numpy as np
 import pytest
 import yaml
 
@@ -82,7 +84,7 @@ def _run(recipe: Path, args: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """Stages 1-4 on a tiny synthesized corpus, decoding with ctc_greedy; returns (recipe dir, log)."""
+    """Stages 1-5 on a tiny synthesized corpus, decoding with ctc_greedy; returns (recipe dir, log)."""
     tmp = tmp_path_factory.mktemp("stages24")
     recipe = _recipe(tmp)
     (tmp / "synth.yaml").write_text(yaml.safe_dump(SYNTH))
@@ -93,7 +95,7 @@ def trained(tmp_path_factory):
             "--stage",
             "1",
             "--stop_stage",
-            "4",
+            "5",
             "--local_data_opts",
             f"--synth_config {tmp / 'synth.yaml'} --synth_dir {tmp / 'corpus'}",
             "--nbpe",
@@ -148,6 +150,8 @@ def test_ctc_greedy_decoding_keeps_every_utterance(trained):
 def test_rerun_skips_finished_work(trained):
     recipe, _ = trained
     before = (recipe / "data/swbd_test_asr/text").read_bytes()
+    dump_scp = (recipe / "dump/encoder/swbd_test/feats.scp").read_bytes()
+    arks = {p: p.stat().st_mtime_ns for p in (recipe / "dump/encoder").glob("*/*.ark")}
     mtime = (recipe / "exp/asr_tiny_raw_bpe40/valid.acc.best.pth").stat().st_mtime_ns
     log = _run(
         recipe,
@@ -155,7 +159,7 @@ def test_rerun_skips_finished_work(trained):
             "--stage",
             "2",
             "--stop_stage",
-            "4",
+            "5",
             "--nbpe",
             "40",
             "--asr_config",
@@ -176,6 +180,36 @@ def test_rerun_skips_finished_work(trained):
     )
     assert (recipe / "exp/asr_tiny_raw_bpe40/valid.acc.best.pth").stat().st_mtime_ns == mtime
     assert (recipe / "data/swbd_test_asr/text").read_bytes() == before
+    dump_logs = "".join(p.read_text() for p in (recipe / "dump/encoder/log").glob("dump.*.log"))
+    assert dump_logs.count("nothing to do") == 2 * len(DECODE_SETS)  # 2 jobs x every set
+    assert arks and {p: p.stat().st_mtime_ns for p in (recipe / "dump/encoder").glob("*/*.ark")} == arks
+    assert (recipe / "dump/encoder/swbd_test/feats.scp").read_bytes() == dump_scp
+
+
+def _conv2d_frames(duration: float) -> int:
+    """Encoder frames of an utterance: STFT frames (hop 128 at 8 kHz, centred), then Conv2dSubsampling's
+    two 3x3 stride-2 convolutions."""
+    frames = round(duration * 8000) // 128 + 1
+    return ((frames - 3) // 2 + 1 - 3) // 2 + 1
+
+
+def test_encoder_dump_of_every_set(trained):
+    recipe, log = trained
+    for s in DECODE_SETS:
+        out = recipe / "dump/encoder" / s
+        utts = list(read_table(recipe / "data" / s / "utt2spk"))
+        feats = read_table(out / "feats.scp")
+        skipped = read_table(out / "skipped_utts")
+        assert sorted([*feats, *skipped]) == sorted(utts) and not set(feats) & set(skipped)
+        assert len(feats) >= len(utts) - 1  # eSpeak utterances are long enough for the subsampling
+        durations = {u: float(d) for u, d in read_table(recipe / "data" / s / "utt2dur").items()}
+        num_frames = read_table(out / "utt2num_frames")
+        for utt, mat in kaldiio.load_scp_sequential(str(out / "feats.scp")):
+            assert mat.dtype == np.float32 and mat.shape[1] == 32 and np.isfinite(mat).all()
+            assert mat.shape[0] == int(num_frames[utt])
+            assert abs(mat.shape[0] - _conv2d_frames(durations[utt])) <= 1, (utt, durations[utt])
+        assert f"{s}: {len(feats)} utterances in dump/encoder/{s}/feats.scp" in log
+    assert "Stage 5 done" in log
 
 
 def test_beam_search_mode(trained):
@@ -226,7 +260,7 @@ def test_asr_model_dir_is_used_unchanged(trained, tmp_path):
             "--stage",
             "2",
             "--stop_stage",
-            "4",
+            "5",
             "--asr_model_dir",
             str(zoo / "exp/asr_tiny_raw_bpe40"),
             "--nj",
@@ -235,10 +269,12 @@ def test_asr_model_dir_is_used_unchanged(trained, tmp_path):
             "ctc_greedy",
             "--decode_sets",
             "swbd_test fisher",
+            "--dump_sets",
+            "swbd_test",
         ],
     )
     assert "Stage 2: skipped" in log and "Stage 3: skipped training" in log
-    assert not (other / "data/token_list").exists() and not (other / "dump").exists()
+    assert not (other / "data/token_list").exists() and not (other / "dump/raw").exists()
     assert read_model_pointer(other / "exp/asr_model").resolve() == (zoo / "exp/asr_tiny_raw_bpe40").resolve()
     for s in ("swbd_test", "fisher"):  # the same model: the same text (decoded with other job splits)
         ours = other / "exp/asr_tiny_raw_bpe40/decode_ctc_greedy" / s / "text"
@@ -247,3 +283,9 @@ def test_asr_model_dir_is_used_unchanged(trained, tmp_path):
             == (recipe / "exp/asr_tiny_raw_bpe40/decode_ctc_greedy" / s / "text").read_bytes()
         )
         assert (other / "data" / f"{s}_asr/text").read_bytes() == ours.read_bytes()
+    # the same encoder: the same features (dumped as one job here, two there)
+    theirs = dict(kaldiio.load_scp_sequential(str(recipe / "dump/encoder/swbd_test/feats.scp")))
+    ours_feats = dict(kaldiio.load_scp_sequential(str(other / "dump/encoder/swbd_test/feats.scp")))
+    assert ours_feats.keys() == theirs.keys()
+    for utt, mat in ours_feats.items():
+        np.testing.assert_array_equal(mat, theirs[utt])
