@@ -14,7 +14,7 @@ Usage::
 How the batches of an epoch are made (``shuffle=True``):
 
 1. the indices are sorted by length (ties by index) and cut into ``num_buckets`` contiguous buckets of
-   (nearly) equal counts;
+   (nearly) equal counts (fewer when there are less than ``batch_size`` utterances per bucket);
 2. each bucket's members are shuffled with ``seed + epoch``, and cut into batches in that order: at most
    ``batch_size`` utterances and, with ``max_frames > 0``, at most ``max_frames`` *padded* frames
    (``longest utterance of the batch x number of utterances``; an utterance longer than ``max_frames``
@@ -140,7 +140,9 @@ class BucketBatchSampler(Sampler[list[int]]):
             batches = self._cut(self._sorted)
         else:
             batches = []
-            for bucket in np.array_split(self._sorted, min(self.num_buckets, max(1, len(self._sorted)))):
+            # at most one bucket per batch_size utterances: small sets are not cut into tiny batches
+            n_buckets = min(self.num_buckets, max(1, len(self._sorted) // self.batch_size))
+            for bucket in np.array_split(self._sorted, n_buckets):
                 batches.extend(self._cut(rng.permutation(bucket)))
         order = rng.permutation(len(batches))
         return [batches[j] for j in order]

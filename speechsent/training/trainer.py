@@ -332,8 +332,17 @@ class Trainer:
 
     def _resume(self) -> bool:
         """Load ``checkpoint.pth`` if there is one (every rank reads it); True when resumed."""
-        if not (self.config.resume and self.checkpoint_path.exists()):
+        if not self.config.resume:
             return False
+        # every rank must make the same choice, or the ranks would run different collectives and hang
+        visible = all_gather_objects(self.checkpoint_path.exists(), self.dist)
+        if not visible[0]:
+            return False
+        if not all(visible):
+            raise RuntimeError(
+                f"{self.checkpoint_path}: exists for rank 0 but not for rank(s) "
+                f"{[r for r, v in enumerate(visible) if not v]}: exp_dir must be on a shared file system"
+            )
         state = load_checkpoint(self.checkpoint_path, map_location=self.device)
         changed = {
             k: (v, getattr(self.config, k, None))
