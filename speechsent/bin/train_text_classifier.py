@@ -166,6 +166,13 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--select_metric", default="unweighted_f1", help="a scores.json key, or loss")
     g.add_argument("--keep_checkpoints", type=str2bool, default=False)
     g.add_argument("--num_workers", type=int, default=0, help="DataLoader workers")
+    g.add_argument(
+        "--num_threads",
+        type=int,
+        default=0,
+        help="torch CPU threads (0: torch's default, which follows OMP_NUM_THREADS); 1 is fastest for the "
+        "small BLSTMs on a shared machine",
+    )
     g.add_argument("--ngpu", type=int, default=0, help="0: CPU; 1: one GPU; N > 1: launched by torchrun")
     g.add_argument("--force", type=str2bool, default=False, help="retrain even if .done matches")
     parser.add_argument("--progress", type=str2bool, default=True, help="progress bars on stderr")
@@ -366,6 +373,8 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
     from speechsent.training import Trainer, TrainerConfig, set_seed
     from speechsent.training.distributed import cleanup_distributed, init_distributed
 
+    if args.num_threads > 0:
+        torch.set_num_threads(args.num_threads)
     use_cuda = args.ngpu > 0
     if use_cuda and not torch.cuda.is_available():
         raise RuntimeError(f"--ngpu {args.ngpu} but CUDA is not available")
