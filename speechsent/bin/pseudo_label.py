@@ -29,14 +29,11 @@ import sys
 from collections.abc import Sequence
 
 from speechsent import cli
+from speechsent.bin.pseudo_labeler import none_or_str
 
 __all__ = ["get_parser", "main", "pseudo_label"]
 
 PROG = "speechsent-pseudo-label"
-
-
-def _none_or_str(value: str) -> str | None:
-    return None if value.lower() in ("", "none", "null") else value
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -70,7 +67,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--cmd", default="run.pl", help="job runner (run.pl, slurm.pl, queue.pl + options; local)"
     )
     parser.add_argument("--ngpu", type=int, default=0, help="GPUs per job (0: CPU)")
-    parser.add_argument("--amp", type=_none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
+    parser.add_argument("--amp", type=none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
     parser.add_argument("--batch_tokens", type=int, default=16384, help="padded tokens per batch")
     parser.add_argument("--max_batch_size", type=int, default=256)
     parser.add_argument(

@@ -45,7 +45,7 @@ from typing import Any
 from speechsent import cli
 from speechsent.cli import str2bool
 
-__all__ = ["get_parser", "main", "make_pseudo_labeler"]
+__all__ = ["get_parser", "main", "make_pseudo_labeler", "none_or_str"]
 
 PROG = "speechsent-pseudo-labeler"
 SETUP_JSON = "stage6_setup.json"
@@ -53,7 +53,8 @@ SETUP_JSON = "stage6_setup.json"
 logger = logging.getLogger(PROG)
 
 
-def _none_or_str(value: str) -> str | None:
+def none_or_str(value: str) -> str | None:
+    """``none``/``null``/empty → None (YAML and shell spellings of "no value")."""
     return None if value.lower() in ("", "none", "null") else value
 
 
@@ -71,7 +72,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", default=None, help="the labeler's name (default: from --out_dir)")
     parser.add_argument(
         "--label_map",
-        type=_none_or_str,
+        type=none_or_str,
         default=None,
         help='class index -> label of a HF model, e.g. "0:Negative,1:Positive" (default: from id2label)',
     )
@@ -83,7 +84,7 @@ def get_parser() -> argparse.ArgumentParser:
     )
     g = parser.add_argument_group("SST-2 fine-tuning (with --sst2_dir)")
     g.add_argument(
-        "--sst2_dir", type=_none_or_str, default=None, help="dir with GLUE SST-2 train.tsv, dev.tsv"
+        "--sst2_dir", type=none_or_str, default=None, help="dir with GLUE SST-2 train.tsv, dev.tsv"
     )
     g.add_argument("--epochs", type=int, default=3)
     g.add_argument("--batch_size", type=int, default=32)
@@ -105,7 +106,7 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--text_file", default="text", help="the data dir file holding the transcripts")
     g = parser.add_argument_group("device")
     g.add_argument("--ngpu", type=int, default=0, help="0: CPU, 1: a GPU")
-    g.add_argument("--amp", type=_none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
+    g.add_argument("--amp", type=none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
     g.add_argument("--batch_tokens", type=int, default=16384, help="padded tokens per inference batch")
     g.add_argument("--max_batch_size", type=int, default=256)
     cli.add_log_level_argument(parser)

@@ -59,9 +59,11 @@ __all__ = [
     "VaderLabeler",
     "evaluate_labeler",
     "load_labeler",
+    "model_inputs",
     "parse_label_map",
     "predict_logits",
     "probs_to_labels",
+    "resolve_amp_dtype",
     "resolve_device",
     "resolve_label_map",
     "write_evaluation",
@@ -180,7 +182,8 @@ def resolve_device(device: str | None) -> Any:
     return torch.device(device)
 
 
-def _amp_dtype(amp: str | None, device: Any) -> Any:
+def resolve_amp_dtype(amp: str | None, device: Any) -> Any:
+    """The autocast dtype of ``amp`` (none | auto | fp16 | bf16) on ``device``; None: no autocast (CPU)."""
     import torch
 
     if not amp or str(amp).lower() in ("none", "false", "no", "0"):
@@ -218,6 +221,13 @@ def _token_budget_batches(lengths: Sequence[int], batch_tokens: int, max_batch_s
     return batches
 
 
+def model_inputs(model: Any) -> set[str]:
+    """The tokenizer outputs ``model.forward`` takes (DistilBERT, e.g., has no ``token_type_ids``)."""
+    import inspect
+
+    return set(inspect.signature(model.forward).parameters)
+
+
 def predict_logits(
     model: Any,
     tokenizer: Any,
@@ -244,7 +254,8 @@ def predict_logits(
         return np.zeros((0, model.config.num_labels), dtype=np.float32), 0
     device = device if device is not None else next(model.parameters()).device
     encoded = tokenizer(list(texts), truncation=True, max_length=max_length, verbose=False)
-    keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in encoded]
+    accepted = model_inputs(model)
+    keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in encoded and k in accepted]
     lengths = [len(ids) for ids in encoded["input_ids"]]
     # A text at exactly max_length tokens may have been cut: re-encode those (few) without truncation.
     at_limit = [i for i, length in enumerate(lengths) if length >= max_length]
@@ -355,7 +366,7 @@ class HFLabeler(Labeler):
         # A local dir is recorded as an absolute path (the labeler.json may be read from elsewhere).
         self.model_ref = str(local.resolve()) if local.is_dir() else str(model)
         self.device = resolve_device(device)
-        self.amp_dtype = _amp_dtype(amp, self.device)
+        self.amp_dtype = resolve_amp_dtype(amp, self.device)
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_ref)
         self.model = AutoModelForSequenceClassification.from_pretrained(self.model_ref)
         self.model.eval().to(self.device)

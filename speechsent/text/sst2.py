@@ -181,7 +181,13 @@ def finetune_sst2(
         get_linear_schedule_with_warmup,
     )
 
-    from speechsent.text.labelers import LABELER_JSON, _amp_dtype, predict_logits, resolve_device
+    from speechsent.text.labelers import (
+        LABELER_JSON,
+        model_inputs,
+        predict_logits,
+        resolve_amp_dtype,
+        resolve_device,
+    )
 
     opts = options or SST2Options()
     out = Path(out_dir)
@@ -209,7 +215,7 @@ def finetune_sst2(
     work = out / "sst2_work"
     work.mkdir(parents=True, exist_ok=True)
     device = resolve_device(opts.device)
-    amp_dtype = _amp_dtype(opts.amp, device)
+    amp_dtype = resolve_amp_dtype(opts.amp, device)
     _set_seed(opts.seed)
     model_ref = stamp["model"]
     tokenizer = AutoTokenizer.from_pretrained(model_ref)
@@ -225,6 +231,7 @@ def finetune_sst2(
     if net.config.pad_token_id is None and tokenizer.pad_token_id is not None:
         net.config.pad_token_id = tokenizer.pad_token_id
     net.to(device)
+    accepted = model_inputs(net)
 
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
     groups = [
@@ -283,13 +290,14 @@ def finetune_sst2(
         ) as bar:
             for step in range(steps_per_epoch):
                 idx = order[step * opts.batch_size : (step + 1) * opts.batch_size]
-                batch = tokenizer(
+                encoded = tokenizer(
                     [train_x[i] for i in idx],
                     padding=True,
                     truncation=True,
                     max_length=opts.max_length,
                     return_tensors="pt",
-                ).to(device)
+                )
+                batch = {k: v.to(device) for k, v in encoded.items() if k in accepted}
                 targets = torch.tensor([train_y[i] for i in idx], device=device)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                     logits = net(**batch).logits

@@ -112,3 +112,20 @@ def make_data_dir(
     if sentiment:
         write("utt2sentiment", gold)
     return gold
+
+
+def make_tiny_distilbert(out_dir: Path, seed: int = 0) -> Path:
+    """A tiny DistilBERT classifier (no ``token_type_ids`` input) with a DistilBERT tokenizer."""
+    import torch
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizer
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "vocab.txt").write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    tokenizer = DistilBertTokenizer(vocab=str(out_dir / "vocab.txt"))
+    config = DistilBertConfig(
+        vocab_size=len(VOCAB), dim=32, n_layers=1, n_heads=2, hidden_dim=64, max_position_embeddings=64
+    )
+    torch.manual_seed(seed)
+    DistilBertForSequenceClassification(config).save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir

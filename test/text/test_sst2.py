@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_labelers_fixtures import make_data_dir, make_sst2_dir, make_tiny_bert
+from test_labelers_fixtures import make_data_dir, make_sst2_dir, make_tiny_bert, make_tiny_distilbert
 
 from speechsent.bin import pseudo_labeler as stage6
 from speechsent.text import sst2
@@ -91,6 +91,18 @@ def test_finetune_learns_and_resumes(tmp_path, monkeypatch):
     mtime = (out / "model.safetensors").stat().st_mtime_ns
     assert finetune_sst2(model_dir, data, out, options, progress=False)["stamp"] == saved["stamp"]
     assert (out / "model.safetensors").stat().st_mtime_ns == mtime
+
+
+def test_finetune_another_architecture(tmp_path):
+    """DistilBERT takes no token_type_ids: training and labeling pass only what the model accepts."""
+    model_dir = make_tiny_distilbert(tmp_path / "distil")
+    data = make_sst2_dir(tmp_path / "sst2", num_train=32, num_dev=8)
+    out = tmp_path / "exp" / "pseudo_labeler_distil"
+    results = finetune_sst2(model_dir, data, out, SST2Options(epochs=1, batch_size=16), progress=False)
+    assert len(results["epochs"]) == 1
+    labeler = load_labeler(out, device="cpu")
+    assert labeler.model.config.model_type == "distilbert"
+    assert labeler.predict_proba(["good", "i hate it"]).shape == (2, 2)
 
 
 def test_stage6_with_sst2_dir(tmp_path):
