@@ -294,3 +294,13 @@ def test_torchrun_two_processes_gloo(corpus):
     assert len(pred) == 30 and len({line.split()[0] for line in pred}) == 30  # each utterance once
     checkpoint = torch.load(exp / "checkpoint.pth", weights_only=False)
     assert checkpoint["world_size"] == 2 and len(checkpoint["rng"]) == 2
+
+
+def test_help_is_light():
+    code = (
+        "import sys; from speechsent.bin import train_e2e, dump_fbank; train_e2e.get_parser().format_help(); "
+        "dump_fbank.get_parser().format_help(); print('torch' in sys.modules, 'numpy' in sys.modules)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.split() == ["False", "False"]
