@@ -123,3 +123,11 @@ def test_collate_pads_and_masks(two_sets):
     assert feats.shape == (2, 6, 4) and lengths.tolist() == [3, 6]
     assert torch.equal(feats[0, :3], torch.from_numpy(a["a0"])) and torch.all(feats[0, 3:] == 0)
     assert batch["ids"] == ["a0", "a3"] and batch["targets"].tolist() == [0, 1]
+
+
+def test_subset_keeps_items_and_reads_them(two_sets):
+    tmp, _, b, scp_a, scp_b = two_sets
+    ds = FeatsDataset([(scp_a, tmp / "lab_a"), (scp_b, tmp / "lab_b")], SENTIMENT_LABELS)
+    sub = ds.subset([6, 1], "held")
+    assert sub.ids == ["b2", "a1"] and sub.targets == [0, 1] and sub.lengths == [4, 4] and len(sub) == 2
+    assert np.array_equal(sub[0]["feats"], b["b2"]) and sub.num_skipped == 0 and ds.num_skipped == 1
