@@ -14,8 +14,9 @@ selects the best epoch on ``--valid_dir``, and scores every existing dir of ``--
   end with ``--finetune_lm true``.
 
 Transcripts are cut to ``--max_tokens`` (500) subword tokens (counted in the log). Training utterances with
-an empty transcript are skipped (counted); in scored sets they are classified from an empty input so that
-every utterance has a prediction. The BLSTM outputs are mean-pooled over the valid tokens (``--pooling``).
+an empty transcript are skipped (counted); in the validation and scored sets they are classified from an
+empty input, so that every utterance has a prediction and the best epoch's validation score is the one in
+``score_<valid set>/scores.json``. The BLSTM outputs are mean-pooled over the valid tokens (``--pooling``).
 
 Writes, in ``--exp_dir``: the Trainer's ``checkpoint.pth`` (resume), ``best.pth``, ``metrics.jsonl``,
 ``train.log``; ``model.json`` (how to rebuild the classifier and its tokenizer, for export) and ``bpe.model``
@@ -397,7 +398,7 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
         set_seed(args.seed)
 
         train_set = load_text_set(args.train_dir, utt_list=args.train_utt_list)
-        valid_set = load_text_set(args.valid_dir)
+        valid_set = load_text_set(args.valid_dir, skip_empty=False)  # as scored: the best epoch's score
         counts = train_set.label_counts()
         log.info(
             "train %s: %d utterances (%s), valid %s: %d",
