@@ -18,9 +18,12 @@ way an utterance's logits do not depend on the batch it is in. Example::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -33,6 +36,7 @@ __all__ = [
     "BaselineTextClassifier",
     "LMTextClassifier",
     "TextClassifierConfig",
+    "TextSentimentPredictor",
     "build_text_classifier",
     "class_weights",
 ]
@@ -187,3 +191,82 @@ def class_weights(counts: Sequence[int]) -> Tensor:
         raise ValueError("class_weights: no class has a training example")
     total, num = counts_t.sum(), int(present.sum())
     return torch.where(present, total / (num * counts_t.clamp(min=1)), torch.zeros_like(counts_t))
+
+
+class TextSentimentPredictor:
+    """A trained 2-step text classifier loaded from its dir (what ``speechsent.bin.train_text_classifier``
+    writes: ``model.json``, ``best.pth`` and, for the baseline, ``bpe.model``): transcripts → probabilities.
+
+    The LM of an ``lm`` system is loaded from ``model.json``'s ``tokenizer.lm`` (hub id or dir; a fine-tuned
+    LM's weights are in ``best.pth``); its features go through float16 as the training cache stored them, so
+    the probabilities are those of ``score_<set>/utt2prob``. Example::
+
+        predictor = TextSentimentPredictor("exp/text_lm_asr")
+        probs = predictor.predict(["i love it", "um yeah"])     # (2, 3), order predictor.labels
+    """
+
+    def __init__(self, model_dir: str | Path, device: str | torch.device = "cpu", weights: str | None = None):
+        self.model_dir = Path(model_dir)
+        info_path = self.model_dir / "model.json"
+        try:
+            info = json.loads(info_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{info_path}: not a text classifier description: {error}") from None
+        self.labels: list[str] = list(info["labels"])
+        self.device = torch.device(device)
+        config = TextClassifierConfig(**info["classifier"])
+        tok = info["tokenizer"]
+        self.tokenizer = None
+        self.encoder = None
+        if tok["kind"] == "sentencepiece":
+            from speechsent.text.tokenize import SubwordTokenizer
+
+            self.tokenizer = SubwordTokenizer(self.model_dir / tok["model"], max_tokens=tok["max_tokens"])
+        else:
+            from speechsent.text.lm_features import LMEncoder
+
+            self.encoder = LMEncoder.from_pretrained(
+                tok["lm"], layers=tok["layers"], max_tokens=tok["max_tokens"]
+            )
+        self.finetuned = bool(config.extra.get("finetune_lm"))
+        self.model = build_text_classifier(config, self.encoder if self.finetuned else None)
+        state = torch.load(
+            self.model_dir / (weights or info["weights"]), map_location="cpu", weights_only=True
+        )
+        self.model.load_state_dict(state)
+        self.model.to(self.device).eval()
+        if self.encoder is not None:
+            self.encoder.to(self.device).eval()
+
+    @torch.no_grad()
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Class probabilities ``(N, C)`` of the transcripts (empty ones: from an empty input)."""
+        from speechsent.text.dataset import FeatureDataset, TokenDataset
+
+        texts = [t.strip() for t in texts]
+        utts = [str(i) for i in range(len(texts))]
+        if self.tokenizer is not None:
+            dataset: TokenDataset | FeatureDataset = TokenDataset(
+                utts, self.tokenizer.encode_batch(texts), None
+            )
+        else:
+            assert self.encoder is not None
+            ids = self.encoder.tokenize(texts)
+            if self.finetuned:
+                dataset = TokenDataset(utts, ids, None, key="input_ids", pad_id=self.encoder.pad_id)
+            else:
+                from speechsent.text.lm_features import compute_features
+
+                feats = compute_features(
+                    self.encoder, ids, batch_size=batch_size, device=self.device, progress=False
+                )
+                dataset = FeatureDataset(utts, feats, None)
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        lengths = dataset.lengths()
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            batch = dataset.collate([dataset[i] for i in rows])
+            inputs = {k: v.to(self.device) for k, v in batch["inputs"].items()}
+            out[rows] = torch.softmax(self.model(**inputs).float(), dim=-1).cpu().numpy()
+        return out

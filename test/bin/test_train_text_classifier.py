@@ -7,11 +7,13 @@ import random
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from sklearn.metrics import precision_recall_fscore_support
 
 from speechsent.bin import train_text_classifier as ttc
+from speechsent.models.text_classifier import TextSentimentPredictor
 from speechsent.text import lm_features
 from speechsent.text.lm_features import build_tiny_lm
 
@@ -67,6 +69,17 @@ def args_for(corpus: Path, exp: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+def check_predictor(exp: Path, data: Path, atol: float) -> None:
+    """The exported-model API gives the probabilities of utt2prob from the transcripts."""
+    texts = dict([*line.split(maxsplit=1), ""][:2] for line in (data / "text").read_text().splitlines())
+    rows = [line.split() for line in (exp / f"score_{data.name}" / "utt2prob").read_text().splitlines()]
+    predictor = TextSentimentPredictor(exp)
+    probs = predictor.predict([texts.get(row[0], "") for row in rows], batch_size=7)
+    expected = np.array([[float(x) for x in row[1:]] for row in rows])
+    np.testing.assert_allclose(probs, expected, atol=atol)
+    assert predictor.labels == ["Negative", "Neutral", "Positive"]
+
+
 def check_scores(score_dir: Path, ref: Path) -> dict:
     """scores.json equals scikit-learn's metrics recomputed from utt2pred."""
     refs = dict(line.split() for line in ref.read_text().splitlines())
@@ -107,6 +120,7 @@ def test_baseline_trains_scores_and_reruns_without_work(corpus: Path, tmp_path: 
     holdout = check_scores(exp / "score_swbd_holdout", corpus / "swbd_holdout" / "utt2sentiment")
     assert holdout["unweighted_f1"] > 80  # the cue words separate the classes
     check_scores(exp / "score_swbd_holdout_asr", corpus / "swbd_holdout" / "utt2sentiment")  # 2 empty texts
+    check_predictor(exp, corpus / "swbd_holdout_asr", atol=1e-5)
     assert not (exp / "score_swbd_test_asr").exists()  # no such dir: not scored
     system = json.loads((exp / "system.json").read_text())
     assert system["family"] == "two_step" and system["architecture"] == "baseline"
@@ -168,6 +182,8 @@ def test_lm_features_cached_once_for_all_systems(corpus: Path, tmp_path: Path, m
         tmp_path / "text_lm_gt" / "score_swbd_holdout", corpus / "swbd_holdout" / "utt2sentiment"
     )
     assert scores["num_utts"] == 30  # learning itself: the baseline test and test_text_classifier_model
+    check_predictor(tmp_path / "text_lm_gt", corpus / "swbd_holdout_asr", atol=1e-3)
+    first = calls["n"]  # (the predictor runs the LM too)
     system = json.loads((tmp_path / "text_lm_gt" / "system.json").read_text())
     assert system["architecture"] == "lm" and system["lm"] == str(lm)
     # another seed, same LM and transcripts: every feature comes from the cache
@@ -178,3 +194,4 @@ def test_lm_features_cached_once_for_all_systems(corpus: Path, tmp_path: Path, m
     ft = tmp_path / "text_lm_ft"
     assert ttc.main([*base, *args_for(corpus, ft), "--finetune_lm", "true", "--max_epochs", "1"]) == 0
     assert calls["n"] > first and (ft / "score_swbd_holdout" / "scores.json").is_file()
+    check_predictor(ft, corpus / "swbd_holdout", atol=1e-4)
