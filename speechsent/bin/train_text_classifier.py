@@ -52,6 +52,9 @@ from pathlib import Path
 from typing import Any
 
 from speechsent import cli
+
+# the option types every trainer entry point shares (stage 9's module is light to import)
+from speechsent.bin.train_e2e import amp_type, none_or_float, none_or_str
 from speechsent.cli import str2bool
 
 __all__ = ["get_parser", "main", "train_text_classifier"]
@@ -74,23 +77,6 @@ _NOT_STAMPED = {
 _SCORING_ONLY = {"score_dirs"}
 #: Files the Trainer (and this program) leave in the exp dir for one training run.
 _TRAINING_FILES = ("checkpoint.pth", "best.pth", "metrics.jsonl", "model.json", "bpe.model", "system.json")
-
-
-def none_or_str(value: str) -> str | None:
-    return None if value.lower() in ("", "none", "null") else value
-
-
-def none_or_float(value: str) -> float | None:
-    return None if value.lower() in ("", "none", "null") else float(value)
-
-
-def amp_type(value: str) -> str | None:
-    v = str(value).lower()
-    if v in ("none", "false", "0", "no", ""):
-        return None
-    if v in ("fp16", "float16", "bf16", "bfloat16"):
-        return "bf16" if v.startswith("b") else "fp16"
-    raise argparse.ArgumentTypeError(f"expected none, fp16 or bf16, got {value!r}")
 
 
 def get_parser() -> argparse.ArgumentParser:
