@@ -21,7 +21,8 @@ empty input, so that every utterance has a prediction and the best epoch's valid
 Writes, in ``--exp_dir``: the Trainer's ``checkpoint.pth`` (resume), ``best.pth``, ``metrics.jsonl``,
 ``train.log``; ``model.json`` (how to rebuild the classifier and its tokenizer, for export) and ``bpe.model``
 (baseline); ``system.json`` (for the report); ``.done`` (options + input checksums: a rerun with the same
-ones does nothing; changed training options or inputs restart training, only new score sets re-score)::
+ones does nothing; changed training options or inputs restart training, except ``--max_epochs`` and
+``--patience``, which continue it from its checkpoint; changed score sets are only re-scored)::
 
     python -m speechsent.bin.train_text_classifier --arch baseline \\
         --train_dir data/swbd_train_asr --valid_dir data/swbd_test_asr \\
@@ -75,6 +76,8 @@ _NOT_STAMPED = {
 }
 #: Options that only affect scoring (changing them re-scores, it does not retrain).
 _SCORING_ONLY = {"score_dirs"}
+#: Options whose change continues training from the checkpoint (more epochs) instead of restarting it.
+_CONTINUABLE = {"max_epochs", "patience"}
 #: Files the Trainer (and this program) leave in the exp dir for one training run.
 _TRAINING_FILES = ("checkpoint.pth", "best.pth", "metrics.jsonl", "model.json", "bpe.model", "system.json")
 
@@ -323,6 +326,12 @@ def _barrier(dist: Any) -> None:
     barrier(dist)
 
 
+def _restart_part(training_stamp: dict) -> dict:
+    """The part of a training stamp whose change restarts training (all but ``_CONTINUABLE``)."""
+    options = {k: v for k, v in training_stamp.get("options", {}).items() if k not in _CONTINUABLE}
+    return {**training_stamp, "options": options}
+
+
 def _clear_training_state(exp_dir: Path) -> None:
     for name in (*_TRAINING_FILES, ".done"):
         (exp_dir / name).unlink(missing_ok=True)
@@ -372,7 +381,9 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
         exp_dir.mkdir(parents=True, exist_ok=True)
         if dist.is_main:
             previous = _read_json(exp_dir / "training_stamp.json")
-            if args.force or (previous is not None and previous != training_stamp):
+            if args.force or (
+                previous is not None and _restart_part(previous) != _restart_part(training_stamp)
+            ):
                 log.warning("%s: options or inputs changed (or --force): training restarts", exp_dir)
                 _clear_training_state(exp_dir)
             elif previous is None and (exp_dir / "checkpoint.pth").exists():

@@ -142,8 +142,11 @@ def test_baseline_trains_scores_and_reruns_without_work(corpus: Path, tmp_path: 
     assert ttc.main(argv) == 0
     assert (exp / "metrics.jsonl").read_text() == before
     check_scores(exp / "score_swbd_test_asr", corpus / "swbd_test" / "utt2sentiment")
-    # a changed training option retrains from scratch
-    assert ttc.main([*argv, "--max_epochs", "2"]) == 0
+    # more epochs continue the run; another training option retrains from scratch
+    assert ttc.main([*argv, "--max_epochs", "7"]) == 0
+    assert (exp / "metrics.jsonl").read_text().startswith(before) and len(before.splitlines()) == 6
+    assert len((exp / "metrics.jsonl").read_text().splitlines()) == 7
+    assert ttc.main([*argv, "--max_epochs", "2", "--lr", "0.02"]) == 0
     assert len((exp / "metrics.jsonl").read_text().splitlines()) == 2
 
 
