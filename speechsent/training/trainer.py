@@ -280,22 +280,20 @@ class Trainer:
             log.warning("warmup_steps=%d ignored with scheduler %s", cfg.warmup_steps, cfg.scheduler)
 
     def _open_log(self) -> Callable[[], None]:
-        """Add ``exp_dir/train.log`` to the ``speechsent`` logger (rank 0); returns the undo function."""
+        """Add ``exp_dir/train.log`` to the ``speechsent`` logger (rank 0); returns the undo function.
+
+        The file gets what the logging configuration lets through (``cli.setup_logging``: INFO).
+        """
         if not self.is_main:
             return lambda: None
         self.exp_dir.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(self.exp_dir / "train.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        handler.setLevel(logging.INFO)
         logger = logging.getLogger("speechsent")
-        old_level = logger.level
-        if logger.getEffectiveLevel() > logging.INFO:
-            logger.setLevel(logging.INFO)
         logger.addHandler(handler)
 
         def close() -> None:
             logger.removeHandler(handler)
-            logger.setLevel(old_level)
             handler.close()
 
         return close

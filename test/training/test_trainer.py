@@ -24,7 +24,8 @@ def _metrics(exp_dir) -> list[dict]:
     return [json.loads(line) for line in (exp_dir / "metrics.jsonl").read_text().splitlines()]
 
 
-def test_fit_writes_files_and_predicts(tmp_path):
+def test_fit_writes_files_and_predicts(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="speechsent")
     train, valid = ToyData(48, 1), ToyData(20, 2, prefix="dev")
     trainer = _trainer(tmp_path, max_epochs=3, keep_checkpoints=True, lr=1e-2)
     result = trainer.fit(loader(train), loader(valid, shuffle=False))
