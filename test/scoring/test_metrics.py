@@ -145,3 +145,15 @@ def test_entry_point(tmp_path, capsys):
     assert read_scores(tmp_path / "p")["confusion"] == [[0, 1], [0, 1]]
     with pytest.raises(SystemExit):
         score_bin.main(["--ref", str(ref)])
+
+
+def test_help_is_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from speechsent.bin import score; score.get_parser().format_help(); "
+        "print('sklearn' in sys.modules, 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
