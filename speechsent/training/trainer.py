@@ -578,6 +578,9 @@ class Trainer:
         close_log = self._open_log()
         try:
             n_batches = _length(train_loader)
+            if n_batches is None and self.dist.distributed and cfg.accum_grad > 1:
+                # the end of the last accumulation group must be known on every rank to all-reduce it
+                raise ValueError("accum_grad > 1 under DDP needs a training loader with a len()")
             self._build_scheduler(None if n_batches is None else math.ceil(n_batches / cfg.accum_grad))
             if not self._resume():
                 set_seed(cfg.seed + self.dist.rank)

@@ -193,3 +193,23 @@ def test_config_validation():
     with pytest.raises(ValueError, match="scheduler"):
         TrainerConfig(scheduler="step")
     assert TrainerConfig(amp="none").amp is None
+
+
+class Unsized:
+    """An iterable without len() (e.g. a streaming loader)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __iter__(self):
+        return iter(self.inner)
+
+
+def test_unsized_loader_with_accumulation(tmp_path):
+    train, valid = ToyData(20, 1), ToyData(8, 2, prefix="dev")
+    t = _trainer(tmp_path, max_epochs=1, accum_grad=3, scheduler="none")
+    result = t.fit(Unsized(loader(train, num_buckets=1)), Unsized(loader(valid, shuffle=False)))
+    assert t.global_step == 2  # 5 batches: a group of 3 and the last group of 2
+    assert result.history[0]["num_utts"] == 8
+    with pytest.raises(ValueError, match="len"):
+        _trainer(tmp_path, "cos", scheduler="cosine").fit(Unsized(loader(train)), loader(valid))
