@@ -16,6 +16,7 @@ from speechsent.bin import train_text_classifier as ttc
 from speechsent.models.text_classifier import TextSentimentPredictor
 from speechsent.text import lm_features
 from speechsent.text.lm_features import build_tiny_lm
+from speechsent.text.tokenize import train_sentencepiece
 
 CONF = Path(__file__).parent / "conf_text_classifier"
 CUES = {
@@ -159,9 +160,12 @@ def test_asr_subset_system_json_and_errors(corpus: Path, tmp_path: Path) -> None
         ttc.main([*argv, "--train_hours", "5"])  # hours without the list
     assert ttc.main([*argv, "--train_utt_list", utt_list, "--train_hours", "5"]) == 1  # no utt of the list
     argv[argv.index("--train_dir") + 1] = str(corpus / "swbd_train")
-    assert ttc.main([*argv, "--train_utt_list", utt_list, "--train_hours", "5", "--input", "asr"]) == 0
+    bpe = train_sentencepiece(WORDS * 3, tmp_path / "asr_bpe.model", vocab_size=30)  # e.g. the ASR's
+    subset = ["--train_utt_list", utt_list, "--train_hours", "5", "--input", "asr", "--bpemodel", str(bpe)]
+    assert ttc.main([*argv, *subset]) == 0
     system = json.loads((exp / "system.json").read_text())
     assert system["train_hours"] == 5.0 and system["input"] == "asr"
+    assert (exp / "bpe.model").read_bytes() == bpe.read_bytes()
     assert ttc.main([*argv, "--valid_dir", str(tmp_path / "missing")]) == 1
 
 
