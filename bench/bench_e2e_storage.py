@@ -22,6 +22,20 @@ resolvable.
 
 Usage: ``python bench/bench_e2e_storage.py [--dump_root egs/mini_sentiment|synthetic] [--seeds 0 1]
 [--max_epochs 10] [--out result.json]``.
+
+Measured (2-core CPU shared with other jobs, 2026-11-25; default BLSTM 256/128x2, compressed = 0.29-0.30 of
+float32's bytes, max abs error 0.03-0.10 for feature std ~1.2):
+
+* ``--synthetic_utts 1000 1000 1500 --seeds 0 1 --max_epochs 8`` (26 min): F1 float / compressed, test
+  91.11 / 92.05 and 92.66 / 92.95, holdout 91.12 / 92.39 and 91.54 / 91.94 (mean diff +0.62 test, +0.84
+  holdout; 96-97% identical predictions); float seed-to-seed std 1.10 (test), 0.30 (holdout). The float
+  model on the compressed holdout features: diff 0.00, 100% identical predictions.
+* ``--dump_root egs/mini_sentiment --seeds 0 1 --max_epochs 10`` (18 min; test 56, holdout 70 utterances):
+  test 61.61 / 63.17 and 58.98 / 60.07, holdout 45.35 / 66.44 and 66.96 / 66.96 (seed 0's two trainings
+  picked different epochs); inference-only diff 0.00, 100% identical predictions.
+
+So the compression error itself does not change a prediction; the differences between the two trainings
+are training divergence, of the size of the seed-to-seed spread (and both runs favoured compressed).
 """
 
 from __future__ import annotations
