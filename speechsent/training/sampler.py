@@ -14,7 +14,9 @@ Usage::
 How the batches of an epoch are made (``shuffle=True``):
 
 1. the indices are sorted by length (ties by index) and cut into ``num_buckets`` contiguous buckets of
-   (nearly) equal counts (fewer when there are less than ``batch_size`` utterances per bucket);
+   (nearly) equal counts, each a whole number of ``batch_size`` batches (fewer buckets when there are
+   fewer batches), so that without ``max_frames`` there are ``ceil(n / batch_size)`` batches, as many as
+   random batching makes;
 2. each bucket's members are shuffled with ``seed + epoch``, and cut into batches in that order: at most
    ``batch_size`` utterances and, with ``max_frames > 0``, at most ``max_frames`` *padded* frames
    (``longest utterance of the batch x number of utterances``; an utterance longer than ``max_frames``
@@ -35,6 +37,7 @@ by utterance id), or, with ``drop_last=True``, the batches of the incomplete las
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator, Sequence
 
@@ -131,6 +134,18 @@ class BucketBatchSampler(Sampler[list[int]]):
             batches.append(batch)
         return batches
 
+    def _buckets(self) -> list[np.ndarray]:
+        """The sorted indices cut into buckets that each hold a whole number of ``batch_size`` batches
+        (the last one excepted), so that without ``max_frames`` there are as many batches as with random
+        batching (no partial batch per bucket)."""
+        n = len(self._sorted)
+        if n == 0:
+            return []
+        n_batches = -(-n // self.batch_size)
+        per_bucket = [len(c) for c in np.array_split(np.arange(n_batches), min(self.num_buckets, n_batches))]
+        bounds = np.minimum(np.cumsum([0, *per_bucket]) * self.batch_size, n)
+        return [self._sorted[a:b] for a, b in itertools.pairwise(bounds)]
+
     def global_batches(self) -> list[list[int]]:
         """The batches of all ranks for the current epoch, in order, before sharding."""
         if not self.shuffle:
@@ -140,9 +155,7 @@ class BucketBatchSampler(Sampler[list[int]]):
             batches = self._cut(self._sorted)
         else:
             batches = []
-            # at most one bucket per batch_size utterances: small sets are not cut into tiny batches
-            n_buckets = min(self.num_buckets, max(1, len(self._sorted) // self.batch_size))
-            for bucket in np.array_split(self._sorted, n_buckets):
+            for bucket in self._buckets():
                 batches.extend(self._cut(rng.permutation(bucket)))
         order = rng.permutation(len(batches))
         return [batches[j] for j in order]

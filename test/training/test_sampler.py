@@ -101,3 +101,11 @@ def test_fewer_batches_than_ranks_and_errors():
         [1, 2],
         [0],
     ]
+
+
+def test_as_many_batches_as_random_batching():
+    for n, bs, nb in ((203, 8, 10), (200, 16, 10), (20, 4, 10), (7, 16, 10), (160, 16, 3)):
+        s = BucketBatchSampler(LENGTHS[:n], batch_size=bs, num_buckets=nb)
+        batches = list(s)
+        assert len(batches) == -(-n // bs)
+        assert sum(len(b) < bs for b in batches) <= 1
