@@ -68,7 +68,9 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ngpu", type=int, default=0, help="GPUs per job (0: CPU)")
     parser.add_argument("--amp", type=none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
-    parser.add_argument("--batch_tokens", type=int, default=16384, help="padded tokens per batch")
+    parser.add_argument(
+        "--batch_tokens", type=int, default=0, help="padded tokens per batch (0: 1024 on CPU, 16384 on GPU)"
+    )
     parser.add_argument("--max_batch_size", type=int, default=256)
     parser.add_argument(
         "--num_threads", type=int, default=0, help="torch threads per job (0: torch's default)"
@@ -92,7 +94,7 @@ def pseudo_label(args: argparse.Namespace):  # -> list[SetResult] | None
         chunk_size=args.chunk_size,
         device="cuda" if args.ngpu > 0 else "cpu",
         amp=args.amp,
-        batch_tokens=args.batch_tokens,
+        batch_tokens=args.batch_tokens or None,
         max_batch_size=args.max_batch_size,
         num_threads=args.num_threads,
     )

@@ -107,7 +107,9 @@ def get_parser() -> argparse.ArgumentParser:
     g = parser.add_argument_group("device")
     g.add_argument("--ngpu", type=int, default=0, help="0: CPU, 1: a GPU")
     g.add_argument("--amp", type=none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
-    g.add_argument("--batch_tokens", type=int, default=16384, help="padded tokens per inference batch")
+    g.add_argument(
+        "--batch_tokens", type=int, default=0, help="padded tokens per batch (0: 1024 on CPU, 16384 on GPU)"
+    )
     g.add_argument("--max_batch_size", type=int, default=256)
     cli.add_log_level_argument(parser)
     return parser
@@ -140,7 +142,7 @@ def make_pseudo_labeler(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     runtime = {
         "device": "cuda" if args.ngpu > 0 else "cpu",
         "amp": args.amp,
-        "batch_tokens": args.batch_tokens,
+        "batch_tokens": args.batch_tokens or None,
         "max_batch_size": args.max_batch_size,
     }
     out.mkdir(parents=True, exist_ok=True)

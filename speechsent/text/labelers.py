@@ -51,12 +51,14 @@ from speechsent.data.kaldi_dir import atomic_write_text, read_table
 from speechsent.data.labels import PSEUDO_LABELS, SENTIMENT_LABELS
 
 __all__ = [
+    "DEFAULT_BATCH_TOKENS",
     "LABELER_JSON",
     "EnsembleLabeler",
     "HFLabeler",
     "LabelMapError",
     "Labeler",
     "VaderLabeler",
+    "default_batch_tokens",
     "evaluate_labeler",
     "load_labeler",
     "model_inputs",
@@ -221,6 +223,19 @@ def _token_budget_batches(lengths: Sequence[int], batch_tokens: int, max_batch_s
     return batches
 
 
+#: Padded tokens per batch by device type. On a CPU, compute grows with the padded tokens and big batches
+#: gain nothing: a small budget wastes least on padding (measured with bench/bench_pseudo_label.py: MiniLM,
+#: 1 thread, 1,200 turns: 512-1,024 tokens 78-141 utt/s, 16,384 tokens 51-56 utt/s; in chunks of 200
+#: utterances 61-120 vs 20 utt/s). A GPU wants large batches.
+DEFAULT_BATCH_TOKENS = {"cpu": 1024, "cuda": 16384}
+
+
+def default_batch_tokens(device: Any) -> int:
+    """The token budget of a batch on ``device`` (:data:`DEFAULT_BATCH_TOKENS`; other devices: the GPU's)."""
+    kind = getattr(device, "type", str(device).split(":")[0])
+    return DEFAULT_BATCH_TOKENS.get(kind, DEFAULT_BATCH_TOKENS["cuda"])
+
+
 def model_inputs(model: Any) -> set[str]:
     """The tokenizer outputs ``model.forward`` takes (DistilBERT, e.g., has no ``token_type_ids``)."""
     import inspect
@@ -234,7 +249,7 @@ def predict_logits(
     texts: Sequence[str],
     *,
     max_length: int = 512,
-    batch_tokens: int = 16384,
+    batch_tokens: int | None = None,
     max_batch_size: int = 256,
     device: Any = None,
     amp_dtype: Any = None,
@@ -264,7 +279,7 @@ def predict_logits(
         full = tokenizer([texts[i] for i in at_limit], truncation=False, verbose=False)["input_ids"]
         num_truncated = sum(1 for ids in full if len(ids) > max_length)
     out = np.zeros((n, model.config.num_labels), dtype=np.float32)
-    batches = _token_budget_batches(lengths, batch_tokens, max_batch_size)
+    batches = _token_budget_batches(lengths, batch_tokens or default_batch_tokens(device), max_batch_size)
     use_amp = amp_dtype is not None
     with (
         torch.inference_mode(),
@@ -356,7 +371,7 @@ class HFLabeler(Labeler):
         name: str | None = None,
         device: str | None = "auto",
         amp: str | None = None,
-        batch_tokens: int = 16384,
+        batch_tokens: int | None = None,
         max_batch_size: int = 256,
         progress: bool = False,
     ):
@@ -381,7 +396,7 @@ class HFLabeler(Labeler):
         elif getattr(config, "max_position_embeddings", None):
             limits.append(int(config.max_position_embeddings))
         self.max_length = min(limits)
-        self.batch_tokens = batch_tokens
+        self.batch_tokens = batch_tokens or default_batch_tokens(self.device)
         self.max_batch_size = max_batch_size
         self.progress = progress
         self.num_truncated = 0

@@ -57,7 +57,7 @@ class LabelOptions:
     chunk_size: int = 10000  # utterances per part file (the resume granularity)
     device: str = "cpu"
     amp: str | None = None
-    batch_tokens: int = 16384
+    batch_tokens: int | None = None  # None: by device (speechsent.text.labelers.DEFAULT_BATCH_TOKENS)
     max_batch_size: int = 256
     num_threads: int = 0  # torch threads per job (0: torch's default)
 

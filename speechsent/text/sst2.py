@@ -104,7 +104,7 @@ class SST2Options:
     amp: str | None = None  # None | fp16 | bf16 | auto (GPU only)
     max_train_samples: int = 0  # 0: all of train.tsv (a smaller number: quick runs)
     device: str = "auto"
-    eval_batch_tokens: int = 16384
+    eval_batch_tokens: int | None = None  # None: by device
 
     def stamp(self) -> dict[str, Any]:
         """What changes the trained model (device and evaluation batching do not)."""
