@@ -20,6 +20,13 @@ ENTRY_POINTS = {
     "speechsent-asr-decode": "speechsent.bin.asr_decode:main",
     "speechsent-compute-wer": "speechsent.bin.compute_wer:main",
     "speechsent-dump-encoder": "speechsent.bin.dump_encoder:main",
+    "speechsent-dump-fbank": "speechsent.bin.dump_fbank:main",
+    "speechsent-pseudo-labeler": "speechsent.bin.pseudo_labeler:main",
+    "speechsent-pseudo-label": "speechsent.bin.pseudo_label:main",
+    "speechsent-train-text-classifier": "speechsent.bin.train_text_classifier:main",
+    "speechsent-train-e2e": "speechsent.bin.train_e2e:main",
+    "speechsent-score": "speechsent.bin.score:main",
+    "speechsent-make-report": "speechsent.bin.make_report:main",
 }
 
 setup(

@@ -84,6 +84,39 @@ dump_storage=float      # float (float32 ark) or compressed (Kaldi compressed ma
 amp=false               # autocast the encoder on GPU (stage 5): false, true (bf16 if supported, else fp16), fp16, bf16
 dump_args=              # more options of speechsent-dump-encoder, e.g. "--batch_frames 30000"
 
+# Stages 6-7: the pseudo labeler and the pseudo labels
+pseudo_labeler=distilbert-base-uncased-finetuned-sst-2-english  # HF sequence-classification id/dir, an AutoModel id/dir fine-tuned here with --sst2_dir, vader, or a comma-separated ensemble
+pseudo_labeler_tag=     # exp/pseudo_labeler_<tag> (default: from --pseudo_labeler)
+sst2_dir=               # GLUE SST-2 dir (train.tsv, dev.tsv): fine-tune --pseudo_labeler on it (stage 6)
+pseudo_labeler_config=  # YAML options of speechsent-pseudo-labeler (SST-2 epochs, lr, batch size ...)
+pseudo_labeler_args=    # more options of speechsent-pseudo-labeler
+pseudo_eval_sets="swbd_test swbd_holdout"  # labeled sets the labeler is evaluated on (Table 3; and their _asr)
+pseudo_sets="swbd_train fisher"  # sets pseudo-labeled in stage 7 (their text and/or their _asr text)
+pseudo_transcripts="gt asr"      # label data/<set> (gt) and/or data/<set>_asr (asr)
+pseudo_args=            # more options of speechsent-pseudo-label
+
+# Stage 8: 2-step text classifiers (Table 1)
+text_archs="baseline lm"  # baseline (embedding 200 -> 2 BLSTM) and/or lm (pre-trained LM -> 3 BLSTM)
+text_lm=bert-base-uncased # the LM of the lm classifiers: hub id or local dir
+text_transcripts="gt asr" # train on swbd_train (gt) and/or swbd_train_asr (asr)
+text_hours=             # also train on seeded subsets of swbd_train of these many hours, e.g. "5"
+text_valid_set=swbd_test_asr  # selection set (the paper validates on ASR transcripts)
+text_seeds="0"          # one system per seed (the report averages them)
+text_baseline_config=   # YAML options of speechsent-train-text-classifier for --arch baseline
+text_lm_config=         # ... for --arch lm
+text_args=              # more options of speechsent-train-text-classifier
+
+# Stage 9: E2E classifiers (Tables 2 and 4, Fig. 2)
+e2e_hours="all"         # fine-tuning sets: all of swbd_train and/or seeded subsets of H hours (e.g. "all 5 2.5")
+e2e_seeds="0"           # one system per seed (the report averages them)
+e2e_pseudo_transcripts="gt"  # pseudo-label pre-training on the labels of data/<set> (gt) and/or <set>_asr (asr); "" = none
+e2e_config=             # YAML options of speechsent-train-e2e (BLSTM, supervised and fine-tuning)
+e2e_pretrain_config=    # ... of the pseudo-label pre-training (default: --e2e_config)
+e2e_cnn_config=         # ... of the fbank CNN of Table 2 (empty: no CNN)
+e2e_args=               # more options of speechsent-train-e2e (every E2E system)
+subset_seed=0           # seed of the hours subsets of swbd_train (stages 8, 9; nested for one seed)
+report_args=            # more options of speechsent-make-report (stage 10)
+
 help_message=$(cat <<HELP
 Usage: $0 [options]
   --stage N --stop_stage M   run stages N..M (default ${stage}..${stop_stage})
@@ -113,6 +146,18 @@ Stage 4 (decoding -> data/<set>_asr, exp/asr_<tag>/decode_<mode>/<set>/{text,sco
 Stage 5 (frozen-encoder dump -> dump/encoder/<set>/{feats.scp,feats.JOB.ark,utt2num_frames,skipped_utts}):
   --dump_sets "..." (default ${dump_sets})  --dump_storage float|compressed (default ${dump_storage})
   --amp false|true|fp16|bf16 (GPU only)  --dump_args "..."
+Stage 6 (pseudo labeler -> exp/pseudo_labeler_<tag>/, Table 3 in eval_<set>/scores.json):
+  --pseudo_labeler ID|DIR|vader|A,B (default ${pseudo_labeler})  --pseudo_labeler_tag TAG  --sst2_dir DIR
+  --pseudo_labeler_config YAML  --pseudo_labeler_args "..."  --pseudo_eval_sets "..." (default ${pseudo_eval_sets})
+Stage 7 (pseudo labels -> data/<set>[_asr]/utt2pseudo):
+  --pseudo_sets "..." (default ${pseudo_sets})  --pseudo_transcripts "gt asr" (default ${pseudo_transcripts})  --pseudo_args "..."
+Stage 8 (2-step text classifiers -> exp/text_<arch>_<gt|asr>[_<H>h]_s<seed>/):
+  --text_archs "baseline lm"  --text_lm ID|DIR (default ${text_lm})  --text_transcripts "gt asr"  --text_hours "5"
+  --text_valid_set SET (default ${text_valid_set})  --text_seeds "0 1 2"  --text_baseline_config YAML  --text_lm_config YAML  --text_args "..."
+Stage 9 (E2E classifiers -> exp/e2e_*/):
+  --e2e_hours "all 5 2.5" (default ${e2e_hours})  --e2e_seeds "0 1 2"  --e2e_pseudo_transcripts "gt asr"
+  --e2e_config YAML  --e2e_pretrain_config YAML  --e2e_cnn_config YAML  --e2e_args "..."  --subset_seed N
+Stage 10 (report -> RESULTS.md, exp/report/*.png): --report_args "..."
 HELP
 )
 
@@ -175,6 +220,33 @@ asr_pointer=${expdir}/asr_model   # which ASR stages 4 and later use (written by
 if [ -z "${gpu_inference}" ]; then
     if [ "${ngpu}" -gt 0 ]; then gpu_inference=true; else gpu_inference=false; fi
 fi
+
+# ---- Derived names and helpers (stages 6-9) -------------------------------------------------------------
+if [ -z "${pseudo_labeler_tag}" ]; then
+    pseudo_labeler_tag=$(basename "${pseudo_labeler%/}" | tr ',/' '__')
+    [ -z "${sst2_dir}" ] || pseudo_labeler_tag+=_sst2
+fi
+pseudo_labeler_dir=${expdir}/pseudo_labeler_${pseudo_labeler_tag}
+
+# data/swbd_train_<H>h: a seeded random subset of H hours of swbd_train (nested for increasing H).
+make_hours_subset() {
+    local dst=data/swbd_train_${1}h
+    [ -f "${dst}/utt2spk" ] && return 0
+    log "data/swbd_train -> ${dst} (${1} h, seed ${subset_seed})"
+    subset_data_dir.sh --hours "${1}" --seed "${subset_seed}" data/swbd_train "${dst}"
+}
+
+# One E2E system: train_e2e NAME OPTIONS... -> exp/NAME (through $train_cmd, or $cuda_cmd and torchrun).
+train_e2e() {
+    local name=$1
+    shift
+    local launcher=(python -m speechsent.bin.train_e2e)
+    [ "${ngpu}" -le 1 ] || launcher=(torchrun --standalone --nproc_per_node "${ngpu}" -m speechsent.bin.train_e2e)
+    log "${name}: training (log: ${expdir}/${name}/log/train.log)"
+    # shellcheck disable=SC2086  # e2e_args holds several options
+    ${_cmd} "${expdir}/${name}/log/train.log" \
+        "${launcher[@]}" "$@" --exp_dir "${expdir}/${name}" --ngpu "${ngpu}" ${e2e_args}
+}
 
 # A checksum of files and strings: what a finished step was made from (its .done stamp).
 stamp_of() {
@@ -446,6 +518,171 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
             "$(wc -l < "${_dir}/skipped_utts") skipped (${_dir}/skipped_utts)"
     done
     log "Stage 5 done: $(for s in ${dump_sets}; do printf '%s/encoder/%s ' "${dumpdir}" "${s}"; done)"
+fi
+
+if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+    log "Stage 6: pseudo labeler ${pseudo_labeler}${sst2_dir:+ fine-tuned on ${sst2_dir}} -> ${pseudo_labeler_dir}"
+    _sst2=
+    [ -z "${sst2_dir}" ] || _sst2="${sst2_dir}/train.tsv ${sst2_dir}/dev.tsv "
+    log "  inputs: ${pseudo_labeler} ${_sst2}$(for s in ${pseudo_eval_sets}; do printf 'data/%s[_asr] ' "${s}"; done)"
+    log "  outputs: ${pseudo_labeler_dir}/{labeler.json,eval_<set>/scores.json}"
+    if [ -n "${sst2_dir}" ] && [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu 1"; _ngpu=1; else _cmd=${train_cmd}; _ngpu=0; fi
+    _opts=()
+    [ -z "${sst2_dir}" ] || _opts+=(--sst2_dir "${sst2_dir}")
+    [ -z "${pseudo_labeler_config}" ] || _opts+=(--config "${pseudo_labeler_config}")
+    # shellcheck disable=SC2086  # pseudo_labeler_args holds several options
+    ${_cmd} "${pseudo_labeler_dir}/log/pseudo_labeler.log" \
+        python -m speechsent.bin.pseudo_labeler "${_opts[@]}" \
+            --pseudo_labeler "${pseudo_labeler}" \
+            --out_dir "${pseudo_labeler_dir}" \
+            --eval_sets "$(for s in ${pseudo_eval_sets}; do [ ! -f "data/${s}/utt2sentiment" ] || printf 'data/%s ' "${s}"; done)" \
+            --eval_asr true \
+            --ngpu "${_ngpu}" \
+            ${pseudo_labeler_args}
+    grep -h 'Table 3:' "${pseudo_labeler_dir}/log/pseudo_labeler.log" | sed 's/^.*INFO: //' | while read -r _line; do
+        log "${_line}"
+    done
+    log "Stage 6 done: ${pseudo_labeler_dir}"
+fi
+
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+    [ -f "${pseudo_labeler_dir}/labeler.json" ] || { log "Error: ${pseudo_labeler_dir}/labeler.json missing: run stage 6"; exit 1; }
+    _dirs=
+    for s in ${pseudo_sets}; do
+        for t in ${pseudo_transcripts}; do
+            if [ "${t}" = asr ]; then _d=data/${s}_asr; else _d=data/${s}; fi
+            if [ -f "${_d}/text" ]; then
+                _dirs+="${_d} "
+            else
+                log "Warning: ${_d}/text does not exist (no such set, or stage 4 not run): not pseudo-labeled"
+            fi
+        done
+    done
+    [ -n "${_dirs}" ] || { log "Error: none of --pseudo_sets (${pseudo_sets}) has a text to label"; exit 1; }
+    if "${gpu_inference}"; then _cmd="${cuda_cmd} --gpu 1"; _ngpu=1; else _cmd=${decode_cmd}; _ngpu=0; fi
+    log "Stage 7: pseudo-labeling with ${pseudo_labeler_dir} (${inference_nj} jobs)"
+    log "  inputs: $(for d in ${_dirs}; do printf '%s/text ' "${d}"; done)"
+    log "  outputs: $(for d in ${_dirs}; do printf '%s/utt2pseudo ' "${d}"; done)"
+    # shellcheck disable=SC2086  # pseudo_args holds several options
+    python -m speechsent.bin.pseudo_label \
+        --labeler_dir "${pseudo_labeler_dir}" \
+        --data_dir "${_dirs}" \
+        --work_dir "${pseudo_labeler_dir}/label" \
+        --nj "${inference_nj}" \
+        --cmd "${_cmd}" \
+        --ngpu "${_ngpu}" \
+        ${pseudo_args}
+    for d in ${_dirs}; do
+        log "${d}: $(cut -d' ' -f2 "${d}/utt2pseudo" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')of $(wc -l < "${d}/text") utterances"
+    done
+    log "Stage 7 done: $(for d in ${_dirs}; do printf '%s/utt2pseudo ' "${d}"; done)"
+fi
+
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    log "Stage 8: 2-step text classifiers: ${text_archs} x transcripts ${text_transcripts} x sizes all ${text_hours} x seeds ${text_seeds}"
+    log "  inputs: data/swbd_train[_asr]/{text,utt2sentiment} data/${text_valid_set}, LM ${text_lm}"
+    log "  outputs: ${expdir}/text_*/{system.json,best.pth,score_<set>/scores.json}"
+    if [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu 1"; _ngpu=1; else _cmd=${train_cmd}; _ngpu=0; fi
+    _score_dirs=$(for s in swbd_test swbd_holdout swbd_test_asr swbd_holdout_asr; do [ ! -d "data/${s}" ] || printf 'data/%s ' "${s}"; done)
+    for h in ${text_hours}; do make_hours_subset "${h}"; done
+    for arch in ${text_archs}; do
+        for t in ${text_transcripts}; do
+            if [ "${t}" = asr ]; then _train=data/swbd_train_asr; else _train=data/swbd_train; fi
+            [ -f "${_train}/text" ] || { log "Error: ${_train}/text missing (stage 1, or stage 4 for asr)"; exit 1; }
+            for h in all ${text_hours}; do
+                for seed in ${text_seeds}; do
+                    _name=text_${arch}_${t}$([ "${h}" = all ] || echo "_${h}h")_s${seed}
+                    _opts=(--arch "${arch}" --train_dir "${_train}" --input "${t}")
+                    [ "${h}" = all ] || _opts+=(--train_utt_list "data/swbd_train_${h}h/utt2spk" --train_hours "${h}")
+                    if [ "${arch}" = baseline ]; then _conf=${text_baseline_config}; else _conf=${text_lm_config}; fi
+                    [ -z "${_conf}" ] || _opts+=(--config "${_conf}")
+                    [ "${arch}" = baseline ] || _opts+=(--lm "${text_lm}" --lm_cache_dir "${dumpdir}/lm_features")
+                    log "${_name}: training (log: ${expdir}/${_name}/log/train.log)"
+                    # shellcheck disable=SC2086  # text_args holds several options
+                    ${_cmd} "${expdir}/${_name}/log/train.log" \
+                        python -m speechsent.bin.train_text_classifier "${_opts[@]}" \
+                            --valid_dir "data/${text_valid_set}" \
+                            --score_dirs "${_score_dirs}" \
+                            --exp_dir "${expdir}/${_name}" \
+                            --seed "${seed}" \
+                            --ngpu "${_ngpu}" \
+                            ${text_args}
+                    log "${_name}: done, scores in ${expdir}/${_name}/score_*/scores.json"
+                done
+            done
+        done
+    done
+    log "Stage 8 done: ${expdir}/text_*"
+fi
+
+if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    log "Stage 9: E2E classifiers on the frozen encoder: sizes ${e2e_hours} x seeds ${e2e_seeds}, pseudo-label pre-training on ${pseudo_sets} (${e2e_pseudo_transcripts:-none})${e2e_cnn_config:+, fbank CNN}"
+    log "  inputs: ${dumpdir}/encoder/{swbd_train,swbd_test,swbd_holdout$(for s in ${pseudo_sets}; do printf ',%s' "${s}"; done)}/feats.scp data/swbd_*/utt2sentiment data/<set>[_asr]/utt2pseudo"
+    log "  outputs: ${expdir}/e2e_*/{system.json,best.pth,score_<set>/scores.json}"
+    if [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu ${ngpu}"; else _cmd=${train_cmd}; fi
+    for h in ${e2e_hours}; do [ "${h}" = all ] || make_hours_subset "${h}"; done
+    _enc=${dumpdir}/encoder
+    _score=(--score_sets "swbd_test:${_enc}/swbd_test/feats.scp:data/swbd_test/utt2sentiment swbd_holdout:${_enc}/swbd_holdout/feats.scp:data/swbd_holdout/utt2sentiment")
+    _valid=(--valid_feats "${_enc}/swbd_test/feats.scp" --valid_labels data/swbd_test/utt2sentiment)
+    _train=(--train_feats "${_enc}/swbd_train/feats.scp" --train_labels data/swbd_train/utt2sentiment)
+    for seed in ${e2e_seeds}; do
+        if [ -n "${e2e_cnn_config}" ]; then  # Table 2's first row: a CNN on log-mel filterbanks, no ASR encoder
+            _fb=${dumpdir}/fbank
+            for s in swbd_train swbd_test swbd_holdout; do
+                [ -f "${_fb}/${s}/feats.scp" ] && continue
+                log "fbank features of data/${s} -> ${_fb}/${s}"
+                ${decode_cmd} JOB=1:"${nj}" "${_fb}/${s}/log/dump.JOB.log" \
+                    python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${_fb}/${s}" --nj "${nj}" --job JOB
+                python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${_fb}/${s}" --nj "${nj}" --merge true
+            done
+            train_e2e "e2e_cnn_fbank_s${seed}" --config "${e2e_cnn_config}" --model cnn --seed "${seed}" \
+                --train_feats "${_fb}/swbd_train/feats.scp" --train_labels data/swbd_train/utt2sentiment \
+                --valid_feats "${_fb}/swbd_test/feats.scp" --valid_labels data/swbd_test/utt2sentiment \
+                --score_sets "swbd_test:${_fb}/swbd_test/feats.scp:data/swbd_test/utt2sentiment swbd_holdout:${_fb}/swbd_holdout/feats.scp:data/swbd_holdout/utt2sentiment"
+        fi
+        for h in ${e2e_hours}; do  # supervised only
+            _sub=()
+            [ "${h}" = all ] || _sub=(--train_utt_list "data/swbd_train_${h}h/utt2spk" --system_train_hours "${h}")
+            train_e2e "e2e_blstm_${h}$([ "${h}" = all ] || echo h)_s${seed}" "${_train[@]}" "${_valid[@]}" \
+                "${_score[@]}" "${_sub[@]}" --seed "${seed}" ${e2e_config:+--config "${e2e_config}"}
+        done
+        for t in ${e2e_pseudo_transcripts}; do  # pseudo-label pre-training, then fine-tuning at each size
+            _pre=e2e_pretrain_${pseudo_labeler_tag}_${t}_s${seed}
+            _pseudo=()
+            for s in ${pseudo_sets}; do
+                if [ "${t}" = asr ]; then _l=data/${s}_asr/utt2pseudo; else _l=data/${s}/utt2pseudo; fi
+                [ -f "${_l}" ] || { log "Error: ${_l} missing: run stage 7 (--pseudo_transcripts ${t})"; exit 1; }
+                _pseudo+=(--train_feats "${_enc}/${s}/feats.scp" --train_labels "${_l}")
+            done
+            train_e2e "${_pre}" --task pseudo "${_pseudo[@]}" --seed "${seed}" \
+                --system_pseudo_labeler "$(basename "${pseudo_labeler_dir}")" --system_pseudo_transcript "${t}" \
+                ${e2e_pretrain_config:+--config "${e2e_pretrain_config}"}
+            for h in ${e2e_hours}; do
+                _sub=()
+                [ "${h}" = all ] || _sub=(--train_utt_list "data/swbd_train_${h}h/utt2spk" --system_train_hours "${h}")
+                train_e2e "e2e_blstm_pseudo_${pseudo_labeler_tag}_${t}_${h}$([ "${h}" = all ] || echo h)_s${seed}" \
+                    "${_train[@]}" "${_valid[@]}" "${_score[@]}" "${_sub[@]}" --seed "${seed}" \
+                    --init_from "${expdir}/${_pre}/best.pth" --reset_head true \
+                    ${e2e_config:+--config "${e2e_config}"}
+            done
+        done
+    done
+    log "Stage 9 done: ${expdir}/e2e_*"
+fi
+
+if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
+    log "Stage 10: report"
+    log "  inputs: ${expdir}/*/system.json ${expdir}/*/score_*/scores.json ${expdir}/pseudo_labeler_*/eval_*/scores.json"
+    log "  outputs: RESULTS.md ${expdir}/report/*.png"
+    # shellcheck disable=SC2086  # report_args holds several options
+    python -m speechsent.bin.make_report \
+        --exp_dir "${expdir}" \
+        --out RESULTS.md \
+        --plots_dir "${expdir}/report" \
+        --data_dir data \
+        --train_set swbd_train \
+        ${report_args}
+    log "Stage 10 done: $(pwd)/RESULTS.md, plots in $(pwd)/${expdir}/report/"
 fi
 
 log "Successfully finished"

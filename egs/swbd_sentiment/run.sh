@@ -16,4 +16,12 @@ set -euo pipefail
     --nj 32 \
     --decode_mode beam \
     --fast_decode_sets fisher \
+    --text_baseline_config conf/train_text_baseline.yaml \
+    --text_lm_config conf/train_text_lm.yaml \
+    --text_hours 5 \
+    --e2e_config conf/train_e2e.yaml \
+    --e2e_pretrain_config conf/train_e2e_pretrain.yaml \
+    --e2e_cnn_config conf/train_e2e_cnn.yaml \
+    --e2e_hours "all 2.5 5 7.5 10 15 20 25 30 35 40" \
+    --e2e_pseudo_transcripts "gt asr" \
     "$@"
