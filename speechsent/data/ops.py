@@ -207,6 +207,9 @@ _FORMATS: dict[str, _Format] = {
     "utt2pseudo_prob": _Format(num_fields=2, check=parse_probability, bulk=_bulk_probability),
 }
 _DEFAULT_FORMAT = _Format(min_fields=1)
+#: Utterance tables that may cover a subset of utt2spk: pseudo labels exist only for the utterances the
+#: labeler had a transcript for.
+PARTIAL_UTT_FILES: frozenset[str] = frozenset({"utt2pseudo", "utt2pseudo_prob"})
 
 
 def _num_fields(value: str) -> int:
@@ -798,7 +801,9 @@ def validate(
     * ``reco2file_and_channel`` (channel A or B) and ``reco2dur`` (> 0): the recordings of ``segments``, or
       without segments the utterances (as ``wav.scp``);
     * ``feats.scp`` present (unless no_feats); ``feats.scp vad.scp utt2lang utt2uniq utt2dur utt2num_frames
-      utt2warp`` and ours* ``utt2sentiment utt2pseudo utt2pseudo_prob``: exactly the utterances of utt2spk;
+      utt2warp`` and ours* ``utt2sentiment``: exactly the utterances of utt2spk; ``utt2pseudo``*: a
+      subset of them (utterances without a transcript have no pseudo label), ``utt2pseudo_prob``* exactly
+      the utterances of ``utt2pseudo``;
     * ``cmvn.scp spk2gender spk2warp``: exactly the speakers of ``spk2utt``;
     * values: ``utt2dur`` > 0 and not longer than its segment*, equal to ``reco2dur`` without segments*;
       ``utt2num_frames`` integer > 0; ``spk2gender`` m/f; warps in (0.5, 1.5); ``utt2sentiment``
@@ -980,6 +985,18 @@ def validate(
         loaded[name] = t
         if name == "utt2pseudo_prob" and "utt2pseudo" not in loaded:
             v.err(name, "utt2pseudo_prob without utt2pseudo")
+        if name in PARTIAL_UTT_FILES:
+            # Pseudo labels exist only for utterances with a transcript to label (the labeler's skips are
+            # counted and listed where they were made): a subset of utt2spk, and the prob beside its label.
+            if name == "utt2pseudo_prob" and "utt2pseudo" in loaded:
+                v.same_keys(t, loaded["utt2pseudo"].keys, "utt2pseudo", "utterance")
+            elif utt2spk_t is not None:
+                extra = set(t.keys) - set(utt_ids)
+                if extra:
+                    v.problems.append(
+                        f"{t.path}: {len(extra)} utterance-id(s) not in utt2spk (e.g. {_examples(extra)})"
+                    )
+            continue
         if utt2spk_t is not None:
             v.same_keys(t, utt_ids, "utt2spk", "utterance")
 

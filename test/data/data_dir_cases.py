@@ -323,7 +323,10 @@ BROKEN: list[Case] = [
         "sentiment_two_labels", _set_value("utt2sentiment", "Neutral Positive"), "utt2sentiment", "2 fields"
     ),
     Case("pseudo_neutral", _set_value("utt2pseudo", "Neutral"), "utt2pseudo", "bad pseudo label"),
-    Case("pseudo_missing_utt", _drop("utt2pseudo"), "utt2pseudo", "missing from utt2pseudo"),
+    Case("pseudo_prob_without_label", _drop("utt2pseudo"), "utt2pseudo_prob", "not in utt2pseudo"),
+    Case(
+        "pseudo_extra_utt", _append("utt2pseudo", "sw09999-A_000000-000100 Positive"), "utt2pseudo", "not in"
+    ),
     Case("pseudo_prob_above_one", _set_value("utt2pseudo_prob", "1.5"), "utt2pseudo_prob", "not in [0, 1]"),
     Case("pseudo_prob_negative", _set_value("utt2pseudo_prob", "-0.1"), "utt2pseudo_prob", "not in [0, 1]"),
     Case("pseudo_prob_nan", _set_value("utt2pseudo_prob", "nan"), "utt2pseudo_prob", "not in [0, 1]"),

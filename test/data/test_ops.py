@@ -57,6 +57,14 @@ def test_valid_dir_without_optional_files_passes(tmp_path):
     assert any("feats.scp" in p for p in ops.validate(d))
 
 
+def test_pseudo_labels_may_cover_a_subset(tmp_path):
+    """Utterances without a transcript get no pseudo label: utt2pseudo (+ prob) may be a subset of utt2spk."""
+    d = make_valid_dir(tmp_path / "d")
+    cases._drop("utt2pseudo", i=2)(d)
+    cases._drop("utt2pseudo_prob", i=2)(d)
+    assert ops.validate(d) == []
+
+
 @pytest.mark.parametrize("case", BROKEN, ids=lambda c: c.id)
 def test_every_check_fails(tmp_path, case):
     d = make_valid_dir(tmp_path / "d")
