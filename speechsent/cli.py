@@ -33,6 +33,42 @@ def str2bool(value: str | bool) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
+#: How YAML files and shell scripts spell "no value" for an optional option (compared lower-cased).
+NONE_SPELLINGS = ("", "none", "null")
+
+
+def none_or_str(value: str) -> str | None:
+    """``none``/``null``/empty → None, anything else as given (argparse ``type`` of optional paths, names)."""
+    return None if str(value).lower() in NONE_SPELLINGS else str(value)
+
+
+def none_or_float(value: str) -> float | None:
+    """``none``/``null``/empty → None, else ``float(value)``."""
+    return None if str(value).lower() in NONE_SPELLINGS else float(value)
+
+
+def _amp_dtype(value: str, allow_auto: bool) -> str | None:
+    v = str(value).lower()
+    if v in ("none", "false", "0", "no", ""):
+        return None
+    if allow_auto and v in ("true", "1", "yes", "auto"):
+        return "auto"
+    if v in ("fp16", "float16", "bf16", "bfloat16"):
+        return "bf16" if v.startswith("b") else "fp16"
+    expected = "none, true, fp16 or bf16" if allow_auto else "none, fp16 or bf16"
+    raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
+
+
+def amp_type(value: str) -> str | None:
+    """A trainer's mixed precision: ``none``/``false`` → None; ``fp16``/``float16``; ``bf16``/``bfloat16``."""
+    return _amp_dtype(value, allow_auto=False)
+
+
+def amp_or_auto_type(value: str) -> str | None:
+    """As :func:`amp_type`, plus ``true``/``auto`` → ``auto`` (bf16 where the GPU has it, else fp16)."""
+    return _amp_dtype(value, allow_auto=True)
+
+
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",

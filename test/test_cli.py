@@ -62,3 +62,22 @@ def test_str2bool():
     assert cli.str2bool("True") is True and cli.str2bool("0") is False
     with pytest.raises(argparse.ArgumentTypeError):
         cli.str2bool("2")
+
+
+def test_none_or_value_types():
+    assert cli.none_or_str("None") is None and cli.none_or_str("") is None and cli.none_or_str("null") is None
+    assert cli.none_or_str("exp/x") == "exp/x"
+    assert cli.none_or_float("none") is None and cli.none_or_float("2.5") == 2.5
+    with pytest.raises(ValueError):
+        cli.none_or_float("abc")
+
+
+def test_amp_types():
+    assert cli.amp_type("none") is None and cli.amp_type("false") is None
+    assert cli.amp_type("float16") == "fp16" and cli.amp_type("BF16") == "bf16"
+    with pytest.raises(argparse.ArgumentTypeError, match="expected none, fp16 or bf16"):
+        cli.amp_type("true")  # a trainer needs a dtype
+    assert cli.amp_or_auto_type("true") == "auto" and cli.amp_or_auto_type("auto") == "auto"
+    assert cli.amp_or_auto_type("0") is None and cli.amp_or_auto_type("bfloat16") == "bf16"
+    with pytest.raises(argparse.ArgumentTypeError, match="expected none, true, fp16 or bf16"):
+        cli.amp_or_auto_type("int8")

@@ -28,14 +28,11 @@ import sys
 from collections.abc import Sequence
 
 from speechsent import cli
+from speechsent.cli import none_or_str
 
 __all__ = ["asr_decode", "get_parser", "main"]
 
 PROG = "speechsent-asr-decode"
-
-
-def _none_or_str(value: str) -> str | None:
-    return None if value.lower() in ("", "none", "null") else value
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -48,7 +45,7 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--model_file",
-        type=_none_or_str,
+        type=none_or_str,
         default=None,
         help="the *.pth to use (default: valid.acc.ave*, valid.acc.best, newest)",
     )
@@ -61,7 +58,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--decode_dir", help="where <set>/{text,score.txt,failed} are written")
     parser.add_argument(
         "--asr_suffix",
-        type=_none_or_str,
+        type=none_or_str,
         default="_asr",
         help="write data/<set><suffix> with the ASR text (none: don't)",
     )
@@ -76,8 +73,8 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--penalty", type=float, default=0.0, help="insertion penalty (length bonus)")
     g.add_argument("--maxlenratio", type=float, default=0.0, help="0: up to the encoder length")
     g.add_argument("--minlenratio", type=float, default=0.0)
-    g.add_argument("--lm_train_config", type=_none_or_str, default=None, help="an ESPnet2 LM's config.yaml")
-    g.add_argument("--lm_file", type=_none_or_str, default=None, help="an ESPnet2 LM's *.pth")
+    g.add_argument("--lm_train_config", type=none_or_str, default=None, help="an ESPnet2 LM's config.yaml")
+    g.add_argument("--lm_file", type=none_or_str, default=None, help="an ESPnet2 LM's *.pth")
     g.add_argument("--lm_weight", type=float, default=0.0)
     g = parser.add_argument_group("batched CTC greedy (--decode_mode ctc_greedy)")
     g.add_argument("--batch_seconds", type=float, default=200.0, help="padded audio per batch (s)")

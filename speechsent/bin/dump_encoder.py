@@ -44,27 +44,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from speechsent import cli
-from speechsent.cli import str2bool
+from speechsent.cli import amp_or_auto_type, none_or_str, str2bool
 
 __all__ = ["dump_encoder", "get_parser", "main"]
 
 PROG = "speechsent-dump-encoder"
-
-
-def amp_type(value: str) -> str | None:
-    """``none``/``false`` → None; ``true`` → ``auto`` (bf16 where the GPU has it, else fp16); fp16; bf16."""
-    v = value.lower()
-    if v in ("none", "false", "0", "no", ""):
-        return None
-    if v in ("true", "1", "yes", "auto"):
-        return "auto"
-    if v in ("fp16", "float16", "bf16", "bfloat16"):
-        return "bf16" if v.startswith("b") else "fp16"
-    raise argparse.ArgumentTypeError(f"expected none, true, fp16 or bf16, got {value!r}")
-
-
-def none_or_str(value: str) -> str | None:
-    return None if value.lower() in ("", "none", "null") else value
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -126,7 +110,7 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--ngpu", type=int, default=0, choices=(0, 1), help="1: encode on CUDA")
     g.add_argument(
         "--amp",
-        type=amp_type,
+        type=amp_or_auto_type,
         default=None,
         help="autocast the encoder on GPU: none (default), true (bf16 if supported, else fp16), fp16, bf16",
     )
@@ -222,7 +206,7 @@ def make_config(args: argparse.Namespace) -> Any:
     from speechsent.asr.feat_storage import StorageSpec, parse_compression_method
 
     method = parse_compression_method(args.compression_method)
-    amp = amp_type(str(args.amp)) if isinstance(args.amp, bool) else args.amp  # YAML true/false
+    amp = amp_or_auto_type(str(args.amp)) if isinstance(args.amp, bool) else args.amp  # YAML true/false
     storage = StorageSpec(
         kind=args.storage,
         method=method,

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Sequence
 
 from speechsent import cli
-from speechsent.bin.pseudo_labeler import none_or_str
+from speechsent.cli import none_or_str
 
 __all__ = ["get_parser", "main", "pseudo_label"]
 

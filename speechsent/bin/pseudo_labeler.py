@@ -43,19 +43,14 @@ from pathlib import Path
 from typing import Any
 
 from speechsent import cli
-from speechsent.cli import str2bool
+from speechsent.cli import none_or_str, str2bool
 
-__all__ = ["get_parser", "main", "make_pseudo_labeler", "none_or_str"]
+__all__ = ["get_parser", "main", "make_pseudo_labeler"]
 
 PROG = "speechsent-pseudo-labeler"
 SETUP_JSON = "stage6_setup.json"
 
 logger = logging.getLogger(PROG)
-
-
-def none_or_str(value: str) -> str | None:
-    """``none``/``null``/empty → None (YAML and shell spellings of "no value")."""
-    return None if value.lower() in ("", "none", "null") else value
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from speechsent import cli
-from speechsent.cli import str2bool
+from speechsent.cli import amp_type, none_or_float, none_or_str, str2bool
 
 __all__ = ["ScoreSet", "get_parser", "heldout_utterances", "main", "parse_score_sets", "train_e2e"]
 
@@ -114,23 +114,6 @@ def as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return value.split()
     return [item for v in value for item in str(v).split()]
-
-
-def none_or_str(value: str) -> str | None:
-    return None if str(value).lower() in ("", "none", "null") else str(value)
-
-
-def none_or_float(value: str) -> float | None:
-    return None if str(value).lower() in ("", "none", "null") else float(value)
-
-
-def amp_type(value: str) -> str | None:
-    v = str(value).lower()
-    if v in ("none", "false", "0", "no", ""):
-        return None
-    if v in ("fp16", "float16", "bf16", "bfloat16"):
-        return "bf16" if v.startswith("b") else "fp16"
-    raise argparse.ArgumentTypeError(f"expected none, fp16 or bf16, got {value!r}")
 
 
 def int_list(value: str) -> list[int]:

@@ -55,8 +55,7 @@ from typing import Any
 from speechsent import cli
 
 # the option types every trainer entry point shares (stage 9's module is light to import)
-from speechsent.bin.train_e2e import amp_type, none_or_float, none_or_str
-from speechsent.cli import str2bool
+from speechsent.cli import amp_type, none_or_float, none_or_str, str2bool
 
 __all__ = ["get_parser", "main", "train_text_classifier"]
 
