@@ -559,7 +559,8 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
         done
     done
     [ -n "${_dirs}" ] || { log "Error: none of --pseudo_sets (${pseudo_sets}) has a text to label"; exit 1; }
-    if "${gpu_inference}"; then _cmd="${cuda_cmd} --gpu 1"; _ngpu=1; else _cmd=${decode_cmd}; _ngpu=0; fi
+    # (speechsent-pseudo-label adds --gpu to the job runner itself, as stage 4's decoding does)
+    if "${gpu_inference}"; then _cmd=${cuda_cmd}; _ngpu=1; else _cmd=${decode_cmd}; _ngpu=0; fi
     log "Stage 7: pseudo-labeling with ${pseudo_labeler_dir} (${inference_nj} jobs)"
     log "  inputs: $(for d in ${_dirs}; do printf '%s/text ' "${d}"; done)"
     log "  outputs: $(for d in ${_dirs}; do printf '%s/utt2pseudo ' "${d}"; done)"

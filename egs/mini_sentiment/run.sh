@@ -23,6 +23,7 @@ minilm=$(python -c 'import importlib.resources as r; print(r.files("gt_all_minil
     --nj 2 \
     --decode_mode ctc_greedy \
     --pseudo_labeler vader \
+    --pseudo_args "--num_threads 1" \
     --text_lm "${minilm}" \
     --text_baseline_config conf/train_text_baseline.yaml \
     --text_lm_config conf/train_text_lm.yaml \
