@@ -6,6 +6,7 @@ utt2dur and the conv2d subsampling), reruns that skip finished work, and a model
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -289,3 +290,95 @@ def test_asr_model_dir_is_used_unchanged(trained, tmp_path):
     assert ours_feats.keys() == theirs.keys()
     for utt, mat in ours_feats.items():
         np.testing.assert_array_equal(mat, theirs[utt])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Stages 6-10 on the same recipe: VADER pseudo labels, both 2-step classifiers on GT and ASR text (a tiny
+# random BERT as the LM), the E2E systems (supervised, pseudo-label pre-training + fine-tuning, an hours
+# subset, the fbank CNN), the report; then a rerun that trains nothing.
+
+TINY_TRAIN = {"max_epochs": 2, "patience": 0, "batch_size": 16, "num_threads": 1}
+TINY_E2E = {**TINY_TRAIN, "fc_dim": 16, "lstm_dim": 8}
+TINY_CNN = {**TINY_TRAIN, "cnn_channels": [8, 8], "cnn_kernels": [3, 3], "cnn_strides": [1, 2]}
+
+
+def _classifier_args(recipe: Path, tmp: Path) -> list[str]:
+    from speechsent.text.lm_features import build_tiny_lm
+
+    words = " ".join(read_table(recipe / "data/swbd_train/text").values()).split()
+    lm = build_tiny_lm(tmp / "tiny_lm", [*words, "<unk>"], hidden=16, layers=4)
+    conf = recipe / "conf"
+    for name, values in {
+        "tiny_text_baseline.yaml": {**TINY_TRAIN, "nbpe": 60, "embed_dim": 8, "hidden": 8},
+        "tiny_text_lm.yaml": {**TINY_TRAIN, "hidden": 8},
+        "tiny_e2e.yaml": TINY_E2E,
+        "tiny_e2e_pretrain.yaml": {**TINY_E2E, "valid_fraction": 0.2},
+        "tiny_cnn.yaml": TINY_CNN,
+    }.items():
+        (conf / name).write_text(yaml.safe_dump(values))
+    return [
+        "--nbpe", "40", "--asr_config", "conf/tiny.yaml", "--asr_train_hours", "", "--nj", "2",
+        "--pseudo_labeler", "vader", "--pseudo_args", "--num_threads 1",
+        "--text_lm", str(lm),
+        "--text_baseline_config", "conf/tiny_text_baseline.yaml",
+        "--text_lm_config", "conf/tiny_text_lm.yaml",
+        "--e2e_config", "conf/tiny_e2e.yaml", "--e2e_pretrain_config", "conf/tiny_e2e_pretrain.yaml",
+        "--e2e_cnn_config", "conf/tiny_cnn.yaml", "--e2e_hours", "all 0.01", "--e2e_seeds", "0",
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def classified(trained, tmp_path_factory):
+    recipe, _ = trained
+    args = _classifier_args(recipe, tmp_path_factory.mktemp("lm"))
+    log = _run(recipe, ["--stage", "6", "--stop_stage", "10", *args])
+    return recipe, log, args
+
+
+def test_pseudo_labels(classified):
+    recipe, log, _ = classified
+    for s in ("swbd_train", "swbd_train_asr", "fisher", "fisher_asr"):
+        pseudo = read_table(recipe / "data" / s / "utt2pseudo")
+        utts = read_table(recipe / "data" / s / "utt2spk")
+        assert pseudo and set(pseudo) <= set(utts) and set(pseudo.values()) <= {"Negative", "Positive"}
+        assert read_table(recipe / "data" / s / "utt2pseudo_prob").keys() == pseudo.keys()
+        subprocess.run(
+            [str(ROOT / "utils/validate_data_dir.sh"), "--no-feats", str(recipe / "data" / s)], check=True
+        )
+    table3 = recipe / "exp/pseudo_labeler_vader/eval_swbd_holdout/scores.json"
+    assert "unweighted_recall" in json.loads(table3.read_text()) and "Table 3: vader on swbd_holdout" in log
+
+
+def test_classifier_systems_and_report(classified):
+    recipe, log, _ = classified
+    exp = recipe / "exp"
+    systems = {p.parent.name: json.loads(p.read_text()) for p in exp.glob("*/system.json")}
+    expected = {
+        "text_baseline_gt_s0", "text_baseline_asr_s0", "text_lm_gt_s0", "text_lm_asr_s0",
+        "e2e_cnn_fbank_s0", "e2e_blstm_all_s0", "e2e_blstm_0.01h_s0",
+        "e2e_blstm_pseudo_vader_gt_all_s0", "e2e_blstm_pseudo_vader_gt_0.01h_s0",
+    }  # fmt: skip
+    assert set(systems) == expected
+    assert systems["text_lm_asr_s0"]["input"] == "asr" and systems["e2e_cnn_fbank_s0"]["input"] == "fbank"
+    assert systems["e2e_blstm_pseudo_vader_gt_all_s0"]["pseudo_sets"] == ["swbd_train", "fisher"]
+    keys = {"unweighted_recall", "unweighted_precision", "unweighted_f1", "weighted_recall", "weighted_f1"}
+    for name in expected:
+        sets = ("swbd_test", "swbd_holdout") + (
+            ("swbd_test_asr", "swbd_holdout_asr") if "text" in name else ()
+        )
+        for s in sets:
+            scores = json.loads((exp / name / f"score_{s}/scores.json").read_text())
+            assert keys <= scores.keys() and len(scores["confusion"]) == 3
+            utts = read_table(recipe / "data" / s / "utt2sentiment")
+            assert scores["num_utts"] == len(utts) == sum(map(sum, scores["confusion"]))
+    results = (recipe / "RESULTS.md").read_text()
+    for title in ("Table 1", "Table 2", "Table 3", "Table 4"):
+        assert title in results
+    assert (exp / "report" / "fig2.png").is_file() and "Stage 10 done" in log
+
+
+def test_classifier_rerun_trains_nothing(classified):
+    recipe, _, args = classified
+    stamps = {p: p.stat().st_mtime_ns for p in (recipe / "exp").glob("*/best.pth")}
+    _run(recipe, ["--stage", "6", "--stop_stage", "9", *args])
+    assert stamps and {p: p.stat().st_mtime_ns for p in stamps} == stamps
