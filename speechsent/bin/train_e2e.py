@@ -49,9 +49,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -60,7 +58,9 @@ from pathlib import Path
 from typing import Any
 
 from speechsent import cli
-from speechsent.cli import amp_type, none_or_float, none_or_str, str2bool
+from speechsent.cli import none_or_float, none_or_str, str2bool
+from speechsent.training.options import add_trainer_arguments, check_trainer_args
+from speechsent.training.stamps import file_sha1, is_done, prepare_training_dir, read_json, write_json
 
 __all__ = ["ScoreSet", "get_parser", "heldout_utterances", "main", "parse_score_sets", "train_e2e"]
 
@@ -81,8 +81,6 @@ _NOT_STAMPED = {
 #: Options that only affect scoring and system.json (changing them re-scores, it does not retrain).
 _SCORING_ONLY = {"score_sets", "system_train_hours", "system_pseudo_labeler", "system_pseudo_sets"}
 _SCORING_ONLY |= {"system_pseudo_transcript", "system_input", "system_train_set"}
-#: Training options whose change continues a run from its checkpoint instead of restarting it.
-_RESUMABLE = {"max_epochs", "patience"}
 #: Files of one training run (removed when training restarts).
 _TRAINING_FILES = (
     "checkpoint.pth",
@@ -121,6 +119,11 @@ def int_list(value: str) -> list[int]:
         return [int(v) for v in str(value).replace(",", " ").split()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected space-separated integers, got {value!r}") from None
+
+
+def _add_batching_arguments(g: Any) -> None:
+    g.add_argument("--max_frames", type=int, default=0, help="max padded frames per batch (0: no cap)")
+    g.add_argument("--num_buckets", type=int, default=10, help="length buckets of the batch sampler")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -189,32 +192,12 @@ def get_parser() -> argparse.ArgumentParser:
         help="with --init_from: a new random output layer (pre-trained 2-class head discarded)",
     )
     g.add_argument("--class_weights", default="none", choices=("none", "balanced"), help="weighted CE")
-    g = parser.add_argument_group("training")
-    g.add_argument("--max_epochs", type=int, default=20)
-    g.add_argument("--patience", type=int, default=5, help="early stopping (0: off)")
-    g.add_argument("--optimizer", default="adam", choices=("adam", "adamw", "sgd"))
-    g.add_argument("--lr", type=float, default=1e-3)
-    g.add_argument("--weight_decay", type=float, default=0.0)
-    g.add_argument("--scheduler", default="plateau", choices=("none", "plateau", "warmup_linear", "cosine"))
-    g.add_argument("--warmup_steps", type=int, default=0)
-    g.add_argument("--grad_clip", type=float, default=5.0)
-    g.add_argument("--accum_grad", type=int, default=1)
-    g.add_argument("--batch_size", type=int, default=32)
-    g.add_argument("--max_frames", type=int, default=0, help="max padded frames per batch (0: no cap)")
-    g.add_argument("--num_buckets", type=int, default=10, help="length buckets of the batch sampler")
-    g.add_argument("--amp", type=amp_type, default=None, help="none, fp16 or bf16 (GPU only)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--select_metric", default="auto", help="a scores.json key, loss, or auto (see above)")
-    g.add_argument("--keep_checkpoints", type=str2bool, default=False)
-    g.add_argument("--num_workers", type=int, default=0, help="DataLoader workers")
-    g.add_argument(
-        "--num_threads",
-        type=int,
-        default=0,
-        help="torch CPU threads (0: torch's default, or OMP_NUM_THREADS)",
+    add_trainer_arguments(
+        parser.add_argument_group("training"),
+        select_metric="auto",
+        select_metric_help="a scores.json key, loss, or auto (see above)",
+        batching_arguments=_add_batching_arguments,
     )
-    g.add_argument("--ngpu", type=int, default=0, help="0: CPU; 1: one GPU; N > 1: launched by torchrun")
-    g.add_argument("--force", type=str2bool, default=False, help="retrain even if .done matches")
     g = parser.add_argument_group("system.json (descriptive; auto: derived from the inputs)")
     g.add_argument("--system_train_set", default="auto", help="auto: the dir of the first --train_labels")
     g.add_argument(
@@ -277,19 +260,9 @@ def parse_score_sets(items: Sequence[str]) -> list[ScoreSet]:
     return sets
 
 
-def _digest(path: str | Path | None) -> str | None:
-    if path is None or not Path(path).is_file():
-        return None
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _feats_digest(scp: str | Path) -> dict[str, str | None]:
     """A feature dump by its scp and its info.json (a re-dump with another model changes the latter)."""
-    return {"scp": _digest(scp), "info": _digest(Path(scp).parent / "info.json")}
+    return {"scp": file_sha1(scp), "info": file_sha1(Path(scp).parent / "info.json")}
 
 
 def make_stamps(args: argparse.Namespace, score_sets: Sequence[ScoreSet]) -> tuple[dict, dict]:
@@ -298,40 +271,23 @@ def make_stamps(args: argparse.Namespace, score_sets: Sequence[ScoreSet]) -> tup
     options.pop("_given_lists", None)
     inputs: dict[str, Any] = {
         "train": [
-            {"feats": _feats_digest(f), "labels": _digest(lab)}
+            {"feats": _feats_digest(f), "labels": file_sha1(lab)}
             for f, lab in zip(args.train_feats, args.train_labels, strict=True)
         ],
-        "valid": {"feats": _feats_digest(args.valid_feats), "labels": _digest(args.valid_labels)}
+        "valid": {"feats": _feats_digest(args.valid_feats), "labels": file_sha1(args.valid_labels)}
         if args.valid_feats
         else None,
-        "train_utt_list": _digest(args.train_utt_list),
-        "init_from": _digest(args.init_from),
+        "train_utt_list": file_sha1(args.train_utt_list),
+        "init_from": file_sha1(args.init_from),
     }
     training = {"options": options, "inputs": inputs}
     scoring = {
-        "sets": {s.name: {"feats": _feats_digest(s.feats), "labels": _digest(s.labels)} for s in score_sets},
+        "sets": {
+            s.name: {"feats": _feats_digest(s.feats), "labels": file_sha1(s.labels)} for s in score_sets
+        },
         "system": {k: getattr(args, k) for k in sorted(_SCORING_ONLY - {"score_sets"})},
     }
     return training, scoring
-
-
-def _resume_part(training_stamp: dict) -> dict:
-    """The part of a training stamp whose change restarts training (not max_epochs or patience)."""
-    options = {k: v for k, v in training_stamp["options"].items() if k not in _RESUMABLE}
-    return {"options": options, "inputs": training_stamp["inputs"]}
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    from speechsent.data.kaldi_dir import atomic_write_text
-
-    atomic_write_text(path, json.dumps(obj, indent=1, default=str) + "\n")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -417,7 +373,7 @@ def init_model(model: Any, path: str | Path, reset_head: bool, model_json: dict[
     import torch
 
     path = Path(path)
-    init_json = _read_json(path.parent / "model.json")
+    init_json = read_json(path.parent / "model.json")
     if init_json is not None:
         ours = {k: v for k, v in model_json["config"].items() if k not in ("num_classes", "dropout")}
         theirs = {k: v for k, v in init_json.get("config", {}).items() if k not in ("num_classes", "dropout")}
@@ -477,7 +433,7 @@ def _pseudo_provenance(args: argparse.Namespace) -> dict[str, Any]:
         asr = [d.endswith("_asr") for d in dirs]
         prov["pseudo_transcript"] = "asr" if all(asr) else "gt" if not any(asr) else "mixed"
     elif args.init_from:
-        pretrain = _read_json(Path(args.init_from).parent / "pretrain.json") or {}
+        pretrain = read_json(Path(args.init_from).parent / "pretrain.json") or {}
         prov.update({k: pretrain.get(k) for k in prov})
         if not pretrain:
             log.warning("%s: no pretrain.json beside it: pseudo-label provenance unknown", args.init_from)
@@ -509,16 +465,6 @@ def _train_hours(args: argparse.Namespace, utts: Sequence[str]) -> float | None:
 
 # ----------------------------------------------------------------------------------------------------------
 # the work
-
-
-def _clear_training_state(exp_dir: Path) -> None:
-    for name in (*_TRAINING_FILES, ".done"):
-        (exp_dir / name).unlink(missing_ok=True)
-    for path in [*exp_dir.glob("epoch*.pth"), *exp_dir.glob("score_*")]:
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
 
 
 def _barrier(dist: Any) -> None:
@@ -590,8 +536,7 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
             log.info("score set %s: %s or %s absent: not scored", s.name, s.feats, s.labels)
     training_stamp, scoring_stamp = make_stamps(args, score_sets)
     stamp = {"training": training_stamp, "scoring": scoring_stamp}
-    if not args.force and _read_json(exp_dir / ".done") == stamp:
-        log.info("%s is up to date (.done matches the options and inputs): nothing to do", exp_dir)
+    if is_done(exp_dir, stamp, force=args.force):
         return {"skipped": True, "scores": {}}
 
     import torch
@@ -599,31 +544,15 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
     from speechsent.data.feats_dataset import FeatsDataset, read_utt_list
     from speechsent.data.labels import PSEUDO_LABELS, SENTIMENT_LABELS
     from speechsent.models import build_model
-    from speechsent.training import Trainer, TrainerConfig, set_seed
-    from speechsent.training.distributed import cleanup_distributed, init_distributed
+    from speechsent.training import Trainer, set_seed
+    from speechsent.training.distributed import cleanup_distributed
+    from speechsent.training.options import init_trainer_runtime, trainer_config_from_args
 
-    use_cuda = args.ngpu > 0
-    if use_cuda and not torch.cuda.is_available():
-        raise RuntimeError(f"--ngpu {args.ngpu} but CUDA is not available")
-    if args.num_threads > 0:
-        torch.set_num_threads(args.num_threads)
-    dist = init_distributed(use_cuda=use_cuda)
-    if args.ngpu > 1 and dist.world_size != args.ngpu:
-        raise RuntimeError(f"--ngpu {args.ngpu}: launch with torchrun --nproc_per_node {args.ngpu}")
+    dist = init_trainer_runtime(args)
     try:
         exp_dir.mkdir(parents=True, exist_ok=True)
         if dist.is_main:
-            previous = _read_json(exp_dir / "training_stamp.json")
-            if args.force or (
-                previous is not None and _resume_part(previous) != _resume_part(training_stamp)
-            ):
-                log.warning("%s: options or inputs changed (or --force): training restarts", exp_dir)
-                _clear_training_state(exp_dir)
-            elif previous is None and (exp_dir / "checkpoint.pth").exists():
-                log.warning("%s: a checkpoint without training_stamp.json: training restarts", exp_dir)
-                _clear_training_state(exp_dir)
-            _write_json(exp_dir / "training_stamp.json", training_stamp)
-            (exp_dir / ".done").unlink(missing_ok=True)
+            prepare_training_dir(exp_dir, training_stamp, force=args.force, training_files=_TRAINING_FILES)
         _barrier(dist)
 
         labels = SENTIMENT_LABELS if args.task == "sentiment" else PSEUDO_LABELS
@@ -667,7 +596,7 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
         if args.init_from:
             init_model(model, args.init_from, args.reset_head, model_json)
         if dist.is_main:
-            _write_json(exp_dir / "model.json", model_json)
+            write_json(exp_dir / "model.json", model_json)
 
         weight = None
         if args.class_weights == "balanced":
@@ -681,22 +610,7 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
         select_metric = args.select_metric
         if select_metric == "auto":
             select_metric = "unweighted_f1" if args.task == "sentiment" else "loss"
-        trainer_config = TrainerConfig(
-            max_epochs=args.max_epochs,
-            patience=args.patience,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            weight_decay=args.weight_decay,
-            scheduler=args.scheduler,
-            warmup_steps=args.warmup_steps,
-            grad_clip=args.grad_clip,
-            accum_grad=args.accum_grad,
-            amp=args.amp,
-            seed=args.seed,
-            select_metric=select_metric,
-            keep_checkpoints=args.keep_checkpoints,
-            progress=args.progress,
-        )
+        trainer_config = trainer_config_from_args(args, select_metric=select_metric)
         trainer = Trainer(model, trainer_config, exp_dir, labels=labels, loss_fn=loss_fn, dist=dist)
         start = time.time()
         result = trainer.fit(_loader(train_data, args, True, dist), _loader(valid_data, args, False, dist))
@@ -738,8 +652,8 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
                 },
             }
             # a pre-trained pseudo-label model is no sentiment system: pretrain.json, not system.json
-            _write_json(exp_dir / ("system.json" if args.task == "sentiment" else "pretrain.json"), system)
-            _write_json(exp_dir / ".done", stamp)
+            write_json(exp_dir / ("system.json" if args.task == "sentiment" else "pretrain.json"), system)
+            write_json(exp_dir / ".done", stamp)
         _barrier(dist)
         return {"skipped": False, "scores": all_scores, "best_epoch": result.best_epoch, "result": result}
     finally:
@@ -773,10 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--valid_fraction must be in (0, 1)")
     if args.task == "pseudo" and args.score_sets:
         parser.error("--score_sets scores 3-class sentiment: not with --task pseudo")
-    if isinstance(args.amp, bool):  # YAML true/false
-        args.amp = "fp16" if args.amp else None
-    if args.amp is not None and args.ngpu == 0:
-        parser.error("--amp needs --ngpu >= 1")
+    check_trainer_args(parser, args)
     try:
         parse_score_sets(args.score_sets)
     except ValueError as error:

@@ -41,7 +41,6 @@ Options may also come from ``--config FILE`` (YAML; the command line wins). Exit
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -53,9 +52,9 @@ from pathlib import Path
 from typing import Any
 
 from speechsent import cli
-
-# the option types every trainer entry point shares (stage 9's module is light to import)
-from speechsent.cli import amp_type, none_or_float, none_or_str, str2bool
+from speechsent.cli import none_or_float, none_or_str, str2bool
+from speechsent.training.options import add_trainer_arguments, check_trainer_args
+from speechsent.training.stamps import file_sha1, is_done, prepare_training_dir, write_json
 
 __all__ = ["get_parser", "main", "train_text_classifier"]
 
@@ -75,8 +74,6 @@ _NOT_STAMPED = {
 }
 #: Options that only affect scoring (changing them re-scores, it does not retrain).
 _SCORING_ONLY = {"score_dirs"}
-#: Options whose change continues training from the checkpoint (more epochs) instead of restarting it.
-_CONTINUABLE = {"max_epochs", "patience"}
 #: Files the Trainer (and this program) leave in the exp dir for one training run.
 _TRAINING_FILES = ("checkpoint.pth", "best.pth", "metrics.jsonl", "model.json", "bpe.model", "system.json")
 
@@ -139,31 +136,12 @@ def get_parser() -> argparse.ArgumentParser:
         choices=("auto", "true", "false"),
         help="class-weighted cross-entropy (auto: baseline yes, lm no, as in the paper)",
     )
-    g = parser.add_argument_group("training")
-    g.add_argument("--max_epochs", type=int, default=20)
-    g.add_argument("--patience", type=int, default=5, help="early stopping (0: off)")
-    g.add_argument("--optimizer", default="adam", choices=("adam", "adamw", "sgd"))
-    g.add_argument("--lr", type=float, default=1e-3)
-    g.add_argument("--weight_decay", type=float, default=0.0)
-    g.add_argument("--scheduler", default="plateau", choices=("none", "plateau", "warmup_linear", "cosine"))
-    g.add_argument("--warmup_steps", type=int, default=0)
-    g.add_argument("--grad_clip", type=float, default=5.0)
-    g.add_argument("--accum_grad", type=int, default=1)
-    g.add_argument("--batch_size", type=int, default=32)
-    g.add_argument("--amp", type=amp_type, default=None, help="none, fp16 or bf16 (GPU only)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--select_metric", default="unweighted_f1", help="a scores.json key, or loss")
-    g.add_argument("--keep_checkpoints", type=str2bool, default=False)
-    g.add_argument("--num_workers", type=int, default=0, help="DataLoader workers")
-    g.add_argument(
-        "--num_threads",
-        type=int,
-        default=0,
-        help="torch CPU threads (0: torch's default, which follows OMP_NUM_THREADS); 1 is fastest for the "
-        "small BLSTMs on a shared machine",
+    add_trainer_arguments(
+        parser.add_argument_group("training"),
+        select_metric="unweighted_f1",
+        num_threads_help="torch CPU threads (0: torch's default, which follows OMP_NUM_THREADS); 1 is "
+        "fastest for the small BLSTMs on a shared machine",
     )
-    g.add_argument("--ngpu", type=int, default=0, help="0: CPU; 1: one GPU; N > 1: launched by torchrun")
-    g.add_argument("--force", type=str2bool, default=False, help="retrain even if .done matches")
     parser.add_argument("--progress", type=str2bool, default=True, help="progress bars on stderr")
     cli.add_log_level_argument(parser)
     return parser
@@ -173,22 +151,11 @@ def get_parser() -> argparse.ArgumentParser:
 # stamps
 
 
-def _file_digest(path: str | Path) -> str | None:
-    p = Path(path)
-    if not p.is_file():
-        return None
-    h = hashlib.sha1()
-    with open(p, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _dir_inputs(data_dir: str | Path) -> dict[str, str | None]:
     from speechsent.text.dataset import sentiment_file
 
     labels = sentiment_file(data_dir)
-    return {"text": _file_digest(Path(data_dir) / "text"), "labels": _file_digest(labels) if labels else None}
+    return {"text": file_sha1(Path(data_dir) / "text"), "labels": file_sha1(labels) if labels else None}
 
 
 def _lm_identity(name: str) -> Any:
@@ -206,28 +173,15 @@ def make_stamps(args: argparse.Namespace, score_dirs: Sequence[str]) -> tuple[di
     options = {k: v for k, v in sorted(vars(args).items()) if k not in _NOT_STAMPED | _SCORING_ONLY}
     inputs: dict[str, Any] = {"train": _dir_inputs(args.train_dir), "valid": _dir_inputs(args.valid_dir)}
     if args.train_utt_list:
-        inputs["train_utt_list"] = _file_digest(args.train_utt_list)
+        inputs["train_utt_list"] = file_sha1(args.train_utt_list)
     if args.arch == "baseline" and args.bpemodel:
-        inputs["bpemodel"] = _file_digest(args.bpemodel)
+        inputs["bpemodel"] = file_sha1(args.bpemodel)
     if args.arch == "lm":
         inputs["lm"] = _lm_identity(args.lm)
     training = {"options": options, "inputs": inputs}
     scoring = {str(d): _dir_inputs(d) for d in score_dirs}
     # as JSON will read them back (tuples → lists), so a stamp compares equal to its .done file
     return json.loads(json.dumps(training, default=str)), json.loads(json.dumps(scoring, default=str))
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    from speechsent.data.kaldi_dir import atomic_write_text
-
-    atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=False, default=str) + "\n")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -325,22 +279,6 @@ def _barrier(dist: Any) -> None:
     barrier(dist)
 
 
-def _restart_part(training_stamp: dict) -> dict:
-    """The part of a training stamp whose change restarts training (all but ``_CONTINUABLE``)."""
-    options = {k: v for k, v in training_stamp.get("options", {}).items() if k not in _CONTINUABLE}
-    return {**training_stamp, "options": options}
-
-
-def _clear_training_state(exp_dir: Path) -> None:
-    for name in (*_TRAINING_FILES, ".done"):
-        (exp_dir / name).unlink(missing_ok=True)
-    for path in [*exp_dir.glob("epoch*.pth"), *exp_dir.glob("score_*")]:
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-
-
 def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
     """Train, select and score one 2-step text classifier; returns ``{"skipped", "scores": {set: dict}}``.
 
@@ -355,8 +293,7 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
             log.info("score dir %s has no text: not scored", d)
     training_stamp, scoring_stamp = make_stamps(args, score_dirs)
     stamp = {"training": training_stamp, "scoring": scoring_stamp}
-    if not args.force and _read_json(exp_dir / ".done") == stamp:
-        log.info("%s is up to date (.done matches the options and inputs): nothing to do", exp_dir)
+    if is_done(exp_dir, stamp, force=args.force):
         return {"skipped": True, "scores": {}}
 
     import torch
@@ -365,31 +302,15 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
     from speechsent.models.text_classifier import TextClassifierConfig, build_text_classifier, class_weights
     from speechsent.scoring import score_system, write_predictions
     from speechsent.text.dataset import load_text_set, sentiment_file
-    from speechsent.training import Trainer, TrainerConfig, set_seed
-    from speechsent.training.distributed import cleanup_distributed, init_distributed
+    from speechsent.training import Trainer, set_seed
+    from speechsent.training.distributed import cleanup_distributed
+    from speechsent.training.options import init_trainer_runtime, trainer_config_from_args
 
-    if args.num_threads > 0:
-        torch.set_num_threads(args.num_threads)
-    use_cuda = args.ngpu > 0
-    if use_cuda and not torch.cuda.is_available():
-        raise RuntimeError(f"--ngpu {args.ngpu} but CUDA is not available")
-    dist = init_distributed(use_cuda=use_cuda)
-    if args.ngpu > 1 and dist.world_size != args.ngpu:
-        raise RuntimeError(f"--ngpu {args.ngpu}: launch with torchrun --nproc_per_node {args.ngpu}")
+    dist = init_trainer_runtime(args)
     try:
         exp_dir.mkdir(parents=True, exist_ok=True)
         if dist.is_main:
-            previous = _read_json(exp_dir / "training_stamp.json")
-            if args.force or (
-                previous is not None and _restart_part(previous) != _restart_part(training_stamp)
-            ):
-                log.warning("%s: options or inputs changed (or --force): training restarts", exp_dir)
-                _clear_training_state(exp_dir)
-            elif previous is None and (exp_dir / "checkpoint.pth").exists():
-                log.warning("%s: a checkpoint without training_stamp.json: training restarts", exp_dir)
-                _clear_training_state(exp_dir)
-            _write_json(exp_dir / "training_stamp.json", training_stamp)
-            (exp_dir / ".done").unlink(missing_ok=True)
+            prepare_training_dir(exp_dir, training_stamp, force=args.force, training_files=_TRAINING_FILES)
         _barrier(dist)
         set_seed(args.seed)
 
@@ -442,25 +363,12 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
             lm_ids = {id(p) for p in lm_params}
             head = [p for p in model.parameters() if id(p) not in lm_ids]
             param_groups = [{"params": lm_params, "lr": args.lm_lr}, {"params": head, "lr": args.lr}]
-        trainer_config = TrainerConfig(
-            max_epochs=args.max_epochs,
-            patience=args.patience,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            weight_decay=args.weight_decay,
-            scheduler=args.scheduler,
-            warmup_steps=args.warmup_steps,
-            grad_clip=args.grad_clip,
-            accum_grad=args.accum_grad,
-            amp=args.amp,
-            seed=args.seed,
-            select_metric=args.select_metric,
-            keep_checkpoints=args.keep_checkpoints,
+        trainer_config = trainer_config_from_args(
+            args,
             find_unused_parameters=encoder is not None,  # e.g. BERT's pooler: computed, not used
-            progress=args.progress,
         )
         if dist.is_main:
-            _write_json(
+            write_json(
                 exp_dir / "model.json",
                 {
                     "classifier": config.to_dict(),
@@ -551,8 +459,8 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
                 "best_epoch": result.best_epoch,
                 "config": {k: v for k, v in sorted(vars(args).items()) if k not in ("config", "log_level")},
             }
-            _write_json(exp_dir / "system.json", system)
-            _write_json(exp_dir / ".done", stamp)
+            write_json(exp_dir / "system.json", system)
+            write_json(exp_dir / ".done", stamp)
         return {"skipped": False, "scores": all_scores, "best_epoch": result.best_epoch}
     finally:
         cleanup_distributed()
@@ -566,10 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--{name} is required")
     if args.max_tokens < 1:
         parser.error("--max_tokens must be positive")
-    if isinstance(args.amp, bool):  # YAML true/false
-        args.amp = "fp16" if args.amp else None
-    if args.amp is not None and args.ngpu == 0:
-        parser.error("--amp needs --ngpu >= 1")
+    check_trainer_args(parser, args)
     if args.train_hours is not None and not args.train_utt_list:
         parser.error("--train_hours describes a --train_utt_list subset; give the list too")
     cli.setup_logging(args.log_level)

@@ -5,7 +5,24 @@ See :mod:`speechsent.training.trainer`, :mod:`speechsent.training.sampler`,
 :mod:`speechsent.training.distributed`.
 """
 
-from speechsent.training.checkpoint import set_seed
-from speechsent.training.trainer import Batch, FitResult, Trainer, TrainerConfig
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from speechsent.training.checkpoint import set_seed
+    from speechsent.training.trainer import Batch, FitResult, Trainer, TrainerConfig
 
 __all__ = ["Batch", "FitResult", "Trainer", "TrainerConfig", "set_seed"]
+
+# Imported on first use (PEP 562), so that the light submodules (options, stamps) that entry points import
+# for their parsers do not pull in torch: ``--help`` stays fast.
+_SUBMODULE = {"Batch": "trainer", "FitResult": "trainer", "Trainer": "trainer", "TrainerConfig": "trainer"}
+_SUBMODULE["set_seed"] = "checkpoint"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULE:
+        return getattr(importlib.import_module(f"speechsent.training.{_SUBMODULE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

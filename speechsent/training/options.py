@@ -1,0 +1,118 @@
+"""The trainer options every training entry point shares (light: torch only inside the functions).
+
+Usage in an entry point::
+
+    g = parser.add_argument_group("training")
+    add_trainer_arguments(g, select_metric="unweighted_f1")
+    ...
+    args = cli.parse_args(parser, argv)
+    check_trainer_args(parser, args)
+    ...
+    dist = init_trainer_runtime(args)   # threads, GPU check, (DDP) process group
+    trainer = Trainer(model, trainer_config_from_args(args), exp_dir, ...)
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from speechsent.cli import amp_type, str2bool
+
+__all__ = ["add_trainer_arguments", "check_trainer_args", "init_trainer_runtime", "trainer_config_from_args"]
+
+_NUM_THREADS_HELP = "torch CPU threads (0: torch's default, or OMP_NUM_THREADS)"
+
+
+def add_trainer_arguments(
+    group: argparse.ArgumentParser | argparse._ArgumentGroup,
+    *,
+    select_metric: str = "unweighted_f1",
+    select_metric_help: str = "a scores.json key, or loss",
+    num_threads_help: str = _NUM_THREADS_HELP,
+    batching_arguments: Callable[[Any], None] | None = None,
+) -> None:
+    """Add ``--max_epochs`` ... ``--force`` (the :class:`~speechsent.training.TrainerConfig` fields, the
+    DataLoader workers, CPU threads, GPUs, ``--force``) to ``group``.
+
+    ``batching_arguments(group)``, if given, adds the entry point's own batching options right after
+    ``--batch_size`` (so ``--help`` lists them together).
+    """
+    g = group
+    g.add_argument("--max_epochs", type=int, default=20)
+    g.add_argument("--patience", type=int, default=5, help="early stopping (0: off)")
+    g.add_argument("--optimizer", default="adam", choices=("adam", "adamw", "sgd"))
+    g.add_argument("--lr", type=float, default=1e-3)
+    g.add_argument("--weight_decay", type=float, default=0.0)
+    g.add_argument("--scheduler", default="plateau", choices=("none", "plateau", "warmup_linear", "cosine"))
+    g.add_argument("--warmup_steps", type=int, default=0)
+    g.add_argument("--grad_clip", type=float, default=5.0)
+    g.add_argument("--accum_grad", type=int, default=1)
+    g.add_argument("--batch_size", type=int, default=32)
+    if batching_arguments is not None:
+        batching_arguments(g)
+    g.add_argument("--amp", type=amp_type, default=None, help="none, fp16 or bf16 (GPU only)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--select_metric", default=select_metric, help=select_metric_help)
+    g.add_argument("--keep_checkpoints", type=str2bool, default=False)
+    g.add_argument("--num_workers", type=int, default=0, help="DataLoader workers")
+    g.add_argument("--num_threads", type=int, default=0, help=num_threads_help)
+    g.add_argument("--ngpu", type=int, default=0, help="0: CPU; 1: one GPU; N > 1: launched by torchrun")
+    g.add_argument("--force", type=str2bool, default=False, help="retrain even if .done matches")
+
+
+def check_trainer_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage checks of the trainer options (a YAML ``amp: true`` means fp16); errors exit via ``parser``."""
+    if isinstance(args.amp, bool):  # YAML true/false
+        args.amp = "fp16" if args.amp else None
+    if args.amp is not None and args.ngpu == 0:
+        parser.error("--amp needs --ngpu >= 1")
+
+
+def init_trainer_runtime(args: argparse.Namespace) -> Any:
+    """Apply ``--num_threads``, check ``--ngpu`` against CUDA and the torchrun world; returns the
+    :class:`~speechsent.training.distributed.DistInfo` of this process (pair with ``cleanup_distributed``).
+
+    Raises RuntimeError when the GPUs asked for are not there.
+    """
+    import torch
+
+    from speechsent.training.distributed import init_distributed
+
+    if args.num_threads > 0:
+        torch.set_num_threads(args.num_threads)
+    use_cuda = args.ngpu > 0
+    if use_cuda and not torch.cuda.is_available():
+        raise RuntimeError(f"--ngpu {args.ngpu} but CUDA is not available")
+    dist = init_distributed(use_cuda=use_cuda)
+    if args.ngpu > 1 and dist.world_size != args.ngpu:
+        raise RuntimeError(f"--ngpu {args.ngpu}: launch with torchrun --nproc_per_node {args.ngpu}")
+    return dist
+
+
+def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
+    """The :class:`~speechsent.training.TrainerConfig` of the options :func:`add_trainer_arguments` added;
+    ``overrides`` (e.g. a resolved ``select_metric``, ``find_unused_parameters``) win."""
+    from speechsent.training.trainer import TrainerConfig
+
+    fields = {
+        name: getattr(args, name)
+        for name in (
+            "max_epochs",
+            "patience",
+            "optimizer",
+            "lr",
+            "weight_decay",
+            "scheduler",
+            "warmup_steps",
+            "grad_clip",
+            "accum_grad",
+            "amp",
+            "seed",
+            "select_metric",
+            "keep_checkpoints",
+            "progress",
+        )
+    }
+    return TrainerConfig(**{**fields, **overrides})
