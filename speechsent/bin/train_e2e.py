@@ -60,7 +60,7 @@ from typing import Any
 from speechsent import cli
 from speechsent.cli import none_or_float, none_or_str, str2bool
 from speechsent.training.options import add_trainer_arguments, check_trainer_args
-from speechsent.training.stamps import file_sha1, is_done, prepare_training_dir, read_json, write_json
+from speechsent.training.stamps import file_sha1, is_done, read_json, write_json
 
 __all__ = ["ScoreSet", "get_parser", "heldout_utterances", "main", "parse_score_sets", "train_e2e"]
 
@@ -545,16 +545,9 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
     from speechsent.data.labels import PSEUDO_LABELS, SENTIMENT_LABELS
     from speechsent.models import build_model
     from speechsent.training import Trainer, set_seed
-    from speechsent.training.distributed import cleanup_distributed
-    from speechsent.training.options import init_trainer_runtime, trainer_config_from_args
+    from speechsent.training.options import trainer_config_from_args, trainer_run
 
-    dist = init_trainer_runtime(args)
-    try:
-        exp_dir.mkdir(parents=True, exist_ok=True)
-        if dist.is_main:
-            prepare_training_dir(exp_dir, training_stamp, force=args.force, training_files=_TRAINING_FILES)
-        _barrier(dist)
-
+    with trainer_run(args, exp_dir, training_stamp, training_files=_TRAINING_FILES) as dist:
         labels = SENTIMENT_LABELS if args.task == "sentiment" else PSEUDO_LABELS
         utt_list = read_utt_list(args.train_utt_list) if args.train_utt_list else None
         sources = list(zip(args.train_feats, args.train_labels, strict=True))
@@ -656,8 +649,6 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
             write_json(exp_dir / ".done", stamp)
         _barrier(dist)
         return {"skipped": False, "scores": all_scores, "best_epoch": result.best_epoch, "result": result}
-    finally:
-        cleanup_distributed()
 
 
 def _input_kind(args: argparse.Namespace) -> str:

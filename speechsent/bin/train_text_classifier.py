@@ -54,7 +54,7 @@ from typing import Any
 from speechsent import cli
 from speechsent.cli import none_or_float, none_or_str, str2bool
 from speechsent.training.options import add_trainer_arguments, check_trainer_args
-from speechsent.training.stamps import file_sha1, is_done, prepare_training_dir, write_json
+from speechsent.training.stamps import file_sha1, is_done, write_json
 
 __all__ = ["get_parser", "main", "train_text_classifier"]
 
@@ -303,15 +303,9 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
     from speechsent.scoring import score_system, write_predictions
     from speechsent.text.dataset import load_text_set, sentiment_file
     from speechsent.training import Trainer, set_seed
-    from speechsent.training.distributed import cleanup_distributed
-    from speechsent.training.options import init_trainer_runtime, trainer_config_from_args
+    from speechsent.training.options import trainer_config_from_args, trainer_run
 
-    dist = init_trainer_runtime(args)
-    try:
-        exp_dir.mkdir(parents=True, exist_ok=True)
-        if dist.is_main:
-            prepare_training_dir(exp_dir, training_stamp, force=args.force, training_files=_TRAINING_FILES)
-        _barrier(dist)
+    with trainer_run(args, exp_dir, training_stamp, training_files=_TRAINING_FILES) as dist:
         set_seed(args.seed)
 
         train_set = load_text_set(args.train_dir, utt_list=args.train_utt_list)
@@ -462,8 +456,6 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
             write_json(exp_dir / "system.json", system)
             write_json(exp_dir / ".done", stamp)
         return {"skipped": False, "scores": all_scores, "best_epoch": result.best_epoch}
-    finally:
-        cleanup_distributed()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

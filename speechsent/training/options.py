@@ -8,19 +8,27 @@ Usage in an entry point::
     args = cli.parse_args(parser, argv)
     check_trainer_args(parser, args)
     ...
-    dist = init_trainer_runtime(args)   # threads, GPU check, (DDP) process group
-    trainer = Trainer(model, trainer_config_from_args(args), exp_dir, ...)
+    with trainer_run(args, exp_dir, training_stamp, training_files=FILES) as dist:  # threads, GPUs, DDP
+        trainer = Trainer(model, trainer_config_from_args(args), exp_dir, ..., dist=dist)
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from speechsent.cli import amp_type, str2bool
 
-__all__ = ["add_trainer_arguments", "check_trainer_args", "init_trainer_runtime", "trainer_config_from_args"]
+__all__ = [
+    "add_trainer_arguments",
+    "check_trainer_args",
+    "init_trainer_runtime",
+    "trainer_config_from_args",
+    "trainer_run",
+]
 
 _NUM_THREADS_HELP = "torch CPU threads (0: torch's default, or OMP_NUM_THREADS)"
 
@@ -89,6 +97,27 @@ def init_trainer_runtime(args: argparse.Namespace) -> Any:
     if args.ngpu > 1 and dist.world_size != args.ngpu:
         raise RuntimeError(f"--ngpu {args.ngpu}: launch with torchrun --nproc_per_node {args.ngpu}")
     return dist
+
+
+@contextlib.contextmanager
+def trainer_run(
+    args: argparse.Namespace, exp_dir: Path, training_stamp: dict, *, training_files: Iterable[str]
+) -> Iterator[Any]:
+    """One training run: :func:`init_trainer_runtime`, then (rank 0) ``exp_dir`` made and its previous run
+    continued or cleared by :func:`~speechsent.training.stamps.prepare_training_dir`, all ranks waiting;
+    yields the DistInfo; the process group is torn down on exit."""
+    from speechsent.training.distributed import barrier, cleanup_distributed
+    from speechsent.training.stamps import prepare_training_dir
+
+    dist = init_trainer_runtime(args)
+    try:
+        exp_dir.mkdir(parents=True, exist_ok=True)
+        if dist.is_main:
+            prepare_training_dir(exp_dir, training_stamp, force=args.force, training_files=training_files)
+        barrier(dist)
+        yield dist
+    finally:
+        cleanup_distributed()
 
 
 def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> Any:

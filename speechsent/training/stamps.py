@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("speechsent.training.stamps")
+# is_done logs with stacklevel=2: as from the entry point that calls it (the log format names the module).
 
 DONE = ".done"
 TRAINING_STAMP = "training_stamp.json"
@@ -75,7 +76,9 @@ def write_json(path: Path, obj: Any) -> None:
 def is_done(exp_dir: Path, stamp: Any, force: bool = False) -> bool:
     """Whether ``<exp_dir>/.done`` holds ``stamp`` (and ``force`` is off): the run has nothing to do."""
     if not force and read_json(exp_dir / DONE) == stamp:
-        log.info("%s is up to date (.done matches the options and inputs): nothing to do", exp_dir)
+        log.info(
+            "%s is up to date (.done matches the options and inputs): nothing to do", exp_dir, stacklevel=2
+        )
         return True
     return False
 

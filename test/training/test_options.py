@@ -95,3 +95,13 @@ def test_file_sha1(tmp_path):
     f.write_bytes(b"abc")
     assert stamps.file_sha1(f) == "a9993e364706816aba3e25717850c26c9cd0d89d"
     assert stamps.file_sha1(None) is None and stamps.file_sha1(tmp_path / "missing") is None
+
+
+def test_trainer_run_prepares_the_exp_dir(tmp_path):
+    from speechsent.training.options import trainer_run
+
+    args = argparse.Namespace(num_threads=0, ngpu=0, force=False)
+    exp = tmp_path / "exp"
+    stamp = {"options": {"lr": 0.1}, "inputs": {}}
+    with trainer_run(args, exp, stamp, training_files=("best.pth",)) as dist:
+        assert dist.is_main and stamps.read_json(exp / stamps.TRAINING_STAMP) == stamp
