@@ -26,6 +26,7 @@ audio fails the job (or is listed with ``skip_unreadable``).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import hashlib
@@ -56,11 +57,16 @@ __all__ = [
     "DumpError",
     "JobResult",
     "MergeResult",
+    "check_compression_option",
+    "check_job_options",
     "dump_job",
+    "job_complete",
     "job_files",
     "job_utterances",
     "merge_jobs",
     "resolve_model",
+    "reuse_complete_job",
+    "run_reporting_errors",
     "split_utterances",
 ]
 
@@ -273,7 +279,7 @@ def _read_done(files: JobFiles) -> dict[str, Any] | None:
         return None
 
 
-def _job_complete(files: JobFiles, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
+def job_complete(files: JobFiles, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
     """The job's done record if its output is complete and was made with the same fingerprint."""
     done = _read_done(files)
     if done is None or done.get("fingerprint") != fingerprint:
@@ -426,14 +432,27 @@ def dump_job(cfg: DumpConfig, job: int, *, force: bool = False) -> JobResult:
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     files = job_files(cfg.out_dir, job)
     fingerprint = _fingerprint(cfg, paths, utts)
-    done = None if force else _job_complete(files, fingerprint)
+    done = reuse_complete_job(files, fingerprint, job, cfg.nj, force=force)
     if done is not None:
-        log.info(
-            "job %d/%d: already complete (%d utterances dumped), nothing to do",
-            job,
-            cfg.nj,
-            done["num_dumped"],
-        )
+        return done
+    return _run_job(cfg, job, utts, paths, files, fingerprint, start)
+
+
+def reuse_complete_job(
+    files: JobFiles,
+    fingerprint: dict[str, Any],
+    job: int,
+    nj: int,
+    *,
+    force: bool = False,
+    message: str = "job %d/%d: already complete (%d utterances dumped), nothing to do",
+) -> JobResult | None:
+    """The result of job ``job`` of ``nj`` when its output is complete with the same ``fingerprint`` (and not
+    ``force``): ``message`` is logged (job, nj, utterances dumped). Otherwise None, with the outputs of a
+    stale or partial earlier attempt removed, ready for the job to run."""
+    done = None if force else job_complete(files, fingerprint)
+    if done is not None:
+        log.info(message, job, nj, done["num_dumped"], stacklevel=2)  # as from the dump's module
         return JobResult(
             job,
             done["num_utts"],
@@ -448,7 +467,7 @@ def dump_job(cfg: DumpConfig, job: int, *, force: bool = False) -> JobResult:
     for path in files.outputs():  # a stale or partial earlier attempt
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-    return _run_job(cfg, job, utts, paths, files, fingerprint, start)
+    return None
 
 
 class _Writer:
@@ -845,3 +864,41 @@ def _storage_json(stats: StorageStats) -> dict[str, Any]:
     out = stats.to_json()
     out["num_fallbacks"] = len(out.pop("fallbacks"))
     return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# What the dump entry points (speechsent-dump-encoder, speechsent-dump-fbank) share
+
+
+def check_job_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors of ``--nj``, ``--job`` and ``--merge`` (exit via ``parser.error``)."""
+    if args.nj < 1:
+        parser.error("--nj must be at least 1")
+    if args.job is not None and not 1 <= args.job <= args.nj:
+        parser.error(f"--job must be in 1..--nj ({args.nj})")
+    if args.merge and args.job is not None:
+        parser.error("--merge and --job exclude each other")
+
+
+def check_compression_option(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A usage error for an unknown ``--compression_method``."""
+    from speechsent.asr.feat_storage import CompressionError, parse_compression_method
+
+    try:
+        parse_compression_method(args.compression_method)
+    except CompressionError as error:
+        parser.error(f"--compression_method: {error}")
+
+
+def run_reporting_errors(work: Callable[[], object], logger: logging.Logger) -> int:
+    """Run ``work()``: 0, or 1 with the error logged (no traceback) for bad input, storage or data errors."""
+    from speechsent.asr.feat_storage import CompressionError
+    from speechsent.audio.io import AudioError
+    from speechsent.data.kaldi_dir import KaldiDataError
+
+    try:
+        work()
+    except (DumpError, CompressionError, AudioError, KaldiDataError, OSError, ValueError) as exc:
+        logger.error("%s", exc, stacklevel=2)  # logged as from the entry point
+        return 1
+    return 0

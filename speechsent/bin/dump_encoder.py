@@ -265,36 +265,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--data_dir is required")
     if args.out_dir and len(args.out_dir) != len(args.data_dir):
         parser.error(f"{len(args.data_dir)} --data_dir, {len(args.out_dir)} --out_dir: give one per data dir")
-    if args.nj < 1:
-        parser.error("--nj must be at least 1")
-    if args.job is not None and not 1 <= args.job <= args.nj:
-        parser.error(f"--job must be in 1..--nj ({args.nj})")
-    if args.merge and args.job is not None:
-        parser.error("--merge and --job exclude each other")
+    from speechsent.asr.encoder_dump import check_compression_option, check_job_options, run_reporting_errors
+
+    check_job_options(parser, args)
     if args.amp not in (None, False) and args.ngpu == 0:
         parser.error("--amp needs --ngpu 1")
     if not args.merge and not (args.asr_model_dir or args.asr_config):
         parser.error("give --asr_model_dir, or --asr_config (and --asr_model_file)")
     if args.asr_model_dir and args.asr_config:
         parser.error("give --asr_model_dir or --asr_config, not both")
-    from speechsent.asr.feat_storage import CompressionError, parse_compression_method
-
-    try:
-        parse_compression_method(args.compression_method)
-    except CompressionError as error:
-        parser.error(f"--compression_method: {error}")
+    check_compression_option(parser, args)
     cli.setup_logging(args.log_level)
-    log = logging.getLogger("speechsent.dump_encoder")
-    from speechsent.asr.encoder_dump import DumpError
-    from speechsent.audio.io import AudioError
-    from speechsent.data.kaldi_dir import KaldiDataError
-
-    try:
-        dump_encoder(args)
-    except (DumpError, CompressionError, AudioError, KaldiDataError, OSError, ValueError) as exc:
-        log.error("%s", exc)
-        return 1
-    return 0
+    return run_reporting_errors(lambda: dump_encoder(args), logging.getLogger("speechsent.dump_encoder"))
 
 
 if __name__ == "__main__":

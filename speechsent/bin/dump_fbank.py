@@ -138,30 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse_args(parser, argv)
     if not args.data_dir:
         parser.error("--data_dir is required")
-    if args.nj < 1:
-        parser.error("--nj must be at least 1")
-    if args.job is not None and not 1 <= args.job <= args.nj:
-        parser.error(f"--job must be in 1..--nj ({args.nj})")
-    if args.merge and args.job is not None:
-        parser.error("--merge and --job exclude each other")
-    from speechsent.asr.feat_storage import CompressionError, parse_compression_method
+    from speechsent.asr.encoder_dump import check_compression_option, check_job_options, run_reporting_errors
 
-    try:
-        parse_compression_method(args.compression_method)
-    except CompressionError as error:
-        parser.error(f"--compression_method: {error}")
+    check_job_options(parser, args)
+    check_compression_option(parser, args)
     cli.setup_logging(args.log_level)
-    log = logging.getLogger("speechsent.dump_fbank")
-    from speechsent.asr.encoder_dump import DumpError
-    from speechsent.audio.io import AudioError
-    from speechsent.data.kaldi_dir import KaldiDataError
-
-    try:
-        dump_fbank(args)
-    except (DumpError, CompressionError, AudioError, KaldiDataError, OSError, ValueError) as exc:
-        log.error("%s", exc)
-        return 1
-    return 0
+    return run_reporting_errors(lambda: dump_fbank(args), logging.getLogger("speechsent.dump_fbank"))
 
 
 if __name__ == "__main__":

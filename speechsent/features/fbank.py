@@ -32,12 +32,12 @@ import numpy as np
 
 from speechsent.asr.encoder_dump import (  # the encoder dump's job layout, rerun check and merge
     JobResult,
-    _job_complete,
     job_files,
     job_utterances,
     merge_jobs,
+    reuse_complete_job,
 )
-from speechsent.asr.feat_storage import ArkWriter, StorageSpec, StorageStats
+from speechsent.asr.feat_storage import ArkWriter, StorageSpec
 from speechsent.data.kaldi_dir import atomic_write_text, write_table
 
 __all__ = [
@@ -147,28 +147,16 @@ def dump_fbank_job(cfg: FbankDumpConfig, job: int, *, force: bool = False) -> Jo
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     files = job_files(cfg.out_dir, job)
     fingerprint = _fingerprint(cfg, utts)
-    done = None if force else _job_complete(files, fingerprint)
+    done = reuse_complete_job(
+        files,
+        fingerprint,
+        job,
+        cfg.nj,
+        force=force,
+        message="fbank job %d/%d: already complete (%d utterances), nothing to do",
+    )
     if done is not None:
-        log.info(
-            "fbank job %d/%d: already complete (%d utterances), nothing to do",
-            job,
-            cfg.nj,
-            done["num_dumped"],
-        )
-        return JobResult(
-            job,
-            done["num_utts"],
-            done["num_dumped"],
-            dict(done["skipped"]),
-            done["num_frames"],
-            0.0,
-            skipped_job=True,
-            storage=StorageStats.from_json(done["storage"]),
-            record=done,
-        )
-    for path in files.outputs():  # a stale or partial earlier attempt
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        return done
     return _run_job(cfg, job, utts, files, fingerprint, start)
 
 
