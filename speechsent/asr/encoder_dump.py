@@ -64,6 +64,7 @@ __all__ = [
     "job_files",
     "job_utterances",
     "merge_jobs",
+    "publish_job_outputs",
     "resolve_model",
     "reuse_complete_job",
     "run_reporting_errors",
@@ -705,22 +706,11 @@ def _run_job(
             len(skipped) - too_short,
             files.skipped,
         )
-    os.replace(files.tmp_ark, files.ark)
-    write_table(files.num_frames, num_frames)
-    write_table(files.skipped, skipped)
-    write_table(files.scp, scp)
-    seconds = time.perf_counter() - start
     stats = writer.ark.stats
+    base = publish_job_outputs(files, job, cfg.nj, fingerprint, utts, scp, num_frames, skipped, stats)
+    seconds = time.perf_counter() - start
     record = {
-        "job": job,
-        "nj": cfg.nj,
-        "fingerprint": fingerprint,
-        "num_utts": len(utts),
-        "num_dumped": len(scp),
-        "num_frames": sum(num_frames.values()),
-        "skipped": skipped,
-        "ark_bytes": files.ark.stat().st_size,
-        "storage": stats.to_json(),
+        **base,
         "model": info,
         "device": cfg.device,
         "amp": cfg.amp,
@@ -749,6 +739,36 @@ def _run_job(
         seconds,
     )
     return JobResult(job, len(utts), len(scp), skipped, record["num_frames"], seconds, False, stats, record)
+
+
+def publish_job_outputs(
+    files: JobFiles,
+    job: int,
+    nj: int,
+    fingerprint: dict[str, Any],
+    utts: Sequence[str],
+    scp: dict[str, str],
+    num_frames: dict[str, int],
+    skipped: dict[str, str],
+    stats: StorageStats,
+) -> dict[str, Any]:
+    """Move a finished job's ark into place and write its tables (feats scp last); returns the fields of its
+    done record that every dump has (the caller adds its own, then writes ``files.done``)."""
+    os.replace(files.tmp_ark, files.ark)
+    write_table(files.num_frames, num_frames)
+    write_table(files.skipped, skipped)
+    write_table(files.scp, scp)
+    return {
+        "job": job,
+        "nj": nj,
+        "fingerprint": fingerprint,
+        "num_utts": len(utts),
+        "num_dumped": len(scp),
+        "num_frames": sum(num_frames.values()),
+        "skipped": skipped,
+        "ark_bytes": files.ark.stat().st_size,
+        "storage": stats.to_json(),
+    }
 
 
 def _storage_summary(stats: StorageStats, spec: StorageSpec) -> str:

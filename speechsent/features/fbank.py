@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -35,10 +34,11 @@ from speechsent.asr.encoder_dump import (  # the encoder dump's job layout, reru
     job_files,
     job_utterances,
     merge_jobs,
+    publish_job_outputs,
     reuse_complete_job,
 )
 from speechsent.asr.feat_storage import ArkWriter, StorageSpec
-from speechsent.data.kaldi_dir import atomic_write_text, write_table
+from speechsent.data.kaldi_dir import atomic_write_text
 
 __all__ = [
     "FORMAT_VERSION",
@@ -221,22 +221,11 @@ def _run_job(
             len(utts),
             files.skipped,
         )
-    os.replace(files.tmp_ark, files.ark)
-    write_table(files.num_frames, num_frames)
-    write_table(files.skipped, skipped)
-    write_table(files.scp, scp)
-    seconds = time.perf_counter() - start
     stats = writer.stats
+    base = publish_job_outputs(files, job, cfg.nj, fingerprint, utts, scp, num_frames, skipped, stats)
+    seconds = time.perf_counter() - start
     record = {
-        "job": job,
-        "nj": cfg.nj,
-        "fingerprint": fingerprint,
-        "num_utts": len(utts),
-        "num_dumped": len(scp),
-        "num_frames": sum(num_frames.values()),
-        "skipped": skipped,
-        "ark_bytes": files.ark.stat().st_size,
-        "storage": stats.to_json(),
+        **base,
         # what merge_jobs reads into info.json ("model": the feature extractor here)
         "model": {
             "frontend": "torchaudio.compliance.kaldi.fbank",
