@@ -67,6 +67,7 @@ _NOT_STAMPED = {
     "log_level",
     "progress",
     "num_workers",
+    "num_threads",
     "lm_cache_dir",
     "lm_batch_size",
     "ngpu",
