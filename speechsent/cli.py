@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 LOG_FORMAT = "%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"
 
@@ -138,3 +138,16 @@ def add_log_level_argument(parser: argparse.ArgumentParser) -> None:
 def setup_logging(level: str = "INFO") -> None:
     """Log lines as ESPnet's tools write them, to stderr (stdout stays for data)."""
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+
+
+def run_reporting_errors(
+    work: Callable[[], object], logger: logging.Logger, errors: tuple[type[BaseException], ...]
+) -> int:
+    """Run ``work()`` for an entry point's ``main``: exit status 0, or 1 with the message logged (no
+    traceback) when it raises one of ``errors`` (bad input, missing files: what the user fixes, not a bug)."""
+    try:
+        work()
+    except errors as exc:
+        logger.error("%s", exc)
+        return 1
+    return 0

@@ -912,13 +912,10 @@ def check_compression_option(parser: argparse.ArgumentParser, args: argparse.Nam
 
 def run_reporting_errors(work: Callable[[], object], logger: logging.Logger) -> int:
     """Run ``work()``: 0, or 1 with the error logged (no traceback) for bad input, storage or data errors."""
+    from speechsent import cli
     from speechsent.asr.feat_storage import CompressionError
     from speechsent.audio.io import AudioError
     from speechsent.data.kaldi_dir import KaldiDataError
 
-    try:
-        work()
-    except (DumpError, CompressionError, AudioError, KaldiDataError, OSError, ValueError) as exc:
-        logger.error("%s", exc, stacklevel=2)  # logged as from the entry point
-        return 1
-    return 0
+    errors = (DumpError, CompressionError, AudioError, KaldiDataError, OSError, ValueError)
+    return cli.run_reporting_errors(work, logger, errors)

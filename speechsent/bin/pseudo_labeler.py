@@ -241,12 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.pseudo_labeler:
         parser.error("--pseudo_labeler is required")
     cli.setup_logging(args.log_level)
-    try:
-        make_pseudo_labeler(args)
-    except (OSError, ValueError, RuntimeError) as error:
-        logger.error("%s", error)
-        return 1
-    return 0
+    errors = (OSError, ValueError, RuntimeError)
+    return cli.run_reporting_errors(lambda: make_pseudo_labeler(args), logger, errors)
 
 
 if __name__ == "__main__":

@@ -473,12 +473,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli.setup_logging(args.log_level)
     from speechsent.data.kaldi_dir import KaldiDataError
 
-    try:
-        train_text_classifier(args)
-    except (KaldiDataError, OSError, ValueError, RuntimeError) as exc:
-        log.error("%s", exc)
-        return 1
-    return 0
+    return cli.run_reporting_errors(
+        lambda: train_text_classifier(args), log, (KaldiDataError, OSError, ValueError, RuntimeError)
+    )
 
 
 if __name__ == "__main__":
