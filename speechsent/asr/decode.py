@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from speechsent.asr.jobs import python_module, run_jobs, split_utts
+from speechsent.asr.jobs import pending_job_pieces, python_module, run_jobs, split_utts
 from speechsent.asr.model_dir import ModelFiles, resolve_model_dir, write_resolved_config
 from speechsent.asr.wer import ErrorCounts, format_score, score_texts
 from speechsent.data.kaldi_dir import atomic_write_text, read_table, write_table
@@ -299,16 +299,7 @@ def decode_job(spec_file: str | Path, job: int) -> None:
     spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
     opts = DecodeOptions(**spec["options"])
     decoder = None
-    for s in spec["sets"]:
-        keys_file = Path(s["logdir"]) / f"keys.{job}"
-        if not keys_file.is_file():
-            continue  # this set has fewer pieces than there are jobs
-        out = Path(s["logdir"]) / f"output.{job}"
-        if (out / "text").is_file():
-            logger.info("%s: job %d already done", s["name"], job)
-            continue
-        out.mkdir(parents=True, exist_ok=True)
-        utts = keys_file.read_text(encoding="utf-8", errors="surrogateescape").split()
+    for s, out, utts in pending_job_pieces(spec["sets"], job, "text"):
         partial_text, partial_failed = out / "text.partial", out / "failed.partial"
         done = _read_partial(partial_text)
         failed = _read_partial(partial_failed)

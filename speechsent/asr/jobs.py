@@ -15,12 +15,21 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from speechsent.data.kaldi_dir import read_table
 
-__all__ = ["JobError", "job_runner", "python_module", "run_jobs", "split_utts", "toolkit_utils"]
+__all__ = [
+    "JobError",
+    "job_runner",
+    "pending_job_pieces",
+    "python_module",
+    "run_jobs",
+    "split_utts",
+    "toolkit_utils",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +87,25 @@ def split_utts(data_dir: str | Path, nj: int, out_dir: str | Path, name: str = "
             errors="surrogateescape",
         )
     return pieces
+
+
+def pending_job_pieces(
+    sets: Sequence[dict[str, Any]], job: int, done_marker: str
+) -> Iterator[tuple[dict[str, Any], Path, list[str]]]:
+    """A worker's share of every set of its spec: ``(set, <logdir>/output.JOB, utterance ids)`` for each set
+    with a piece ``<logdir>/keys.JOB`` (a set may have fewer pieces than there are jobs) whose output dir has
+    no ``done_marker`` file yet (those are logged as done and skipped). ``set`` needs ``name`` and ``logdir``.
+    """
+    for s in sets:
+        keys_file = Path(s["logdir"]) / f"keys.{job}"
+        if not keys_file.is_file():
+            continue
+        out = Path(s["logdir"]) / f"output.{job}"
+        if (out / done_marker).is_file():
+            logger.info("%s: job %d already done", s["name"], job)
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        yield s, out, keys_file.read_text(encoding="utf-8", errors="surrogateescape").split()
 
 
 def run_jobs(

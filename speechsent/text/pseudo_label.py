@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from speechsent.asr.jobs import python_module, run_jobs, split_utts
+from speechsent.asr.jobs import pending_job_pieces, python_module, run_jobs, split_utts
 from speechsent.data.kaldi_dir import atomic_write_text, format_number, read_table, write_table
 from speechsent.data.labels import PSEUDO_LABELS
 
@@ -120,16 +120,7 @@ def label_job(spec_file: str | Path, job: int) -> None:
     labeler = None
     from tqdm import tqdm
 
-    for s in spec["sets"]:
-        keys_file = Path(s["logdir"]) / f"keys.{job}"
-        if not keys_file.is_file():
-            continue  # this set has fewer pieces than there are jobs
-        out = Path(s["logdir"]) / f"output.{job}"
-        if (out / "done").is_file():
-            logger.info("%s: job %d already done", s["name"], job)
-            continue
-        out.mkdir(parents=True, exist_ok=True)
-        utts = keys_file.read_text(encoding="utf-8", errors="surrogateescape").split()
+    for s, out, utts in pending_job_pieces(spec["sets"], job, "done"):
         texts = read_table(Path(s["data_dir"]) / "text")
         chunks = [utts[i : i + opts.chunk_size] for i in range(0, len(utts), opts.chunk_size)]
         todo = [k for k in range(len(chunks)) if not (out / f"chunk.{k + 1}").is_file()]
