@@ -228,6 +228,19 @@ if [ -z "${pseudo_labeler_tag}" ]; then
 fi
 pseudo_labeler_dir=${expdir}/pseudo_labeler_${pseudo_labeler_tag}
 
+# The ASR model of stages 4 and 5 (sets _model, _model_file): --asr_model_dir, else the one stage 3 recorded
+# in exp/asr_model.
+use_asr_model() {
+    if [ -n "${asr_model_dir}" ]; then
+        _model=${asr_model_dir}
+        _model_file=${asr_model_file}
+    else
+        [ -f "${asr_pointer}" ] || { log "Error: ${asr_pointer} missing: run stage 3 (or give --asr_model_dir)"; exit 1; }
+        _model=${asr_pointer}
+        _model_file=
+    fi
+}
+
 # data/swbd_train_<H>h: a seeded random subset of H hours of swbd_train (nested for increasing H).
 make_hours_subset() {
     local dst=data/swbd_train_${1}h
@@ -420,15 +433,10 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
 fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
-    # The model: --asr_model_dir, else the one stage 3 recorded in exp/asr_model.
+    use_asr_model
     if [ -n "${asr_model_dir}" ]; then
-        _model=${asr_model_dir}
-        _model_file=${asr_model_file}
         _asr_exp=${asr_exp}
     else
-        [ -f "${asr_pointer}" ] || { log "Error: ${asr_pointer} missing: run stage 3 (or give --asr_model_dir)"; exit 1; }
-        _model=${asr_pointer}
-        _model_file=
         _target=$(head -n 1 "${asr_pointer}")
         case ${_target} in /*) ;; *) _target=${expdir}/${_target} ;; esac
         if [ -d "${_target}" ] && [ "$(cd "${_target}/.." && pwd)" = "$(cd "${expdir}" && pwd)" ]; then
@@ -479,15 +487,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
-    # The model: --asr_model_dir, else the one stage 3 recorded in exp/asr_model.
-    if [ -n "${asr_model_dir}" ]; then
-        _model=${asr_model_dir}
-        _model_file=${asr_model_file}
-    else
-        [ -f "${asr_pointer}" ] || { log "Error: ${asr_pointer} missing: run stage 3 (or give --asr_model_dir)"; exit 1; }
-        _model=${asr_pointer}
-        _model_file=
-    fi
+    use_asr_model
     if "${gpu_inference}"; then _cmd=${cuda_cmd}; _ngpu=1; else _cmd=${decode_cmd}; _ngpu=0; fi
     log "Stage 5: frozen-encoder dump with ${_model} (${dump_storage}, ${inference_nj} jobs, ngpu ${_ngpu})"
     log "  inputs: $(for s in ${dump_sets}; do printf 'data/%s ' "${s}"; done)"
