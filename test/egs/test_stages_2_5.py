@@ -56,6 +56,13 @@ TINY_ASR = {
 }
 
 
+# The options every run of the tiny recipe shares (its ASR; every set decoded with ctc_greedy).
+TINY_RECIPE_ARGS = [
+    "--nbpe", "40", "--asr_config", "conf/tiny.yaml", "--asr_train_hours", "", "--nj", "2",
+    "--decode_mode", "ctc_greedy",
+]  # fmt: skip
+
+
 def _recipe(tmp_path: Path) -> Path:
     dst = tmp_path / "egs" / "mini_sentiment"
     shutil.copytree(
@@ -99,16 +106,7 @@ def trained(tmp_path_factory):
             "5",
             "--local_data_opts",
             f"--synth_config {tmp / 'synth.yaml'} --synth_dir {tmp / 'corpus'}",
-            "--nbpe",
-            "40",
-            "--asr_config",
-            "conf/tiny.yaml",
-            "--asr_train_hours",
-            "",
-            "--nj",
-            "2",
-            "--decode_mode",
-            "ctc_greedy",
+            *TINY_RECIPE_ARGS,
         ],
     )
     return recipe, log
@@ -161,16 +159,7 @@ def test_rerun_skips_finished_work(trained):
             "2",
             "--stop_stage",
             "5",
-            "--nbpe",
-            "40",
-            "--asr_config",
-            "conf/tiny.yaml",
-            "--asr_train_hours",
-            "",
-            "--nj",
-            "2",
-            "--decode_mode",
-            "ctc_greedy",
+            *TINY_RECIPE_ARGS,
         ],
     )
     assert "is up to date" in log and "trained already" in log
@@ -317,7 +306,7 @@ def _classifier_args(recipe: Path, tmp: Path) -> list[str]:
     }.items():
         (conf / name).write_text(yaml.safe_dump(values))
     return [
-        "--nbpe", "40", "--asr_config", "conf/tiny.yaml", "--asr_train_hours", "", "--nj", "2",
+        *TINY_RECIPE_ARGS,
         "--pseudo_labeler", "vader", "--pseudo_args", "--num_threads 1",
         "--text_lm", str(lm),
         "--text_baseline_config", "conf/tiny_text_baseline.yaml",

@@ -143,7 +143,7 @@ def test_max_jobs_run_limits_concurrency(tmp_path, limit):
 def test_tasks_run_in_parallel_by_default(tmp_path):
     stamps = tmp_path / "stamps"
     stamps.mkdir()
-    job = f's=$(date +%s.%N); sleep 0.5; echo "$s $(date +%s.%N)" > {stamps}/JOB'
+    job = f's=$(date +%s.%N); sleep 1.5; echo "$s $(date +%s.%N)" > {stamps}/JOB'
     r = run(["JOB=1:3", "log/p.JOB.log", "bash", "-c", job], tmp_path)
     assert r.returncode == 0, r.stderr
     assert _max_concurrency(stamps) >= 2
