@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark: length-bucketed vs random batching for a BLSTM sentiment classifier on encoder-like features.
 
-Trains the same model (FC -> 2-layer BLSTM over ``pack_padded_sequence`` -> mean pooling -> 3 classes) from
-the same initial weights with the same batch size through :class:`speechsent.training.Trainer`, once with
+Trains the same model (:class:`speechsent.models.E2EClassifier`: FC -> 2-layer BLSTM -> attentive pooling ->
+3 classes, BLSTM through :func:`speechsent.models.blstm.run_blstm` on ``--blstm_path``) from the same initial
+weights with the same batch size through :class:`speechsent.training.Trainer`, once with
 :class:`~speechsent.training.sampler.BucketBatchSampler` buckets (``--num_buckets``, default 10) and once
 with random batches (``num_buckets=1``), and reports the training-epoch times, their ratio, the padding
 (padded / real frames) and both loss trajectories (they should be similar: bucketing changes the batch
@@ -18,17 +19,18 @@ Usage (from the repository root)::
     python bench/bench_bucketing.py --n_utts 64 --epochs 2 --dim 64     # a quick run
     python bench/bench_bucketing.py --device cuda --n_utts 4000 --proj 256 --hidden 256
 
-Measured (2-core CPU shared with other jobs, torch 2.11, 1 thread; CPU seconds of this process)::
+Measured (2-core CPU, torch 2.11, 1 thread, 2026-11-25; 320 utterances of 50-1500 frames, FC 16 -> 2 x BLSTM
+16, batch 16, 20 batches/epoch each; padded/real frames 1.20 bucketed vs 2.96 random)::
 
-    --num_threads 1 (packed BLSTM 16):        20 batches/epoch each; padded/real frames 1.20 vs 2.96;
-        median epoch 42.8 s vs 86.4 s wall = 2.02x (29.2 vs 58.1 CPU s = 1.99x);
-        train loss per epoch bucketed 1.104 1.074 0.924, random 1.100 1.068 0.877
-    --num_threads 1 --pack false --proj 64 --hidden 64:
-        median epoch 9.1 s vs 23.6 s = 2.60x (6.0 vs 15.7 CPU s = 2.60x)
+    --num_threads 1 --blstm_path padded (the CPU default):
+        median epoch 1.25 s bucketed vs 3.71 s random = 2.96x (CPU time 2.95x)
+    --num_threads 1 --blstm_path packed:
+        median epoch 24.55 s bucketed vs 42.14 s random = 1.72x (CPU time 1.72x)
+    train loss per epoch, identical on both paths: bucketed 1.1022 1.0726 0.8769, random 1.1005 1.0675 0.8334
 
-On CPU the backward pass of an LSTM over a PackedSequence is far slower than over a padded batch
-(torch 2.11: 11.2 s vs 0.4 s for 16 sequences of up to 1000 frames, 2 x BLSTM 32): hence the small
-default model.
+The padded path is exact (same losses as packed, to 4 decimals) and ~20x faster on CPU: PyTorch's CPU
+backward of an LSTM over a PackedSequence is slow. With it, padding costs real time, hence the larger
+bucketing gain. (On CUDA ``auto`` takes the packed path, which cuDNN runs fast.)
 
 Only the training iterations are timed (the data loader and the model's forward/backward/step); the
 validation pass (a small fixed set, the same for both) is excluded.
@@ -43,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from speechsent.cli import str2bool
+from speechsent.models.blstm import BLSTM_PATHS
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -62,10 +64,10 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch_size", type=int, default=16)
     parser.add_argument("--num_buckets", type=int, default=10, help="buckets of the bucketed run")
     parser.add_argument(
-        "--pack",
-        type=str2bool,
-        default=True,
-        help="BLSTM over pack_padded_sequence (true) or over the padded batch (false)",
+        "--blstm_path",
+        default="auto",
+        choices=BLSTM_PATHS,
+        help="run_blstm's path: packed sequences, or padded with per-sequence reversal (auto: padded on CPU)",
     )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -81,35 +83,14 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     import numpy as np
     import torch
-    from torch import nn
-    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
     from speechsent.data.labels import SENTIMENT_LABELS
+    from speechsent.models import E2EClassifier, E2EClassifierConfig
     from speechsent.training import Trainer, TrainerConfig, set_seed
     from speechsent.training.sampler import BucketBatchSampler, padded_frames
 
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
-
-    class BLSTMClassifier(nn.Module):
-        """FC -> 2-layer BLSTM (packed: padding is not computed) -> mean over valid frames -> logits."""
-
-        def __init__(self, idim: int, proj: int, hidden: int, n_classes: int, pack: bool):
-            super().__init__()
-            self.fc = nn.Linear(idim, proj)
-            self.blstm = nn.LSTM(proj, hidden, num_layers=2, bidirectional=True, batch_first=True)
-            self.out = nn.Linear(2 * hidden, n_classes)
-            self.pack = pack
-
-        def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-            x = torch.relu(self.fc(feats))
-            if self.pack:
-                packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-                y, _ = pad_packed_sequence(self.blstm(packed)[0], batch_first=True)
-            else:  # padding frames computed too (and seen by the backward direction)
-                y = self.blstm(x)[0]
-            mask = (torch.arange(y.shape[1], device=y.device)[None] < lengths[:, None]).unsqueeze(-1)
-            return self.out((y * mask).sum(1) / lengths[:, None].to(y.dtype))
 
     rng = np.random.default_rng(args.seed)
 
@@ -186,7 +167,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{args.n_utts} training utterances, lengths {min(train[0])}-{max(train[0])} frames "
         f"(median {statistics.median(train[0]):.0f}, mean {statistics.mean(train[0]):.0f}), dim {args.dim}; "
-        f"FC {args.proj} -> 2 x BLSTM {args.hidden}{' (packed)' if args.pack else ''} -> mean pooling; "
+        f"E2EClassifier: FC {args.proj} -> 2 x BLSTM {args.hidden} ({args.blstm_path} path) -> attentive "
+        "pooling; "
         f"batch {args.batch_size}; "
         f"{args.epochs} epochs on {args.device}, {torch.get_num_threads()} threads"
     )
@@ -198,7 +180,10 @@ def main(argv: list[str] | None = None) -> None:
             torch.utils.data.DataLoader(train_data, batch_sampler=sampler, collate_fn=collate)
         )
         set_seed(args.seed)
-        model = BLSTMClassifier(args.dim, args.proj, args.hidden, 3, args.pack)
+        model = E2EClassifier(
+            E2EClassifierConfig(input_dim=args.dim, fc_dim=args.proj, lstm_dim=args.hidden, num_classes=3)
+        )
+        model.blstm_path = args.blstm_path
         config = TrainerConfig(
             max_epochs=args.epochs, lr=args.lr, scheduler="none", patience=0, resume=False, progress=False
         )

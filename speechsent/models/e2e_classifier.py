@@ -1,9 +1,9 @@
 """The E2E speech sentiment classifier of Shon et al. (2021, §3.2.1), on frozen ASR-encoder features.
 
 Frame features ``h_1:T`` (e.g. the 512-dim encoder output dumped by stage 5) → a fully connected layer →
-two BLSTM layers (packed sequences: padding never enters the recurrence) → attention-based weighted pooling
-over the valid frames (:class:`~speechsent.models.pooling.AttentivePooling`) → the output layer (class
-logits; the loss is cross entropy)::
+two BLSTM layers (padding never enters the recurrence: :func:`~speechsent.models.blstm.run_blstm`) →
+attention-based weighted pooling over the valid frames (:class:`~speechsent.models.pooling.AttentivePooling`)
+→ the output layer (class logits; the loss is cross entropy)::
 
     from speechsent.models import E2EClassifier, E2EClassifierConfig
 
@@ -19,10 +19,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from speechsent.models.blstm import run_blstm
 from speechsent.models.pooling import AttentivePooling, lengths_to_mask
 
 __all__ = ["E2EClassifier", "E2EClassifierConfig"]
@@ -61,6 +60,7 @@ class E2EClassifier(nn.Module):
             bidirectional=True,
             dropout=config.dropout if config.num_lstm_layers > 1 else 0.0,
         )
+        self.blstm_path = "auto"  # run_blstm's path: packed on CUDA, padded (exact, faster) on CPU
         self.pooling = AttentivePooling(2 * config.lstm_dim, config.attention_dim)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(2 * config.lstm_dim, config.num_classes)
@@ -75,14 +75,10 @@ class E2EClassifier(nn.Module):
             raise ValueError(
                 f"expected (batch, frames, {self.config.input_dim}) features, got {tuple(feats.shape)}"
             )
-        lengths_cpu = lengths.detach().to("cpu", torch.int64)
-        if int(lengths_cpu.min()) < 1:
-            raise ValueError("every sequence needs at least one frame")
         total = feats.size(1)
-        x = self.fc(feats)
-        packed = pack_padded_sequence(x, lengths_cpu, batch_first=True, enforce_sorted=False)
-        out, _ = self.blstm(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=total)
+        if int(lengths.min()) < 1 or int(lengths.max()) > total:
+            raise ValueError(f"every length must be in [1, {total}] (the padded frame count)")
+        out = run_blstm(self.blstm, self.fc(feats), lengths, self.blstm_path)
         mask = lengths_to_mask(lengths.to(out.device), total)
         pooled, _ = self.pooling(out, mask)
         return pooled

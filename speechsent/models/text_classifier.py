@@ -6,7 +6,8 @@
   when the LM is frozen, or by an LM encoder inside the model when it is fine-tuned) → 3 BLSTM layers →
   pooling → output layer. Trained with a plain cross-entropy.
 
-Both run the BLSTM on packed sequences, so padding never reaches it, and pool over the valid steps only:
+Both run the BLSTM so that padding never reaches it (:func:`~speechsent.models.blstm.run_blstm`), and pool
+over the valid steps only:
 ``pooling="mean"`` (default) averages the BLSTM outputs over the valid tokens; ``pooling="last"`` concatenates
 the final states of both directions (forward after the last valid token, backward after the first). Either
 way an utterance's logits do not depend on the batch it is in. Example::
@@ -26,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from speechsent.models.blstm import run_blstm
 from speechsent.models.pooling import MeanPooling, lengths_to_mask
 
 __all__ = [
@@ -90,6 +91,7 @@ class BLSTMHead(nn.Module):
             bidirectional=True,
             dropout=dropout if num_layers > 1 else 0.0,
         )
+        self.blstm_path = "auto"  # run_blstm's path: packed on CUDA, padded (exact, faster) on CPU
         self.mean = MeanPooling()
         self.out_dropout = nn.Dropout(dropout)
         self.output = nn.Linear(2 * hidden, num_classes)
@@ -100,14 +102,14 @@ class BLSTMHead(nn.Module):
                 "every sequence needs at least one step (empty transcripts are encoded as <unk>)"
             )
         x = self.in_dropout(x)
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, (h_n, _) = self.blstm(packed)
+        out = run_blstm(self.blstm, x, lengths, self.blstm_path)  # (B, T, 2H), valid frames exact
         if self.pooling == "last":
-            # h_n: (layers * 2, B, H), original batch order; last layer's forward and backward states
-            pooled = torch.cat([h_n[-2], h_n[-1]], dim=-1)
+            # the last layer's final states: forward at each sequence's last frame, backward at frame 0
+            hidden = self.blstm.hidden_size
+            last = (lengths.to(out.device, torch.int64) - 1).view(-1, 1, 1).expand(-1, 1, hidden)
+            pooled = torch.cat([out[:, :, :hidden].gather(1, last).squeeze(1), out[:, 0, hidden:]], dim=-1)
         else:
-            padded, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-            pooled, _ = self.mean(padded, lengths_to_mask(lengths.to(padded.device), x.shape[1]))
+            pooled, _ = self.mean(out, lengths_to_mask(lengths.to(out.device), x.shape[1]))
         return self.output(self.out_dropout(pooled))
 
 

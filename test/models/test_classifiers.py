@@ -110,8 +110,10 @@ def test_bad_inputs_are_errors():
     model = build_model("blstm", input_dim=4)
     with pytest.raises(ValueError, match=r"\(batch, frames, 4\)"):
         model(torch.randn(2, 3, 5), torch.tensor([3, 3]))
-    with pytest.raises(ValueError, match="at least one frame"):
+    with pytest.raises(ValueError, match=r"every length must be in \[1, 3\]"):
         model(torch.randn(2, 3, 4), torch.tensor([3, 0]))
+    with pytest.raises(ValueError, match="every length"):
+        model(torch.randn(2, 3, 4), torch.tensor([4, 3]))
     with pytest.raises(ValueError, match="unknown architecture"):
         build_model("transformer")
     with pytest.raises(TypeError):
