@@ -14,6 +14,7 @@ ENTRY_POINTS = {
     "speechsent-data-dir": "speechsent.bin.data_dir:main",
     "speechsent-prepare-data": "speechsent.bin.prepare_data:main",
     "speechsent-synth-corpus": "speechsent.bin.synth_corpus:main",
+    "speechsent-synth-utterance": "speechsent.bin.synth_utterance:main",
     "speechsent-train-bpe": "speechsent.bin.train_bpe:main",
     "speechsent-format-wav": "speechsent.bin.format_wav:main",
     "speechsent-asr-model": "speechsent.bin.asr_model:main",
