@@ -53,6 +53,7 @@ from speechsent.data.kaldi_dir import atomic_write_text, read_table, write_table
 __all__ = [
     "DECODE_MODES",
     "DecodeOptions",
+    "Decoder",
     "SetResult",
     "ctc_greedy_ids",
     "decode_job",
@@ -131,8 +132,12 @@ def ctc_greedy_ids(best: Sequence[int], exclude: Sequence[int]) -> list[int]:
     return out
 
 
-class _Decoder:
-    """The model of a job, in one of the two modes."""
+class Decoder:
+    """An ASR model loaded for decoding in one of the two modes (a decoding job's, or an exported model's).
+
+    ``spec``: ``{"config", "model_file", "bpemodel", "fs", "options": DecodeOptions fields}`` (the config with
+    its paths resolved, as :func:`speechsent.asr.model_dir.write_resolved_config` writes it).
+    """
 
     def __init__(self, spec: dict[str, Any]):
         import torch
@@ -224,6 +229,9 @@ class _Decoder:
         for (utt, _), ids in zip(batch, best, strict=True):
             text = self._detokenize(ctc_greedy_ids(ids, self.exclude))
             yield utt, " ".join(text.split()), None
+
+
+_Decoder = Decoder  # what decode_job builds (tests replace it)
 
 
 def _chunks(reader, utts: list[str], fs: int, chunk_seconds: float, failed: dict[str, str]):

@@ -1,0 +1,33 @@
+"""Exported models and their inference API (recipe stage 11, ``speechsent-export``, ``speechsent-infer``).
+
+- :mod:`speechsent.inference.export`: :func:`export_system`, :func:`select_best_system` (no torch needed);
+- :mod:`speechsent.inference.model`: :class:`SentimentModel` (``from_pretrained``, ``__call__``,
+  ``predict``) and :class:`Prediction`;
+- :mod:`speechsent.inference.audio_inputs`: files, arrays and ``wav.scp`` as the model's input.
+
+The names are imported on first use, so ``import speechsent.inference`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_NAMES = {
+    "ExportError": "export",
+    "export_system": "export",
+    "select_best_system": "export",
+    "E2ESentimentModel": "model",
+    "InferenceError": "model",
+    "Prediction": "model",
+    "SentimentModel": "model",
+    "TwoStepSentimentModel": "model",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(f"speechsent.inference.{_NAMES[name]}"), name)
+    raise AttributeError(f"module 'speechsent.inference' has no attribute {name!r}")

@@ -1,0 +1,475 @@
+"""Stage 11: a trained system packed into a self-contained, relocatable model directory.
+
+A system dir (``exp/<system>/``: ``model.json`` + weights + ``system.json`` + ``score_<set>/scores.json``, as
+stages 8 and 9 write it) and the ESPnet2 ASR model it runs on (``exp/asr_model``) become::
+
+    <out_dir>/speechsent_model.json   format_version, type (e2e | two_step), labels, fs, system, system_json,
+                                      scores, asr, classifier, features (e2e), decode (two_step), version
+    <out_dir>/asr/config.yaml         the ASR training config, bpemodel / stats paths relative to <out_dir>
+    <out_dir>/asr/model.pth           (+ bpe.model, feats_stats.npz)
+    <out_dir>/classifier/             model.json + weights (+ the baseline's bpe.model)
+    <out_dir>/lm/                     a two_step LM classifier's LM when it is a local dir (a hub id stays)
+    <out_dir>/README.md               a model card
+
+Every file is copied; no path inside is absolute, so the directory can be moved or shared. An E2E system on
+frame features of the ASR encoder (``input: encoder``) gets the ASR model (its encoder computes the
+features); an fbank CNN (``input: fbank``) gets the filterbank options of the dump it was trained on and no
+ASR; a 2-step system gets the ASR model and the decoding options (``decode``: the mode and the beam options
+of stage 4). :func:`select_best_system` picks the system to export by validation unweighted F1. Example::
+
+    best = select_best_system("exp", "two_step", select_set="swbd_test")
+    export_system(best, "exp/export/two_step", asr_model="exp/asr_model",
+                  decode_config={"mode": "beam", "beam_size": 20, "ctc_weight": 0.3})
+
+The export is atomic: built in a temporary dir beside ``out_dir`` and renamed into place (a rerun replaces
+it).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "FAMILIES",
+    "FORMAT_VERSION",
+    "MODEL_JSON",
+    "PATENT_NOTE",
+    "ExportError",
+    "SystemCandidate",
+    "export_system",
+    "find_systems",
+    "select_best_system",
+]
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MODEL_JSON = "speechsent_model.json"
+FAMILIES = ("e2e", "two_step")
+PATENT_NOTE = "The pseudo-label pre-training method is covered by US patent 11,521,639."
+#: The decoding options an exported 2-step model keeps (those of DecodeOptions that change the transcript).
+_DECODE_KEYS = ("mode", "beam_size", "ctc_weight", "penalty", "maxlenratio", "minlenratio", "lm_weight")
+
+
+class ExportError(ValueError):
+    """A system that cannot be exported or selected; the message says what is missing."""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Selection
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ExportError(f"{path}: {error}") from None
+
+
+@dataclass(frozen=True)
+class SystemCandidate:
+    """A scored system of one family: its dir, the score file the choice reads, and that file's F1."""
+
+    system_dir: Path
+    score_file: Path
+    unweighted_f1: float
+    seed: int
+
+
+def _score_file(system_dir: Path, family: str, select_set: str) -> Path | None:
+    # The 2-step system sees ASR transcripts at inference: its score on them is the one to choose by.
+    names = [f"score_{select_set}_asr", f"score_{select_set}"] if family == "two_step" else []
+    names = names or [f"score_{select_set}"]
+    for name in names:
+        if (system_dir / name / "scores.json").is_file():
+            return system_dir / name / "scores.json"
+    return None
+
+
+def find_systems(exp_root: str | Path, family: str, select_set: str = "swbd_test") -> list[SystemCandidate]:
+    """The systems of ``family`` under ``exp_root`` scored on ``select_set``, best first.
+
+    A system is a dir with ``system.json`` (``family`` as given) and ``model.json``; best = highest
+    unweighted F1, ties broken by the lower seed, then the name.
+    """
+    if family not in FAMILIES:
+        raise ExportError(f"family must be one of {', '.join(FAMILIES)}, not {family!r}")
+    root = Path(exp_root)
+    if not root.is_dir():
+        raise ExportError(f"{root}: no such experiment dir")
+    found = []
+    for system_json in sorted(root.glob("*/system.json")):
+        system_dir = system_json.parent
+        info = _read_json(system_json)
+        if info.get("family") != family or not (system_dir / "model.json").is_file():
+            continue
+        score_file = _score_file(system_dir, family, select_set)
+        if score_file is None:
+            log.info("%s: not scored on %s, not a candidate", system_dir, select_set)
+            continue
+        scores = _read_json(score_file)
+        if "unweighted_f1" not in scores:
+            raise ExportError(f"{score_file}: no unweighted_f1")
+        seed = info.get("seed")
+        found.append(
+            SystemCandidate(
+                system_dir,
+                score_file,
+                float(scores["unweighted_f1"]),
+                int(seed) if isinstance(seed, int) else 0,
+            )
+        )
+    return sorted(found, key=lambda c: (-c.unweighted_f1, c.seed, c.system_dir.name))
+
+
+def select_best_system(exp_root: str | Path, family: str, select_set: str = "swbd_test") -> Path:
+    """The system dir of ``family`` (e2e | two_step) with the best validation unweighted F1 on
+    ``select_set`` (``score_<set>/scores.json``; for two_step ``score_<set>_asr`` when present).
+
+    Ties go to the lower seed, then the alphabetically first name. No candidate: :class:`ExportError`.
+    """
+    candidates = find_systems(exp_root, family, select_set)
+    if not candidates:
+        raise ExportError(
+            f"{exp_root}: no {family} system scored on {select_set} (a dir with system.json of family "
+            f"{family}, model.json and score_{select_set}/scores.json): train and score one first"
+        )
+    best = candidates[0]
+    log.info(
+        "best %s system on %s: %s (unweighted F1 %.2f, %s; %d candidate(s))",
+        family,
+        select_set,
+        best.system_dir.name,
+        best.unweighted_f1,
+        best.score_file.parent.name,
+        len(candidates),
+    )
+    return best.system_dir
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Export
+
+
+def _copy_file(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _relative_strings(value: Any) -> Any:
+    """Absolute paths of this machine left in a training config (data lists, output dirs) cut to their
+    file name: they mean nothing elsewhere, and the model is built without them."""
+    if isinstance(value, dict):
+        return {k: _relative_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative_strings(v) for v in value]
+    if isinstance(value, str) and value.startswith("/") and " " not in value:
+        return Path(value).name
+    return value
+
+
+def _export_asr(asr_model: str | Path, out: Path) -> dict[str, Any]:
+    """Copy the ESPnet2 ASR model into ``out/asr``; returns ``{"config", "model_file", "fs", "files"}``."""
+    import yaml
+
+    from speechsent.asr.model_dir import ModelDirError, resolve_model_dir
+
+    try:
+        files = resolve_model_dir(asr_model)
+    except ModelDirError as error:
+        raise ExportError(f"ASR model {asr_model}: {error}") from None
+    asr = out / "asr"
+    asr.mkdir(parents=True)
+    config = _relative_strings(copy.deepcopy(files.config))
+    config["token_list"] = list(files.token_list)  # inline, as ESPnet saves it
+    if files.bpemodel is not None:
+        _copy_file(files.bpemodel, asr / "bpe.model")
+        config["bpemodel"] = "asr/bpe.model"
+    if config.get("normalize") == "global_mvn":
+        _copy_file(Path(files.config["normalize_conf"]["stats_file"]), asr / "feats_stats.npz")
+        config["normalize_conf"]["stats_file"] = "asr/feats_stats.npz"
+    _copy_file(files.model_file, asr / "model.pth")
+    (asr / "config.yaml").write_text(
+        yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    encoder_dim = (config.get("encoder_conf") or {}).get("output_size")
+    return {
+        "config": "asr/config.yaml",
+        "model_file": "asr/model.pth",
+        "fs": files.fs,
+        "source": str(files.model_file),
+        "encoder_dim": encoder_dim,
+    }
+
+
+def _local_dir(value: str, bases: list[Path]) -> Path | None:
+    """``value`` as an existing directory (absolute, or below one of ``bases``), else None (a hub id)."""
+    path = Path(value)
+    if path.is_absolute():
+        return path if path.is_dir() else None
+    for base in bases:
+        if (base / path).is_dir():
+            return base / path
+    return None
+
+
+def _export_classifier(system_dir: Path, model: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Copy model.json + weights (+ tokenizer files; a local LM into ``out/lm``) into ``out/classifier``."""
+    cls_dir = out / "classifier"
+    cls_dir.mkdir(parents=True)
+    model = copy.deepcopy(model)
+    weights = model.get("weights", "best.pth")
+    if not (system_dir / weights).is_file():
+        raise ExportError(f"{system_dir}: no weights file {weights} (is the training finished?)")
+    _copy_file(system_dir / weights, cls_dir / Path(weights).name)
+    model["weights"] = Path(weights).name
+    tok = model.get("tokenizer") or {}
+    lm_source = None
+    if tok.get("kind") == "sentencepiece":
+        src = system_dir / tok["model"]
+        if not src.is_file():
+            raise ExportError(f"{system_dir}: no tokenizer model {tok['model']}")
+        _copy_file(src, cls_dir / Path(tok["model"]).name)
+        tok["model"] = Path(tok["model"]).name
+    elif tok.get("kind") == "lm":
+        lm_dir = _local_dir(str(tok["lm"]), [Path.cwd(), system_dir, *system_dir.parents])
+        lm_source = str(tok["lm"])
+        if lm_dir is not None:
+            shutil.copytree(lm_dir, out / "lm", symlinks=False)
+            tok["lm"] = "../lm"  # relative to the classifier dir
+            extra = (model.get("classifier") or {}).get("extra") or {}
+            if "lm" in extra:
+                extra["lm"] = "../lm"
+    _write_json(cls_dir / "model.json", model)
+    return {"lm_source": lm_source, "lm": tok.get("lm") if tok.get("kind") == "lm" else None}
+
+
+def _fbank_features(system_dir: Path, system: dict[str, Any]) -> dict[str, Any]:
+    """The fbank options of the dump an fbank system was trained on (its ``info.json``)."""
+    config = system.get("config") or {}
+    feats = config.get("train_feats") or []
+    feats = feats if isinstance(feats, list) else [feats]
+    bases = [Path.cwd(), system_dir.parent.parent, system_dir.parent]
+    for scp in feats:
+        for base in bases:
+            info_file = (base / scp).parent / "info.json"
+            if info_file.is_file():
+                info = _read_json(info_file)
+                model = info.get("model") or {}
+                fbank = model.get("fbank")
+                if fbank is None:
+                    continue
+                rate = fbank.get("sample_rate")
+                rates = model.get("sample_rates") or []
+                if rate is None and len(rates) != 1:
+                    raise ExportError(
+                        f"{info_file}: fbank features of audio at {rates or 'unknown'} Hz: no single rate "
+                        "to resample new audio to"
+                    )
+                return {"kind": "fbank", "fbank": fbank, "fs": int(rate or rates[0])}
+    raise ExportError(
+        f"{system_dir}: cannot find the info.json of its fbank dump (train_feats {feats}); run the export "
+        "from the recipe dir"
+    )
+
+
+def _decode_options(decode_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    from speechsent.asr.decode import DECODE_MODES, DecodeOptions
+
+    given = dict(decode_config or {})
+    for key in ("lm_train_config", "lm_file"):
+        if given.get(key) not in (None, "", "none", "None"):
+            raise ExportError(
+                f"decode_config: {key}: an ESPnet LM in the beam search is not supported by the export"
+            )
+        given.pop(key, None)
+    unknown = sorted(set(given) - {f for f in DecodeOptions.__dataclass_fields__})
+    if unknown:
+        raise ExportError(f"decode_config: unknown option(s) {', '.join(unknown)}")
+    opts = DecodeOptions(**given)
+    if opts.mode not in DECODE_MODES:
+        raise ExportError(f"decode mode must be one of {', '.join(DECODE_MODES)}, not {opts.mode!r}")
+    out = {k: v for k, v in asdict(opts).items() if k in _DECODE_KEYS}
+    if opts.mode == "ctc_greedy":
+        out = {"mode": "ctc_greedy"}
+    return out
+
+
+def _scores(system_dir: Path) -> dict[str, Any]:
+    out = {}
+    for score_file in sorted(system_dir.glob("score_*/scores.json")):
+        out[score_file.parent.name[len("score_") :]] = _read_json(score_file)
+    return out
+
+
+def _default_asr_model(asr_model: str | Path, system_dir: Path) -> Path:
+    """``asr_model`` as given when it exists; the default pointer is also looked for beside the system."""
+    path = Path(asr_model)
+    if path.exists():
+        return path
+    beside = system_dir.parent / path.name
+    if beside.exists():
+        return beside
+    raise ExportError(f"ASR model {asr_model}: no such file or directory (give --asr_model)")
+
+
+def _model_card(info: dict[str, Any]) -> str:
+    system = info["system_json"]
+    kind = (
+        "end-to-end (ASR encoder features → classifier)"
+        if info["type"] == "e2e"
+        else ("2-step (ASR transcript → text classifier)")
+    )
+    lines = [
+        f"# speechsent model: {info['system']}",
+        "",
+        f"- Type: {kind}; architecture `{system.get('architecture')}`, input `{system.get('input')}`",
+        f"- Labels: {', '.join(info['labels'])}; audio resampled to {info['fs']} Hz",
+        f"- Training data: `{system.get('train_set')}`"
+        + (f" ({system['train_hours']} h)" if system.get("train_hours") else " (all)")
+        + (
+            f"; pseudo-label pre-training on {', '.join(system.get('pseudo_sets') or [])} labelled by "
+            f"`{system['pseudo_labeler']}` ({system.get('pseudo_transcript')} transcripts)"
+            if system.get("pseudo_labeler")
+            else ""
+        ),
+        f"- Selected on `{system.get('select_set')}` (epoch {system.get('best_epoch')}), "
+        f"seed {system.get('seed')}",
+    ]
+    if info.get("decode"):
+        lines.append(f"- ASR decoding: {', '.join(f'{k}={v}' for k, v in info['decode'].items())}")
+    if info.get("lm"):
+        lines.append(f"- Language model of the text classifier: `{info['lm']}`")
+    lines += ["", "## Scores (percent)", ""]
+    if info["scores"]:
+        lines += [
+            "| set | unweighted F1 | unweighted recall | weighted F1 | utterances |",
+            "|---|---|---|---|---|",
+        ]
+        for name, s in info["scores"].items():
+            values = [s.get(k, float("nan")) for k in ("unweighted_f1", "unweighted_recall", "weighted_f1")]
+            lines.append(f"| {name} | {' | '.join(f'{v:.2f}' for v in values)} | {s.get('num_utts', '')} |")
+    else:
+        lines.append("No scores were recorded.")
+    lines += [
+        "",
+        "## Use",
+        "",
+        "```sh",
+        "speechsent-infer --model_dir . audio.wav other.flac call.sph --channel 0",
+        "```",
+        "",
+        "```python",
+        "from speechsent import SentimentModel",
+        "model = SentimentModel.from_pretrained('path/to/this/dir')",
+        "print(model('audio.wav').to_dict())",
+        "```",
+    ]
+    if system.get("pseudo_labeler"):
+        lines += ["", PATENT_NOTE]
+    return "\n".join(lines) + "\n"
+
+
+def export_system(
+    system_dir: str | Path,
+    out_dir: str | Path,
+    asr_model: str | Path = "exp/asr_model",
+    decode_config: dict | None = None,
+) -> Path:
+    """Pack the system at ``system_dir`` into ``out_dir`` (see the module doc); returns ``out_dir``.
+
+    ``asr_model``: the ESPnet2 ASR model (a dir, its config.yaml or the ``exp/asr_model`` pointer; the default
+    pointer is also looked for beside ``system_dir``), not needed for an fbank system. ``decode_config``: a
+    2-step system's decoding (``mode`` beam | ctc_greedy, ``beam_size``, ``ctc_weight``, ``penalty``,
+    ``maxlenratio``, ``minlenratio``); default beam search with DecodeOptions' defaults.
+    """
+    import speechsent
+
+    system_dir, out_dir = Path(system_dir), Path(out_dir)
+    if not (system_dir / "system.json").is_file():
+        raise ExportError(f"{system_dir}: no system.json (not a trained sentiment system)")
+    system = _read_json(system_dir / "system.json")
+    model = _read_json(system_dir / "model.json") if (system_dir / "model.json").is_file() else None
+    if model is None:
+        raise ExportError(f"{system_dir}: no model.json")
+    family = system.get("family")
+    if family not in FAMILIES:
+        raise ExportError(f"{system_dir}/system.json: family {family!r} is not one of {', '.join(FAMILIES)}")
+    labels = list(model.get("labels") or [])
+    if not labels:
+        raise ExportError(f"{system_dir}/model.json: no labels")
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp.{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        info: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "type": family,
+            "labels": labels,
+            "fs": None,
+            "system": system.get("system", system_dir.name),
+            "system_json": system,
+            "scores": _scores(system_dir),
+            "asr": None,
+            "classifier": "classifier",
+            "speechsent_version": speechsent.__version__,
+        }
+        input_kind = model.get("input") if family == "e2e" else "transcript"
+        if family == "e2e" and input_kind == "fbank":
+            features = _fbank_features(system_dir, system)
+            info["features"] = features
+            info["fs"] = features["fs"]
+        else:
+            asr = _export_asr(_default_asr_model(asr_model, system_dir), tmp)
+            info["asr"] = {"config": asr["config"], "model_file": asr["model_file"]}
+            info["fs"] = asr["fs"]
+            if family == "e2e":
+                if input_kind != "encoder":
+                    raise ExportError(f"{system_dir}/model.json: unknown input {input_kind!r}")
+                info["features"] = {"kind": "encoder"}
+                dim = (model.get("config") or {}).get("input_dim")
+                if asr["encoder_dim"] is not None and dim is not None and int(dim) != int(asr["encoder_dim"]):
+                    raise ExportError(
+                        f"{system_dir}: the classifier takes {dim}-dim features but the ASR encoder of "
+                        f"{asr['source']} gives {asr['encoder_dim']}: not the model it was trained on"
+                    )
+            else:
+                info["decode"] = _decode_options(decode_config)
+        cls = _export_classifier(system_dir, model, tmp)
+        if cls["lm"] is not None:
+            info["lm"] = cls["lm"] if cls["lm"] != "../lm" else "lm"
+        _write_json(tmp / MODEL_JSON, info)
+        (tmp / "README.md").write_text(_model_card(info), encoding="utf-8")
+        old = out_dir.parent / f".{out_dir.name}.old.{os.getpid()}"
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info(
+        "exported %s (%s, %d Hz) to %s; scores: %s",
+        info["system"],
+        family,
+        info["fs"],
+        out_dir,
+        ", ".join(f"{k} UF1 {v.get('unweighted_f1', float('nan')):.2f}" for k, v in info["scores"].items())
+        or "none",
+    )
+    return out_dir
