@@ -28,6 +28,8 @@ ENTRY_POINTS = {
     "speechsent-train-e2e": "speechsent.bin.train_e2e:main",
     "speechsent-score": "speechsent.bin.score:main",
     "speechsent-make-report": "speechsent.bin.make_report:main",
+    "speechsent-export": "speechsent.bin.export_model:main",
+    "speechsent-infer": "speechsent.bin.infer:main",
 }
 
 setup(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import runpy
 import shutil
 from pathlib import Path
 
@@ -21,18 +21,13 @@ from speechsent.inference.export import (
 )
 
 
-def _tiny_exp():
-    spec = importlib.util.spec_from_file_location(
-        "speechsent_test_tiny_exp", Path(__file__).with_name("tiny_exp.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _tiny_exp() -> dict:
+    return runpy.run_path(str(Path(__file__).with_name("tiny_exp.py")))  # test dirs are not packages
 
 
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory) -> dict[str, Path]:
-    return _tiny_exp().build_tiny_recipe(tmp_path_factory.mktemp("recipe"))
+    return _tiny_exp()["build_tiny_recipe"](tmp_path_factory.mktemp("recipe"))
 
 
 @pytest.fixture(scope="module")

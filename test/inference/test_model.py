@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import runpy
 import shutil
 import subprocess
 import sys
@@ -27,25 +27,17 @@ from speechsent.inference.model import (  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _tiny_exp():
-    path = Path(__file__).with_name("tiny_exp.py")
-    spec = importlib.util.spec_from_file_location("speechsent_test_tiny_exp", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tiny_exp = _tiny_exp()
+tiny_exp = runpy.run_path(str(Path(__file__).with_name("tiny_exp.py")))  # test dirs are not packages
 
 
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory) -> dict[str, Path]:
-    return tiny_exp.build_tiny_recipe(tmp_path_factory.mktemp("recipe"))
+    return tiny_exp["build_tiny_recipe"](tmp_path_factory.mktemp("recipe"))
 
 
 @pytest.fixture(scope="module")
 def audio(tmp_path_factory) -> dict[str, Path]:
-    return tiny_exp.write_audio_inputs(tmp_path_factory.mktemp("audio"))
+    return tiny_exp["write_audio_inputs"](tmp_path_factory.mktemp("audio"))
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,13 @@
     exp/text_lm_asr_s0                    2-step LM system whose LM is a local dir (exp/tiny_lm)
     audio/                                test inputs (see :func:`write_audio_inputs`)
 
-Loaded by the test modules with ``importlib`` (the test dirs are not packages).
+Loaded by the test modules with ``runpy.run_path`` (the test dirs are not packages).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import runpy
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,9 @@ def _scores(f1: float) -> dict[str, Any]:
 
 def _system(name: str, family: str, arch: str, input_kind: str, seed: int, **extra: Any) -> dict[str, Any]:
     """system.json as the trainers write it (the report tests' fixture, INTERFACES §2)."""
-    path = Path(__file__).parents[1] / "report" / "report_fixtures.py"
-    spec = importlib.util.spec_from_file_location("speechsent_test_report_fixtures", path)
-    fixtures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fixtures)
+    fixtures = runpy.run_path(str(Path(__file__).parents[1] / "report" / "report_fixtures.py"))
     fields = {"family": family, "architecture": arch, "input": input_kind, "seed": seed, **extra}
-    return fixtures.meta(name, **fields)
+    return fixtures["meta"](name, **fields)
 
 
 def _e2e_system(exp: Path, name: str, arch: str, config: dict[str, Any], input_kind: str, seed: int, **kw):

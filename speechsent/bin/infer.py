@@ -1,0 +1,178 @@
+"""speechsent-infer: the sentiment of audio files with an exported model (stage 11's ``exp/export/*``).
+
+One JSON object per input, one per line, on stdout (or ``--output``)::
+
+    $ speechsent-infer --model_dir exp/export/two_step call.wav side_b.sph
+    {"file": "call.wav", "label": "Positive", "probabilities": {"Negative": 0.05, "Neutral": 0.3, \
+    "Positive": 0.65}, "transcript": "oh that's great"}
+    {"file": "side_b.sph", "error": "side_b.sph: the recording has 2 channels; choose one (...)"}
+
+``"transcript"`` is there for a 2-step model (ASR → text classifier). Inputs: wav, flac, SPHERE (pcm, µ-law,
+a-law, shorten), any sampling rate (resampled to the model's), or a Kaldi ``--wav_scp`` (+ ``--segments``)
+for batch use (``"file"`` is then the utterance id; pipes such as ``sph2pipe -f wav -p -c 1 x.sph |`` work).
+A multi-channel input needs ``--channel`` (0-based; channels are not mixed). Inputs are classified
+``--batch_size`` at a time, on the GPU when there is one (``--device auto``).
+
+An input that cannot be read or classified gets an ``"error"`` line and the others go on. **Exit status**: 0
+when every input was classified, 1 when any failed (or the model could not be loaded), 2 on a usage error.
+Logging goes to stderr. Options may also come from ``--config FILE`` (YAML; command-line options win).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from speechsent import cli
+from speechsent.cli import amp_or_auto_type, none_or_str
+
+__all__ = ["get_parser", "infer", "main"]
+
+PROG = "speechsent-infer"
+log = logging.getLogger("speechsent.infer")
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    cli.add_config_argument(parser)
+    parser.add_argument("files", nargs="*", metavar="FILE", help="audio files (wav, flac, SPHERE, ...)")
+    parser.add_argument(
+        "--model_dir", default=None, help="an exported model dir (speechsent-export); required"
+    )
+    parser.add_argument("--wav_scp", type=none_or_str, default=None, help="a Kaldi wav.scp of inputs")
+    parser.add_argument(
+        "--segments", type=none_or_str, default=None, help="Kaldi segments of --wav_scp's recordings"
+    )
+    parser.add_argument(
+        "--channel",
+        type=int,
+        default=None,
+        help="0-based channel of multi-channel inputs (required for them)",
+    )
+    parser.add_argument("--batch_size", type=int, default=16, help="inputs classified together")
+    parser.add_argument("--device", default="auto", help="auto (cuda if available) | cpu | cuda | cuda:N")
+    parser.add_argument(
+        "--amp", type=amp_or_auto_type, default=None, help="none | fp16 | bf16 | auto: the ASR on CUDA"
+    )
+    parser.add_argument("--output", default=None, help="write the JSON lines here (default: stdout)")
+    cli.add_log_level_argument(parser)
+    return parser
+
+
+def _inputs(args: argparse.Namespace, fs: int) -> Iterator[Any]:
+    """The inputs as :class:`speechsent.inference.audio_inputs.AudioItem` (files first, then wav.scp)."""
+    from speechsent.inference.audio_inputs import AudioItem, InputError, iter_wav_scp, load_file
+
+    for name in args.files:
+        try:
+            yield AudioItem(name, load_file(name, fs, args.channel))
+        except InputError as error:
+            yield AudioItem(name, None, str(error))
+    if args.wav_scp:
+        yield from iter_wav_scp(args.wav_scp, args.segments, fs, args.channel)
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def infer(args: argparse.Namespace, out: IO[str]) -> tuple[int, int]:
+    """The work function: every input classified, one JSON line each to ``out``; (classified, failed)."""
+    from tqdm import tqdm
+
+    from speechsent.inference.model import InferenceError, SentimentModel
+
+    model = SentimentModel.from_pretrained(args.model_dir, args.device, args.batch_size, args.amp)
+    log.info(
+        "model %s (%s, %s, %d Hz) on %s",
+        args.model_dir,
+        model.type,
+        model.info.get("system"),
+        model.fs,
+        model.device,
+    )
+    done = failed = 0
+    with tqdm(desc="infer", unit="input", file=sys.stderr, disable=None, mininterval=5) as bar:
+        for chunk in _chunks(_inputs(args, model.fs), args.batch_size):
+            readable = [item for item in chunk if item.samples is not None]
+            results = model.predict_waveforms(
+                [item.samples for item in readable], errors="return", names=[item.name for item in readable]
+            )
+            by_name = {id(item): result for item, result in zip(readable, results, strict=True)}
+            for item in chunk:
+                result = by_name.get(id(item))
+                if item.samples is None or isinstance(result, InferenceError):
+                    message = item.error if item.samples is None else str(result)
+                    log.warning("not classified: %s", message)
+                    record: dict[str, Any] = {"file": item.name, "error": message}
+                    failed += 1
+                else:
+                    record = {"file": item.name, **result.to_dict()}
+                    done += 1
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            bar.update(len(chunk))
+    log.info("%d input(s) classified, %d failed", done, failed)
+    return done, failed
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Only the JSON lines go to stdout: what libraries print there (ESPnet does on import) goes to stderr.
+    stdout = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        if args.output is None:
+            return 1 if infer(args, stdout)[1] else 0
+        path = Path(args.output)
+        tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
+        try:
+            with tmp.open("w", encoding="utf-8") as f:
+                _, failed = infer(args, f)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = get_parser()
+    args = cli.parse_args(parser, argv)
+    if not args.model_dir:
+        parser.error("--model_dir is required")
+    if not args.files and not args.wav_scp:
+        parser.error("give audio FILEs and/or --wav_scp")
+    if args.segments and not args.wav_scp:
+        parser.error("--segments needs --wav_scp")
+    if args.batch_size < 1:
+        parser.error("--batch_size must be at least 1")
+    cli.setup_logging(args.log_level)
+    from speechsent.audio.io import AudioError
+    from speechsent.data.kaldi_dir import KaldiDataError
+    from speechsent.inference.model import InferenceError
+
+    status = 1
+    try:
+        status = _run(args)
+    except (InferenceError, KaldiDataError, AudioError, OSError) as error:
+        log.error("%s", error)
+        return 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
