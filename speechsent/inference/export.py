@@ -326,7 +326,7 @@ def _default_asr_model(asr_model: str | Path, system_dir: Path) -> Path:
     raise ExportError(f"ASR model {asr_model}: no such file or directory (give --asr_model)")
 
 
-def _model_card(info: dict[str, Any]) -> str:
+def _model_card(info: dict[str, Any], asr_source: str | None) -> str:
     system = info["system_json"]
     kind = (
         "end-to-end (ASR encoder features → classifier)"
@@ -349,11 +349,20 @@ def _model_card(info: dict[str, Any]) -> str:
         f"- Selected on `{system.get('select_set')}` (epoch {system.get('best_epoch')}), "
         f"seed {system.get('seed')}",
     ]
+    if asr_source:
+        lines.append(f"- ASR model: `{asr_source}` (ESPnet2, in `asr/`)")
     if info.get("decode"):
         lines.append(f"- ASR decoding: {', '.join(f'{k}={v}' for k, v in info['decode'].items())}")
     if info.get("lm"):
         lines.append(f"- Language model of the text classifier: `{info['lm']}`")
-    lines += ["", "## Scores (percent)", ""]
+    lines += [
+        "",
+        "## Scores (percent)",
+        "",
+        "`swbd_test`: validation (the system was chosen on it), `swbd_holdout`: evaluation; `_asr`: the "
+        "2-step classifier on ASR transcripts instead of the reference ones.",
+        "",
+    ]
     if info["scores"]:
         lines += [
             "| set | unweighted F1 | unweighted recall | weighted F1 | utterances |",
@@ -369,12 +378,14 @@ def _model_card(info: dict[str, Any]) -> str:
         "## Use",
         "",
         "```sh",
-        "speechsent-infer --model_dir . audio.wav other.flac call.sph --channel 0",
+        "speechsent-infer --model_dir DIR audio.wav other.flac        # one JSON line per file",
+        "speechsent-infer --model_dir DIR --channel 0 sw02001.sph     # a channel of a 2-channel file",
+        "speechsent-infer --model_dir DIR --wav_scp data/x/wav.scp --segments data/x/segments",
         "```",
         "",
         "```python",
         "from speechsent import SentimentModel",
-        "model = SentimentModel.from_pretrained('path/to/this/dir')",
+        "model = SentimentModel.from_pretrained('DIR')  # DIR: this directory",
         "print(model('audio.wav').to_dict())",
         "```",
     ]
@@ -430,6 +441,7 @@ def export_system(
             "speechsent_version": speechsent.__version__,
         }
         input_kind = model.get("input") if family == "e2e" else "transcript"
+        asr_source = None
         if family == "e2e" and input_kind == "fbank":
             features = _fbank_features(system_dir, system)
             info["features"] = features
@@ -437,6 +449,7 @@ def export_system(
         else:
             asr = _export_asr(_default_asr_model(asr_model, system_dir), tmp)
             info["asr"] = {"config": asr["config"], "model_file": asr["model_file"]}
+            asr_source = f"{Path(asr['source']).parent.name}/{Path(asr['source']).name}"
             info["fs"] = asr["fs"]
             if family == "e2e":
                 if input_kind != "encoder":
@@ -454,7 +467,7 @@ def export_system(
         if cls["lm"] is not None:
             info["lm"] = cls["lm"] if cls["lm"] != "../lm" else "lm"
         _write_json(tmp / MODEL_JSON, info)
-        (tmp / "README.md").write_text(_model_card(info), encoding="utf-8")
+        (tmp / "README.md").write_text(_model_card(info, asr_source), encoding="utf-8")
         old = out_dir.parent / f".{out_dir.name}.old.{os.getpid()}"
         if out_dir.exists():
             os.replace(out_dir, old)

@@ -152,9 +152,10 @@ class SentimentModel:
     ) -> SentimentModel:
         """Load the exported model at ``model_dir`` on ``device`` (auto | cpu | cuda | cuda:N).
 
-        ``batch_size``: inputs classified together (on a GPU the ASR encoder runs them as one batch; on a CPU
-        one at a time, the fastest there). ``amp``: None (float32), ``fp16``, ``bf16`` or ``auto``, for the
-        ASR encoder on CUDA (ignored on CPU).
+        ``batch_size``: inputs classified together (on a GPU the ASR encoder of an E2E model runs them as one
+        batch, exact as the dump's batches; on a CPU one at a time, the fastest there). ``amp``: None
+        (float32, as the recipe's dump), ``fp16``, ``bf16`` or ``auto``: the E2E model's ASR encoder on CUDA
+        (ignored on CPU and by the 2-step model's decoding).
         """
         path = Path(model_dir)
         info = _read_info(path)
@@ -273,7 +274,10 @@ class E2ESentimentModel(SentimentModel):
         self.asr = asr.eval()
         self.encoder = BatchEncoder(self.asr, device, self.amp)
         self.min_samples = self.encoder.min_samples() or 1
+        # On a GPU, batches made exact by BatchEncoder (checked on the first batch, as the dump does); on a
+        # CPU one utterance at a time, the fastest there.
         self.batched_encoder = device.startswith("cuda") and self.encoder.batch_invariant_batching
+        self._invariance_checked = False
 
     def features(self, wave: np.ndarray) -> np.ndarray:
         """The classifier's input ``(frames, dim)`` for one mono waveform at :attr:`fs` (what the dump
@@ -286,6 +290,15 @@ class E2ESentimentModel(SentimentModel):
 
             return [compute_fbank(w, self.fs, self.fbank) for w in waves]
         if self.batched_encoder and len(waves) > 1:
+            if not self._invariance_checked:
+                self._invariance_checked = True
+                report = self.encoder.self_check(waves[:8], 5e-2 if self.amp else 1e-4)
+                if not report.ok:
+                    log.error(
+                        "batched encoding differs from single-utterance encode(): batching off (%s)", report
+                    )
+                    self.batched_encoder = False
+                    return self._features(waves)
             return self.encoder.encode_batch(waves)
         return [self.encoder.encode_single(w) for w in waves]
 

@@ -155,6 +155,17 @@ def test_batches_equal_single_inputs(e2e, audio):
         _close(pred, e2e(x))
 
 
+def test_gpu_batching_path_equals_single_inputs(models, audio):
+    """The batched encoder (what a GPU uses; exercised here on the CPU) gives the one-at-a-time results."""
+    model = SentimentModel.from_pretrained(models["e2e"], device="cpu", batch_size=3)
+    inputs = [audio["wav"], audio["flac"], audio["sph"]]
+    single = [model(x) for x in inputs]
+    model.batched_encoder = True
+    for pred, ref in zip(model.predict(inputs), single, strict=True):
+        _close(pred, ref, atol=1e-4)
+    assert model._invariance_checked and model.batched_encoder
+
+
 def test_bad_inputs(e2e, audio, tmp_path):
     with pytest.raises(InferenceError, match="not readable audio"):
         e2e(audio["corrupt"])
