@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from speechsent import cli
+from speechsent.cli import none_or_str
 
 __all__ = ["export_model", "get_parser", "main"]
 
@@ -61,10 +62,16 @@ def get_parser() -> argparse.ArgumentParser:
         "(not used by an fbank system)",
     )
     g.add_argument(
+        "--asr_model_file",
+        type=none_or_str,
+        default=None,
+        help="the ASR model's *.pth (default: the one ESPnet's packs choose: valid.acc.ave*, ...)",
+    )
+    g.add_argument(
         "--decode_config",
         default=None,
         help="two_step: YAML of ESPnet beam-search options (beam_size, ctc_weight, penalty, maxlenratio, "
-        "minlenratio), e.g. conf/decode_asr.yaml",
+        "minlenratio), e.g. stage 4's conf/decode_asr.yaml (its job options are ignored)",
     )
     g.add_argument(
         "--decode_mode",
@@ -113,7 +120,11 @@ def export_model(args: argparse.Namespace) -> Path:
                 "  <- chosen" if c.system_dir == system_dir else "",
             )
     return export_system(
-        system_dir, args.out_dir, asr_model=args.asr_model, decode_config=_decode_config(args)
+        system_dir,
+        args.out_dir,
+        asr_model=args.asr_model,
+        decode_config=_decode_config(args),
+        asr_model_file=args.asr_model_file,
     )
 
 

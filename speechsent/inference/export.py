@@ -57,6 +57,22 @@ FAMILIES = ("e2e", "two_step")
 PATENT_NOTE = "The pseudo-label pre-training method is covered by US patent 11,521,639."
 #: The decoding options an exported 2-step model keeps (those of DecodeOptions that change the transcript).
 _DECODE_KEYS = ("mode", "beam_size", "ctc_weight", "penalty", "maxlenratio", "minlenratio", "lm_weight")
+#: Options of stage 4's decoding config (speechsent-asr-decode's) that do not change a transcript: ignored.
+_DECODE_JOB_KEYS = (
+    "batch_seconds",
+    "chunk_seconds",
+    "num_threads",
+    "device",
+    "nj",
+    "cmd",
+    "ngpu",
+    "model_dir",
+    "model_file",
+    "data_dir",
+    "decode_dir",
+    "asr_suffix",
+    "log_level",
+)
 
 
 class ExportError(ValueError):
@@ -181,14 +197,14 @@ def _relative_strings(value: Any) -> Any:
     return value
 
 
-def _export_asr(asr_model: str | Path, out: Path) -> dict[str, Any]:
-    """Copy the ESPnet2 ASR model into ``out/asr``; returns ``{"config", "model_file", "fs", "files"}``."""
+def _export_asr(asr_model: str | Path, model_file: str | Path | None, out: Path) -> dict[str, Any]:
+    """Copy the ESPnet2 ASR model into ``out/asr``; returns its exported paths, fs, source and encoder dim."""
     import yaml
 
     from speechsent.asr.model_dir import ModelDirError, resolve_model_dir
 
     try:
-        files = resolve_model_dir(asr_model)
+        files = resolve_model_dir(asr_model, model_file)
     except ModelDirError as error:
         raise ExportError(f"ASR model {asr_model}: {error}") from None
     asr = out / "asr"
@@ -289,7 +305,10 @@ def _fbank_features(system_dir: Path, system: dict[str, Any]) -> dict[str, Any]:
 def _decode_options(decode_config: Mapping[str, Any] | None) -> dict[str, Any]:
     from speechsent.asr.decode import DECODE_MODES, DecodeOptions
 
-    given = dict(decode_config or {})
+    given = {k: v for k, v in (decode_config or {}).items() if k not in _DECODE_JOB_KEYS}
+    if "decode_mode" in given:  # speechsent-asr-decode's name of the option
+        mode = given.pop("decode_mode")
+        given.setdefault("mode", mode)
     for key in ("lm_train_config", "lm_file"):
         if given.get(key) not in (None, "", "none", "None"):
             raise ExportError(
@@ -399,13 +418,17 @@ def export_system(
     out_dir: str | Path,
     asr_model: str | Path = "exp/asr_model",
     decode_config: dict | None = None,
+    *,
+    asr_model_file: str | Path | None = None,
 ) -> Path:
     """Pack the system at ``system_dir`` into ``out_dir`` (see the module doc); returns ``out_dir``.
 
     ``asr_model``: the ESPnet2 ASR model (a dir, its config.yaml or the ``exp/asr_model`` pointer; the default
-    pointer is also looked for beside ``system_dir``), not needed for an fbank system. ``decode_config``: a
-    2-step system's decoding (``mode`` beam | ctc_greedy, ``beam_size``, ``ctc_weight``, ``penalty``,
-    ``maxlenratio``, ``minlenratio``); default beam search with DecodeOptions' defaults.
+    pointer is also looked for beside ``system_dir``), not needed for an fbank system; ``asr_model_file``
+    its ``*.pth`` when not the one ESPnet's packs would choose. ``decode_config``: a 2-step system's decoding
+    (``mode`` beam | ctc_greedy, ``beam_size``, ``ctc_weight``, ``penalty``, ``maxlenratio``, ``minlenratio``,
+    ``lm_weight``; stage 4's config is accepted as it is: ``decode_mode`` = ``mode``, its job and batching
+    options ignored); default beam search with :class:`speechsent.asr.decode.DecodeOptions`' defaults.
     """
     import speechsent
 
@@ -447,7 +470,7 @@ def export_system(
             info["features"] = features
             info["fs"] = features["fs"]
         else:
-            asr = _export_asr(_default_asr_model(asr_model, system_dir), tmp)
+            asr = _export_asr(_default_asr_model(asr_model, system_dir), asr_model_file, tmp)
             info["asr"] = {"config": asr["config"], "model_file": asr["model_file"]}
             asr_source = f"{Path(asr['source']).parent.name}/{Path(asr['source']).name}"
             info["fs"] = asr["fs"]

@@ -64,7 +64,11 @@ def test_best_e2e_system_from_the_recipe_dir(recipe, tmp_path, monkeypatch, capl
 
 def test_two_step_with_decode_config_and_mode(recipe, tmp_path):
     decode = tmp_path / "decode_asr.yaml"
-    decode.write_text("beam_size: 20\npenalty: 0.1\nmaxlenratio: 0.0\nminlenratio: 0.0\nctc_weight: 0.3\n")
+    # stage 4's config (speechsent-asr-decode's options): the job and batching options are ignored
+    decode.write_text(
+        "beam_size: 20\npenalty: 0.1\nmaxlenratio: 0.0\nminlenratio: 0.0\nctc_weight: 0.3\n"
+        "decode_mode: beam\nbatch_seconds: 100\nnj: 4\nlm_train_config: none\n"
+    )
     config = tmp_path / "export.yaml"
     config.write_text(
         f"exp_root: {recipe['exp']}\nfamily: two_step\nasr_model: {recipe['exp'] / 'asr_model'}\n"
@@ -83,8 +87,13 @@ def test_two_step_with_decode_config_and_mode(recipe, tmp_path):
         "minlenratio": 0.0,
         "lm_weight": 0.0,
     }
-    assert export_model.main([*argv, "--decode_mode", "ctc_greedy"]) == 0
+    asr_model_file = recipe["asr"] / "other.pth"
+    asr_model_file.write_bytes(b"another checkpoint")  # copied, not loaded, by the export
+    argv += ["--decode_mode", "ctc_greedy", "--asr_model_file", str(asr_model_file)]
+    assert export_model.main(argv) == 0
     assert _info(out)["decode"] == {"mode": "ctc_greedy"}
+    assert (out / "asr" / "model.pth").read_bytes() == asr_model_file.read_bytes()
+    asr_model_file.unlink()
 
 
 def test_given_system_and_errors(recipe, tmp_path, caplog):
