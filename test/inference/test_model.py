@@ -188,6 +188,10 @@ def test_wav_scp_with_segments_and_pipes(audio):
     np.testing.assert_array_equal(items["reco1_b"].samples, whole[4000:9600])
     sph = load_file(audio["sph"], 8000)  # the sph2pipe pipe decodes to the same samples
     np.testing.assert_array_equal(items["reco2_a"].samples, sph[800:6400])
+    # without segments: one utterance per recording (a segments file beside wav.scp is not read)
+    whole_items = {it.name: it for it in iter_wav_scp(audio["wav_scp"], None, 16000)}
+    assert sorted(whole_items) == ["reco1", "reco2", "reco3"] and whole_items["reco3"].error
+    np.testing.assert_array_equal(whole_items["reco1"].samples, load_file(audio["wav"], 16000))
 
 
 def test_fbank_model(models, audio):
