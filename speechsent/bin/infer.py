@@ -160,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--segments needs --wav_scp")
     if args.batch_size < 1:
         parser.error("--batch_size must be at least 1")
+    if isinstance(args.amp, bool):  # YAML true/false
+        args.amp = "auto" if args.amp else None
     cli.setup_logging(args.log_level)
     from speechsent.audio.io import AudioError
     from speechsent.data.kaldi_dir import KaldiDataError

@@ -119,7 +119,7 @@ def test_two_step_lines_have_the_transcript(tiny, capsys, tmp_path):
 
 def test_wav_scp_and_segments(tiny, capsys, tmp_path):
     config = tmp_path / "infer.yaml"
-    config.write_text(f"model_dir: {tiny['fbank']}\nbatch_size: 3\ndevice: cpu\n")
+    config.write_text(f"model_dir: {tiny['fbank']}\nbatch_size: 3\ndevice: cpu\namp: false\n")
     argv = ["--config", str(config), "--wav_scp", str(tiny["wav_scp"]), "--segments", str(tiny["segments"])]
     assert infer.main([*argv, str(tiny["flac"])]) == 1
     lines = _lines(capsys.readouterr().out)
