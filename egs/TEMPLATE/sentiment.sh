@@ -117,6 +117,15 @@ e2e_args=               # more options of speechsent-train-e2e (every E2E system
 subset_seed=0           # seed of the hours subsets of swbd_train (stages 8, 9; nested for one seed)
 report_args=            # more options of speechsent-make-report (stage 10)
 
+# Stage 11: export (self-contained model dirs for speechsent-infer and SentimentModel.from_pretrained)
+export_families="e2e two_step"  # which systems to export to exp/export/<family>
+export_e2e_system=      # the E2E system (exp dir name) to export; default: best validation unweighted F1
+export_two_step_system= # the 2-step system; default: best unweighted F1 on the validation set's ASR transcripts
+export_select_set=swbd_test  # validation set of the default choices
+export_check_text=      # Kaldi text file of sentences to speak (eSpeak NG) and classify with each exported model
+export_check_scp=       # or a wav.scp of audio to classify with each exported model
+export_args=            # more options of speechsent-export
+
 help_message=$(cat <<HELP
 Usage: $0 [options]
   --stage N --stop_stage M   run stages N..M (default ${stage}..${stop_stage})
@@ -158,6 +167,9 @@ Stage 9 (E2E classifiers -> exp/e2e_*/):
   --e2e_hours "all 5 2.5" (default ${e2e_hours})  --e2e_seeds "0 1 2"  --e2e_pseudo_transcripts "gt asr"
   --e2e_config YAML  --e2e_pretrain_config YAML  --e2e_cnn_config YAML  --e2e_args "..."  --subset_seed N
 Stage 10 (report -> RESULTS.md, exp/report/*.png): --report_args "..."
+Stage 11 (export -> exp/export/{e2e,two_step}/; check outputs in exp/export/<family>/check.jsonl):
+  --export_families "e2e two_step"  --export_e2e_system NAME  --export_two_step_system NAME
+  --export_select_set SET (default ${export_select_set})  --export_check_text FILE  --export_check_scp FILE  --export_args "..."
 HELP
 )
 
@@ -683,7 +695,41 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         --data_dir data \
         --train_set swbd_train \
         ${report_args}
+    cat RESULTS.md
     log "Stage 10 done: $(pwd)/RESULTS.md, plots in $(pwd)/${expdir}/report/"
+fi
+
+if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
+    use_asr_model
+    log "Stage 11: export of the ${export_families// /, } systems"
+    log "  inputs: ${expdir}/{e2e,text}_*/ (system.json, model.json, best.pth, score_${export_select_set}*/scores.json) ${_model}${export_check_text:+ ${export_check_text}}${export_check_scp:+ ${export_check_scp}}"
+    log "  outputs: ${expdir}/export/{${export_families// /,}}/ (+ check.jsonl)"
+    _check_scp=${export_check_scp}
+    if [ -n "${export_check_text}" ]; then
+        _check_scp=${expdir}/export/check_audio/wav.scp
+        python -m speechsent.bin.synth_utterance --text_file "${export_check_text}" \
+            --out_dir "${expdir}/export/check_audio" --fs "${fs}"
+    fi
+    for family in ${export_families}; do
+        _opts=(--exp_root "${expdir}" --family "${family}" --select_set "${export_select_set}")
+        _system=
+        [ "${family}" = e2e ] && _system=${export_e2e_system}
+        [ "${family}" = two_step ] && _system=${export_two_step_system}
+        [ -z "${_system}" ] || _opts=(--system_dir "${expdir}/${_system}")
+        [ "${family}" = e2e ] || _opts+=(--decode_mode "${decode_mode}" ${inference_config:+--decode_config "${inference_config}"})
+        # shellcheck disable=SC2086  # export_args holds several options
+        python -m speechsent.bin.export_model "${_opts[@]}" \
+            --asr_model "${_model}" ${_model_file:+--asr_model_file "${_model_file}"} \
+            --out_dir "${expdir}/export/${family}" \
+            ${export_args}
+        if [ -n "${_check_scp}" ]; then
+            log "${expdir}/export/${family} on ${_check_scp}:"
+            python -m speechsent.bin.infer --model_dir "${expdir}/export/${family}" --wav_scp "${_check_scp}" \
+                --output "${expdir}/export/${family}/check.jsonl"
+            cat "${expdir}/export/${family}/check.jsonl"
+        fi
+    done
+    log "Stage 11 done: ${expdir}/export/{${export_families// /,}}: speechsent-infer --model_dir $(pwd)/${expdir}/export/e2e FILE..."
 fi
 
 log "Successfully finished"

@@ -336,22 +336,10 @@ class E2ESentimentModel(SentimentModel):
 
 
 def _text_predictor(cls_dir: Path, device: str) -> Any:
-    """The 2-step text classifier of ``cls_dir``; an LM path relative to it (an exported LM) is resolved."""
+    """The 2-step text classifier of ``cls_dir`` (an exported LM path is relative to it)."""
     from speechsent.models.text_classifier import TextSentimentPredictor
 
-    spec = json.loads((cls_dir / "model.json").read_text(encoding="utf-8"))
-    tok = spec.get("tokenizer") or {}
-    lm = tok.get("lm")
-    if tok.get("kind") != "lm" or lm is None or Path(lm).is_absolute() or not (cls_dir / lm).is_dir():
-        return TextSentimentPredictor(cls_dir, device)
-    # TextSentimentPredictor reads the LM path as given (relative to the working directory): load it from a
-    # copy of model.json with the path made absolute (the weights are read in the constructor).
-    spec["tokenizer"]["lm"] = str((cls_dir / lm).resolve())
-    with tempfile.TemporaryDirectory(prefix="speechsent-cls-") as tmp:
-        (Path(tmp) / "model.json").write_text(json.dumps(spec), encoding="utf-8")
-        weights = Path(tmp) / spec["weights"]
-        weights.symlink_to((cls_dir / spec["weights"]).resolve())
-        return TextSentimentPredictor(tmp, device)
+    return TextSentimentPredictor(cls_dir, device)
 
 
 class TwoStepSentimentModel(SentimentModel):

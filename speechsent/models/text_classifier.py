@@ -199,7 +199,8 @@ class TextSentimentPredictor:
     """A trained 2-step text classifier loaded from its dir (what ``speechsent.bin.train_text_classifier``
     writes: ``model.json``, ``best.pth`` and, for the baseline, ``bpe.model``): transcripts → probabilities.
 
-    The LM of an ``lm`` system is loaded from ``model.json``'s ``tokenizer.lm`` (hub id or dir; a fine-tuned
+    The LM of an ``lm`` system is loaded from ``model.json``'s ``tokenizer.lm`` (hub id or dir, relative to
+    ``model_dir`` when it names a dir there, as in an exported model; a fine-tuned
     LM's weights are in ``best.pth``); its features go through float16 as the training cache stored them, so
     the probabilities are those of ``score_<set>/utt2prob``. Example::
 
@@ -227,9 +228,10 @@ class TextSentimentPredictor:
         else:
             from speechsent.text.lm_features import LMEncoder
 
-            self.encoder = LMEncoder.from_pretrained(
-                tok["lm"], layers=tok["layers"], max_tokens=tok["max_tokens"]
-            )
+            lm = tok["lm"]  # a hub id, an absolute dir, or a dir relative to model_dir (an exported LM)
+            if not Path(lm).is_absolute() and (self.model_dir / lm).is_dir():
+                lm = str(self.model_dir / lm)
+            self.encoder = LMEncoder.from_pretrained(lm, layers=tok["layers"], max_tokens=tok["max_tokens"])
         self.finetuned = bool(config.extra.get("finetune_lm"))
         self.model = build_text_classifier(config, self.encoder if self.finetuned else None)
         state = torch.load(
