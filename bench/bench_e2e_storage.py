@@ -257,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
             summary[name] = {
                 "mean_diff": round(float(np.mean(diffs)), 3),
                 "mean_abs_diff": round(float(np.mean(np.abs(diffs))), 3),
+                # the standard error of the mean paired difference: what "<= 0.3 points" is read against
+                "diff_sem": round(float(np.std(diffs, ddof=1) / np.sqrt(len(diffs))), 3)
+                if len(diffs) > 1
+                else None,
                 "float_seed_std": round(float(np.std(floats, ddof=1)), 3) if len(floats) > 1 else None,
             }
         cross_diffs = [row["float_model_on_compressed_holdout"]["diff"] for row in rows]

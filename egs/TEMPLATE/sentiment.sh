@@ -48,6 +48,7 @@ local_data_opts=        # more options for the recipe's local/data.sh (e.g. the 
 nj=4                    # parallel jobs of the data stages (audio formatting, collect-stats, decoding)
 inference_nj=           # parallel decoding jobs (default: nj)
 ngpu=0                  # GPUs for ASR training (>1: distributed, ESPnet's --multiprocessing_distributed)
+train_nj=1              # classifier trainings of stages 8-9 run at once (each through $train_cmd or $cuda_cmd)
 num_nodes=1             # nodes for ASR training
 gpu_inference=          # decode on a GPU through cuda_cmd (default: true when ngpu > 0)
 dumpdir=dump            # audio files for ESPnet (dump/raw/<set>)
@@ -123,6 +124,7 @@ export_e2e_system=      # the E2E system (exp dir name) to export; default: best
 export_two_step_system= # the 2-step system; default: best unweighted F1 on the validation set's ASR transcripts
 export_select_set=swbd_test  # validation set of the default choices
 export_check_text=      # Kaldi text file of sentences to speak (eSpeak NG) and classify with each exported model
+export_check_synth_args=  # more options of speechsent-synth-utterance for --export_check_text
 export_check_scp=       # or a wav.scp of audio to classify with each exported model
 export_args=            # more options of speechsent-export
 
@@ -140,6 +142,7 @@ Stage 1 (data preparation: SWBD, SWBD_MS98, SWBD_SENTIMENT, FISHER of db.sh ->
   --skip_bad_rows true|false          --fisher_unintelligible drop|keep|strip
   --local_data_opts "..."             more options of the recipe's local/data.sh
 Jobs: --nj N (default ${nj})  --inference_nj N  --ngpu N (default ${ngpu})  --num_nodes N  --gpu_inference true|false
+      --train_nj N (default ${train_nj}: classifier trainings at once in stages 8-9)
       --dumpdir DIR (default ${dumpdir})  --expdir DIR (default ${expdir})
 Stage 2 (BPE: data/token_list/bpe_<bpemode><nbpe>/{bpe.model,tokens.txt}):
   --nbpe N (default ${nbpe})  --bpemode unigram|bpe  --bpe_train_text "FILE..."  --bpe_char_cover X
@@ -169,7 +172,8 @@ Stage 9 (E2E classifiers -> exp/e2e_*/):
 Stage 10 (report -> RESULTS.md, exp/report/*.png): --report_args "..."
 Stage 11 (export -> exp/export/{e2e,two_step}/; check outputs in exp/export/<family>/check.jsonl):
   --export_families "e2e two_step"  --export_e2e_system NAME  --export_two_step_system NAME
-  --export_select_set SET (default ${export_select_set})  --export_check_text FILE  --export_check_scp FILE  --export_args "..."
+  --export_select_set SET (default ${export_select_set})  --export_check_text FILE  --export_check_synth_args "..."
+  --export_check_scp FILE  --export_args "..."
 HELP
 )
 
@@ -271,6 +275,23 @@ train_e2e() {
     # shellcheck disable=SC2086  # e2e_args holds several options
     ${_cmd} "${expdir}/${name}/log/train.log" \
         "${launcher[@]}" "$@" --exp_dir "${expdir}/${name}" --ngpu "${ngpu}" ${e2e_args}
+}
+
+# Classifier trainings side by side (stages 8-9): bg_run CMD... starts CMD in the background once fewer than
+# train_nj are running (train_nj 1: runs it now, in the foreground); bg_wait waits for all of them and stops
+# the recipe when one failed (each logs to its own exp/<system>/log/train.log).
+_bg_pids=()
+bg_run() {
+    if [ "${train_nj}" -le 1 ]; then "$@"; return; fi
+    while [ "$(jobs -rp | wc -l)" -ge "${train_nj}" ]; do sleep 0.5; done
+    "$@" &
+    _bg_pids+=($!)
+}
+bg_wait() {
+    local pid failed=0
+    for pid in "${_bg_pids[@]}"; do wait "${pid}" || failed=$((failed + 1)); done
+    _bg_pids=()
+    [ "${failed}" -eq 0 ] || { log "Error: ${failed} training job(s) failed: see their exp/*/log/train.log"; exit 1; }
 }
 
 # A checksum of files and strings: what a finished step was made from (its .done stamp).
@@ -612,7 +633,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
                     [ "${arch}" = baseline ] || _opts+=(--lm "${text_lm}" --lm_cache_dir "${dumpdir}/lm_features")
                     log "${_name}: training (log: ${expdir}/${_name}/log/train.log)"
                     # shellcheck disable=SC2086  # text_args holds several options
-                    ${_cmd} "${expdir}/${_name}/log/train.log" \
+                    bg_run ${_cmd} "${expdir}/${_name}/log/train.log" \
                         python -m speechsent.bin.train_text_classifier "${_opts[@]}" \
                             --valid_dir "data/${text_valid_set}" \
                             --score_dirs "${_score_dirs}" \
@@ -620,12 +641,12 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
                             --seed "${seed}" \
                             --ngpu "${_ngpu}" \
                             ${text_args}
-                    log "${_name}: done, scores in ${expdir}/${_name}/score_*/scores.json"
                 done
             done
         done
     done
-    log "Stage 8 done: ${expdir}/text_*"
+    bg_wait
+    log "Stage 8 done: ${expdir}/text_* (scores in ${expdir}/text_*/score_*/scores.json)"
 fi
 
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
@@ -639,6 +660,18 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     _valid=(--valid_feats "${_enc}/swbd_test/feats.scp" --valid_labels data/swbd_test/utt2sentiment)
     _train=(--train_feats "${_enc}/swbd_train/feats.scp" --train_labels data/swbd_train/utt2sentiment)
     for seed in ${e2e_seeds}; do
+        for t in ${e2e_pseudo_transcripts}; do  # pseudo-label pre-training (first: the fine-tuning waits for it)
+            _pre=e2e_pretrain_${pseudo_labeler_tag}_${t}_s${seed}
+            _pseudo=()
+            for s in ${pseudo_sets}; do
+                if [ "${t}" = asr ]; then _l=data/${s}_asr/utt2pseudo; else _l=data/${s}/utt2pseudo; fi
+                [ -f "${_l}" ] || { log "Error: ${_l} missing: run stage 7 (--pseudo_transcripts ${t})"; exit 1; }
+                _pseudo+=(--train_feats "${_enc}/${s}/feats.scp" --train_labels "${_l}")
+            done
+            bg_run train_e2e "${_pre}" --task pseudo "${_pseudo[@]}" --seed "${seed}" \
+                --system_pseudo_labeler "$(basename "${pseudo_labeler_dir}")" --system_pseudo_transcript "${t}" \
+                ${e2e_pretrain_config:+--config "${e2e_pretrain_config}"}
+        done
         if [ -n "${e2e_cnn_config}" ]; then  # Table 2's first row: a CNN on log-mel filterbanks, no ASR encoder
             _fb=${dumpdir}/fbank
             for s in swbd_train swbd_test swbd_holdout; do
@@ -648,7 +681,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
                     python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${_fb}/${s}" --nj "${nj}" --job JOB
                 python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${_fb}/${s}" --nj "${nj}" --merge true
             done
-            train_e2e "e2e_cnn_fbank_s${seed}" --config "${e2e_cnn_config}" --model cnn --seed "${seed}" \
+            bg_run train_e2e "e2e_cnn_fbank_s${seed}" --config "${e2e_cnn_config}" --model cnn --seed "${seed}" \
                 --train_feats "${_fb}/swbd_train/feats.scp" --train_labels data/swbd_train/utt2sentiment \
                 --valid_feats "${_fb}/swbd_test/feats.scp" --valid_labels data/swbd_test/utt2sentiment \
                 --score_sets "swbd_test:${_fb}/swbd_test/feats.scp:data/swbd_test/utt2sentiment swbd_holdout:${_fb}/swbd_holdout/feats.scp:data/swbd_holdout/utt2sentiment"
@@ -656,30 +689,23 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         for h in ${e2e_hours}; do  # supervised only
             _sub=()
             [ "${h}" = all ] || _sub=(--train_utt_list "data/swbd_train_${h}h/utt2spk" --system_train_hours "${h}")
-            train_e2e "e2e_blstm_${h}$([ "${h}" = all ] || echo h)_s${seed}" "${_train[@]}" "${_valid[@]}" \
+            bg_run train_e2e "e2e_blstm_${h}$([ "${h}" = all ] || echo h)_s${seed}" "${_train[@]}" "${_valid[@]}" \
                 "${_score[@]}" "${_sub[@]}" --seed "${seed}" ${e2e_config:+--config "${e2e_config}"}
         done
-        for t in ${e2e_pseudo_transcripts}; do  # pseudo-label pre-training, then fine-tuning at each size
+        bg_wait
+        for t in ${e2e_pseudo_transcripts}; do  # fine-tuning of the pre-trained models at each size
             _pre=e2e_pretrain_${pseudo_labeler_tag}_${t}_s${seed}
-            _pseudo=()
-            for s in ${pseudo_sets}; do
-                if [ "${t}" = asr ]; then _l=data/${s}_asr/utt2pseudo; else _l=data/${s}/utt2pseudo; fi
-                [ -f "${_l}" ] || { log "Error: ${_l} missing: run stage 7 (--pseudo_transcripts ${t})"; exit 1; }
-                _pseudo+=(--train_feats "${_enc}/${s}/feats.scp" --train_labels "${_l}")
-            done
-            train_e2e "${_pre}" --task pseudo "${_pseudo[@]}" --seed "${seed}" \
-                --system_pseudo_labeler "$(basename "${pseudo_labeler_dir}")" --system_pseudo_transcript "${t}" \
-                ${e2e_pretrain_config:+--config "${e2e_pretrain_config}"}
             for h in ${e2e_hours}; do
                 _sub=()
                 [ "${h}" = all ] || _sub=(--train_utt_list "data/swbd_train_${h}h/utt2spk" --system_train_hours "${h}")
-                train_e2e "e2e_blstm_pseudo_${pseudo_labeler_tag}_${t}_${h}$([ "${h}" = all ] || echo h)_s${seed}" \
+                bg_run train_e2e "e2e_blstm_pseudo_${pseudo_labeler_tag}_${t}_${h}$([ "${h}" = all ] || echo h)_s${seed}" \
                     "${_train[@]}" "${_valid[@]}" "${_score[@]}" "${_sub[@]}" --seed "${seed}" \
                     --init_from "${expdir}/${_pre}/best.pth" --reset_head true \
                     ${e2e_config:+--config "${e2e_config}"}
             done
         done
     done
+    bg_wait
     log "Stage 9 done: ${expdir}/e2e_*"
 fi
 
@@ -707,8 +733,9 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
     _check_scp=${export_check_scp}
     if [ -n "${export_check_text}" ]; then
         _check_scp=${expdir}/export/check_audio/wav.scp
+        # shellcheck disable=SC2086  # export_check_synth_args holds several options
         python -m speechsent.bin.synth_utterance --text_file "${export_check_text}" \
-            --out_dir "${expdir}/export/check_audio" --fs "${fs}"
+            --out_dir "${expdir}/export/check_audio" --fs "${fs}" ${export_check_synth_args}
     fi
     for family in ${export_families}; do
         _opts=(--exp_root "${expdir}" --family "${family}" --select_set "${export_select_set}")

@@ -16,7 +16,8 @@ minilm=$(python -c 'import importlib.resources as r; print(r.files("gt_all_minil
 # Pseudo labels (stages 6-7) from VADER (a lexicon: no model to download); E2E systems (stage 9) fine-tuned on
 # all of swbd_train and on small subsets (Fig. 2), one seed (--e2e_seeds "0 1 2" for the 3-seed study).
 # Stage 11 exports the best E2E and 2-step systems to exp/export/ and classifies two new sentences spoken
-# by eSpeak NG (conf/check_sentences.txt) with each.
+# by eSpeak NG (conf/check_sentences.txt) with each, rendered as the corpus renders speech of their
+# sentiment (conf/check_utt2sentiment: the corpus's prosody; its telephone channel).
 "${MAIN_ROOT}/egs/TEMPLATE/sentiment.sh" \
     --nbpe 300 \
     --asr_config conf/train_asr.yaml \
@@ -34,5 +35,7 @@ minilm=$(python -c 'import importlib.resources as r; print(r.files("gt_all_minil
     --e2e_cnn_config conf/train_e2e_cnn.yaml \
     --e2e_hours "all 0.1 0.2" \
     --e2e_seeds 0 \
+    --train_nj 2 \
     --export_check_text conf/check_sentences.txt \
+    --export_check_synth_args "--utt2sentiment conf/check_utt2sentiment --telephone true" \
     "$@"

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from speechsent import cli
-from speechsent.cli import none_or_str
+from speechsent.cli import none_or_str, str2bool
 
 __all__ = ["export_model", "get_parser", "main"]
 
@@ -53,6 +53,13 @@ def get_parser() -> argparse.ArgumentParser:
         "--select_set",
         default="swbd_test",
         help="validation set whose unweighted F1 chooses the system (two_step: its _asr score if present)",
+    )
+    g.add_argument(
+        "--include_subsets",
+        type=str2bool,
+        default=False,
+        help="also consider systems trained on hours subsets (default: only those trained on the whole "
+        "labeled set, unless there is none)",
     )
     g = parser.add_argument_group("ASR")
     g.add_argument(
@@ -110,8 +117,8 @@ def export_model(args: argparse.Namespace) -> Path:
         system_dir = Path(args.system_dir)
         log.info("exporting %s", system_dir)
     else:
-        system_dir = select_best_system(args.exp_root, args.family, args.select_set)
-        for c in find_systems(args.exp_root, args.family, args.select_set):
+        system_dir = select_best_system(args.exp_root, args.family, args.select_set, args.include_subsets)
+        for c in find_systems(args.exp_root, args.family, args.select_set, args.include_subsets):
             log.info(
                 "candidate %s: unweighted F1 %.2f (%s)%s",
                 c.system_dir.name,

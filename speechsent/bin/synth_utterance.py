@@ -9,8 +9,15 @@ exported model on sentences it has never heard::
     speechsent-infer --model_dir exp/export/e2e --wav_scp try/wav.scp
 
 ``--text "words"`` with ``--utt_id ID`` speaks one sentence without a file. Writes are atomic; a bad line
-(no words after the id, a duplicate id, an id that is not a safe file name) is an error naming the file and
-line. Exit status 0 on success, 1 on an error, 2 on a usage error.
+(no words after the id, a duplicate id, an id that is not a safe file name, an unknown label) is an error
+naming the file and line. Exit status 0 on success, 1 on an error, 2 on a usage error.
+
+**Like the demo corpus.** ``speechsent-synth-corpus`` renders speech the way a telephone call sounds
+(``--telephone true`` here: the talker's level ``--gain_db``, background noise ``--noise_db``, the 300-3400 Hz
+band) and, with its default ``prosody: true``, says Positive sentences faster and higher and Negative ones
+slower and lower. ``--utt2sentiment FILE`` (``<utt-id> Negative|Neutral|Positive``) applies that same prosody
+shift per sentence (``--prosody_strength``), so that new sentences sound as the corpus's speech of that
+sentiment does: a classifier trained on that corpus learns from the prosody as well as from the words.
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from speechsent import cli
+from speechsent.cli import str2bool
 
 __all__ = ["get_parser", "main", "read_sentences", "synth_utterances"]
 
@@ -56,41 +66,110 @@ def read_sentences(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def read_sentiments(path: Path) -> dict[str, str]:
+    """``utt -> label`` of a Kaldi ``utt2sentiment`` file; unknown labels are errors (file:line)."""
+    from speechsent.data.labels import SENTIMENT_LABELS
+
+    table: dict[str, str] = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 2 or parts[1] not in SENTIMENT_LABELS:
+                raise ValueError(
+                    f"{path}:{number}: expected '<utt-id> {'|'.join(SENTIMENT_LABELS)}', got {line.strip()!r}"
+                )
+            table[parts[0]] = parts[1]
+    return table
+
+
+@dataclass
+class Rendering:
+    """How the sentences are spoken (see the module docstring)."""
+
+    voice: str = "en-us"
+    fs: int = 8000
+    rate: int = 170  # words per minute (the corpus's talkers: 150-200)
+    pitch: int = 50
+    pitch_range: int = 50
+    telephone: bool = False
+    gain_db: float = -6.0  # the corpus's talkers: -10 .. -3 dBFS
+    noise_db: float = -58.0
+    prosody_strength: float = 1.0
+    seed: int = 0
+
+
+def _render(text: str, sentiment: str | None, r: Rendering, nprng: Any) -> Any:
+    """Float samples in [-1, 1] at ``r.fs`` of ``text`` (silence-padded)."""
+    import numpy as np
+
+    from speechsent.audio.io import resample
+    from speechsent.synth.espeak import get_espeak
+    from speechsent.synth.sentences import prosody_for
+
+    shift = prosody_for(sentiment or "Neutral", r.prosody_strength)
+    samples = get_espeak().synthesize(
+        text,
+        voice=r.voice,
+        rate=round(r.rate * shift.rate_factor),
+        pitch=round(min(100, max(0, r.pitch + shift.pitch_delta))),
+        pitch_range=round(min(100, max(0, r.pitch_range + shift.range_delta))),
+        seed=r.seed,
+    )
+    if samples.size == 0:
+        raise ValueError(f"eSpeak produced no audio for {text!r} (voice {r.voice})")
+    audio = resample(samples.astype(np.float32) / 32768.0, ESPEAK_RATE, r.fs).astype(np.float64)
+    pad = np.zeros(int(0.2 * r.fs))  # a little silence around the words
+    audio = np.concatenate([pad, audio, pad])
+    if r.telephone:  # the corpus synthesizer's channel (speechsent.synth.corpus), at this rate
+        from scipy.signal import butter, sosfilt
+
+        audio = audio * 10.0 ** (r.gain_db / 20.0) + nprng.normal(
+            0.0, 10.0 ** (r.noise_db / 20.0), audio.size
+        )
+        if r.fs > 6800:
+            audio = sosfilt(butter(4, [300.0, 3400.0], btype="bandpass", fs=r.fs, output="sos"), audio)
+    return np.clip(audio, -1.0, 1.0)
+
+
 def synth_utterances(
     sentences: Sequence[tuple[str, str]],
     out_dir: str | Path,
-    voice: str = "en-us",
-    fs: int = 8000,
-    rate: int = 160,
-    pitch: int = 50,
+    rendering: Rendering | None = None,
+    sentiments: dict[str, str] | None = None,
 ) -> Path:
-    """Write ``<out_dir>/<utt>.wav`` per sentence and ``<out_dir>/wav.scp``; returns the wav.scp path."""
+    """Write ``<out_dir>/<utt>.wav`` per sentence and ``<out_dir>/wav.scp``; returns the wav.scp path.
+
+    ``sentiments`` (utt -> label) gives a sentence the corpus's prosody for that label (Neutral: none).
+    """
     import io
 
     import numpy as np
     import soundfile
 
-    from speechsent.audio.io import resample
     from speechsent.data.kaldi_dir import atomic_write_bytes, write_table
-    from speechsent.synth.espeak import get_espeak
 
+    r = rendering or Rendering()
+    sentiments = sentiments or {}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    espeak = get_espeak()
+    nprng = np.random.default_rng(r.seed)
     scp: dict[str, str] = {}
     for utt, text in sentences:
-        samples = espeak.synthesize(text, voice=voice, rate=rate, pitch=pitch)
-        if samples.size == 0:
-            raise ValueError(f"{utt}: eSpeak produced no audio for {text!r} (voice {voice})")
-        audio = resample(samples.astype(np.float32) / 32768.0, ESPEAK_RATE, fs)
-        pad = np.zeros(int(0.2 * fs), dtype=np.float32)  # a little silence around the words
-        audio = np.clip(np.concatenate([pad, audio, pad]), -1.0, 1.0)
+        try:
+            audio = _render(text, sentiments.get(utt), r, nprng)
+        except ValueError as error:
+            raise ValueError(f"{utt}: {error}") from None
+        fs = r.fs
         path = out / f"{utt}.wav"
         buffer = io.BytesIO()
         soundfile.write(buffer, audio, fs, subtype="PCM_16", format="WAV")
         atomic_write_bytes(path, buffer.getvalue())
         scp[utt] = str(path)
-        logger.info("%s: %.2f s, %r", path, len(audio) / fs, text)
+        logger.info(
+            "%s: %.2f s, %s, %r", path, len(audio) / fs, sentiments.get(utt, "no prosody shift"), text
+        )
     write_table(out / "wav.scp", scp)
     return out / "wav.scp"
 
@@ -109,8 +188,22 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out_dir", type=Path, required=True, help="where the wavs and wav.scp go")
     parser.add_argument("--voice", default="en-us", help="eSpeak NG voice, e.g. en-us+m3, en-gb+f2")
     parser.add_argument("--fs", type=int, default=8000, help="sampling rate of the wavs (Hz)")
-    parser.add_argument("--rate", type=int, default=160, help="speaking rate (words per minute)")
+    parser.add_argument("--rate", type=int, default=170, help="speaking rate (words per minute)")
     parser.add_argument("--pitch", type=int, default=50, help="pitch 0..100 (50: the voice's own)")
+    parser.add_argument("--pitch_range", type=int, default=50, help="pitch range 0..100")
+    parser.add_argument(
+        "--utt2sentiment",
+        type=Path,
+        default=None,
+        help="'<utt-id> Negative|Neutral|Positive' lines: the corpus synthesizer's prosody for each",
+    )
+    parser.add_argument("--prosody_strength", type=float, default=1.0, help="scale of that prosody shift")
+    parser.add_argument(
+        "--telephone", type=str2bool, default=False, help="the corpus's channel: level, noise, 300-3400 Hz"
+    )
+    parser.add_argument("--gain_db", type=float, default=-6.0, help="talker level (dBFS), with --telephone")
+    parser.add_argument("--noise_db", type=float, default=-58.0, help="noise level (dBFS), with --telephone")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the noise (and of breathy voices)")
     cli.add_log_level_argument(parser)
     return parser
 
@@ -126,7 +219,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def work() -> None:
         sentences = read_sentences(args.text_file) if args.text_file else [(args.utt_id, args.text)]
-        scp = synth_utterances(sentences, args.out_dir, args.voice, args.fs, args.rate, args.pitch)
+        sentiments = read_sentiments(args.utt2sentiment) if args.utt2sentiment else {}
+        unknown = sorted(set(sentiments) - {utt for utt, _ in sentences})
+        if unknown:
+            raise ValueError(f"{args.utt2sentiment}: utterances without a sentence: {' '.join(unknown[:5])}")
+        rendering = Rendering(
+            args.voice,
+            args.fs,
+            args.rate,
+            args.pitch,
+            args.pitch_range,
+            args.telephone,
+            args.gain_db,
+            args.noise_db,
+            args.prosody_strength,
+            args.seed,
+        )
+        scp = synth_utterances(sentences, args.out_dir, rendering, sentiments)
         logger.info("%d utterances -> %s", len(sentences), scp)
 
     from speechsent.synth.espeak import EspeakError

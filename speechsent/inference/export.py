@@ -110,18 +110,24 @@ def _score_file(system_dir: Path, family: str, select_set: str) -> Path | None:
     return None
 
 
-def find_systems(exp_root: str | Path, family: str, select_set: str = "swbd_test") -> list[SystemCandidate]:
+def find_systems(
+    exp_root: str | Path, family: str, select_set: str = "swbd_test", include_subsets: bool = False
+) -> list[SystemCandidate]:
     """The systems of ``family`` under ``exp_root`` scored on ``select_set``, best first.
 
     A system is a dir with ``system.json`` (``family`` as given) and ``model.json``; best = highest
-    unweighted F1, ties broken by the lower seed, then the name.
+    unweighted F1, ties broken by the lower seed, then the name. Systems trained on an hours subset of the
+    labeled set (``train_hours`` set: the annotation-efficiency study of Fig. 2) are candidates only with
+    ``include_subsets``, or when no system was trained on the whole set: on a small validation set, a subset
+    system can win by chance, and the product is the one that learned from every label.
     """
     if family not in FAMILIES:
         raise ExportError(f"family must be one of {', '.join(FAMILIES)}, not {family!r}")
     root = Path(exp_root)
     if not root.is_dir():
         raise ExportError(f"{root}: no such experiment dir")
-    found = []
+    found: list[SystemCandidate] = []
+    subsets: list[SystemCandidate] = []
     for system_json in sorted(root.glob("*/system.json")):
         system_dir = system_json.parent
         info = _read_json(system_json)
@@ -135,7 +141,7 @@ def find_systems(exp_root: str | Path, family: str, select_set: str = "swbd_test
         if "unweighted_f1" not in scores:
             raise ExportError(f"{score_file}: no unweighted_f1")
         seed = info.get("seed")
-        found.append(
+        (subsets if info.get("train_hours") is not None else found).append(
             SystemCandidate(
                 system_dir,
                 score_file,
@@ -143,16 +149,23 @@ def find_systems(exp_root: str | Path, family: str, select_set: str = "swbd_test
                 int(seed) if isinstance(seed, int) else 0,
             )
         )
+    if include_subsets or not found:
+        found += subsets
+    elif subsets:
+        log.info("%d system(s) trained on hours subsets not considered (include_subsets)", len(subsets))
     return sorted(found, key=lambda c: (-c.unweighted_f1, c.seed, c.system_dir.name))
 
 
-def select_best_system(exp_root: str | Path, family: str, select_set: str = "swbd_test") -> Path:
+def select_best_system(
+    exp_root: str | Path, family: str, select_set: str = "swbd_test", include_subsets: bool = False
+) -> Path:
     """The system dir of ``family`` (e2e | two_step) with the best validation unweighted F1 on
-    ``select_set`` (``score_<set>/scores.json``; for two_step ``score_<set>_asr`` when present).
+    ``select_set`` (``score_<set>/scores.json``; for two_step ``score_<set>_asr`` when present), among
+    the systems trained on the whole labeled set unless ``include_subsets`` (see :func:`find_systems`).
 
     Ties go to the lower seed, then the alphabetically first name. No candidate: :class:`ExportError`.
     """
-    candidates = find_systems(exp_root, family, select_set)
+    candidates = find_systems(exp_root, family, select_set, include_subsets)
     if not candidates:
         raise ExportError(
             f"{exp_root}: no {family} system scored on {select_set} (a dir with system.json of family "

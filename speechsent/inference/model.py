@@ -108,8 +108,14 @@ def _asr_files(model_dir: Path, info: dict[str, Any]) -> Iterator[tuple[Path, An
         files = resolve_model_dir(model_dir / asr["config"], model_dir / asr["model_file"])
     except (ModelDirError, KeyError, TypeError) as error:
         raise InferenceError(f"{model_dir}: the ASR model is incomplete: {error}") from None
-    with tempfile.TemporaryDirectory(prefix="speechsent-asr-") as tmp:
-        yield write_resolved_config(files, Path(tmp) / "config.yaml"), files
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))  # ESPnet logs each parameter's initialisation at INFO
+    try:
+        with tempfile.TemporaryDirectory(prefix="speechsent-asr-") as tmp:
+            yield write_resolved_config(files, Path(tmp) / "config.yaml"), files
+    finally:
+        root.setLevel(level)
 
 
 class SentimentModel:

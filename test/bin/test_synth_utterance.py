@@ -41,3 +41,34 @@ def test_bad_text_files_name_file_and_line(tmp_path, content, message):
     with pytest.raises(ValueError, match=message):
         read_sentences(path)
     assert main(["--text_file", str(path), "--out_dir", str(tmp_path / "o")]) == 1
+
+
+def test_sentiment_prosody_and_telephone_channel(tmp_path):
+    import numpy as np
+
+    text = tmp_path / "text"
+    text.write_text("a it is what it is\nb it is what it is\nc it is what it is\n", encoding="utf-8")
+    labels = tmp_path / "utt2sentiment"
+    labels.write_text("a Negative\nc Positive\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["--text_file", str(text), "--out_dir", str(out), "--utt2sentiment", str(labels)]
+    assert main([*args, "--telephone", "true"]) == 0
+    seconds = {u: soundfile.info(str(out / f"{u}.wav")).duration for u in "abc"}
+    # the corpus's prosody: Negative slower, Positive faster than the same words unshifted (b)
+    assert seconds["a"] > seconds["b"] > seconds["c"]
+    data, fs = soundfile.read(str(out / "b.wav"))
+    spectrum = np.abs(np.fft.rfft(data)) ** 2
+    freqs = np.fft.rfftfreq(data.size, 1 / fs)
+    assert spectrum[freqs < 150].sum() < 0.01 * spectrum[(freqs > 300) & (freqs < 3400)].sum()  # band-passed
+    assert 0.05 < np.abs(data).max() < 0.9  # the talker's level, not full scale
+
+
+def test_bad_sentiment_files_are_errors(tmp_path):
+    text = tmp_path / "text"
+    text.write_text("a hello there\n", encoding="utf-8")
+    labels = tmp_path / "utt2sentiment"
+    labels.write_text("a Happy\n", encoding="utf-8")
+    args = ["--text_file", str(text), "--out_dir", str(tmp_path / "o"), "--utt2sentiment", str(labels)]
+    assert main(args) == 1
+    labels.write_text("z Positive\n", encoding="utf-8")
+    assert main(args) == 1

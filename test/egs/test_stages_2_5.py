@@ -73,7 +73,8 @@ def _recipe(tmp_path: Path) -> Path:
     return dst
 
 
-def _run(recipe: Path, args: list[str]) -> str:
+def _run(recipe: Path, args: list[str], ok: bool = True) -> str:
+    """The recipe's log (stdout + stderr); its exit status must be 0 (``ok``) or not."""
     env = {k: v for k, v in os.environ.items() if k not in ("SWBD", "SWBD_MS98", "SWBD_SENTIMENT", "FISHER")}
     env["SPEECHSENT_ROOT"] = str(ROOT)
     proc = subprocess.run(
@@ -86,7 +87,7 @@ def _run(recipe: Path, args: list[str]) -> str:
         timeout=900,
     )
     log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-6000:]
+    assert (proc.returncode == 0) == ok, log[-6000:]
     return log
 
 
@@ -282,9 +283,10 @@ def test_asr_model_dir_is_used_unchanged(trained, tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Stages 6-10 on the same recipe: VADER pseudo labels, both 2-step classifiers on GT and ASR text (a tiny
+# Stages 6-11 on the same recipe: VADER pseudo labels, both 2-step classifiers on GT and ASR text (a tiny
 # random BERT as the LM), the E2E systems (supervised, pseudo-label pre-training + fine-tuning, an hours
-# subset, the fbank CNN), the report; then a rerun that trains nothing.
+# subset, the fbank CNN; two trainings at a time), the report, the export of the best systems and their
+# check on two sentences spoken by eSpeak NG; then a rerun that trains nothing.
 
 TINY_TRAIN = {"max_epochs": 2, "patience": 0, "batch_size": 16, "num_threads": 1}
 TINY_E2E = {**TINY_TRAIN, "fc_dim": 16, "lstm_dim": 8}
@@ -313,6 +315,7 @@ def _classifier_args(recipe: Path, tmp: Path) -> list[str]:
         "--text_lm_config", "conf/tiny_text_lm.yaml",
         "--e2e_config", "conf/tiny_e2e.yaml", "--e2e_pretrain_config", "conf/tiny_e2e_pretrain.yaml",
         "--e2e_cnn_config", "conf/tiny_cnn.yaml", "--e2e_hours", "all 0.01", "--e2e_seeds", "0",
+        "--train_nj", "2", "--export_check_text", "conf/check_sentences.txt",
     ]  # fmt: skip
 
 
@@ -320,7 +323,7 @@ def _classifier_args(recipe: Path, tmp: Path) -> list[str]:
 def classified(trained, tmp_path_factory):
     recipe, _ = trained
     args = _classifier_args(recipe, tmp_path_factory.mktemp("lm"))
-    log = _run(recipe, ["--stage", "6", "--stop_stage", "10", *args])
+    log = _run(recipe, ["--stage", "6", "--stop_stage", "11", *args])
     return recipe, log, args
 
 
@@ -371,3 +374,27 @@ def test_classifier_rerun_trains_nothing(classified):
     stamps = {p: p.stat().st_mtime_ns for p in (recipe / "exp").glob("*/best.pth")}
     _run(recipe, ["--stage", "6", "--stop_stage", "9", *args])
     assert stamps and {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+
+def test_export_of_the_best_systems_and_their_check(classified):
+    recipe, log, _ = classified
+    export = recipe / "exp" / "export"
+    sentences = read_table(recipe / "conf" / "check_sentences.txt")
+    for family in ("e2e", "two_step"):
+        info = json.loads((export / family / "speechsent_model.json").read_text())
+        assert info["type"] == family and info["labels"] == ["Negative", "Neutral", "Positive"]
+        # the 0.01 h subset system is a study, never the exported product
+        assert info["system_json"]["train_hours"] is None
+        lines = [json.loads(line) for line in (export / family / "check.jsonl").read_text().splitlines()]
+        assert [x["file"] for x in lines] == sorted(sentences)
+        for x in lines:
+            assert x["label"] in x["probabilities"] and abs(sum(x["probabilities"].values()) - 1) < 1e-4
+            assert ("transcript" in x) == (family == "two_step")
+    assert "Stage 11 done" in log
+
+
+def test_a_failed_training_job_stops_the_recipe(classified):
+    recipe, _, args = classified
+    bad = ["--stage", "9", "--stop_stage", "10", *args, "--e2e_args", "--no_such_option 1"]
+    log = _run(recipe, bad, ok=False)
+    assert "training job(s) failed" in log and "Stage 9 done" not in log

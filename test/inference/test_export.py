@@ -205,3 +205,22 @@ def test_default_pointer_is_found_beside_the_system(recipe, tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)  # no exp/asr_model here
     out = export_system(recipe["exp"] / "e2e_blstm_all_s1", tmp_path / "m")
     assert (out / "asr" / "model.pth").read_bytes() == (recipe["asr"] / "model.pth").read_bytes()
+
+
+def test_subset_systems_compete_only_when_asked_or_alone(recipe, tmp_path):
+    import shutil
+
+    exp = tmp_path / "exp"
+    shutil.copytree(recipe["exp"] / "e2e_blstm_all_s0", exp / "e2e_blstm_all_s0")
+    sub = exp / "e2e_blstm_0.1h_s0"
+    shutil.copytree(recipe["exp"] / "e2e_blstm_all_s0", sub)
+    info = json.loads((sub / "system.json").read_text())
+    (sub / "system.json").write_text(json.dumps({**info, "train_hours": 0.1}))
+    scores = json.loads((sub / "score_swbd_test" / "scores.json").read_text())
+    (sub / "score_swbd_test" / "scores.json").write_text(json.dumps({**scores, "unweighted_f1": 99.0}))
+    # the 0.1 h system scores best, but the product is the system that learned from every label
+    assert select_best_system(exp, "e2e").name == "e2e_blstm_all_s0"
+    assert [c.system_dir.name for c in find_systems(exp, "e2e")] == ["e2e_blstm_all_s0"]
+    assert select_best_system(exp, "e2e", include_subsets=True).name == "e2e_blstm_0.1h_s0"
+    shutil.rmtree(exp / "e2e_blstm_all_s0")
+    assert select_best_system(exp, "e2e").name == "e2e_blstm_0.1h_s0"  # the only kind there is
