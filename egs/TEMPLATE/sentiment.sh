@@ -48,7 +48,7 @@ local_data_opts=        # more options for the recipe's local/data.sh (e.g. the 
 nj=4                    # parallel jobs of the data stages (audio formatting, collect-stats, decoding)
 inference_nj=           # parallel decoding jobs (default: nj)
 ngpu=0                  # GPUs for ASR training (>1: distributed, ESPnet's --multiprocessing_distributed)
-train_nj=1              # classifier trainings of stages 8-9 run at once (each through $train_cmd or $cuda_cmd)
+train_nj=1              # jobs run side by side: the trainings of stages 8-9, the checks of stage 11
 num_nodes=1             # nodes for ASR training
 gpu_inference=          # decode on a GPU through cuda_cmd (default: true when ngpu > 0)
 dumpdir=dump            # audio files for ESPnet (dump/raw/<set>)
@@ -142,7 +142,7 @@ Stage 1 (data preparation: SWBD, SWBD_MS98, SWBD_SENTIMENT, FISHER of db.sh ->
   --skip_bad_rows true|false          --fisher_unintelligible drop|keep|strip
   --local_data_opts "..."             more options of the recipe's local/data.sh
 Jobs: --nj N (default ${nj})  --inference_nj N  --ngpu N (default ${ngpu})  --num_nodes N  --gpu_inference true|false
-      --train_nj N (default ${train_nj}: classifier trainings at once in stages 8-9)
+      --train_nj N (default ${train_nj}: jobs side by side in stages 8, 9 and 11)
       --dumpdir DIR (default ${dumpdir})  --expdir DIR (default ${expdir})
 Stage 2 (BPE: data/token_list/bpe_<bpemode><nbpe>/{bpe.model,tokens.txt}):
   --nbpe N (default ${nbpe})  --bpemode unigram|bpe  --bpe_train_text "FILE..."  --bpe_char_cover X
@@ -277,9 +277,9 @@ train_e2e() {
         "${launcher[@]}" "$@" --exp_dir "${expdir}/${name}" --ngpu "${ngpu}" ${e2e_args}
 }
 
-# Classifier trainings side by side (stages 8-9): bg_run CMD... starts CMD in the background once fewer than
-# train_nj are running (train_nj 1: runs it now, in the foreground); bg_wait waits for all of them and stops
-# the recipe when one failed (each logs to its own exp/<system>/log/train.log).
+# Jobs side by side (the trainings of stages 8-9, stage 11's checks): bg_run CMD... starts CMD in the
+# background once fewer than train_nj are running (train_nj 1: runs it now, in the foreground); bg_wait waits
+# for all of them and stops the recipe when one failed (a training logs to its exp/<system>/log/train.log).
 _bg_pids=()
 bg_run() {
     if [ "${train_nj}" -le 1 ]; then "$@"; return; fi
@@ -291,7 +291,7 @@ bg_wait() {
     local pid failed=0
     for pid in "${_bg_pids[@]}"; do wait "${pid}" || failed=$((failed + 1)); done
     _bg_pids=()
-    [ "${failed}" -eq 0 ] || { log "Error: ${failed} training job(s) failed: see their exp/*/log/train.log"; exit 1; }
+    [ "${failed}" -eq 0 ] || { log "Error: ${failed} background job(s) failed: see their logs above"; exit 1; }
 }
 
 # A checksum of files and strings: what a finished step was made from (its .done stamp).
@@ -721,7 +721,6 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         --data_dir data \
         --train_set swbd_train \
         ${report_args}
-    cat RESULTS.md
     log "Stage 10 done: $(pwd)/RESULTS.md, plots in $(pwd)/${expdir}/report/"
 fi
 
@@ -749,14 +748,25 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
             --asr_model "${_model}" ${_model_file:+--asr_model_file "${_model_file}"} \
             --out_dir "${expdir}/export/${family}" \
             ${export_args}
-        if [ -n "${_check_scp}" ]; then
-            log "${expdir}/export/${family} on ${_check_scp}:"
-            python -m speechsent.bin.infer --model_dir "${expdir}/export/${family}" --wav_scp "${_check_scp}" \
-                --output "${expdir}/export/${family}/check.jsonl"
-            cat "${expdir}/export/${family}/check.jsonl"
+        if [ -n "${_check_scp}" ]; then  # the exported model on new audio (side by side with --train_nj)
+            log "${expdir}/export/${family} on ${_check_scp} -> ${expdir}/export/${family}/check.jsonl"
+            bg_run python -m speechsent.bin.infer --model_dir "${expdir}/export/${family}" \
+                --wav_scp "${_check_scp}" --output "${expdir}/export/${family}/check.jsonl"
         fi
     done
+    bg_wait
+    if [ -n "${_check_scp}" ]; then
+        for family in ${export_families}; do
+            log "${expdir}/export/${family} on ${_check_scp}:"
+            cat "${expdir}/export/${family}/check.jsonl"
+        done
+    fi
     log "Stage 11 done: ${expdir}/export/{${export_families// /,}}: speechsent-infer --model_dir $(pwd)/${expdir}/export/e2e FILE..."
 fi
 
+if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then  # the results last, where they are seen
+    cat RESULTS.md
+    log "Results: $(pwd)/RESULTS.md; plots: $(pwd)/${expdir}/report/"
+    [ ! -d "${expdir}/export" ] || log "Exported models: $(pwd)/${expdir}/export/ (speechsent-infer --model_dir DIR FILE...)"
+fi
 log "Successfully finished"

@@ -397,4 +397,4 @@ def test_a_failed_training_job_stops_the_recipe(classified):
     recipe, _, args = classified
     bad = ["--stage", "9", "--stop_stage", "10", *args, "--e2e_args", "--no_such_option 1"]
     log = _run(recipe, bad, ok=False)
-    assert "training job(s) failed" in log and "Stage 9 done" not in log
+    assert "background job(s) failed" in log and "Stage 9 done" not in log
