@@ -720,6 +720,8 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         --plots_dir "${expdir}/report" \
         --data_dir data \
         --train_set swbd_train \
+        --print false \
+        --summary_out "${expdir}/report/summary.md" \
         ${report_args}
     log "Stage 10 done: $(pwd)/RESULTS.md, plots in $(pwd)/${expdir}/report/"
 fi
@@ -765,8 +767,8 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
 fi
 
 if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then  # the results last, where they are seen
-    cat RESULTS.md
-    log "Results: $(pwd)/RESULTS.md; plots: $(pwd)/${expdir}/report/"
+    cat "${expdir}/report/summary.md"
+    log "Results: $(pwd)/RESULTS.md (the tables above, with the systems and confusion matrices); plots: $(pwd)/${expdir}/report/"
     [ ! -d "${expdir}/export" ] || log "Exported models: $(pwd)/${expdir}/export/ (speechsent-infer --model_dir DIR FILE...)"
 fi
 log "Successfully finished"

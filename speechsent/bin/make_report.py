@@ -218,6 +218,11 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fig2_set", default="swbd_holdout", help="scored set of Fig. 2")
     parser.add_argument("--fig2_metric", default="unweighted_f1", help="scores.json key plotted in Fig. 2")
     parser.add_argument("--print", type=str2bool, default=True, help="print the tables to stdout as well")
+    parser.add_argument(
+        "--summary_out",
+        default=None,
+        help="also write the printed tables to this file",
+    )
     cli.add_log_level_argument(parser)
     return parser
 
@@ -249,6 +254,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ReportError, OSError, ValueError) as error:
         log.error("%s", error)
         return 1
+    if args.summary_out:
+        from speechsent.data.kaldi_dir import atomic_write_text
+
+        Path(args.summary_out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.summary_out, short)
     if args.print:
         sys.stdout.write(short)
         sys.stdout.flush()

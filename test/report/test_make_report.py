@@ -91,9 +91,14 @@ def test_main_writes_results_plots_and_prints(tmp_path, capsys):
         assert not p.name.startswith("."), p  # no temp files left
     assert "[e2e_sup_swbd_test.png](exp/report/confusion/e2e_sup_swbd_test.png)" in text
     # a rerun gives the same file (deterministic)
-    assert make_report.main([*argv, "--print", "false"]) == 0
+    summary = tmp_path / "report" / "summary.md"
+    assert make_report.main([*argv, "--print", "false", "--summary_out", str(summary)]) == 0
     assert capsys.readouterr().out == ""
     assert out.read_text() == text
+    # the printed tables, for a recipe to show at its end
+    assert make_report.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "## Table 4" in printed and summary.read_text() == printed
 
 
 def test_full_hours_option_and_no_plots(tmp_path, capsys):
