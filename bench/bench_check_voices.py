@@ -59,10 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
 
     from speechsent import SentimentModel
-    from speechsent.bin.synth_utterance import Rendering, read_sentences, read_sentiments, synth_utterances
+    from speechsent.bin.synth_utterance import Rendering, read_sentences, synth_utterances
+    from speechsent.data.kaldi_dir import parse_sentiment_label, read_typed_table
 
     sentences = read_sentences(Path(args.text_file))
-    labels = read_sentiments(Path(args.utt2sentiment))
+    labels = read_typed_table(args.utt2sentiment, parse_sentiment_label)
     missing = [utt for utt, _ in sentences if utt not in labels]
     if missing:
         parser.error(f"{args.utt2sentiment}: no label for {' '.join(missing)}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,19 @@ def test_entry_point(name, target):
     assert "--help" in parser.format_help() or "-h" in parser.format_help()
     if name not in NO_CONFIG:
         assert any(a.dest == "config" for a in parser._actions), f"{name}: no --config"
+
+
+def test_no_command_imports_torch_or_espnet_for_its_help():
+    """``--help`` must answer in well under a second: building every parser imports neither."""
+    modules = sorted(t.split(":")[0] for t in _entry_points().values())
+    code = "import importlib, sys\n" + "".join(
+        f"importlib.import_module({m!r}).get_parser().format_help()\n" for m in modules
+    )
+    code += "print(' '.join(sorted(m for m in ('torch', 'espnet2') if m in sys.modules)) or 'none')"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=SETUP.parent
+    )
+    assert out.stdout.split() == ["none"]
 
 
 def test_every_bin_module_is_registered():

@@ -111,21 +111,14 @@ def _decode_config(args: argparse.Namespace) -> dict[str, Any]:
 
 def export_model(args: argparse.Namespace) -> Path:
     """The work function: select (or take) the system and export it; returns the model dir."""
-    from speechsent.inference.export import export_system, find_systems, select_best_system
+    from speechsent.inference.export import export_system, select_best_system
 
     if args.system_dir:
         system_dir = Path(args.system_dir)
         log.info("exporting %s", system_dir)
     else:
+        # (logs every candidate with its score, the chosen one marked)
         system_dir = select_best_system(args.exp_root, args.family, args.select_set, args.include_subsets)
-        for c in find_systems(args.exp_root, args.family, args.select_set, args.include_subsets):
-            log.info(
-                "candidate %s: unweighted F1 %.2f (%s)%s",
-                c.system_dir.name,
-                c.unweighted_f1,
-                c.score_file.parent.name,
-                "  <- chosen" if c.system_dir == system_dir else "",
-            )
     return export_system(
         system_dir,
         args.out_dir,

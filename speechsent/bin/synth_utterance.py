@@ -27,12 +27,13 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from speechsent import cli
 from speechsent.cli import str2bool
+from speechsent.data.kaldi_dir import atomic_write_bytes, parse_sentiment_label, read_typed_table, write_table
 
 __all__ = ["get_parser", "main", "read_sentences", "synth_utterances"]
 
@@ -64,24 +65,6 @@ def read_sentences(path: Path) -> list[tuple[str, str]]:
     if not pairs:
         raise ValueError(f"{path}: no sentences")
     return pairs
-
-
-def read_sentiments(path: Path) -> dict[str, str]:
-    """``utt -> label`` of a Kaldi ``utt2sentiment`` file; unknown labels are errors (file:line)."""
-    from speechsent.data.labels import SENTIMENT_LABELS
-
-    table: dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 2 or parts[1] not in SENTIMENT_LABELS:
-                raise ValueError(
-                    f"{path}:{number}: expected '<utt-id> {'|'.join(SENTIMENT_LABELS)}', got {line.strip()!r}"
-                )
-            table[parts[0]] = parts[1]
-    return table
 
 
 @dataclass
@@ -123,13 +106,13 @@ def _render(text: str, sentiment: str | None, r: Rendering, nprng: Any) -> Any:
     pad = np.zeros(int(0.2 * r.fs))  # a little silence around the words
     audio = np.concatenate([pad, audio, pad])
     if r.telephone:  # the corpus synthesizer's channel (speechsent.synth.corpus), at this rate
-        from scipy.signal import butter, sosfilt
+        from speechsent.synth.corpus import telephone_band
 
         audio = audio * 10.0 ** (r.gain_db / 20.0) + nprng.normal(
             0.0, 10.0 ** (r.noise_db / 20.0), audio.size
         )
         if r.fs > 6800:
-            audio = sosfilt(butter(4, [300.0, 3400.0], btype="bandpass", fs=r.fs, output="sos"), audio)
+            audio = telephone_band(audio, r.fs)
     return np.clip(audio, -1.0, 1.0)
 
 
@@ -147,8 +130,6 @@ def synth_utterances(
 
     import numpy as np
     import soundfile
-
-    from speechsent.data.kaldi_dir import atomic_write_bytes, write_table
 
     r = rendering or Rendering()
     sentiments = sentiments or {}
@@ -219,22 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def work() -> None:
         sentences = read_sentences(args.text_file) if args.text_file else [(args.utt_id, args.text)]
-        sentiments = read_sentiments(args.utt2sentiment) if args.utt2sentiment else {}
+        sentiments = read_typed_table(args.utt2sentiment, parse_sentiment_label) if args.utt2sentiment else {}
         unknown = sorted(set(sentiments) - {utt for utt, _ in sentences})
         if unknown:
             raise ValueError(f"{args.utt2sentiment}: utterances without a sentence: {' '.join(unknown[:5])}")
-        rendering = Rendering(
-            args.voice,
-            args.fs,
-            args.rate,
-            args.pitch,
-            args.pitch_range,
-            args.telephone,
-            args.gain_db,
-            args.noise_db,
-            args.prosody_strength,
-            args.seed,
-        )
+        rendering = Rendering(**{f.name: getattr(args, f.name) for f in fields(Rendering)})
         scp = synth_utterances(sentences, args.out_dir, rendering, sentiments)
         logger.info("%d utterances -> %s", len(sentences), scp)
 

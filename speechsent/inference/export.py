@@ -33,7 +33,7 @@ import logging
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,6 @@ FORMAT_VERSION = 1
 MODEL_JSON = "speechsent_model.json"
 FAMILIES = ("e2e", "two_step")
 PATENT_NOTE = "The pseudo-label pre-training method is covered by US patent 11,521,639."
-#: The decoding options an exported 2-step model keeps (those of DecodeOptions that change the transcript).
-_DECODE_KEYS = ("mode", "beam_size", "ctc_weight", "penalty", "maxlenratio", "minlenratio", "lm_weight")
 #: Options of stage 4's decoding config (speechsent-asr-decode's) that do not change a transcript: ignored.
 _DECODE_JOB_KEYS = (
     "batch_seconds",
@@ -181,6 +179,14 @@ def select_best_system(
         best.score_file.parent.name,
         len(candidates),
     )
+    for c in candidates:
+        log.info(
+            "candidate %s: unweighted F1 %.2f (%s)%s",
+            c.system_dir.name,
+            c.unweighted_f1,
+            c.score_file.parent.name,
+            "  <- chosen" if c is best else "",
+        )
     return best.system_dir
 
 
@@ -334,10 +340,9 @@ def _decode_options(decode_config: Mapping[str, Any] | None) -> dict[str, Any]:
     opts = DecodeOptions(**given)
     if opts.mode not in DECODE_MODES:
         raise ExportError(f"decode mode must be one of {', '.join(DECODE_MODES)}, not {opts.mode!r}")
-    out = {k: v for k, v in asdict(opts).items() if k in _DECODE_KEYS}
-    if opts.mode == "ctc_greedy":
-        out = {"mode": "ctc_greedy"}
-    return out
+    # the options that change a transcript (DecodeOptions.stamp: only the mode for ctc_greedy), less the
+    # ESPnet LM refused above
+    return {k: v for k, v in opts.stamp().items() if k not in ("lm_train_config", "lm_file")}
 
 
 def _scores(system_dir: Path) -> dict[str, Any]:

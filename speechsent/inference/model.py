@@ -341,13 +341,6 @@ class E2ESentimentModel(SentimentModel):
         return results
 
 
-def _text_predictor(cls_dir: Path, device: str) -> Any:
-    """The 2-step text classifier of ``cls_dir`` (an exported LM path is relative to it)."""
-    from speechsent.models.text_classifier import TextSentimentPredictor
-
-    return TextSentimentPredictor(cls_dir, device)
-
-
 class TwoStepSentimentModel(SentimentModel):
     """ASR decoding (the exported ``decode`` options: beam search or CTC greedy, as stage 4) → the text
     classifier on the transcript. :attr:`decode_options` holds the decoding options."""
@@ -376,7 +369,10 @@ class TwoStepSentimentModel(SentimentModel):
             from speechsent.asr.batch_encode import BatchEncoder
 
             self.min_samples = BatchEncoder(self.decoder.s2t.asr_model, device).min_samples() or 1
-        self.text_classifier = _text_predictor(model_dir / info["classifier"], device)
+        from speechsent.models.text_classifier import TextSentimentPredictor
+
+        # (an exported LM's path is relative to the classifier dir: TextSentimentPredictor resolves it)
+        self.text_classifier = TextSentimentPredictor(model_dir / info["classifier"], device)
 
     def transcribe(self, waves: Sequence[np.ndarray]) -> list[str | InferenceError]:
         """The transcripts of mono waveforms at :attr:`fs` (an :class:`InferenceError` for one that fails)."""

@@ -92,6 +92,7 @@ __all__ = [
     "ms98_word_path",
     "swbd_sph_path",
     "synthesize_corpus",
+    "telephone_band",
 ]
 
 SAMPLE_RATE = 8000
@@ -706,6 +707,13 @@ def _resampling_filter(up: int, down: int) -> Any:
     return _FIR_CACHE[key]
 
 
+def telephone_band(x: Any, fs: int, axis: int = -1) -> Any:
+    """``x`` through the 300-3400 Hz telephone band (4th-order Butterworth band-pass) along ``axis``."""
+    from scipy.signal import butter, sosfilt
+
+    return sosfilt(butter(4, [300.0, 3400.0], btype="bandpass", fs=fs, output="sos"), x, axis=axis)
+
+
 class _Voice:
     """Renders pieces for one speaker at 8 kHz (float64, int16 scale)."""
 
@@ -845,10 +853,7 @@ def _finish_channels(utts: list[_Utt], total: int, config: CorpusConfig, nprng: 
     sigma = 32768.0 * 10.0 ** (config.noise_db / 20.0)
     mixed += nprng.normal(0.0, sigma, mixed.shape) * nprng.uniform(0.6, 1.6, (2, 1))
     if config.telephone_band:
-        from scipy.signal import butter, sosfilt
-
-        sos = butter(4, [300.0, 3400.0], btype="bandpass", fs=SAMPLE_RATE, output="sos")
-        mixed = sosfilt(sos, mixed, axis=1)
+        mixed = telephone_band(mixed, SAMPLE_RATE, axis=1)
     return np.clip(np.round(mixed.T), -32768, 32767).astype(np.int16)
 
 

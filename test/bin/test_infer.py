@@ -16,13 +16,9 @@ from speechsent.bin import infer
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_help_is_fast_and_light():
-    code = (
-        "import sys; from speechsent.bin import infer as m; h = m.get_parser().format_help(); "
-        "print('torch' in sys.modules, 'espnet2' in sys.modules, 'exit status' in h.lower())"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
-    assert out.stdout.split() == ["False", "False", "True"]
+def test_help_tells_the_exit_status():
+    # (that building the parser imports neither torch nor espnet2: test/test_entry_points.py, every command)
+    assert "exit status" in infer.get_parser().format_help().lower()
 
 
 @pytest.mark.parametrize(
