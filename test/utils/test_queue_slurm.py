@@ -408,3 +408,42 @@ def test_job_in_directory_name(cluster):
     r = cluster.run(["JOB=1:2", "log/JOB/x.log", "echo", "JOB"])
     assert r.returncode == 0, r.stderr
     assert output_of(cluster.cwd / "log/2/x.log") == "2"
+
+
+# ---------------------------------------------------------------- which arguments are shell
+# queue.pl and slurm.pl quote the command as run.pl does (quote_command in utils/lib/ParallelJobs.pm;
+# the rule is written at the top of each script and tested in detail in test_run_pl.py): a data
+# argument reaches the task's argv verbatim, a lone operator is shell.
+
+HOSTILE = [
+    "data/a;touch pwned/semicolon",
+    "data/$(touch pwned/subst)",
+    "data/`touch pwned/backtick`",
+    "data/$HOME",
+    "data/$SGE_TASK_ID$SLURM_ARRAY_TASK_ID",
+    "data/with space",
+    'data/it\'s "both"',
+    "data/*",
+    "new\nline;touch pwned/newline",
+    "",
+    "part JOB",
+]
+DUMP = "import sys; open(sys.argv[1], 'wb').write(b'\\0'.join(a.encode() for a in sys.argv[2:]))"
+
+
+def test_data_arguments_reach_the_task_verbatim(cluster):
+    (cluster.cwd / "pwned").mkdir()
+    (cluster.cwd / "data").mkdir()
+    (cluster.cwd / "data" / "a").touch()
+    r = cluster.run(["JOB=1:2", "log/v.JOB.log", "python3", "-c", DUMP, "argv.JOB", *HOSTILE])
+    assert r.returncode == 0, r.stderr
+    for i in (1, 2):
+        got = (cluster.cwd / f"argv.{i}").read_bytes().decode().split("\0")
+        assert got == [a.replace("JOB", str(i)) for a in HOSTILE]
+    assert list((cluster.cwd / "pwned").iterdir()) == []
+
+
+def test_operator_arguments_are_shell(cluster):
+    r = cluster.run(["log/o.log", "echo", "x", ";", "echo", "y", ">&2", "&&", "V=a;b", "printenv", "V"])
+    assert r.returncode == 0, r.stderr
+    assert output_of(cluster.cwd / "log/o.log") == "x\ny\na;b"

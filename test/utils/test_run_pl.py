@@ -74,7 +74,7 @@ def test_no_job_form_and_forgotten_job_hint(tmp_path):
 
 
 def test_other_variable_names_and_stderr_capture(tmp_path):
-    r = run(["SPLIT=2:3", "out/s.SPLIT.log", "echo", "out-SPLIT;", "echo", "err-SPLIT", ">&2"], tmp_path)
+    r = run(["SPLIT=2:3", "out/s.SPLIT.log", "echo", "out-SPLIT", ";", "echo", "err-SPLIT", ">&2"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert body(tmp_path / "out/s.2.log") == "out-2\nerr-2\n"
     assert body(tmp_path / "out/s.3.log") == "out-3\nerr-3\n"
@@ -82,8 +82,8 @@ def test_other_variable_names_and_stderr_capture(tmp_path):
 
 
 def test_quoting_of_arguments_with_spaces(tmp_path):
-    # Kaldi's heuristic: arguments with spaces are quoted (double quotes, or
-    # single quotes when they contain a double quote); others go to bash as is.
+    # Kaldi double-quoted these (single quotes when they held a double quote,
+    # and broke on both kinds); here every data argument is single-quoted.
     r = run(
         ["log/q.log", "printf", "%s,", "a b", 'say "hi" now', 'it\'s "both" kinds'],
         tmp_path,
@@ -107,7 +107,7 @@ def test_command_stdin_is_empty(tmp_path):
 
 
 def test_signal_is_reported_in_footer(tmp_path):
-    r = run(["log/k.log", "kill", "-9", "$$"], tmp_path)
+    r = run(["log/k.log", "bash", "-c", "kill -9 $$"], tmp_path)
     assert r.returncode == 1
     f = FOOTER_RE.search((tmp_path / "log/k.log").read_text())
     assert f.group("sig") == "9"
@@ -234,3 +234,107 @@ def test_job_in_directory_name(tmp_path):
     r = run(["JOB=1:2", "log/JOB/x.log", "echo", "JOB"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert body(tmp_path / "log/2/x.log") == "2\n"
+
+
+# ---------------------------------------------------------------- which arguments are shell
+# The rule (top of run.pl, queue.pl and slurm.pl; quote_command in utils/lib/ParallelJobs.pm):
+# only an argument that is exactly one shell operator (| |& || && ; & ( ) and the redirections
+# < > >> >| <> &> &>> 2> N>&M ...) and the NAME= of a leading NAME=VALUE assignment are shell
+# syntax; every other argument reaches the job's argv verbatim. Kaldi passed an argument without
+# white space to bash as it is, so ";", "$(...)" and "$VAR" in a data path ran or expanded.
+
+HOSTILE_ARGS = [
+    "data/a;touch pwned/semicolon",
+    "data/$(touch pwned/subst)",
+    "data/`touch pwned/backtick`",
+    "data/$HOME",
+    "data/${HOME}",
+    "data/$[1+1]",
+    "data/with space",
+    "data/it's",
+    'data/"dq"',
+    "data/'both' \"kinds\"",
+    "data/a|touch pwned/pipe",
+    "data/a&&touch pwned/and",
+    "data/a>pwned/redirect",
+    "data/*",
+    "~",
+    "data/{a,b}",
+    "back\\slash\\n",
+    "new\nline;touch pwned/newline",
+    "tab\there",
+    "",
+    "-",
+    "ü/ünïcode",
+    "JOBLESS=1",  # an assignment only in command position; here it is data
+]
+
+
+def argv_dump_cmd(out):
+    """A command that writes its argv, NUL-separated, to out (no shell involved in the dump)."""
+    dump = "import sys; open(sys.argv[1], 'wb').write(b'\\0'.join(a.encode() for a in sys.argv[2:]))"
+    return ["python3", "-c", dump, str(out)]
+
+
+def read_argv_dump(path):
+    data = path.read_bytes()
+    return [a.decode("utf-8") for a in data.split(b"\0")]
+
+
+def test_data_arguments_reach_the_job_verbatim(tmp_path):
+    (tmp_path / "pwned").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a").touch()  # a glob would have something to match
+    out = tmp_path / "argv"
+    r = run(["log/v.log", *argv_dump_cmd(out), *HOSTILE_ARGS], tmp_path)
+    assert r.returncode == 0, (r.stderr, (tmp_path / "log/v.log").read_text())
+    assert read_argv_dump(out) == HOSTILE_ARGS
+    assert list((tmp_path / "pwned").iterdir()) == []  # no side effect
+    # The log's header is still one line, whatever the arguments hold.
+    assert HEADER_RE.match((tmp_path / "log/v.log").read_text())
+
+
+def test_data_arguments_verbatim_in_array_jobs_with_job_substitution(tmp_path):
+    (tmp_path / "pwned").mkdir()
+    args = ["data/JOB;touch pwned/x", "data/$(touch pwned/y)JOB", "part JOB's"]
+    r = run(["JOB=1:2", "log/v.JOB.log", *argv_dump_cmd(tmp_path / "argv.JOB"), *args], tmp_path)
+    assert r.returncode == 0, r.stderr
+    for i in (1, 2):
+        assert read_argv_dump(tmp_path / f"argv.{i}") == [a.replace("JOB", str(i)) for a in args]
+    assert list((tmp_path / "pwned").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["echo", "a", "|", "tr", "a", "b"], "b\n"),
+        (["echo", "a", "|&", "tr", "a", "b"], "b\n"),
+        (["false", "||", "echo", "or"], "or\n"),
+        (["true", "&&", "echo", "and"], "and\n"),
+        (["echo", "x", ";", "echo", "y"], "x\ny\n"),
+        (["(", "echo", "sub", ")"], "sub\n"),
+        (["echo", "err", ">&2"], "err\n"),
+        (["echo", "err", "1>&2"], "err\n"),
+        (["echo", "f", ">", "out.txt", "&&", "cat", "out.txt"], "f\n"),
+        (["echo", "f", ">", "o2", ";", "echo", "g", ">>", "o2", ";", "cat", "<", "o2"], "f\ng\n"),
+        (["ls", "/nonexistent-dir-x", "2>", "/dev/null", "||", "echo", "quiet"], "quiet\n"),
+        (["ls", "/nonexistent-dir-x", "2>&1", "|", "grep", "-c", "nonexistent-dir-x"], "1\n"),
+        (["echo", "both", "&>", "o3", ";", "cat", "o3"], "both\n"),
+        (["A=1", "B=$HOME", "bash", "-c", 'echo "$A $B"'], "1 $HOME\n"),
+        (["true", "&&", "C=x;y", "printenv", "C"], "x;y\n"),
+        (["bash", "-c", "echo $((JOB + 10))"], "11\n"),  # shell code: explicitly, through bash -c
+    ],
+)
+def test_operator_arguments_are_shell(tmp_path, args, expected):
+    r = run(["JOB=1", "log/s.JOB.log", *args], tmp_path)
+    assert r.returncode == 0, (r.stderr, (tmp_path / "log/s.1.log").read_text())
+    assert body(tmp_path / "log/s.1.log") == expected
+
+
+def test_operators_inside_a_word_are_data(tmp_path):
+    # Kaldi: "2\\>/dev/null" as one word redirected, "a\\;" ended the command. Here both are data.
+    out = tmp_path / "argv"
+    args = ["2>/dev/null", "a;", "|x", ">&2x", "x&&"]
+    r = run(["log/w.log", *argv_dump_cmd(out), *args], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert read_argv_dump(out) == args

@@ -7,7 +7,7 @@ package ParallelJobs;
 #   X.pl [options] [JOB=1:N] log/x.JOB.log command args...
 #
 # This module holds what they have in common: the option/JOB-range scanner,
-# Kaldi's quoting heuristic for the command, log-file naming, failure
+# the quoting of the command (see quote_command), log-file naming, failure
 # reporting, and (for the two cluster back-ends) the config-file mapping of
 # --mem/--gpu/... to scheduler options, the generated task script, the
 # submission and the done-file polling.  Everything back-end specific is
@@ -119,25 +119,55 @@ sub scan_args {
   return \%r;
 }
 
-# Kaldi's quoting heuristic: an argument without white space is passed to bash
-# as it is (so "\|" pipes, redirections and 'ark:-|' specifiers keep working),
-# one with white space is wrapped in double quotes, or in single quotes when
-# it contains a double quote.  Kaldi produces broken shell for an argument
-# holding white space and both kinds of quote; we single-quote it with '\''
-# escapes instead.  Like Kaldi, the result ends in a space.
+# How the command's arguments become the bash text that the task runs (the
+# same for run.pl, queue.pl and slurm.pl):
+#
+#  1. An argument that is exactly one shell operator is passed as shell
+#     syntax (write it as its own argument: \| or '|', '&&', \> ...):
+#       control:     |  |&  ||  &&  ;  &  (  )
+#       redirection: <  >  >>  >|  <>  &>  &>>  and each of these with a file
+#                    descriptor in front (2>  2>>  0<), and the duplications
+#                    N>&M  >&M  N<&M  N>&-  (2>&1, >&2, ...)
+#  2. An argument NAME=VALUE (NAME a shell variable name) standing first or
+#     right after a control operator is an environment assignment for that
+#     command: NAME= is passed as it is, VALUE is quoted (rule 3).
+#  3. Every other argument is data: it reaches the program's argv verbatim.
+#     It is passed as it is when made only of [A-Za-z0-9_./,:=+@%-] (so logs
+#     stay readable), else in single quotes ('\'' for a quote in it), or as
+#     $'...' with \xHH escapes when it holds a newline or another control
+#     character (the command stays one line); the empty argument is ''.  So ";", "$(...)", "`...`", "$VAR", "$[...]",
+#     globs, "~", "{a,b}", "\", quotes, spaces and newlines inside an argument
+#     are never interpreted: a data path such as "data/a;touch x" or
+#     "data/$HOME" is just that path.
+#
+# Kaldi instead passed an argument without white space to bash as it is, and
+# double-quoted one with white space (single-quoted when it held a double
+# quote), so a path with ";", "$(...)" or "$VAR" ran or expanded in the job,
+# and an argument with both kinds of quote gave broken shell.  Kaldi recipes
+# that rely on that ("--srand=\$[JOB+1]", "2\>/dev/null" as one word, "a\;")
+# must write operators as separate arguments, and ask for shell evaluation
+# explicitly with one argument for bash -c:
+#   run.pl JOB=1:4 log/x.JOB.log bash -c 'prog --srand=$((JOB + 10)) 2>/dev/null'
+# (JOB is still replaced everywhere in the command text, quoted or not.)
+# Like Kaldi's, the result ends in a space.
+my $OPERATOR_RE = qr/^(?:\|\|?|\|&|&&|;|&|\(|\)|[0-9]*(?:<|>|>>|>\||<>)|&>>?|[0-9]*[<>]&(?:[0-9]+|-))\z/;
+my $CONTROL_RE = qr/^(?:\|\|?|\|&|&&|;|&|\()\z/;
+
 sub quote_command {
   my $cmd = '';
+  my $command_position = 1;
   foreach my $x (@_) {
-    if ($x =~ /^\S+$/) {
+    if ($x =~ $OPERATOR_RE) {
       $cmd .= "$x ";
-    } elsif ($x !~ /"/) {
-      $cmd .= "\"$x\" ";
-    } elsif ($x !~ /'/) {
-      $cmd .= "'$x' ";
-    } else {
-      (my $q = $x) =~ s/'/'\\''/g;
-      $cmd .= "'$q' ";
+      $command_position = 1 if $x =~ $CONTROL_RE;
+      next;  # a redirection's target is data; the position stays what it was
     }
+    if ($command_position && $x =~ /^([A-Za-z_][A-Za-z0-9_]*=)(.*)\z/s) {
+      $cmd .= $1 . _shq($2) . ' ';
+      next;
+    }
+    $cmd .= _shq($x) . ' ';
+    $command_position = 0;
   }
   return $cmd;
 }
@@ -145,7 +175,14 @@ sub quote_command {
 # Quote one word for bash, always.
 sub _shq {
   my ($s) = @_;
-  return $s if $s =~ m{^[\w./,:=+\@%-]+$};
+  return $s if $s =~ m{^[A-Za-z0-9_./,:=+\@%-]+\z};
+  if ($s =~ /[\x00-\x1f\x7f]/) {
+    # A newline or other control character: bash's $'...' with \xHH escapes,
+    # so that the command stays on one line (the log's "# <command>" header).
+    $s =~ s/([\\'])/\\$1/g;
+    $s =~ s/([\x00-\x1f\x7f])/sprintf('\\x%02x', ord($1))/ge;
+    return "\$'$s'";
+  }
   $s =~ s/'/'\\''/g;
   return "'$s'";
 }
@@ -200,7 +237,8 @@ sub _usage_cluster {
     . "or: $p JOB=1:10 foo.JOB.log echo JOB\n"
     . " (runs an array job; any name matching [A-Za-z_]\\w* can stand for JOB)\n"
     . "or: $p foo.log echo bar \\| sed s/bar/baz/\n"
-    . " (a pipe; other escaped bash constructs work too)\n"
+    . " (a pipe: each shell operator is an argument of its own; other arguments\n"
+    . "  reach the program verbatim, see the top of $p)\n"
     . "Options:\n"
     . "  --config <config-file> (default: $b->{config})\n"
     . "  --mem <mem-requirement> (e.g. --mem 2G, --mem 500M)\n"
