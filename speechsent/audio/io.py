@@ -9,6 +9,16 @@
   decoded in-process instead (same samples, no process per recording: this matters for 2,000 h of Fisher);
 - ``ark:offset`` entries (``foo.ark:1234``) through kaldiio.
 
+**Sample scale.** A :class:`Recording` holds int16 samples whatever the file's coding: integer codings of
+16 bits or fewer (8-bit PCM, 16-bit PCM, µ-law, A-law, FLAC of those widths) as libsndfile decodes them to
+16 bits (exact); every other coding (24- and 32-bit PCM, float, double, Vorbis, ...) is read as float, where
+full scale is ±1.0, and converted by :func:`float_to_int16`: ×32768, rounded to the nearest integer, +1.0
+becoming 32767. So every coding gives the samples of ``soundfile.read(dtype="float32")`` ×32768 within the
+coding's precision (libsndfile itself does not scale float codings when asked for int16: they would be
+silence). A float sample beyond ±1.0 is clipped to full scale, as sox and ffmpeg do, with a warning naming
+the input and counting the clipped samples; float samples beyond ±:data:`MAX_FLOAT_PEAK` are not float-scale
+audio (integer-scale values stored as float) and, like NaN or infinite samples, an :class:`AudioError`.
+
 Segments are cut as Kaldi's ``extract-segments`` cuts them: sample indices ``int(t * rate)``, an end past
 the recording by less than ``max_overshoot`` (0.5 s) truncated, more than that an error; a multi-channel
 recording needs an explicit channel.
@@ -18,6 +28,7 @@ from __future__ import annotations
 
 import collections
 import io
+import logging
 import math
 import shlex
 import subprocess
@@ -32,6 +43,14 @@ from speechsent.data.kaldi_dir import DataDir, Segment, WavEntry
 
 MAX_OVERSHOOT = 0.5  # seconds, Kaldi extract-segments' default
 SPHERE_MAGIC = b"NIST_1A"  # first bytes of every SPHERE header
+FULL_SCALE = 32768.0  # int16 full scale: float sample 1.0
+# A float peak beyond this (+48 dBFS) is not float-scale audio with overs but integer-scale values.
+MAX_FLOAT_PEAK = 256.0
+# libsndfile subtypes of at most 16-bit integer samples: read as int16 they are exact, the same samples as
+# float ×32768, without a float copy. Any other subtype is read as float (see float_to_int16).
+INT16_EXACT_SUBTYPES = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "ULAW", "ALAW"})
+
+log = logging.getLogger(__name__)
 
 
 class AudioError(ValueError):
@@ -77,10 +96,55 @@ def _read_audio_bytes(data: bytes, what: str) -> Recording:
     import soundfile
 
     try:
-        samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
+        with soundfile.SoundFile(io.BytesIO(data)) as sound:
+            if sound.subtype in INT16_EXACT_SUBTYPES:
+                return Recording(sound.read(dtype="int16", always_2d=True), int(sound.samplerate))
+            # float32 holds FLOAT samples exactly; 24/32-bit PCM and doubles need float64 to round right.
+            dtype = "float32" if sound.subtype == "FLOAT" else "float64"
+            samples = sound.read(dtype=dtype, always_2d=True)
+            rate = int(sound.samplerate)
     except (RuntimeError, soundfile.LibsndfileError) as error:
         raise AudioError(f"{what}: not readable audio ({len(data)} bytes): {error}") from None
-    return Recording(samples, int(rate))
+    return Recording(float_to_int16(samples, what, rate), rate)
+
+
+def float_to_int16(samples: np.ndarray, what: str, rate: int | None = None) -> np.ndarray:
+    """Float samples (full scale ±1.0) → int16: ×32768, rounded half to even, clipped to [-32768, 32767].
+
+    A sample beyond ±1.0 is clipped with a logged warning that names ``what`` and counts them; NaN or
+    infinite samples, or a peak beyond ±:data:`MAX_FLOAT_PEAK` (integer-scale values stored as float), are an
+    :class:`AudioError` naming ``what`` (``rate``, when given, puts the first bad sample's time in it).
+    """
+    samples = np.asarray(samples)
+    if samples.size == 0:
+        return np.zeros(samples.shape, dtype=np.int16)
+    finite = np.isfinite(samples)
+    if not finite.all():
+        flat = np.flatnonzero(~finite.reshape(-1))
+        first = int(flat[0]) // (samples.shape[1] if samples.ndim == 2 else 1)
+        where = f"sample {first}" + (f", {first / rate:.3f} s" if rate else "")
+        raise AudioError(
+            f"{what}: {flat.size} of {samples.size} samples are NaN or infinite (the first at {where}): "
+            "not audio"
+        )
+    peak = float(np.max(np.abs(samples)))
+    if peak > MAX_FLOAT_PEAK:
+        raise AudioError(
+            f"{what}: float samples reach {peak:g}, far beyond full scale (±1.0): integer-scale values "
+            "stored as float? Float audio must be scaled to [-1, 1]"
+        )
+    scaled = np.rint(samples * FULL_SCALE)
+    if peak > 1.0:
+        over = int(np.count_nonzero(np.abs(samples) > 1.0))
+        log.warning(
+            "%s: %d of %d samples beyond full scale (peak %.4g, %+.1f dBFS) clipped to ±1.0",
+            what,
+            over,
+            samples.size,
+            peak,
+            20 * math.log10(peak),
+        )
+    return np.clip(scaled, -FULL_SCALE, FULL_SCALE - 1, out=scaled).astype(np.int16)
 
 
 def read_audio_file(path: str | Path) -> Recording:
@@ -95,6 +159,33 @@ def read_audio_file(path: str | Path) -> Recording:
         samples, rate = read_sphere(path)
         return Recording(samples, rate)
     return _read_audio_bytes(path.read_bytes(), str(path))
+
+
+def _read_ark_audio(spec: str, what: str) -> Recording:
+    """An ``ark:offset`` entry: a WAV in a Kaldi wav ark, or any audio kaldiio reads (flac, ``AUDIO``)."""
+    ark, offset = spec.rsplit(":", 1)
+    if offset.isdigit():
+        # kaldiio's WAV reader ignores the format tag (µ-law and A-law come out as 8-bit PCM, float WAVs are
+        # refused): a WAV entry, the kind Kaldi's wav arks hold, is cut out of the ark by its RIFF chunk size
+        # (the only header field read here) and decoded by libsndfile like a file.
+        with open(ark, "rb") as handle:
+            handle.seek(int(offset))
+            head = handle.read(8)
+            if len(head) == 8 and head[:4] == b"RIFF":
+                size = int.from_bytes(head[4:], "little")
+                return _read_audio_bytes(head + handle.read(size), what)
+    import kaldiio
+
+    loaded = kaldiio.load_mat(spec)
+    if not (isinstance(loaded, tuple) and len(loaded) == 2):
+        raise AudioError(f"{what}: not audio (a matrix shaped {np.shape(loaded)}, not (rate, samples))")
+    rate, samples = loaded
+    samples = _as_2d(np.asarray(samples))
+    if np.issubdtype(samples.dtype, np.floating):  # kaldiio reads flac and AUDIO entries as float64
+        return Recording(float_to_int16(samples, what, int(rate)), int(rate))
+    if samples.dtype != np.int16:
+        raise AudioError(f"{what}: {samples.dtype} samples: expected 16-bit PCM or float audio")
+    return Recording(samples, int(rate))
 
 
 @dataclass(frozen=True)
@@ -160,10 +251,7 @@ def read_recording(entry: WavEntry) -> Recording:
             return _read_audio_bytes(proc.stdout, f"{what} (output of: {entry.command})")
         path = entry.path_or_command
         if not Path(path).exists() and ":" in path and Path(path.rsplit(":", 1)[0]).is_file():
-            import kaldiio
-
-            rate, samples = kaldiio.load_mat(path)
-            return Recording(_as_2d(np.asarray(samples)).astype(np.int16), int(rate))
+            return _read_ark_audio(path, f"{what} ({path})")
         return read_audio_file(path)
     except AudioError:
         raise
