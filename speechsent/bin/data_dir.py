@@ -105,10 +105,30 @@ def run_fix(
     spk_extra_files: str = "",
     prog: str = "fix_data_dir",
 ) -> int:
-    """Fix ``data_dir`` in place and print what was done."""
-    report = ops.fix(data_dir, utt_extra_files=utt_extra_files, spk_extra_files=spk_extra_files)
+    """Fix ``data_dir`` in place and print what was done; 1 if the result still fails validation."""
+    report = ops.fix(
+        data_dir,
+        utt_extra_files=utt_extra_files,
+        spk_extra_files=spk_extra_files,
+        log=lambda m: _say(prog, m, err=True),
+    )
     for m in report.messages:
         _say(prog, m, err=m.startswith("WARNING"))
+    return _report_problems(prog, data_dir, report)
+
+
+def _report_problems(prog: str, data_dir: str, report: ops.FixReport) -> int:
+    for p in report.problems:
+        _say(prog, f"ERROR: {p}", err=True)
+    if report.problems:
+        kept = f"; the files before this run are in {report.backup_dir}" if report.backup_dir else ""
+        _say(
+            prog,
+            f"ERROR: {data_dir} still fails validation after fixing ({len(report.problems)} problem(s) that "
+            f"fix_data_dir.sh does not repair){kept}",
+            err=True,
+        )
+        return 1
     return 0
 
 
@@ -157,7 +177,7 @@ def run_combine(
     report = ops.combine(dst, srcs, extra_files=extra_files, skip_fix=skip_fix)
     for m in report.messages:
         _say(prog, m, err=m.startswith("WARNING"))
-    return 0
+    return _report_problems(prog, dst, report.fix) if report.fix is not None else 0
 
 
 def run_subset(
@@ -210,7 +230,8 @@ def get_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "fix",
-        help="sort and filter a data directory in place (originals in DIR/.backup)",
+        help="sort and filter a data directory in place (the files before each run in DIR/.backup, then "
+        "DIR/.backup.1 ...)",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--utt_extra_files", "--utt-extra-files", default="", help="more utterance-indexed files")

@@ -10,6 +10,11 @@ UTF-8 survive a read/write round trip unchanged and sort in their byte order (:f
 
 Writing is atomic: a temporary file is written in the same directory, fsync'ed and ``os.replace``'d.
 
+Files written by other tools: a UTF-8 byte-order mark (BOM) at the start of a file and carriage returns
+(Windows CRLF line ends) are errors that name the file, the line and the cause, with a one-line fix (Kaldi's
+tools read them as part of the first key / the last field: a BOM'd first utterance matches nothing and a
+``wav.scp`` path ending in CR names no file). ``utils/fix_data_dir.sh`` removes them (logged).
+
 The data-directory files (see ``/work/shared/CONTRACTS.md``)::
 
     wav.scp           <reco> <path> | <reco> <command> |     (<utt> ... when there is no segments file)
@@ -48,6 +53,7 @@ from speechsent.data.labels import (
 )
 
 __all__ = [
+    "BOM",
     "ENCODING",
     "PSEUDO_LABELS",
     "RECO_FILES",
@@ -62,8 +68,10 @@ __all__ = [
     "WavEntry",
     "atomic_write_bytes",
     "atomic_write_text",
+    "bom_message",
     "c_sort_key",
     "c_sorted",
+    "cr_message",
     "format_number",
     "parse_duration",
     "parse_num_frames",
@@ -112,6 +120,39 @@ VERBATIM_FILES: tuple[str, ...] = ("stm", "glm", "ctm")
 T = TypeVar("T")
 
 _BLANKS = " \t"
+
+#: The UTF-8 byte-order mark as decoded (bytes EF BB BF): what a Windows editor's "UTF-8 with BOM" (Python's
+#: ``utf-8-sig``) puts at the start of a file.
+BOM = "\ufeff"
+
+
+def bom_message(path: str | os.PathLike[str]) -> str:
+    """What is wrong with a file that starts with a UTF-8 BOM, and the one-line fix."""
+    return (
+        "the file starts with a UTF-8 byte-order mark (BOM, bytes EF BB BF, as a Windows editor writes "
+        "'UTF-8 with BOM'): Kaldi's tools read it as part of the first key; remove it with "
+        f"sed -i '1s/^\\xEF\\xBB\\xBF//' {path} (or utils/fix_data_dir.sh)"
+    )
+
+
+def cr_message(
+    path: str | os.PathLike[str], line: str, num_crlf: int | None = None, num_lines: int = 0
+) -> str:
+    """What is wrong with a line holding a carriage return (CR, ``\\r``), and the one-line fix.
+
+    ``num_crlf``: how many lines of the file end in CR (said when given).
+    """
+    if line.endswith("\r"):
+        count = f" ({num_crlf} of its {num_lines} lines)" if num_crlf is not None else ""
+        return (
+            f"line ends in a carriage return (CR, \\r): the file has Windows (CRLF) line ends{count}; "
+            "Kaldi's tools keep the CR as part of the last field (a wav.scp path then names no file); "
+            f"convert it with sed -i 's/\\r$//' {path} (or utils/fix_data_dir.sh)"
+        )
+    return (
+        "line contains a carriage return (CR, \\r) inside it (Kaldi's awk keeps it in a field, its perl "
+        f"and C++ split fields at it); remove it (e.g. sed -i 's/\\r/ /g' {path}, or utils/fix_data_dir.sh)"
+    )
 
 
 class KaldiDataError(ValueError):
@@ -213,7 +254,13 @@ def _iter_entries(
     seen: dict[str, int] = {}
     prev: bytes | None = None
     prev_key = ""
+    if raw.lines and raw.lines[0].startswith(BOM):
+        raise KaldiDataError(bom_message(path), path, 1)
+    has_cr = "\r" in raw.text
     for lineno, line in enumerate(raw.lines, start=1):
+        if has_cr and "\r" in line:
+            num_crlf = sum(1 for x in raw.lines if x.endswith("\r"))
+            raise KaldiDataError(cr_message(path, line, num_crlf, len(raw.lines)), path, lineno)
         kv = split_line(line)
         if kv is None:
             raise KaldiDataError("empty line", path, lineno)
@@ -252,7 +299,8 @@ def read_table(
 ) -> dict[str, str]:
     """Read a Kaldi table: first token → rest of the line.
 
-    Raises :class:`KaldiDataError` (``file:line: ...``) for a blank line, a wrong number of fields
+    Raises :class:`KaldiDataError` (``file:line: ...``) for a UTF-8 BOM at the start, a carriage return
+    (CRLF line ends), a blank line, a wrong number of fields
     (``num_fields``/``min_fields`` count the key), a duplicate key (unless ``allow_duplicates``: the first
     entry wins, as ``sort -u`` keeps it) and, with ``require_sorted``, a key out of ``LC_ALL=C`` order.
     The dict keeps the file's order.

@@ -20,17 +20,21 @@ Everything is written atomically and ``LC_ALL=C`` sorted (:mod:`speechsent.data.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import hashlib
 import itertools
 import math
 import operator
 import os
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from speechsent.data.audio_headers import header_path, header_reader
 from speechsent.data.kaldi_dir import (
+    BOM,
     ENCODING,
     PSEUDO_LABELS,
     RECO_FILES,
@@ -42,8 +46,10 @@ from speechsent.data.kaldi_dir import (
     KaldiDataError,
     RawLines,
     Segment,
+    bom_message,
     c_sort_key,
     c_sorted,
+    cr_message,
     parse_duration,
     parse_num_frames,
     parse_probability,
@@ -390,6 +396,120 @@ def _parsed_dict(name: str, bulk: _Bulk) -> dict[str, object]:
     return dict(zip(bulk.keys, bulk.parsed[0], strict=True))
 
 
+@dataclasses.dataclass(frozen=True)
+class _Length:
+    """A recording's length: from ``reco2dur`` (seconds), or from its audio header (samples at a rate)."""
+
+    seconds: float
+    samples: int | None = None
+    rate: int | None = None
+    source: str = "reco2dur"
+
+
+def _recording_lengths(
+    wav_path: Path,
+    recos: Iterable[str],
+    wav: Mapping[str, str],
+    reco2dur: Mapping[str, str],
+    *,
+    read_headers: bool = True,
+) -> tuple[dict[str, _Length], list[str]]:
+    """The lengths of ``recos`` that are known, and warnings about those that could not be known.
+
+    ``reco2dur`` takes precedence; the other recordings' audio headers are read where the ``wav.scp`` entry
+    names a file without running anything (:func:`speechsent.data.audio_headers.header_path`: a plain path
+    or a sph2pipe pipe's input), when numpy or soundfile is importable and ``read_headers``.
+    """
+    lengths: dict[str, _Length] = {}
+    for r, d in reco2dur.items():
+        with contextlib.suppress(ValueError):
+            lengths[r] = _Length(float(d))
+    need = [r for r in c_sorted(set(recos)) if r not in lengths and r in wav]
+    if not need or not read_headers:
+        return lengths, []
+    paths = {r: p for r in need if (p := header_path(wav[r])) is not None}
+    if not paths:
+        return lengths, []
+    reader = header_reader()
+    if reader is None:
+        return lengths, [
+            f"{wav_path}: the audio headers of {len(paths)} recording(s) without reco2dur were not read "
+            "(this python has neither numpy nor soundfile: run tools/setup.sh, or write reco2dur): their "
+            "segments are not checked against the recordings' lengths"
+        ]
+    failed: dict[str, str] = {}
+    for r, path in paths.items():
+        try:
+            a = reader(path)
+        except (OSError, ValueError) as e:
+            failed[r] = str(e)
+            continue
+        lengths[r] = _Length(a.seconds, a.samples, a.rate, a.path)
+    if not failed:
+        return lengths, []
+    r0 = next(iter(failed))
+    return lengths, [
+        f"{wav_path}: the audio header of {len(failed)} recording(s) could not be read (e.g. {r0}: "
+        f"{failed[r0]}): their segments are not checked against the recordings' lengths"
+    ]
+
+
+def _past_end(
+    keys: Sequence[str],
+    recos: Sequence[str],
+    starts: Sequence[float],
+    ends: Sequence[float],
+    lengths: Mapping[str, _Length],
+) -> tuple[list[tuple[str, str, float, float]], list[tuple[str, str, float, float]]]:
+    """The segments ``(utt, reco, start, end)`` that start at or after their recording's end, and those that
+    end :data:`MAX_OVERSHOOT` s or more after it, as Kaldi's ``extract-segments`` (and
+    :func:`speechsent.audio.io.cut_segment`) reject them: in samples ``int(t * rate)`` where the header gave
+    the length (an end past it by less is truncated there), in seconds from ``reco2dur``."""
+    starts_after: list[tuple[str, str, float, float]] = []
+    ends_after: list[tuple[str, str, float, float]] = []
+    if all(n.rate is None for n in lengths.values()):
+        # reco2dur only (the common case): one pass in C finds whether anything is wrong
+        durs = list(map(lengths.get, recos, itertools.repeat(None)))
+        secs = [math.inf if n is None else n.seconds for n in durs]
+        if not any(map(operator.ge, starts, secs)) and not any(
+            map(operator.ge, ends, map(operator.add, secs, itertools.repeat(MAX_OVERSHOOT)))
+        ):
+            return starts_after, ends_after
+    for u, r, start, end in zip(keys, recos, starts, ends, strict=True):
+        n = lengths.get(r)
+        if n is None:
+            continue
+        if n.rate is not None and n.samples is not None:
+            num = n.samples
+            if int(start * n.rate) >= num:
+                starts_after.append((u, r, start, end))
+            elif int(end * n.rate) >= num + int(MAX_OVERSHOOT * n.rate):
+                ends_after.append((u, r, start, end))
+        elif start >= n.seconds:
+            starts_after.append((u, r, start, end))
+        elif end >= n.seconds + MAX_OVERSHOOT:
+            ends_after.append((u, r, start, end))
+    return starts_after, ends_after
+
+
+def _past_end_message(
+    kind: str, found: list[tuple[str, str, float, float]], lengths: Mapping[str, _Length]
+) -> str:
+    u, r, start, end = found[0]
+    n = lengths[r]
+    src = "reco2dur" if n.rate is None else f"the header of {n.source}"
+    if kind == "start":
+        return (
+            f"{len(found)} segment(s) start at or after the end of their recording (Kaldi's extract-segments "
+            f"skips them) (e.g. {u}: starts at {start} s, {r} lasts {n.seconds:.3f} s by {src})"
+        )
+    return (
+        f"{len(found)} segment(s) end {MAX_OVERSHOOT} s or more after their recording ends (Kaldi's "
+        f"extract-segments skips them; it truncates shorter overshoots) (e.g. {u}: ends at {end} s, {r} "
+        f"lasts {n.seconds:.3f} s by {src})"
+    )
+
+
 def _examples(ids: Iterable[str]) -> str:
     ids = c_sorted(ids)
     shown = ", ".join(ids[:_MAX_EXAMPLES])
@@ -589,12 +709,15 @@ class _Validator:
             return None
         data = path.read_bytes()
         text = data.decode(ENCODING, "surrogateescape")
+        issue = _LineIssues()
+        issues = issue.first
+        if text.startswith(BOM):  # named, then checked without it (else: confusing key mismatches)
+            issue("bom", 1, bom_message(path))
+            text, data = text[1:], data[3:]
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()
         final_newline = not data or data.endswith(b"\n")
-        issue = _LineIssues()
-        issues = issue.first
 
         ref_keys = ref.keys if ref is not None and ref.bulk is not None else None
         bulk = _bulk_load(text, lines, name, ref_keys)
@@ -621,9 +744,11 @@ class _Validator:
         fmt = _FORMATS.get(name, _DEFAULT_FORMAT)
         num_fields, min_fields, check = fmt.num_fields, fmt.min_fields, fmt.check
         prev_key: str | None = None
+        num_crlf = sum(1 for line in lines if line.endswith("\r")) if "\r" in "".join(lines) else 0
         for lineno, line in enumerate(lines, start=1):
             if "\r" in line:
-                issue("cr", lineno, "line contains a carriage return (CR, 0x0D): DOS line ends?")
+                crlf = line.endswith("\r")
+                issue("crlf" if crlf else "cr", lineno, cr_message(path, line, num_crlf, len(lines)))
                 line = line.replace("\r", " ")
             # split key / value (the common case, without tabs, inline)
             if "\t" in line:
@@ -730,7 +855,11 @@ class _Validator:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
                 issue(
-                    "utf8", lineno, f"line is not valid UTF-8 (byte {raw[e.start]:#04x} at offset {e.start})"
+                    "utf8",
+                    lineno,
+                    f"line is not valid UTF-8 (byte {raw[e.start]:#04x} at offset {e.start}); if the file "
+                    "is in another encoding, convert it (e.g. iconv -f latin1 -t utf-8); "
+                    "utils/fix_data_dir.sh drops these utterances",
                 )
                 continue
             kv = split_line(line)
@@ -778,26 +907,35 @@ def validate(
     no_spk_sort: bool = False,
     non_print: bool = False,
     warnings: list[str] | None = None,
+    audio_headers: bool = True,
 ) -> list[str]:
     """Check a data directory as Kaldi's ``utils/validate_data_dir.sh`` does; return the problems found.
 
     An empty list means the directory is valid. Each problem names the file (``path:line:`` for a line).
-    Warnings (one speaker only; channel ``1`` in reco2file_and_channel) are appended to ``warnings`` when
-    given. The options are the script's: ``no_feats``/``no_text``/``no_wav`` make ``feats.scp``/``text``/
-    ``wav.scp`` optional (checked when present), ``no_spk_sort`` drops the requirement that ``utt2spk`` is
-    also sorted by speaker, ``non_print`` allows non-printable characters in ``text``.
+    Warnings (one speaker only; channel ``1`` in reco2file_and_channel; audio headers not read) are appended
+    to ``warnings`` when given. The options are the script's: ``no_feats``/``no_text``/``no_wav`` make
+    ``feats.scp``/``text``/``wav.scp`` optional (checked when present), ``no_spk_sort`` drops the
+    requirement that ``utt2spk`` is also sorted by speaker, ``non_print`` allows non-printable characters in
+    ``text``; ``audio_headers=False`` reads no audio header (segments checked against ``reco2dur`` only).
 
     Checks (Kaldi's, plus ours marked *):
 
-    * every table: ends in a newline, no empty line, no CR*, unique keys in ``LC_ALL=C`` order, the right
-      number of fields*;
+    * every table: ends in a newline, no empty line, no UTF-8 byte-order mark (BOM)* and no carriage return
+      (CRLF line ends)*, each named as such with the fix; unique keys in ``LC_ALL=C`` order, the right number
+      of fields*;
     * ``utt2spk`` and ``spk2utt`` present, non-empty, the same mapping; ``utt2spk`` sorted by speaker too;
     * ``text`` present (unless no_text), UTF-8*, only tab/space whitespace, printable (unless non_print),
       no ``<s> </s> #0`` word, the utterances of ``utt2spk``;
     * ``segments`` needs ``wav.scp``; ``wav.scp`` present (unless no_wav), with a path*, no ``~`` path;
     * ``segments``: ``utt reco start end``, numbers*, ``0 <= start``* ``< end``, the utterances of
       ``utt2spk``*, every segment's recording in ``wav.scp`` and every ``wav.scp`` recording with a segment;
-      a segment ends at most :data:`MAX_OVERSHOOT` s after its ``reco2dur``*;
+      a segment starts before its recording's end and ends less than :data:`MAX_OVERSHOOT` s after it* (the
+      limits of Kaldi's ``extract-segments`` and :func:`speechsent.audio.io.cut_segment`), where the length
+      is known: from ``reco2dur`` when it has the recording, else (``audio_headers``) from the audio header
+      of a ``wav.scp`` entry that names a file without running anything, a plain path or a ``sph2pipe``
+      pipe's input file (:mod:`speechsent.data.audio_headers`; needs numpy or soundfile: in a bare
+      ``python3`` a warning says the headers were not read); recordings whose header cannot be read are a
+      warning, never a pipe run;
     * ``reco2file_and_channel`` (channel A or B) and ``reco2dur`` (> 0): the recordings of ``segments``, or
       without segments the utterances (as ``wav.scp``);
     * ``feats.scp`` present (unless no_feats); ``feats.scp vad.scp utt2lang utt2uniq utt2dur utt2num_frames
@@ -935,21 +1073,20 @@ def validate(
                     f"{len(unused)} recording(s) have no segment (e.g. {_examples(unused)}); "
                     "utils/fix_data_dir.sh drops them",
                 )
-        if reco2dur_t is not None:
-            limits = {r: float(d) + MAX_OVERSHOOT + 1e-9 for r, d in reco2dur_t.ok.items()}
-            if any(map(operator.gt, seg_ends, map(limits.get, seg_recos, itertools.repeat(math.inf)))):
-                segs = seg_t.parsed  # type: ignore[assignment]
-                over = [
-                    (u, s)
-                    for u, s in segs.items()
-                    if s.reco in reco2dur_t.ok and s.end > float(reco2dur_t.ok[s.reco]) + MAX_OVERSHOOT + 1e-9
-                ]
-                u, s = over[0]
-                v.err(
-                    "segments",
-                    f"{len(over)} segment(s) end more than {MAX_OVERSHOOT} s after their recording ends "
-                    f"(e.g. {u}: ends at {s.end} s, {s.reco} lasts {reco2dur_t.ok[s.reco]} s)",
-                )
+        lengths, notes = _recording_lengths(
+            data / "wav.scp",
+            recordings,
+            wav_t.ok if wav_t is not None else {},
+            reco2dur_t.ok if reco2dur_t is not None else {},
+            read_headers=audio_headers,
+        )
+        v.warnings.extend(notes)
+        if lengths:
+            seg_keys, (seg_recos, seg_starts, seg_ends) = seg_cols
+            starts_after, ends_after = _past_end(seg_keys, seg_recos, seg_starts, seg_ends, lengths)
+            for kind, found in (("start", starts_after), ("end", ends_after)):
+                if found:
+                    v.err("segments", _past_end_message(kind, found, lengths))
     elif wav_t is not None and utt2spk_t is not None:
         v.same_keys(wav_t, utt_ids, "utt2spk", "utterance")
     r2fc_t = v.load("reco2file_and_channel")
@@ -1069,21 +1206,56 @@ class _Lenient:
     malformed: int
     was_sorted: bool
     first_malformed: str = ""
+    bom: bool = False  # the file started with a UTF-8 byte-order mark (removed)
+    crs: int = 0  # lines that held a carriage return (removed: CRLF line ends; replaced by a blank inside)
+    bad_utf8: int = 0  # lines dropped because they are not UTF-8 (text only)
+    first_bad_utf8: str = ""
+
+
+def _not_utf8(line: str) -> int | None:
+    """The first byte of ``line`` (decoded with surrogateescape) that is not UTF-8, else ``None``."""
+    if line.isascii():
+        return None
+    try:
+        line.encode(ENCODING)
+    except UnicodeEncodeError as e:
+        return ord(line[e.start]) - 0xDC00
+    return None
 
 
 def _load_lenient(path: Path, name: str) -> _Lenient:
-    """Read a table keeping the first of duplicate keys and dropping malformed lines; sort it."""
+    """Read a table keeping the first of duplicate keys and dropping malformed lines; sort it.
+
+    A UTF-8 BOM at the start and carriage returns are removed (counted); in ``text``, lines that are not
+    UTF-8 are dropped (counted: validate rejects them).
+    """
     raw = read_lines(path)
-    fast = _fast_load(raw, name)
-    if fast is not None:
-        return _Lenient(fast[0], 0, 0, True)
+    lines = raw.lines
+    bom = bool(lines) and lines[0].startswith(BOM)
+    check_utf8 = name == "text" and _not_utf8(raw.text) is not None
+    if not bom and "\r" not in raw.text and not check_utf8:
+        fast = _fast_load(raw, name)
+        if fast is not None:
+            return _Lenient(fast[0], 0, 0, True)
+    if bom:
+        lines = [lines[0][1:], *lines[1:]]
     table: dict[str, str] = {}
-    dups = bad = 0
-    first_bad = ""
+    dups = bad = crs = bad_utf8 = 0
+    first_bad = first_bad_utf8 = ""
     prev: bytes | None = None
     was_sorted = True
-    for lineno, line in enumerate(raw.lines, start=1):
-        kv = split_line(line.replace("\r", " "))
+    for lineno, line in enumerate(lines, start=1):
+        if "\r" in line:
+            crs += 1
+            line = line.removesuffix("\r").replace("\r", " ")
+        if check_utf8:
+            byte = _not_utf8(line)
+            if byte is not None:
+                bad_utf8 += 1
+                if not first_bad_utf8:
+                    first_bad_utf8 = f"{path}:{lineno}: byte {byte:#04x}"
+                continue
+        kv = split_line(line)
         if kv is None:
             continue
         key, value = kv
@@ -1102,7 +1274,7 @@ def _load_lenient(path: Path, name: str) -> _Lenient:
             continue
         table[key] = value
     ordered = {k: table[k] for k in c_sorted(table)}
-    return _Lenient(ordered, dups, bad, was_sorted, first_bad)
+    return _Lenient(ordered, dups, bad, was_sorted, first_bad, bom, crs, bad_utf8, first_bad_utf8)
 
 
 def _table_bytes(table: Mapping[str, str]) -> bytes:
@@ -1140,6 +1312,112 @@ def _words(files: str | Iterable[str] | None) -> list[str]:
 
 
 # ==========================================================================================================
+# Backups and the lock
+
+
+_BACKUP = ".backup"
+#: The lock file of :func:`fix` in the data directory (present only while a fix runs).
+LOCK_NAME = ".fix_data_dir.lock"
+
+
+def _backup_dirs(data: Path) -> list[tuple[int, Path]]:
+    """The backup directories of ``data``, oldest first: ``.backup`` (0), ``.backup.1``, ``.backup.2`` ..."""
+    found = []
+    with contextlib.suppress(FileNotFoundError):
+        for p in data.iterdir():
+            if p.name == _BACKUP:
+                found.append((0, p))
+            elif p.name.startswith(_BACKUP + ".") and p.name[len(_BACKUP) + 1 :].isdigit():
+                found.append((int(p.name[len(_BACKUP) + 1 :]), p))
+    return sorted(f for f in found if f[1].is_dir())
+
+
+def _new_backup_dir(data: Path) -> Path:
+    """A new, empty backup directory: ``.backup`` for the first, then ``.backup.1``, ``.backup.2`` ..."""
+    dirs = _backup_dirs(data)
+    n = dirs[-1][0] + 1 if dirs else 0
+    while True:
+        path = data / (_BACKUP if n == 0 else f"{_BACKUP}.{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
+
+
+def _backup(data: Path, names: Iterable[str]) -> tuple[Path, bool]:
+    """Keep copies of the files ``names`` of ``data``; ``(the backup directory, whether it is new)``.
+
+    Backups are never overwritten: each run that changes files gets a new numbered directory, unless the
+    newest backup already holds exactly these files' bytes (e.g. originals put back and fixed again).
+    """
+    present = [n for n in names if (data / n).is_file()]
+    dirs = _backup_dirs(data)
+    if dirs:
+        latest = dirs[-1][1]
+        if all(
+            (latest / n).is_file() and (latest / n).read_bytes() == (data / n).read_bytes() for n in present
+        ):
+            return latest, False
+    backup = _new_backup_dir(data)
+    for name in present:
+        shutil.copy2(data / name, backup / name)
+    return backup, True
+
+
+@contextlib.contextmanager
+def _dir_lock(data: Path, log: Callable[[str], None]) -> Iterator[None]:
+    """Hold an exclusive lock on the data directory ``data`` (``fcntl.flock`` on :data:`LOCK_NAME`).
+
+    Another holder makes this wait (said once through ``log``); the lock goes with the process, so a killed
+    run never leaves a stale lock. The lock file is removed on release; a waiter that then holds a removed
+    file's lock takes the new one instead. Where the file system cannot lock (``ENOLCK`` ...), ``log`` says
+    so and the work runs unlocked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        log(f"WARNING: cannot lock {data} on this system: make sure no other fix runs on it")
+        yield
+        return
+    path = data / LOCK_NAME
+    waited = False
+    fd = -1
+    try:
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not waited:
+                    log(f"waiting for another fix_data_dir.sh on {data} to finish (lock file {path})")
+                    waited = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # the previous holder removed it: lock the file now at the path
+            fd = -1
+    except OSError as e:
+        if fd >= 0:
+            os.close(fd)
+            fd = -1
+        if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.EACCES, errno.EROFS):
+            raise
+        log(f"WARNING: cannot lock {data} ({e.strerror}): make sure no other fix runs on it")
+    try:
+        yield
+    finally:
+        if fd >= 0:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            os.close(fd)
+
+
+# ==========================================================================================================
 # fix
 
 
@@ -1153,7 +1431,11 @@ class FixReport:
     removed_lines: dict[str, int]
     #: Human-readable log lines (Kaldi's wording where there is one).
     messages: list[str]
-    backup_dir: Path
+    #: Where the files were before this run (``.backup``, ``.backup.1`` ...); None when nothing changed.
+    backup_dir: Path | None
+    #: What :func:`validate` still finds in the fixed directory (empty: it validates), checked with every
+    #: ``--no-*`` option and ``--non-print``: what fix does not repair (e.g. ``<s>`` in ``text``).
+    problems: list[str] = dataclasses.field(default_factory=list)
 
 
 def fix(
@@ -1161,28 +1443,45 @@ def fix(
     *,
     utt_extra_files: str | Iterable[str] | None = None,
     spk_extra_files: str | Iterable[str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> FixReport:
     """Repair a data directory in place, as Kaldi's ``utils/fix_data_dir.sh`` does.
 
-    The original files are copied into ``<dir>/.backup/`` first. Then every table is sorted, duplicate keys
-    dropped (the first entry kept) and malformed lines dropped; segments whose recording is not in
-    ``wav.scp`` (``reco2file_and_channel``, ``reco2dur``) are dropped, and recordings left without segments;
-    only the utterances present in *every* utterance-indexed table (``utt2spk text segments feats.scp
-    vad.scp utt2lang utt2uniq utt2dur utt2num_frames utt2warp utt2sentiment utt2pseudo utt2pseudo_prob``,
-    ``wav.scp`` when there are no segments, and ``utt_extra_files``) and whose speaker is in every present
-    speaker-indexed table (``cmvn.scp spk2gender spk2warp`` and ``spk_extra_files``) are kept; ``spk2utt`` is
-    regenerated from ``utt2spk``. Files whose content does not change are not rewritten.
+    Every table is sorted, duplicate keys dropped (the first entry kept) and malformed lines dropped; a
+    UTF-8 byte-order mark and carriage returns (CRLF line ends) are removed, and ``text`` lines that are not
+    UTF-8 dropped (each counted in the messages); segments whose recording is not in ``wav.scp``
+    (``reco2file_and_channel``, ``reco2dur``) are dropped, and recordings left without segments; segments
+    that start after their recording's end or end :data:`MAX_OVERSHOOT` s or more after it (its length
+    from ``reco2dur``, else its audio header, as :func:`validate` finds it) are dropped; only the utterances
+    present in *every* utterance-indexed table (``utt2spk text segments feats.scp vad.scp utt2lang utt2uniq
+    utt2dur utt2num_frames utt2warp utt2sentiment utt2pseudo utt2pseudo_prob``, ``wav.scp`` when there are
+    no segments, and ``utt_extra_files``) and whose speaker is in every present speaker-indexed table
+    (``cmvn.scp spk2gender spk2warp`` and ``spk_extra_files``) are kept; ``spk2utt`` is regenerated from
+    ``utt2spk``. Files whose content does not change are not rewritten.
+
+    Before anything is rewritten, the files are copied to a new backup directory, never over an older one:
+    ``<dir>/.backup`` the first time, then ``.backup.1``, ``.backup.2`` ... (a run that changes nothing makes
+    none). Runs on the same directory wait for each other (a lock, :data:`LOCK_NAME`; ``log`` says when
+    this one waits). The result is validated; what remains is in :attr:`FixReport.problems`.
 
     Raises :class:`KaldiDataError` if ``utt2spk`` is missing, ``segments`` exists without ``wav.scp``, or no
-    utterance would remain (nothing but the backup is written then).
+    utterance would remain (nothing is written then).
     """
     data = Path(data_dir)
     if not data.is_dir():
         raise KaldiDataError("no such directory", data)
     if not (data / "utt2spk").is_file():
         raise KaldiDataError("no such file", data / "utt2spk")
-    utt_extra = [f for f in _words(utt_extra_files) if f not in UTT_FILES]
-    spk_extra = [f for f in _words(spk_extra_files) if f not in SPK_FILES]
+    say = log if log is not None else (lambda _msg: None)
+    with _dir_lock(data, say):
+        return _fix_locked(data, _words(utt_extra_files), _words(spk_extra_files))
+
+
+def _fix_locked(data: Path, utt_extra_files: list[str], spk_extra_files: list[str]) -> FixReport:
+    if not (data / "utt2spk").is_file():  # removed while this run waited
+        raise KaldiDataError("no such file", data / "utt2spk")
+    utt_extra = [f for f in utt_extra_files if f not in UTT_FILES]
+    spk_extra = [f for f in spk_extra_files if f not in SPK_FILES]
     has_segments = (data / "segments").is_file()
     if has_segments and not (data / "wav.scp").is_file():
         raise KaldiDataError(f"{data / 'segments'} exists but not {data / 'wav.scp'}")
@@ -1194,12 +1493,6 @@ def fix(
         utt_names += reco_names
         reco_names = []
 
-    backup = data / ".backup"
-    backup.mkdir(exist_ok=True)
-    for name in (*utt_names, *spk_names, *reco_names, "spk2utt"):
-        if (data / name).is_file():
-            shutil.copy2(data / name, backup / name)
-
     messages: list[str] = []
     removed: dict[str, int] = {}
     tables: dict[str, dict[str, str]] = {}
@@ -1208,6 +1501,21 @@ def fix(
         lt = _load_lenient(data / name, name)
         tables[name] = lt.table
         original_lines[name] = len(read_lines(data / name).lines)
+        if lt.bom:
+            messages.append(
+                f"removed the UTF-8 byte-order mark (BOM) at the start of {data / name} (its first line "
+                "is kept)"
+            )
+        if lt.crs:
+            messages.append(
+                f"removed the carriage returns (Windows CRLF line ends) of {lt.crs} line(s) of {data / name}"
+            )
+        if lt.bad_utf8:
+            messages.append(
+                f"WARNING: dropped {lt.bad_utf8} utterance(s) whose text is not valid UTF-8 (e.g. "
+                f"{lt.first_bad_utf8}); if {data / name} is in another encoding, convert the original (kept "
+                "in the backup) and fix again, e.g. iconv -f latin1 -t utf-8"
+            )
         if not lt.was_sorted or lt.duplicates:
             messages.append(f"file {data / name} is not in sorted order or not unique, sorting it")
         if lt.duplicates:
@@ -1228,18 +1536,24 @@ def fix(
         recos = {s.reco for s in segs.values()}
         for name in reco_names:
             recos &= set(tables[name])
-        reco2dur = tables.get("reco2dur")
-        if reco2dur is not None:
-            over = {
-                u
-                for u, s in segs.items()
-                if s.reco in reco2dur and s.end > float(reco2dur[s.reco]) + MAX_OVERSHOOT
-            }
-            if over:
-                messages.append(
-                    f"dropping {len(over)} segment(s) ending over {MAX_OVERSHOOT} s after their recording"
-                )
-                segs = {u: s for u, s in segs.items() if u not in over}
+        lengths, notes = _recording_lengths(
+            data / "wav.scp", recos, tables.get("wav.scp", {}), tables.get("reco2dur", {})
+        )
+        messages.extend(f"WARNING: {n}" for n in notes)
+        if lengths:
+            keys = list(segs)
+            starts_after, ends_after = _past_end(
+                keys,
+                [segs[u].reco for u in keys],
+                [segs[u].start for u in keys],
+                [segs[u].end for u in keys],
+                lengths,
+            )
+            for kind, found in (("start", starts_after), ("end", ends_after)):
+                if found:
+                    messages.append("dropping " + _past_end_message(kind, found, lengths))
+            over = {u for u, *_ in (*starts_after, *ends_after)}
+            segs = {u: s for u, s in segs.items() if u not in over}
         segs = {u: s for u, s in segs.items() if s.reco in recos}
 
     utt2dur = tables.get("utt2dur")
@@ -1261,27 +1575,34 @@ def fix(
             break
 
     if not utts:
-        raise KaldiDataError(
-            f"no utterances remained: not proceeding further (originals kept in {backup})", data
-        )
+        raise KaldiDataError("no utterances remained: not proceeding further (no file was changed)", data)
 
-    def keep(name: str, keys: set[str]) -> None:
-        table = {k: v for k, v in tables[name].items() if k in keys}
-        _write_if_changed(data / name, table)
-        n0, n1 = original_lines[name], len(table)
+    # What each file becomes; then the backup (if anything changes), then the writes.
+    outputs: dict[str, dict[str, str]] = {}
+    for names, keys in ((utt_names, utts), (spk_names, speakers), (reco_names, recos)):
+        for name in names:
+            assert keys is not None
+            outputs[name] = {k: v for k, v in tables[name].items() if k in keys}
+    kept_utt2spk = {u: utt2spk[u] for u in utts}
+    outputs["spk2utt"] = {s: " ".join(u) for s, u in utt2spk_to_spk2utt(kept_utt2spk).items()}
+    changed = []
+    for name, table in outputs.items():
+        try:
+            same = (data / name).read_bytes() == _table_bytes({k: table[k] for k in c_sorted(table)})
+        except FileNotFoundError:
+            same = False
+        if not same:
+            changed.append(name)
+    backup: Path | None = None
+    if changed:
+        backup, _ = _backup(data, outputs)
+    for name in changed:
+        write_table(data / name, outputs[name])
+    for name in (*utt_names, *spk_names, *reco_names):
+        n0, n1 = original_lines[name], len(outputs[name])
         if n0 != n1:
             messages.append(f"filtered {data / name} from {n0} to {n1} lines")
             removed[name] = n0 - n1
-
-    for name in utt_names:
-        keep(name, utts)
-    for name in spk_names:
-        keep(name, speakers)
-    for name in reco_names:
-        assert recos is not None
-        keep(name, recos)
-    kept_utt2spk = {u: utt2spk[u] for u in utts}
-    _write_spk2utt(data, kept_utt2spk)
 
     spks = [c_sort_key(kept_utt2spk[u]) for u in c_sorted(kept_utt2spk)]
     if any(a > b for a, b in itertools.pairwise(spks)):
@@ -1293,8 +1614,14 @@ def fix(
         messages.append(f"kept {len(utts)} utterances out of {num_before}")
     else:
         messages.append(f"kept all {num_before} utterances.")
-    messages.append(f"old files are kept in {backup}")
-    return FixReport(num_before, len(utts), removed, messages, backup)
+    if backup is not None:
+        messages.append(f"old files are kept in {backup}")
+    else:
+        messages.append("nothing to change: no file rewritten, no backup made")
+    problems = validate(
+        data, no_feats=True, no_text=True, no_wav=True, no_spk_sort=True, non_print=True, audio_headers=False
+    )
+    return FixReport(num_before, len(utts), removed, messages, backup, problems)
 
 
 # ==========================================================================================================
@@ -1302,15 +1629,23 @@ def fix(
 
 
 def _move_stale(dst: Path, keep: set[str], src: Path, messages: list[str]) -> None:
-    """Move the known data files of ``dst`` that were not written (absent from the source) to ``.backup``."""
-    for name in (*UTT_FILES, *SPK_FILES, *RECO_FILES, *VERBATIM_FILES):
-        if name in keep or not (dst / name).is_file():
-            continue
-        (dst / ".backup").mkdir(exist_ok=True)
-        os.replace(dst / name, dst / ".backup" / name)
-        messages.append(
-            f"file {name} exists in dest {dst} but not in src {src}; moved it to {dst / '.backup' / name}"
-        )
+    """Move the known data files of ``dst`` that were not written (absent from the source) to a backup
+    directory: the newest one (``.backup``, ``.backup.1`` ...) when it has none of them, else a new one."""
+    stale = [
+        name
+        for name in (*UTT_FILES, *SPK_FILES, *RECO_FILES, *VERBATIM_FILES)
+        if name not in keep and (dst / name).is_file()
+    ]
+    if not stale:
+        return
+    dirs = _backup_dirs(dst)
+    if dirs and not any((dirs[-1][1] / name).exists() for name in stale):
+        backup = dirs[-1][1]
+    else:
+        backup = _new_backup_dir(dst)
+    for name in stale:
+        os.replace(dst / name, backup / name)
+        messages.append(f"file {name} exists in dest {dst} but not in src {src}; moved it to {backup / name}")
 
 
 def _same_dir(a: Path, b: Path) -> bool:
