@@ -195,3 +195,101 @@ def test_reader_decodes_each_recording_once(tmp_path, ulaw_sph, monkeypatch):
     assert all(rate == 16000 and x.shape == (6400,) for _, x, rate in got)
     with pytest.raises(AudioError, match="not in segments"):
         reader.load("nope")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Sample scale of float codings, NaN/inf, clipping (issue 12, items 1 and 2)
+# --------------------------------------------------------------------------------------------------------
+
+
+def _speechlike(seconds: float = 1.0) -> np.ndarray:
+    """Mono float audio at full scale ±1.0, peak -6 dBFS."""
+    return _conversation(seconds)[:, 0] / 32768.0 * (16384 / 6000)
+
+
+@pytest.mark.parametrize("subtype", ["FLOAT", "DOUBLE", "PCM_24", "PCM_32"])
+def test_float_and_wide_wavs_are_read_at_their_scale(tmp_path, subtype):
+    x = _speechlike()
+    path = tmp_path / f"{subtype}.wav"
+    soundfile.write(path, x, RATE, subtype=subtype)
+    want = np.rint(x * 32768).astype(np.int16)
+    for entry in (WavEntry.from_path("r", str(path)), WavEntry.from_command("r", f"cat {path} |")):
+        got = read_recording(entry).samples[:, 0]
+        assert np.max(np.abs(got.astype(np.int32) - want)) <= 1  # not 0/±1 (silence)
+        assert np.max(np.abs(got)) > 16000
+    samples, _ = load_utterance(WavEntry.from_path("r", str(path)))
+    assert np.max(np.abs(samples - want / 32768.0)) <= 1 / 32768
+
+
+def test_float_wav_of_pcm16_values_is_exactly_the_pcm16_file(tmp_path):
+    pcm = _conversation()
+    soundfile.write(tmp_path / "pcm.wav", pcm, RATE, subtype="PCM_16")
+    soundfile.write(tmp_path / "float.wav", pcm / 32768.0, RATE, subtype="FLOAT")
+    a = read_recording(WavEntry.from_path("a", str(tmp_path / "pcm.wav"))).samples
+    b = read_recording(WavEntry.from_path("b", str(tmp_path / "float.wav"))).samples
+    np.testing.assert_array_equal(a, pcm)
+    np.testing.assert_array_equal(b, pcm)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_inf_samples_are_an_error_naming_the_file(tmp_path, bad):
+    x = _speechlike()
+    x[4000] = bad
+    path = tmp_path / "broken.wav"
+    soundfile.write(path, x, RATE, subtype="FLOAT")
+    with pytest.raises(
+        AudioError, match=r"broken\.wav: 1 of 8000 samples are NaN or infinite.*sample 4000, 0\.500 s"
+    ):
+        read_recording(WavEntry.from_path("r", str(path)))
+    with pytest.raises(AudioError, match=r"r \(output of: cat .*broken\.wav.*NaN or infinite"):
+        read_recording(WavEntry.from_command("r", f"cat {path} |"))
+
+
+def test_float_overs_clipped_with_a_counted_warning(tmp_path, caplog):
+    x = _speechlike()
+    x[[10, 20, 30]] = [1.25, -1.5, 1.0]  # 1.0 itself is full scale (32767), not an over
+    path = tmp_path / "loud.wav"
+    soundfile.write(path, x, RATE, subtype="FLOAT")
+    with caplog.at_level("WARNING", logger="speechsent.audio.io"):
+        got = read_recording(WavEntry.from_path("r", str(path))).samples[:, 0]
+    assert got[10] == 32767 and got[20] == -32768 and got[30] == 32767
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}: 2 of 8000 samples beyond full scale (peak 1.5, +3.5 dBFS) clipped to ±1.0"
+    ]
+    caplog.clear()
+    soundfile.write(path, np.clip(x, -1, 1), RATE, subtype="FLOAT")
+    with caplog.at_level("WARNING", logger="speechsent.audio.io"):
+        read_recording(WavEntry.from_path("r", str(path)))
+    assert not caplog.records
+
+
+def test_integer_scale_values_in_a_float_file_are_an_error(tmp_path):
+    path = tmp_path / "intscale.wav"
+    soundfile.write(path, _conversation()[:, 0].astype(np.float32), RATE, subtype="FLOAT")
+    with pytest.raises(AudioError, match=r"intscale\.wav: float samples reach .*integer-scale values"):
+        read_recording(WavEntry.from_path("r", str(path)))
+
+
+@pytest.mark.parametrize("subtype", ["ULAW", "ALAW", "PCM_U8", "FLOAT"])
+def test_wav_ark_entries_decoded_by_their_coding(tmp_path, subtype):
+    """kaldiio's own WAV reader takes µ-law / A-law for 8-bit PCM and refuses float."""
+    x = _speechlike()
+    wav = tmp_path / "x.wav"
+    soundfile.write(wav, x, RATE, subtype=subtype)
+    ark = tmp_path / "wav.ark"
+    ark.write_bytes(b"utt1 " + wav.read_bytes())
+    got = read_recording(WavEntry.from_path("utt1", f"{ark}:5")).samples
+    reference = soundfile.read(wav, dtype="float32", always_2d=True)[0]
+    np.testing.assert_array_equal(got, np.rint(reference * 32768).astype(np.int16))
+    assert np.max(np.abs(got)) > 16000
+
+
+def test_ark_entry_that_is_not_audio(tmp_path):
+    import kaldiio
+
+    kaldiio.save_ark(
+        str(tmp_path / "feats.ark"), {"u": np.ones((3, 4), np.float32)}, scp=str(tmp_path / "f.scp")
+    )
+    spec = (tmp_path / "f.scp").read_text().split()[1]
+    with pytest.raises(AudioError, match=r"not audio \(a matrix shaped \(3, 4\)"):
+        read_recording(WavEntry.from_path("u", spec))
