@@ -17,8 +17,15 @@ speaker (conversation side) and run through ``cmd`` (``run.pl``, ``slurm.pl``...
 <out_dir>/logdir/format.JOB.log python -m speechsent.bin.format_wav --worker <spec> --job JOB``.
 
 Resumable: each file is written to a temporary name and renamed, so an existing file is complete and is not
-written again; a finished job leaves ``format.JOB.done`` and is skipped. An utterance that cannot be read is
-listed (with the reason) in ``logdir/failed.JOB`` and left out of the formatted dir; the count is logged.
+written again; a job that read every utterance leaves ``format.JOB.done`` and is skipped. An utterance that
+cannot be read is listed (with the reason) in ``logdir/failed.JOB`` and in ``<out_dir>/failed`` and left out
+of the formatted dir; the count is logged. A job with such failures is never done: a rerun (after the audio
+or ``wav.scp`` was fixed) reads them again, keeping the files already written, and ``failed`` then lists
+only what still fails (it is removed when nothing does).
+
+A set that is empty, or of which more than ``max_failed_fraction`` (default 0.1) of the utterances cannot be
+read, is an error (:class:`FormatError`, naming the ``failed`` list and the first reasons; ``wav.scp`` is
+then not written), so that no later step trains or computes statistics on it.
 
 ``min_duration``/``max_duration``/``drop_empty_text`` remove utterances from the formatted tables as ESPnet's
 ``asr.sh`` stage 4 does for its training and validation sets (``min < duration < max``, ``NF != 1``).
@@ -36,6 +43,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
 from speechsent.asr.jobs import python_module, run_jobs, split_utts
 from speechsent.data.kaldi_dir import (
     UTT_FILES,
@@ -46,12 +54,16 @@ from speechsent.data.kaldi_dir import (
     write_table,
 )
 
-__all__ = ["AUDIO_FORMATS", "FormatReport", "format_data_dir", "format_job", "merge_jobs"]
+__all__ = ["AUDIO_FORMATS", "FormatError", "FormatReport", "format_data_dir", "format_job", "merge_jobs"]
 
 logger = logging.getLogger(__name__)
 
 AUDIO_FORMATS = {"flac": ("FLAC", "PCM_16"), "wav": ("WAV", "PCM_16")}
 _NOT_CARRIED = {"segments", "feats.scp", "vad.scp", "utt2num_frames"}  # describe the source audio, not ours
+
+
+class FormatError(RuntimeError):
+    """A set that cannot be formatted for the next step: empty, or too many utterances unreadable."""
 
 
 @dataclass
@@ -60,6 +72,7 @@ class FormatReport:
     num_utts: int = 0  # in the formatted dir
     num_written: int = 0  # files written by this run (the others were there)
     num_failed: int = 0
+    num_source: int = 0  # utterances of the source data dir
     removed: dict[str, int] = field(default_factory=dict)  # reason -> count (duration, empty text)
     seconds: float = 0.0
 
@@ -100,9 +113,12 @@ def format_job(spec_file: str | Path, job: int) -> None:
     keys_file = logdir / f"keys.{job}"
     keys = keys_file.read_text(encoding="utf-8", errors="surrogateescape").split()
     keys_sha1 = hashlib.sha1("\n".join(keys).encode("utf-8", "surrogateescape")).hexdigest()
-    if done.is_file() and done.read_text().strip() == keys_sha1:
+    failed_file = logdir / f"failed.{job}"
+    # done: every utterance was read (a job of an older version may have left done beside failures: not done)
+    if done.is_file() and done.read_text().strip() == keys_sha1 and not read_table(failed_file):
         logger.info("job %d already done (%s)", job, done)
         return
+    done.unlink(missing_ok=True)
     fs = int(spec["fs"])
     sf_format, subtype = AUDIO_FORMATS[spec["audio_format"]]
     out_data = Path(spec["out_dir"]) / "data"
@@ -144,8 +160,9 @@ def format_job(spec_file: str | Path, job: int) -> None:
         logger.warning("job %d: not formatted: %s", job, failed[utt])
     write_table(logdir / f"wav.{job}.scp", {u: str(target(u)) for u in num_samples})
     write_table(logdir / f"utt2num_samples.{job}", {u: str(n) for u, n in num_samples.items()})
-    write_table(logdir / f"failed.{job}", failed)
-    atomic_write_text(done, keys_sha1 + "\n")
+    write_table(failed_file, failed)
+    if not failed:  # a job with failures stays to do: its rerun retries them
+        atomic_write_text(done, keys_sha1 + "\n")
     logger.info("job %d: wrote %d files, %d failed", job, written, len(failed))
 
 
@@ -158,8 +175,13 @@ def merge_jobs(
     min_duration: float | None = None,
     max_duration: float | None = None,
     drop_empty_text: bool = False,
+    max_failed_fraction: float | None = DEFAULT_MAX_FAILED_FRACTION,
 ) -> FormatReport:
-    """Concatenate the jobs' tables into ``<out_dir>`` and carry the source's utterance tables."""
+    """Concatenate the jobs' tables into ``<out_dir>`` and carry the source's utterance tables.
+
+    Raises :class:`FormatError` (and leaves no ``wav.scp``) when no utterance is left or more than
+    ``max_failed_fraction`` of the source's could not be read (None: no limit).
+    """
     src, out = Path(data_dir), Path(out_dir)
     logdir = out / "logdir"
     report = FormatReport(out)
@@ -170,15 +192,20 @@ def merge_jobs(
         wav.update(read_table(logdir / f"wav.{job}.scp"))
         nsamples.update(read_table(logdir / f"utt2num_samples.{job}"))
         failed.update(read_table(logdir / f"failed.{job}"))
+    source_utts = read_table(src / "utt2spk")
+    report.num_source = len(source_utts)
     report.num_failed = len(failed)
     if failed:
         write_table(out / "failed", failed)
         logger.warning(
-            "%d utterance(s) of %s could not be read and are left out: see %s",
+            "%d of %d utterance(s) of %s could not be read and are left out: see %s",
             len(failed),
+            len(source_utts),
             src,
             out / "failed",
         )
+    else:
+        (out / "failed").unlink(missing_ok=True)  # of an earlier run: retried and read now
     keep = set(wav)
     text = read_table(src / "text") if (src / "text").is_file() else None
     removed: dict[str, int] = {}
@@ -197,6 +224,19 @@ def merge_jobs(
     for reason, count in removed.items():
         logger.info("%s: %d utterance(s) %s removed", out, count, reason)
     report.removed = removed
+    message = failure_message(
+        f"formatting {src} -> {out}",
+        total=len(source_utts),
+        failed=failed,
+        usable=len(keep),
+        failed_list=out / "failed",
+        max_failed_fraction=max_failed_fraction,
+        empty_detail=", ".join(f"{n} {why}" for why, n in removed.items()),
+    )
+    if message is not None:
+        for name in ("wav.scp", "utt2num_samples"):  # no later step may take the set as formatted
+            (out / name).unlink(missing_ok=True)
+        raise FormatError(message)
     write_table(out / "wav.scp", {u: wav[u] for u in keep})
     write_table(out / "utt2num_samples", {u: nsamples[u] for u in keep})
     for name in UTT_FILES:
@@ -204,7 +244,7 @@ def merge_jobs(
             continue
         table = read_table(src / name)
         write_table(out / name, {u: v for u, v in table.items() if u in keep})
-    utt2spk = {u: s for u, s in read_table(src / "utt2spk").items() if u in keep}
+    utt2spk = {u: s for u, s in source_utts.items() if u in keep}
     write_table(out / "utt2spk", utt2spk)
     write_table(out / "spk2utt", {s: " ".join(us) for s, us in utt2spk_to_spk2utt(utt2spk).items()})
     atomic_write_text(out / "feats_type", "raw\n")
@@ -223,8 +263,13 @@ def format_data_dir(
     min_duration: float | None = None,
     max_duration: float | None = None,
     drop_empty_text: bool = False,
+    max_failed_fraction: float | None = DEFAULT_MAX_FAILED_FRACTION,
 ) -> FormatReport:
-    """Write ``out_dir`` from the Kaldi data dir ``data_dir`` (see the module doc), ``nj`` jobs of ``cmd``."""
+    """Write ``out_dir`` from the Kaldi data dir ``data_dir`` (see the module doc), ``nj`` jobs of ``cmd``.
+
+    Raises :class:`FormatError` when no utterance is left or more than ``max_failed_fraction`` of them
+    could not be read (None: no limit).
+    """
     start = time.perf_counter()
     if audio_format not in AUDIO_FORMATS:
         raise ValueError(f"audio_format must be one of {', '.join(AUDIO_FORMATS)}, got {audio_format!r}")
@@ -274,6 +319,7 @@ def format_data_dir(
         min_duration=min_duration,
         max_duration=max_duration,
         drop_empty_text=drop_empty_text,
+        max_failed_fraction=max_failed_fraction,
     )
     after = sum(1 for _ in (out / "data").rglob(f"*.{audio_format}")) if (out / "data").is_dir() else 0
     report.num_written = after - before

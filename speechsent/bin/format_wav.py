@@ -11,6 +11,11 @@ writes ``<out_dir>/wav.scp`` (``<utt> <out_dir>/data/<spk>/<utt>.flac``), ``utt2
 are done; other ``--fs``/``--audio_format``/source audio start afresh. ``--min_duration``/``--max_duration``/
 ``--drop_empty_text`` filter the result as ESPnet's ``asr.sh`` filters its training and validation sets.
 
+Utterances whose audio cannot be read are left out, listed with the reason in ``<out_dir>/failed`` and
+counted; a rerun reads them again (after the audio or ``wav.scp`` was fixed). A set with no utterance left,
+or with more than ``--max_failed_fraction`` (default 0.1) of its utterances unreadable, is an error that
+names that list and shows the first reasons (``<out_dir>/wav.scp`` is then not written).
+
 Options may also come from ``--config FILE`` (YAML). Exit status: 0 on success, 1 on an error.
 """
 
@@ -22,6 +27,7 @@ import sys
 from collections.abc import Sequence
 
 from speechsent import cli
+from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failed_fraction_type
 from speechsent.cli import str2bool
 
 __all__ = ["format_wav", "get_parser", "main"]
@@ -64,6 +70,13 @@ def get_parser() -> argparse.ArgumentParser:
         default=False,
         help="leave out utterances with an empty transcript",
     )
+    parser.add_argument(
+        "--max_failed_fraction",
+        type=failed_fraction_type,
+        default=DEFAULT_MAX_FAILED_FRACTION,
+        help="stop with an error when more than this fraction of the utterances cannot be read (0..1; 1: "
+        "only a set with no utterance left is an error)",
+    )
     g = parser.add_argument_group("worker (run by the jobs)")
     g.add_argument("--worker", default=None, metavar="SPEC", help="run one job of the spec file")
     g.add_argument("--job", type=int, default=None, help="the job number (with --worker)")
@@ -88,6 +101,7 @@ def format_wav(args: argparse.Namespace):  # -> FormatReport | None
         min_duration=args.min_duration,
         max_duration=args.max_duration,
         drop_empty_text=args.drop_empty_text,
+        max_failed_fraction=args.max_failed_fraction,
     )
 
 
@@ -107,12 +121,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if report is not None:
         removed = ", ".join(f"{n} {why}" for why, n in report.removed.items()) or "none"
+        failed = f", listed in {report.out_dir / 'failed'}" if report.num_failed else ""
         log.info(
-            "%s: %d utterances (%d files written now, %d unreadable, removed: %s) in %.1f s",
+            "%s: %d utterances (%d files written now, %d unreadable of %d%s, removed: %s) in %.1f s",
             report.out_dir,
             report.num_utts,
             report.num_written,
             report.num_failed,
+            report.num_source,
+            failed,
             removed,
             report.seconds,
         )
