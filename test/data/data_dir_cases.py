@@ -233,6 +233,22 @@ BROKEN: list[Case] = [
         "empty_line", _raw_edit("segments", lambda b: b.replace(b"\n", b"\n\n", 1)), "segments", "empty line"
     ),
     Case("crlf", _raw_edit("utt2spk", lambda b: b.replace(b"\n", b"\r\n")), "utt2spk", "carriage return"),
+    # written by other tools (issue 12): each named as what it is, with the one-line fix
+    Case(
+        "text_bom",
+        _raw_edit("text", lambda b: b"\xef\xbb\xbf" + b),
+        "text",
+        "text:1: the file starts with a UTF-8 byte-order mark",
+    ),
+    Case(
+        "utt2spk_bom", _raw_edit("utt2spk", lambda b: b"\xef\xbb\xbf" + b), "utt2spk", "byte-order mark (BOM"
+    ),
+    Case(
+        "wav_scp_crlf",
+        _raw_edit("wav.scp", lambda b: b.replace(b"\n", b"\r\n")),
+        "wav.scp",
+        "wav.scp:1: line ends in a carriage return (CR, \\r): the file has Windows (CRLF) line ends",
+    ),
     # utt2spk / spk2utt
     Case("utt2spk_three_fields", _set_value("utt2spk", "sw02001-A extra"), "utt2spk", "expected 2 fields"),
     Case("utt2spk_one_field", _set_value("utt2spk", ""), "utt2spk", "expected 2 fields"),
@@ -280,6 +296,12 @@ BROKEN: list[Case] = [
         ("--no-text",),
     ),
     Case("segment_overshoot", _set_value("reco2dur", "10.0"), "segments", "after their recording ends"),
+    Case(  # within MAX_OVERSHOOT of the end, but it starts after it: Kaldi's extract-segments skips it
+        "segment_starts_after_end",
+        _seq(_set_value("segments", "sw02001-A 300.1 300.4"), _set_value("utt2dur", "0.3")),
+        "segments",
+        "start at or after the end of their recording",
+    ),
     Case(
         "r2fc_bad_channel",
         _set_value("reco2file_and_channel", "sw02001 C"),

@@ -370,3 +370,45 @@ def test_imports_without_numpy():
         [sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
     assert r.returncode == 0, r.stderr
+
+
+# ----------------------------------------------------------------------------------------------------------
+# files written by other tools: a UTF-8 BOM, CRLF line ends (issue 12)
+
+
+def test_bom_is_named(tmp_path):
+    """A Windows editor's "UTF-8 with BOM": the BOM is named (file:1), not read as part of the first key."""
+    path = tmp_path / "text"
+    path.write_text("a-1 hello\na-2 world\n", encoding="utf-8-sig")
+    for read in (kd.read_table, lambda p: kd.read_typed_table(p, lambda k, v: v)):
+        with pytest.raises(KaldiDataError, match="byte-order mark") as e:
+            read(path)
+        assert str(e.value).startswith(f"{path}:1: ")
+        assert "sed -i" in str(e.value)
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "utt2spk").write_text("a-1 a\n", encoding="utf-8-sig")
+    with pytest.raises(KaldiDataError, match=r"utt2spk:1: .*BOM"):
+        _ = DataDir(d).utt2spk
+
+
+@pytest.mark.parametrize("lines", [["a /x/a.wav\r\n", "b /x/b.wav\r\n"], ["a /x/a.wav\n", "b /x/b.wav\r\n"]])
+def test_crlf_is_named(tmp_path, lines):
+    """A CRLF wav.scp: the carriage return is named with its file and line (was: a path ending in CR)."""
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "wav.scp").write_bytes("".join(lines).encode())
+    first = next(i for i, line in enumerate(lines, 1) if "\r" in line)
+    with pytest.raises(KaldiDataError) as e:
+        _ = DataDir(d).wav_scp
+    msg = str(e.value)
+    assert msg.startswith(f"{d / 'wav.scp'}:{first}: line ends in a carriage return"), msg
+    assert "CRLF" in msg and "sed -i 's/\\r$//'" in msg
+    with pytest.raises(KaldiDataError, match="carriage return"):
+        kd.read_table(d / "wav.scp")
+
+
+def test_cr_inside_a_line_is_named(tmp_path):
+    path = write(tmp_path / "text", "a-1 hello\rworld\n")
+    with pytest.raises(KaldiDataError, match=r"text:1: line contains a carriage return .* inside it"):
+        kd.read_table(path)

@@ -682,3 +682,169 @@ def test_subset_filters_stm(valid, tmp_path):
     (tmp_path / "spks").write_text("sw02005-B\n")
     ops.subset(valid, tmp_path / "s", "spk_list", id_list=tmp_path / "spks")
     assert get(tmp_path / "s", "stm") == [";; comment", "sw02005 B sw02005-B 0.98 11.56 yo"]
+
+
+# ==========================================================================================================
+# Files written by other tools (issue 12): recording lengths, BOM/CRLF, encodings, backups
+
+
+def _audio_dir(
+    d: Path, audio: Path, seconds: dict[str, float], segments: list[str], fmt: str = "WAV"
+) -> Path:
+    """A data dir without reco2dur whose recordings are audio files written by soundfile (libsndfile)."""
+    sf = pytest.importorskip("soundfile")
+    import numpy as np
+
+    audio.mkdir(parents=True, exist_ok=True)
+    d.mkdir(parents=True)
+    wav = []
+    for reco, secs in sorted(seconds.items()):
+        path = audio / f"{reco}.{'sph' if fmt == 'NIST' else 'wav'}"
+        sf.write(path, np.zeros(round(8000 * secs), dtype=np.int16), 8000, format=fmt, subtype="PCM_16")
+        wav.append(f"{reco} {path}")
+    put(d, "wav.scp", wav)
+    put(d, "segments", segments)
+    utts = [line.split()[0] for line in segments]
+    put(d, "utt2spk", [f"{u} {u.split('_')[0]}" for u in utts])
+    spk2utt: dict[str, list[str]] = {}
+    for u in utts:
+        spk2utt.setdefault(u.split("_")[0], []).append(u)
+    put(d, "spk2utt", [f"{s} {' '.join(us)}" for s, us in sorted(spk2utt.items())])
+    put(d, "text", [f"{u} hello" for u in utts])
+    return d
+
+
+@pytest.mark.parametrize("fmt", ["WAV", "NIST"])
+def test_validate_segments_past_the_audio_header(tmp_path, fmt):
+    """Without reco2dur, the length comes from the header of a WAV / SPHERE file written by libsndfile."""
+    segs = ["a_1 a 0.0 1.0", "a_2 a 1.0 3.4", "b_1 b 0.5 1.9"]
+    d = _audio_dir(tmp_path / "ok", tmp_path / "audio_ok", {"a": 3.0, "b": 2.0}, segs, fmt)
+    warnings: list[str] = []
+    assert ops.validate(d, no_feats=True, warnings=warnings) == []  # a_2: 0.4 s over, truncated by Kaldi
+    assert warnings == []
+    segs = ["a_1 a 0.0 1.0", "a_2 a 1.0 3.5", "b_1 b 2.0 2.2"]
+    d = _audio_dir(tmp_path / "bad", tmp_path / "audio_bad", {"a": 3.0, "b": 2.0}, segs, fmt)
+    problems = ops.validate(d, no_feats=True)
+    assert len(problems) == 2, problems
+    assert "1 segment(s) start at or after the end of their recording" in problems[0]
+    assert "b_1: starts at 2.0 s, b lasts 2.000 s by the header of" in problems[0]
+    assert "1 segment(s) end 0.5 s or more after their recording ends" in problems[1]
+    assert "a_2: ends at 3.5 s, a lasts 3.000 s" in problems[1]
+    assert all(p.startswith(str(d / "segments")) for p in problems)
+    # fix drops them (logged), and the result validates
+    report = ops.fix(d)
+    assert report.problems == [] and report.num_utts_after == 1
+    assert any(m.startswith("dropping 1 segment(s) start at or after") for m in report.messages)
+    assert ops.validate(d, no_feats=True) == []
+
+
+def test_validate_reco2dur_takes_precedence_over_the_header(tmp_path):
+    d = _audio_dir(tmp_path / "d", tmp_path / "audio", {"a": 3.0}, ["a_1 a 0.0 5.0"])
+    assert ops.validate(d, no_feats=True)
+    put(d, "reco2dur", ["a 5.0"])  # says 5 s: the header (3 s) is not read
+    assert ops.validate(d, no_feats=True) == []
+    put(d, "reco2dur", ["a 2.0"])
+    assert "end 0.5 s or more after" in " ".join(ops.validate(d, no_feats=True))
+
+
+def test_validate_reco2dur_boundaries(valid):
+    """Kaldi's extract-segments: a start at or after the end is skipped, an end past it by less than
+    --max-overshoot (0.5 s) truncated, by that or more skipped."""
+    cases._set_value("reco2dur", "66.0", i=0)(valid)  # sw02001-A: its last segment ends at 66.0
+    for end, ok in ((66.49, True), (66.5, False)):
+        cases._set_value("segments", f"sw02001-A 60.25 {end}", i=5)(valid)
+        assert (ops.validate(valid) == []) is ok, end
+
+
+def test_validate_never_runs_a_pipe(tmp_path):
+    """Headers are read only for plain paths and a sph2pipe pipe's input file; other pipes are not run."""
+    d = _audio_dir(
+        tmp_path / "d", tmp_path / "audio", {"a": 3.0, "b": 2.0}, ["a_1 a 0.0 9.0", "b_1 b 0.0 9.0"]
+    )
+    marker = tmp_path / "ran"
+    put(d, "wav.scp", [f"a touch {marker} |", f"b sph2pipe -f wav -p -c 1 {tmp_path / 'audio' / 'b.wav'} |"])
+    problems = ops.validate(d, no_feats=True)
+    assert not marker.exists()
+    assert len(problems) == 1 and "b_1: ends at 9.0 s, b lasts 2.000 s" in problems[0], problems
+
+
+def test_validate_unreadable_header_is_a_warning(tmp_path):
+    d = _audio_dir(
+        tmp_path / "d", tmp_path / "audio", {"a": 3.0, "b": 2.0}, ["a_1 a 0.0 1.0", "b_1 b 0.0 1.0"]
+    )
+    put(d, "wav.scp", [f"a {tmp_path / 'missing.wav'}", f"b {tmp_path / 'audio' / 'b.wav'}"])
+    warnings: list[str] = []
+    assert ops.validate(d, no_feats=True, warnings=warnings) == []
+    assert (
+        len(warnings) == 1 and "could not be read (e.g. a: " in warnings[0] and "missing.wav" in warnings[0]
+    )
+
+
+def test_validate_without_a_header_reader(tmp_path, monkeypatch):
+    """In a bare python3 (no numpy, no soundfile) the headers are not read, and a warning says so."""
+    d = _audio_dir(
+        tmp_path / "d", tmp_path / "audio", {"a": 3.0, "b": 2.0}, ["a_1 a 0.0 9.0", "b_1 b 0.0 1.0"]
+    )
+    monkeypatch.setattr(ops, "header_reader", lambda: None)
+    warnings: list[str] = []
+    assert ops.validate(d, no_feats=True, warnings=warnings) == []
+    assert len(warnings) == 1 and "were not read (this python has neither numpy nor soundfile" in warnings[0]
+
+
+def test_fix_keeps_the_first_line_of_a_bom_file(valid):
+    """A BOM'd text (a Windows editor's "UTF-8 with BOM"): fix removes the BOM, never the first utterance."""
+    text = (valid / "text").read_text(encoding="utf-8")
+    (valid / "text").write_text(text, encoding="utf-8-sig")
+    report = ops.fix(valid)
+    assert report.num_utts_after == 48 and report.problems == []
+    assert (valid / "text").read_text(encoding="utf-8") == text
+    assert any("removed the UTF-8 byte-order mark" in m for m in report.messages)
+    assert (valid / ".backup" / "text").read_bytes() == b"\xef\xbb\xbf" + text.encode()
+
+
+def test_fix_removes_crlf(valid):
+    for name in ("wav.scp", "segments"):
+        (valid / name).write_bytes((valid / name).read_bytes().replace(b"\n", b"\r\n"))
+    assert ops.validate(valid)
+    report = ops.fix(valid)
+    assert report.num_utts_after == 48 and report.problems == []
+    assert ops.validate(valid) == []
+    assert any("carriage returns (Windows CRLF line ends) of 8 line(s)" in m for m in report.messages)
+
+
+def test_fix_drops_text_that_is_not_utf8(valid):
+    """A latin-1 text: the utterances whose line is not UTF-8 are dropped, counted, and the dir validates."""
+    lines = get(valid, "text")
+    lines[3] = lines[3] + " caf\u00e9"
+    lines[9] = lines[9] + " na\u00efve"
+    (valid / "text").write_bytes("".join(line + "\n" for line in lines).encode("latin-1"))
+    report = ops.fix(valid)
+    assert report.num_utts_after == 46 and report.problems == []
+    assert any("dropped 2 utterance(s) whose text is not valid UTF-8" in m and ":4: byte 0xe9" in m
+               for m in report.messages)  # fmt: skip
+    assert ops.validate(valid) == []
+
+
+def test_fix_reports_what_it_cannot_repair(valid):
+    cases._text_line(0, "<s> hello")(valid)
+    report = ops.fix(valid)
+    assert len(report.problems) == 1 and "illegal symbol <s>" in report.problems[0]
+
+
+def test_fix_numbers_its_backups(valid):
+    """A second fix never overwrites the first backup: .backup, then .backup.1 ..."""
+    originals = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
+    cases._swap("text")(valid)
+    first = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
+    assert ops.fix(valid).backup_dir == valid / ".backup"
+    report = ops.fix(valid)  # nothing to change: no second backup
+    assert report.backup_dir is None and "nothing to change" in report.messages[-1]
+    cases._drop("utt2sentiment", 3)(valid)
+    second = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
+    assert ops.fix(valid).backup_dir == valid / ".backup.1"
+    cases._drop("text", 5)(valid)
+    assert ops.fix(valid).backup_dir == valid / ".backup.2"
+    for backup, files in ((".backup", first), (".backup.1", second)):
+        assert {p.name: p.read_bytes() for p in (valid / backup).iterdir()} == files
+    assert first["text"] != originals["text"] and first["utt2spk"] == originals["utt2spk"]
+    assert not (valid / ops.LOCK_NAME).exists()
