@@ -9,6 +9,14 @@ sentencepiece Python API (the trainer ``spm_train`` wraps) into ``data/token_lis
 
 A rerun with the same inputs and options leaves the directory as it is (``train_bpe.json`` records them): a
 changed tokenizer would silently invalidate every model trained with it.
+
+A small corpus may not have ``nbpe`` pieces in it: ``spm_train`` then stops ("Vocabulary size too high").
+Here the vocabulary size is a soft limit (sentencepiece's ``hard_vocab_limit=false``: the same pieces as a
+model trained with the largest size the text allows; a corpus that has ``nbpe`` pieces gives the same model
+as with the hard limit), and a smaller vocabulary is logged as a warning with both sizes. The directory
+keeps the requested name (``bpe_unigram2000``: what ``asr.sh``'s later stages and the recipe's names
+derive from ``nbpe``), and ``tokens.txt`` lists the actual vocabulary: ESPnet sizes the ASR's output layer
+from the token list (``len(token_list)``), not from ``nbpe``.
 """
 
 from __future__ import annotations
@@ -60,6 +68,11 @@ class BpeResult:
     token_list: Path
     num_tokens: int
     skipped: bool  # an up-to-date model was already there
+    nbpe: int = 0  # the vocabulary size asked for; num_tokens is smaller when the text has fewer pieces
+
+    @property
+    def capped(self) -> bool:
+        return 0 < self.num_tokens < self.nbpe
 
 
 def _texts(text_files: Sequence[str | Path]) -> list[str]:
@@ -93,8 +106,10 @@ def train_bpe(
     """Train ``<token_listdir>/bpe_<bpemode><nbpe>/{bpe.model,bpe.vocab,tokens.txt}`` on ``text_files``.
 
     ``train.txt`` (the training sentences, as ``asr.sh`` writes it) and ``train_bpe.json`` (the inputs'
-    checksum and the options) are kept beside them. Raises ``ValueError`` when there is no text or when
-    sentencepiece refuses the vocabulary size (e.g. larger than the text allows: choose a smaller ``nbpe``).
+    checksum and the options) are kept beside them. ``nbpe`` is an upper bound: a text with fewer pieces
+    gives a smaller vocabulary, with a warning naming both sizes (see the module doc). Raises
+    ``ValueError`` when there is no text or when sentencepiece refuses the vocabulary size (smaller than the
+    text's characters need).
     """
     import sentencepiece as spm
 
@@ -122,7 +137,11 @@ def train_bpe(
             old = None
         if old == stamp:
             logger.info("%s is up to date (same text and options): kept", bpedir)
-            return BpeResult(bpedir, bpemodel, token_list, len(read_token_list(token_list)), True)
+            result = BpeResult(
+                bpedir, bpemodel, token_list, len(read_token_list(token_list)), True, config.nbpe
+            )
+            _warn_if_capped(result, len(sentences))
+            return result
 
     bpedir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(bpedir / "train.txt", train_txt)
@@ -135,6 +154,7 @@ def train_bpe(
         "character_coverage": config.bpe_char_cover,
         "input_sentence_size": config.bpe_input_sentence_size,
         "num_threads": config.num_threads,
+        "hard_vocab_limit": False,  # nbpe is an upper bound: a small corpus gives fewer pieces, not an error
         "minloglevel": 1,
     }
     if config.bpe_nlsyms:
@@ -157,4 +177,19 @@ def train_bpe(
     atomic_write_text(token_list, "".join(t + "\n" for t in tokens))
     atomic_write_text(stamp_file, json.dumps(stamp, indent=1) + "\n")
     logger.info("wrote %s and %s (%d tokens)", bpemodel, token_list, len(tokens))
-    return BpeResult(bpedir, bpemodel, token_list, len(tokens), False)
+    result = BpeResult(bpedir, bpemodel, token_list, len(tokens), False, config.nbpe)
+    _warn_if_capped(result, len(sentences))
+    return result
+
+
+def _warn_if_capped(result: BpeResult, num_sentences: int) -> None:
+    if result.capped:
+        logger.warning(
+            "--nbpe %d is more than the %d sentences allow: the vocabulary has %d tokens (%s; the "
+            "directory keeps the name %s)",
+            result.nbpe,
+            num_sentences,
+            result.num_tokens,
+            result.token_list,
+            result.bpedir.name,
+        )

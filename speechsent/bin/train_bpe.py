@@ -9,6 +9,10 @@ As ESPnet's ``asr.sh`` (``--token_type bpe``) writes them::
 ``<unk>``, the pieces, ``<sos/eos>``. ``--text`` may be given several times (or as a space-separated list):
 their transcripts are pooled. A rerun with the same text and options keeps the model.
 
+``--nbpe`` is an upper bound: a text too small for that many pieces gives a smaller vocabulary, with a
+warning naming the requested and the actual size (``spm_train`` would stop: "Vocabulary size too high");
+the directory keeps its ``bpe_<mode><nbpe>`` name and ``tokens.txt`` lists the actual tokens.
+
 Options may also come from ``--config FILE`` (YAML). Exit status: 0 on success, 1 on an error.
 """
 
@@ -35,7 +39,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token_listdir", default="data/token_list", help="where bpe_<mode><nbpe>/ is written"
     )
-    parser.add_argument("--nbpe", type=int, default=2000, help="vocabulary size")
+    parser.add_argument(
+        "--nbpe", type=int, default=2000, help="vocabulary size (at most: a small text gives fewer pieces)"
+    )
     parser.add_argument("--bpemode", default="unigram", choices=("unigram", "bpe"))
     parser.add_argument("--bpe_char_cover", type=float, default=1.0, help="character coverage")
     parser.add_argument(
@@ -75,11 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s", error)
         return 1
     log.info(
-        "%s: %s, %s (%d tokens)%s",
+        "%s: %s, %s (%d tokens%s)%s",
         result.bpedir,
         result.bpemodel.name,
         result.token_list.name,
         result.num_tokens,
+        f" of --nbpe {result.nbpe} asked: all the text allows" if result.capped else "",
         " (kept: up to date)" if result.skipped else "",
     )
     return 0
