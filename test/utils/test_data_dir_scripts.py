@@ -179,6 +179,118 @@ def test_fix_errors(valid, tmp_path):
     assert r.returncode == 1 and "no utterances remained" in r.stderr
 
 
+def _popen_fix(d: Path) -> subprocess.Popen:
+    environ = {**os.environ, "SPEECHSENT_PYTHON": sys.executable}
+    environ.pop("PYTHONPATH", None)
+    return subprocess.Popen(
+        [str(UTILS / "fix_data_dir.sh"), str(d)],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_fix_waits_for_another_run(valid):
+    """While another fix_data_dir.sh holds the directory's lock, a second one waits, then runs."""
+    import fcntl
+
+    cases._swap("text")(valid)
+    broken = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
+    lock = os.open(valid / ".fix_data_dir.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = _popen_fix(valid)
+        first = proc.stderr.readline()  # the process ends (EOF) if it does not wait
+        assert "waiting for another fix_data_dir.sh" in first, first + proc.communicate(timeout=60)[1]
+        assert proc.poll() is None
+        assert {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file() and p.name in broken} == broken
+    finally:
+        os.close(lock)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "old files are kept in" in out
+    assert {p.name: p.read_bytes() for p in (valid / ".backup").iterdir()} == broken
+    assert run("validate_data_dir.sh", valid).returncode == 0
+    assert not (valid / ".fix_data_dir.lock").exists()
+
+
+def test_two_concurrent_fixes_lose_nothing(tmp_path):
+    """Two fix_data_dir.sh on one directory at the same time: the originals survive in .backup."""
+    for round_ in range(3):
+        d = cases.make_valid_dir(tmp_path / f"d{round_}")
+        cases._swap("text")(d)
+        cases._drop("utt2sentiment", 3)(d)
+        broken = {p.name: p.read_bytes() for p in d.iterdir() if p.is_file()}
+        procs = [_popen_fix(d) for _ in range(2)]
+        results = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], results
+        assert {p.name: p.read_bytes() for p in (d / ".backup").iterdir()} == broken
+        assert not (d / ".backup.1").exists()  # the second run found nothing left to change
+        assert sum("nothing to change" in out for out, _ in results) == 1, results
+        assert run("validate_data_dir.sh", d).returncode == 0
+
+
+def test_fix_second_run_keeps_the_first_backup(valid):
+    cases._swap("text")(valid)
+    originals = (valid / "text").read_bytes()
+    assert run("fix_data_dir.sh", valid).returncode == 0
+    cases._drop("text", 2)(valid)
+    r = run("fix_data_dir.sh", valid)
+    assert r.returncode == 0, r.stderr
+    assert f"old files are kept in {valid / '.backup.1'}" in r.stdout
+    assert (valid / ".backup" / "text").read_bytes() == originals
+
+
+def test_fix_bom_and_crlf_and_latin1(valid):
+    """Files written by other tools: fix_data_dir.sh repairs them (logged), keeping the first utterance."""
+    (valid / "text").write_bytes(b"\xef\xbb\xbf" + (valid / "text").read_bytes().replace(b"\n", b"\r\n"))
+    r = run("fix_data_dir.sh", valid)
+    assert r.returncode == 0, r.stderr
+    assert "kept all 48 utterances." in r.stdout
+    assert "byte-order mark" in r.stdout and "CRLF" in r.stdout
+    lines = cases.get(valid, "text")
+    lines[0] += " caf\u00e9"
+    (valid / "text").write_bytes("".join(line + "\n" for line in lines).encode("latin-1"))
+    r = run("fix_data_dir.sh", valid)
+    assert r.returncode == 0, r.stderr
+    assert "kept 47 utterances out of 48" in r.stdout and "not valid UTF-8" in r.stderr
+    assert run("validate_data_dir.sh", valid).returncode == 0
+
+
+def test_fix_fails_when_the_result_does_not_validate(valid):
+    cases._text_line(0, "<s> hello")(valid)
+    r = run("fix_data_dir.sh", valid)
+    assert r.returncode == 1
+    assert "illegal symbol <s>" in r.stderr and "still fails validation after fixing" in r.stderr
+
+
+def test_validate_audio_headers_need_numpy_or_soundfile(tmp_path):
+    """A bare python3 cannot read audio headers: a warning says so (exit 0); the environment's reads them."""
+    sf = pytest.importorskip("soundfile")
+    import numpy as np
+
+    d = tmp_path / "d"
+    d.mkdir()
+    for reco in ("a", "b"):
+        sf.write(tmp_path / f"{reco}.wav", np.zeros(16000, dtype=np.int16), 8000)  # 2 s
+    cases.put(d, "wav.scp", [f"a {tmp_path / 'a.wav'}", f"b {tmp_path / 'b.wav'}"])
+    cases.put(d, "segments", ["a_1 a 0.0 1.0", "b_1 b 1.0 2.6"])
+    cases.put(d, "utt2spk", ["a_1 a", "b_1 b"])
+    cases.put(d, "spk2utt", ["a a_1", "b b_1"])
+    cases.put(d, "text", ["a_1 hi", "b_1 ho"])
+    r = run("validate_data_dir.sh", "--no-feats", d)
+    assert r.returncode == 1 and "b_1: ends at 2.6 s, b lasts 2.000 s by the header of" in r.stderr
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    if python is None or subprocess.run([python, "-c", "import numpy"], capture_output=True).returncode == 0:
+        pytest.skip("no system python3 without numpy")
+    r = run("validate_data_dir.sh", "--no-feats", d, python=python)
+    assert r.returncode == 0, r.stderr
+    assert (
+        "WARNING" in r.stderr and "audio headers of 2 recording(s) without reco2dur were not read" in r.stderr
+    )
+
+
 # ----------------------------------------------------------------------------------------------------------
 # copy_data_dir.sh
 
