@@ -13,9 +13,24 @@ for batch use (``"file"`` is then the utterance id; pipes such as ``sph2pipe -f 
 A multi-channel input needs ``--channel`` (0-based; channels are not mixed). Inputs are classified
 ``--batch_size`` at a time, on the GPU when there is one (``--device auto``).
 
-An input that cannot be read or classified gets an ``"error"`` line and the others go on. **Exit status**: 0
-when every input was classified, 1 when any failed (or the model could not be loaded), 2 on a usage error.
-Logging goes to stderr. Options may also come from ``--config FILE`` (YAML; command-line options win).
+**Long inputs**: an input longer than ``--max_duration`` seconds (default 60: the ASR encoder's memory
+grows with the square of the length; a 10-minute file would take about 9 GB with the demo's small encoder)
+is an error line that says what to do. ``--chunk_seconds S`` classifies every input as consecutive windows
+of S seconds instead (no overlap; a last window shorter than S/2 is merged into the one before), one line per
+window with its ``"start"`` and ``"end"`` (seconds from the start of the input; for a ``--segments``
+utterance, of the segment), ``--batch_size`` windows at a time, so the memory stays bounded whatever the
+length::
+
+    $ speechsent-infer --model_dir exp/export/e2e --chunk_seconds 10 call.wav
+    {"file": "call.wav", "start": 0.0, "end": 10.0, "label": "Neutral", "probabilities": {...}}
+    {"file": "call.wav", "start": 10.0, "end": 20.0, "label": "Negative", "probabilities": {...}}
+
+An input that cannot be read or classified gets an ``"error"`` line (a window's error line has its
+``"start"``/``"end"``) and the others go on: unreadable audio, samples that are not finite (NaN or
+infinity), too short or too long an input. A model dir that cannot be loaded is one line on stderr naming the
+file and what is wrong. **Exit status**: 0 when every input was classified, 1 when any failed (or the model
+could not be loaded), 2 on a usage error. Logging goes to stderr. Options may also come from ``--config
+FILE`` (YAML; command-line options win).
 """
 
 from __future__ import annotations
@@ -58,7 +73,23 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help="0-based channel of multi-channel inputs (required for them)",
     )
-    parser.add_argument("--batch_size", type=int, default=16, help="inputs classified together")
+    parser.add_argument(
+        "--batch_size", type=int, default=16, help="inputs (or --chunk_seconds windows) classified together"
+    )
+    parser.add_argument(
+        "--max_duration",
+        type=float,
+        default=None,
+        help="longest input classified whole, in seconds (default 60; 0: no limit); a longer one is an "
+        "error line: use --chunk_seconds or --segments",
+    )
+    parser.add_argument(
+        "--chunk_seconds",
+        type=float,
+        default=None,
+        help="classify each input as consecutive windows of this many seconds, one line per window with "
+        "start/end",
+    )
     parser.add_argument("--device", default="auto", help="auto (cuda if available) | cpu | cuda | cuda:N")
     parser.add_argument(
         "--amp", type=amp_or_auto_type, default=None, help="none | fp16 | bf16 | auto: the ASR on CUDA"
@@ -96,9 +127,14 @@ def infer(args: argparse.Namespace, out: IO[str]) -> tuple[int, int]:
     """The work function: every input classified, one JSON line each to ``out``; (classified, failed)."""
     from tqdm import tqdm
 
-    from speechsent.inference.model import InferenceError, SentimentModel
+    from speechsent.inference.model import DEFAULT_MAX_DURATION, InferenceError, SentimentModel
 
-    model = SentimentModel.from_pretrained(args.model_dir, args.device, args.batch_size, args.amp)
+    max_duration = DEFAULT_MAX_DURATION if args.max_duration is None else args.max_duration
+    model = SentimentModel.from_pretrained(
+        args.model_dir, args.device, args.batch_size, args.amp, max_duration=max_duration
+    )
+    if args.chunk_seconds is not None:
+        model.check_chunk_seconds(args.chunk_seconds)
     log.info(
         "model %s (%s, %s, %d Hz) on %s",
         args.model_dir,
@@ -108,26 +144,59 @@ def infer(args: argparse.Namespace, out: IO[str]) -> tuple[int, int]:
         model.device,
     )
     done = failed = 0
-    with tqdm(desc="infer", unit="input", file=sys.stderr, disable=None, mininterval=5) as bar:
-        for chunk in _chunks(_inputs(args, model.fs), args.batch_size):
-            readable = [item for item in chunk if item.samples is not None]
-            results = model.predict_waveforms(
-                [item.samples for item in readable], errors="return", names=[item.name for item in readable]
-            )
-            by_name = {id(item): result for item, result in zip(readable, results, strict=True)}
-            for item in chunk:
-                result = by_name.get(id(item))
-                if item.samples is None or isinstance(result, InferenceError):
-                    message = item.error if item.samples is None else str(result)
-                    log.warning("not classified: %s", message)
-                    record: dict[str, Any] = {"file": item.name, "error": message}
-                    failed += 1
-                else:
-                    record = {"file": item.name, **result.to_dict()}
-                    done += 1
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
-            bar.update(len(chunk))
+
+    def write(record: dict[str, Any]) -> None:
+        nonlocal done, failed
+        try:  # (a last line of defence: the model refuses non-finite results itself)
+            line = json.dumps(record, ensure_ascii=False, allow_nan=False)
+        except ValueError:
+            record = {"file": record["file"], "error": f"{record['file']}: a non-finite number in the result"}
+            line = json.dumps(record, ensure_ascii=False)
+        if "error" in record:
+            log.warning("not classified: %s", record["error"])
+            failed += 1
+        else:
+            done += 1
+        out.write(line + "\n")
+
+    def result_record(name: str, result: Any) -> dict[str, Any]:
+        if isinstance(result, InferenceError):
+            record: dict[str, Any] = {"file": name}
+            if result.start is not None:
+                record.update(start=result.start, end=result.end)
+            return {**record, "error": str(result)}
+        return {"file": name, **result.to_dict()}
+
+    unit = "input" if args.chunk_seconds is None else "window"
+    with tqdm(desc="infer", unit=unit, file=sys.stderr, disable=None, mininterval=5) as bar:
+        if args.chunk_seconds is not None:
+            for item in _inputs(args, model.fs):  # one input at a time, its windows batch_size at a time
+                if item.samples is None:
+                    write({"file": item.name, "error": item.error})
+                    continue
+                results = model.predict_waveform_chunks(
+                    item.samples, args.chunk_seconds, errors="return", name=item.name
+                )
+                for result in results:
+                    write(result_record(item.name, result))
+                out.flush()
+                bar.update(len(results))
+        else:
+            for chunk in _chunks(_inputs(args, model.fs), args.batch_size):
+                readable = [item for item in chunk if item.samples is not None]
+                results = model.predict_waveforms(
+                    [item.samples for item in readable],
+                    errors="return",
+                    names=[item.name for item in readable],
+                )
+                by_item = {id(item): result for item, result in zip(readable, results, strict=True)}
+                for item in chunk:
+                    if item.samples is None:
+                        write({"file": item.name, "error": item.error})
+                    else:
+                        write(result_record(item.name, by_item[id(item)]))
+                out.flush()
+                bar.update(len(chunk))
     log.info("%d input(s) classified, %d failed", done, failed)
     return done, failed
 
@@ -160,6 +229,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--segments needs --wav_scp")
     if args.batch_size < 1:
         parser.error("--batch_size must be at least 1")
+    if args.max_duration is not None and not args.max_duration >= 0:
+        parser.error("--max_duration must be positive (0: no limit)")
+    if args.chunk_seconds is not None and not args.chunk_seconds > 0:
+        parser.error("--chunk_seconds must be positive")
+    if (
+        args.chunk_seconds is not None
+        and args.max_duration  # (None: the default, 60 s, checked when the model is loaded)
+        and args.chunk_seconds > args.max_duration
+    ):
+        parser.error("--chunk_seconds must not be longer than --max_duration")
     if isinstance(args.amp, bool):  # YAML true/false
         args.amp = "auto" if args.amp else None
     cli.setup_logging(args.log_level)

@@ -2,7 +2,9 @@
 
 - :mod:`speechsent.inference.export`: :func:`export_system`, :func:`select_best_system` (no torch needed);
 - :mod:`speechsent.inference.model`: :class:`SentimentModel` (``from_pretrained``, ``__call__``,
-  ``predict``) and :class:`Prediction`;
+  ``predict``, ``predict_chunks``) and :class:`Prediction`;
+- :mod:`speechsent.inference.manifest`: :class:`ModelManifest`, the schema of ``speechsent_model.json``, and
+  the checks of a model dir's files (no torch needed);
 - :mod:`speechsent.inference.audio_inputs`: files, arrays and ``wav.scp`` as the model's input.
 
 The names are imported on first use, so ``import speechsent.inference`` stays light.
@@ -14,6 +16,11 @@ import importlib
 from typing import Any
 
 _NAMES = {
+    "DEFAULT_MAX_DURATION": "model",
+    "ManifestError": "manifest",
+    "ModelManifest": "manifest",
+    "read_manifest": "manifest",
+    "window_bounds": "model",
     "ExportError": "export",
     "export_system": "export",
     "select_best_system": "export",

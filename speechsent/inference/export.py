@@ -4,7 +4,8 @@ A system dir (``exp/<system>/``: ``model.json`` + weights + ``system.json`` + ``
 stages 8 and 9 write it) and the ESPnet2 ASR model it runs on (``exp/asr_model``) become::
 
     <out_dir>/speechsent_model.json   format_version, type (e2e | two_step), labels, fs, system, system_json,
-                                      scores, asr, classifier, features (e2e), decode (two_step), version
+                                      scores, asr, classifier, features (e2e), decode (two_step), version:
+                                      :class:`speechsent.inference.manifest.ModelManifest`
     <out_dir>/asr/config.yaml         the ASR training config, bpemodel / stats paths relative to <out_dir>
     <out_dir>/asr/model.pth           (+ bpe.model, feats_stats.npz)
     <out_dir>/classifier/             model.json + weights (+ the baseline's bpe.model)
@@ -37,6 +38,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from speechsent.inference.manifest import (
+    FORMAT_VERSION,
+    MODEL_JSON,
+    TYPES,
+    AsrFiles,
+    Features,
+    ManifestError,
+    ModelManifest,
+    check_checkpoint,
+    check_model_files,
+)
+
 __all__ = [
     "FAMILIES",
     "FORMAT_VERSION",
@@ -51,9 +64,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-MODEL_JSON = "speechsent_model.json"
-FAMILIES = ("e2e", "two_step")
+FAMILIES = TYPES
 PATENT_NOTE = "The pseudo-label pre-training method is covered by US patent 11,521,639."
 #: Options of stage 4's decoding config (speechsent-asr-decode's) that do not change a transcript: ignored.
 _DECODE_JOB_KEYS = (
@@ -204,6 +215,13 @@ def _write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def _check_source_checkpoint(path: Path) -> None:
+    try:
+        check_checkpoint(path)
+    except ManifestError as error:
+        raise ExportError(str(error)) from None
+
+
 def _relative_strings(value: Any) -> Any:
     """Absolute paths of this machine left in a training config (data lists, output dirs) cut to their
     file name: they mean nothing elsewhere, and the model is built without them."""
@@ -236,6 +254,7 @@ def _export_asr(asr_model: str | Path, model_file: str | Path | None, out: Path)
     if config.get("normalize") == "global_mvn":
         _copy_file(Path(files.config["normalize_conf"]["stats_file"]), asr / "feats_stats.npz")
         config["normalize_conf"]["stats_file"] = "asr/feats_stats.npz"
+    _check_source_checkpoint(files.model_file)
     _copy_file(files.model_file, asr / "model.pth")
     (asr / "config.yaml").write_text(
         yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8"
@@ -269,6 +288,7 @@ def _export_classifier(system_dir: Path, model: dict[str, Any], out: Path) -> di
     weights = model.get("weights", "best.pth")
     if not (system_dir / weights).is_file():
         raise ExportError(f"{system_dir}: no weights file {weights} (is the training finished?)")
+    _check_source_checkpoint(system_dir / weights)
     _copy_file(system_dir / weights, cls_dir / Path(weights).name)
     model["weights"] = Path(weights).name
     tok = model.get("tokenizer") or {}
@@ -418,6 +438,7 @@ def _model_card(info: dict[str, Any], asr_source: str | None) -> str:
         "speechsent-infer --model_dir DIR audio.wav other.flac        # one JSON line per file",
         "speechsent-infer --model_dir DIR --channel 0 sw02001.sph     # a channel of a 2-channel file",
         "speechsent-infer --model_dir DIR --wav_scp data/x/wav.scp --segments data/x/segments",
+        "speechsent-infer --model_dir DIR --chunk_seconds 10 call.wav  # a long recording: 10 s windows",
         "```",
         "",
         "```python",
@@ -469,33 +490,30 @@ def export_system(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        info: dict[str, Any] = {
-            "format_version": FORMAT_VERSION,
-            "type": family,
-            "labels": labels,
-            "fs": None,
-            "system": system.get("system", system_dir.name),
-            "system_json": system,
-            "scores": _scores(system_dir),
-            "asr": None,
-            "classifier": "classifier",
-            "speechsent_version": speechsent.__version__,
-        }
+        manifest = ModelManifest(
+            type=family,
+            labels=labels,
+            fs=0,  # set below: the ASR model's rate, or the fbank dump's
+            system=system.get("system", system_dir.name),
+            system_json=system,
+            scores=_scores(system_dir),
+            speechsent_version=speechsent.__version__,
+        )
         input_kind = model.get("input") if family == "e2e" else "transcript"
         asr_source = None
         if family == "e2e" and input_kind == "fbank":
             features = _fbank_features(system_dir, system)
-            info["features"] = features
-            info["fs"] = features["fs"]
+            manifest.features = Features(kind="fbank", fbank=features["fbank"], fs=features["fs"])
+            manifest.fs = features["fs"]
         else:
             asr = _export_asr(_default_asr_model(asr_model, system_dir), asr_model_file, tmp)
-            info["asr"] = {"config": asr["config"], "model_file": asr["model_file"]}
+            manifest.asr = AsrFiles(config=asr["config"], model_file=asr["model_file"])
             asr_source = f"{Path(asr['source']).parent.name}/{Path(asr['source']).name}"
-            info["fs"] = asr["fs"]
+            manifest.fs = asr["fs"]
             if family == "e2e":
                 if input_kind != "encoder":
                     raise ExportError(f"{system_dir}/model.json: unknown input {input_kind!r}")
-                info["features"] = {"kind": "encoder"}
+                manifest.features = Features(kind="encoder")
                 dim = (model.get("config") or {}).get("input_dim")
                 if asr["encoder_dim"] is not None and dim is not None and int(dim) != int(asr["encoder_dim"]):
                     raise ExportError(
@@ -503,10 +521,16 @@ def export_system(
                         f"{asr['source']} gives {asr['encoder_dim']}: not the model it was trained on"
                     )
             else:
-                info["decode"] = _decode_options(decode_config)
+                manifest.decode = _decode_options(decode_config)
         cls = _export_classifier(system_dir, model, tmp)
         if cls["lm"] is not None:
-            info["lm"] = cls["lm"] if cls["lm"] != "../lm" else "lm"
+            manifest.lm = cls["lm"] if cls["lm"] != "../lm" else "lm"
+        info = manifest.to_dict()
+        try:  # what the reader will check, on what was written (the schema, every file it names)
+            check_model_files(tmp, ModelManifest.from_dict(info, f"{out_dir}/{MODEL_JSON}"))
+        except ManifestError as error:
+            message = str(error).replace(str(tmp), str(out_dir))
+            raise ExportError(f"{system_dir}: the exported model would not load: {message}") from None
         _write_json(tmp / MODEL_JSON, info)
         (tmp / "README.md").write_text(_model_card(info, asr_source), encoding="utf-8")
         old = out_dir.parent / f".{out_dir.name}.old.{os.getpid()}"

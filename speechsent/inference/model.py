@@ -21,6 +21,25 @@ Inputs: a path (wav, flac, SPHERE in any coding, any rate: resampled to :attr:`S
 / ``(samples, channels)`` numpy array or torch tensor with ``fs`` (its rate; default the model's). A
 multi-channel input needs ``channel`` (0-based); without it, it is an error (channels are never mixed: the
 models were trained on single sides of telephone calls).
+
+**Refused inputs** (:class:`InferenceError`, a ``ValueError``, naming the input): samples that are not finite
+(NaN or infinity anywhere: not audio; a float WAV can hold them), inputs longer than ``max_duration``
+seconds (:data:`DEFAULT_MAX_DURATION` = 60 s by default; see there why), inputs too short for the model's
+first frame. As a last line of defence, features or probabilities that come out non-finite are an error for
+that input, never a result.
+
+**Long recordings**: :meth:`SentimentModel.predict_chunks` classifies consecutive windows of
+``chunk_seconds`` (:func:`window_bounds`), each a :class:`Prediction` with ``start``/``end`` (seconds from
+the input's start), ``batch_size`` windows at a time: the memory is that of one batch of windows plus the
+samples (4 bytes each), whatever the length::
+
+    for p in model.predict_chunks("call.wav", chunk_seconds=10):
+        print(p.start, p.end, p.label)
+
+**Loading** checks ``speechsent_model.json`` (:class:`speechsent.inference.manifest.ModelManifest`) and every
+file it names before torch or ESPnet is imported; a broken dir is one :class:`InferenceError` line naming
+the file and what is wrong (a truncated checkpoint, labels that do not match the classifier, a missing
+file, ...).
 """
 
 from __future__ import annotations
@@ -28,6 +47,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -38,37 +58,108 @@ from typing import Any
 import numpy as np
 
 from speechsent.inference.audio_inputs import InputError, array_to_mono, load_file
-from speechsent.inference.export import FORMAT_VERSION, MODEL_JSON
+from speechsent.inference.manifest import (
+    MODEL_JSON,
+    Features,
+    ManifestError,
+    ModelManifest,
+    check_model_files,
+    read_manifest,
+)
 
 __all__ = [
+    "DEFAULT_MAX_DURATION",
     "E2ESentimentModel",
     "InferenceError",
     "Prediction",
     "SentimentModel",
     "TwoStepSentimentModel",
     "resolve_device",
+    "window_bounds",
 ]
 
 log = logging.getLogger(__name__)
 
+#: The longest input (seconds) classified as one utterance. The ASR encoder's self-attention takes memory
+#: quadratic in the length: with the demo's small encoder a 60 s input needs about 0.15 GB and a 10-minute
+#: one 9.3 GB (a 30-minute call: tens of GB). 60 s is several times the longest utterance of the corpora
+#: the models are trained on (sentences and Switchboard segments, mostly under 20 s), so nothing the
+#: classifier was made for is refused, and a long recording gets an error that says to window it
+#: (``chunk_seconds``) or cut it (``segments``) instead of exhausting the machine's memory.
+DEFAULT_MAX_DURATION = 60.0
+
 
 class InferenceError(ValueError):
-    """An input that could not be classified (unreadable, too short, ...); the message names it."""
+    """An input that could not be classified (unreadable, too short, ...); the message names it. A window
+    of :meth:`SentimentModel.predict_chunks` has its ``start``/``end`` (seconds), else they are None."""
+
+    def __init__(self, message: str, start: float | None = None, end: float | None = None) -> None:
+        super().__init__(message)
+        self.start = start
+        self.end = end
 
 
 @dataclass
 class Prediction:
-    """The label, the probability of every label (model order) and, for a 2-step model, the transcript."""
+    """The label, the probability of every label (model order) and, for a 2-step model, the transcript;
+    for a window of :meth:`SentimentModel.predict_chunks`, its ``start`` and ``end`` (seconds)."""
 
     label: str
     probabilities: dict[str, float]
     transcript: str | None = None
+    start: float | None = None
+    end: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"label": self.label, "probabilities": dict(self.probabilities)}
+        out: dict[str, Any] = {}
+        if self.start is not None:
+            out["start"] = self.start
+            out["end"] = self.end
+        out.update(label=self.label, probabilities=dict(self.probabilities))
         if self.transcript is not None:
             out["transcript"] = self.transcript
         return out
+
+
+def window_bounds(num_samples: int, fs: int, chunk_seconds: float) -> list[tuple[int, int]]:
+    """``(start, end)`` sample indices of consecutive, non-overlapping windows of ``chunk_seconds`` that
+    cover ``num_samples`` samples at ``fs`` Hz. The last, shorter window is kept when at least half a
+    window long, else merged into the one before (so no window is shorter than half a window, unless the
+    input is; the last can be up to 1.5 windows). An input of at most one window is one window."""
+    size = round(chunk_seconds * fs)
+    if size < 1:
+        raise InferenceError(f"chunk_seconds {chunk_seconds} is less than one sample at {fs} Hz")
+    bounds = [(start, min(start + size, num_samples)) for start in range(0, max(num_samples, 1), size)]
+    if len(bounds) > 1 and 2 * (bounds[-1][1] - bounds[-1][0]) < size:
+        bounds[-2:] = [(bounds[-2][0], num_samples)]
+    return bounds
+
+
+def _one_line(error: BaseException, limit: int = 300) -> str:
+    """An exception of a library (torch, ESPnet) as one short line."""
+    text = " ".join(str(error).split())
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _nonfinite_message(wave: np.ndarray, fs: int) -> str | None:
+    finite = np.isfinite(wave)
+    if finite.all():
+        return None
+    bad = np.flatnonzero(~finite)
+    return (
+        f"{len(bad)} sample(s) are not finite (NaN or infinity), the first at {bad[0] / fs:.3f} s: not audio"
+    )
+
+
+def _check_parameters(module: Any, path: Path) -> None:
+    """Weights that hold NaN or infinity would turn every input into NaN probabilities: an error now."""
+    import torch
+
+    for name, param in module.state_dict().items():
+        if torch.is_floating_point(param) and not bool(torch.isfinite(param).all()):
+            raise InferenceError(f"{path}: {name} holds non-finite values (NaN or infinity): a broken model")
 
 
 def resolve_device(device: str) -> str:
@@ -84,29 +175,17 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _read_info(model_dir: Path) -> dict[str, Any]:
-    path = model_dir / MODEL_JSON
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except OSError:
-        raise InferenceError(f"{model_dir}: no {MODEL_JSON} (not an exported speechsent model)") from None
-    except ValueError as error:
-        raise InferenceError(f"{path}: {error}") from None
-    if info.get("format_version") != FORMAT_VERSION:
-        raise InferenceError(f"{path}: format_version {info.get('format_version')} (this speechsent reads 1)")
-    return info
-
-
 @contextlib.contextmanager
-def _asr_files(model_dir: Path, info: dict[str, Any]) -> Iterator[tuple[Path, Any]]:
+def _asr_files(model_dir: Path, manifest: ModelManifest) -> Iterator[tuple[Path, Any]]:
     """The exported ASR config with its paths made absolute (a temporary file, for as long as the model is
     being built: ESPnet reads the BPE model and the statistics then) and its :class:`ModelFiles`."""
     from speechsent.asr.model_dir import ModelDirError, resolve_model_dir, write_resolved_config
 
-    asr = info.get("asr") or {}
+    if manifest.asr is None:
+        raise InferenceError(f"{model_dir / MODEL_JSON}: no asr")
     try:
-        files = resolve_model_dir(model_dir / asr["config"], model_dir / asr["model_file"])
-    except (ModelDirError, KeyError, TypeError) as error:
+        files = resolve_model_dir(model_dir / manifest.asr.config, model_dir / manifest.asr.model_file)
+    except ModelDirError as error:
         raise InferenceError(f"{model_dir}: the ASR model is incomplete: {error}") from None
     root = logging.getLogger()
     level = root.level
@@ -122,22 +201,34 @@ class SentimentModel:
     """An exported sentiment model; build it with :meth:`from_pretrained`.
 
     Attributes: ``labels`` (class order of the probabilities), ``fs`` (the rate audio is resampled to),
-    ``type`` (``e2e`` | ``two_step``), ``info`` (``speechsent_model.json``), ``device``, ``batch_size``.
+    ``type`` (``e2e`` | ``two_step``), ``manifest`` (``speechsent_model.json``,
+    :class:`speechsent.inference.manifest.ModelManifest`; ``info``: the same as a dict), ``device``,
+    ``batch_size``, ``max_duration`` (seconds; None: no limit).
     """
 
     type = ""
 
     def __init__(
-        self, model_dir: Path, info: dict[str, Any], device: str, batch_size: int, amp: str | None
+        self,
+        model_dir: Path,
+        manifest: ModelManifest,
+        device: str,
+        batch_size: int,
+        amp: str | None,
+        max_duration: float | None = DEFAULT_MAX_DURATION,
     ) -> None:
         self.model_dir = model_dir
-        self.info = info
-        self.labels: list[str] = list(info["labels"])
-        self.fs: int = int(info["fs"])
+        self.manifest = manifest
+        self.info = manifest.to_dict()
+        self.labels: list[str] = list(manifest.labels)
+        self.fs: int = manifest.fs
         self.device = device
         if batch_size < 1:
             raise InferenceError(f"batch_size must be at least 1, got {batch_size}")
         self.batch_size = batch_size
+        if max_duration is not None and not max_duration >= 0:
+            raise InferenceError(f"max_duration must be positive (or 0 / None: no limit), not {max_duration}")
+        self.max_duration: float | None = float(max_duration) if max_duration else None
         if amp not in (None, "fp16", "bf16", "auto"):
             raise InferenceError(f"amp must be None, fp16, bf16 or auto, not {amp!r}")
         if amp is not None and not device.startswith("cuda"):
@@ -155,32 +246,60 @@ class SentimentModel:
         device: str = "auto",
         batch_size: int = 16,
         amp: str | None = None,
+        max_duration: float | None = DEFAULT_MAX_DURATION,
     ) -> SentimentModel:
         """Load the exported model at ``model_dir`` on ``device`` (auto | cpu | cuda | cuda:N).
 
         ``batch_size``: inputs classified together (on a GPU the ASR encoder of an E2E model runs them as one
         batch, exact as the dump's batches; on a CPU one at a time, the fastest there). ``amp``: None
         (float32, as the recipe's dump), ``fp16``, ``bf16`` or ``auto``: the E2E model's ASR encoder on CUDA
-        (ignored on CPU and by the 2-step model's decoding).
+        (ignored on CPU and by the 2-step model's decoding). ``max_duration``: the longest input (seconds)
+        classified whole (:data:`DEFAULT_MAX_DURATION`; 0 or None: no limit); a longer one is an error that
+        says to use :meth:`predict_chunks`.
+
+        ``speechsent_model.json`` and every file it names are checked first, without torch or ESPnet
+        (:func:`speechsent.inference.manifest.check_model_files`); then the checkpoints are loaded. Any
+        problem is one :class:`InferenceError` line naming the file.
         """
         path = Path(model_dir)
-        info = _read_info(path)
-        kind = {"e2e": E2ESentimentModel, "two_step": TwoStepSentimentModel}.get(info.get("type"))
-        if kind is None:
-            raise InferenceError(f"{path / MODEL_JSON}: unknown type {info.get('type')!r}")
-        return kind(path, info, resolve_device(device), batch_size, amp)
+        try:
+            manifest = read_manifest(path)
+            check_model_files(path, manifest)
+        except ManifestError as error:
+            raise InferenceError(str(error)) from None
+        kind = {"e2e": E2ESentimentModel, "two_step": TwoStepSentimentModel}[manifest.type]
+        return kind(path, manifest, resolve_device(device), batch_size, amp, max_duration)
 
     # -- inputs ------------------------------------------------------------------------------------------
 
     def load(self, x: Any, fs: int | None = None, channel: int | None = None) -> np.ndarray:
         """One input (path, array or tensor) as mono float32 samples at :attr:`fs`; :class:`InferenceError`
-        when it cannot be read."""
+        when it cannot be read or holds non-finite samples."""
+        is_path = isinstance(x, (str, os.PathLike))
         try:
-            if isinstance(x, (str, os.PathLike)):
-                return load_file(x, self.fs, channel)
-            return array_to_mono(x, fs, self.fs, channel)
+            wave = load_file(x, self.fs, channel) if is_path else array_to_mono(x, fs, self.fs, channel)
         except InputError as error:
             raise InferenceError(str(error)) from None
+        message = _nonfinite_message(wave, self.fs)
+        if message is not None:
+            raise InferenceError(f"{x if is_path else 'array'}: {message}")
+        return wave
+
+    def _refusal(self, wave: np.ndarray, whole: bool = True) -> str | None:
+        """Why a waveform is not classified (non-finite samples; longer than ``max_duration`` when it is a
+        whole input, not a window), or None."""
+        message = _nonfinite_message(wave, self.fs)
+        if message is not None:
+            return message
+        seconds = len(wave) / self.fs
+        if whole and self.max_duration is not None and seconds > self.max_duration:
+            return (
+                f"{seconds:.1f} s is longer than max_duration {self.max_duration:g} s (the encoder's memory "
+                "grows with the square of the length): classify it in windows (speechsent-infer "
+                "--chunk_seconds S; the API's predict_chunks), cut it into utterances (--wav_scp with "
+                "--segments), or raise --max_duration (0: no limit)"
+            )
+        return None
 
     # -- prediction --------------------------------------------------------------------------------------
 
@@ -194,13 +313,77 @@ class SentimentModel:
         """Predictions of several inputs, ``batch_size`` at a time; the first that fails raises
         :class:`InferenceError` (``predict_waveforms(errors="return")`` keeps going instead)."""
         waves = [self.load(x, fs, channel) for x in inputs]
-        return self.predict_waveforms(waves)  # type: ignore[return-value]
+        names = [str(x) if isinstance(x, (str, os.PathLike)) else f"input {i}" for i, x in enumerate(inputs)]
+        return self.predict_waveforms(waves, names=names)  # type: ignore[return-value]
 
     def predict_waveforms(
         self, waves: Sequence[np.ndarray], errors: str = "raise", names: Sequence[str] | None = None
     ) -> list[Prediction | InferenceError]:
         """Predictions of mono float32 waveforms at :attr:`fs`. ``errors="return"``: an input that fails
         gets an :class:`InferenceError` in its place (the others are classified); ``"raise"``: raised."""
+        return self._predict_waves(waves, errors, names, whole=True)
+
+    def predict_chunks(
+        self,
+        x: Any,
+        chunk_seconds: float,
+        fs: int | None = None,
+        channel: int | None = None,
+        errors: str = "raise",
+    ) -> list[Prediction | InferenceError]:
+        """One input (path, array, tensor) classified as consecutive windows of ``chunk_seconds``
+        (:func:`window_bounds`: no overlap; a last window shorter than half a window is merged into the one
+        before), ``batch_size`` windows at a time: one :class:`Prediction` per window, with its ``start`` and
+        ``end`` in seconds from the input's start. Each window's probabilities are those of ``model(the
+        window's samples)``; ``max_duration`` does not apply to the input (only ``chunk_seconds`` to the
+        windows). ``errors="return"``: a window that fails (too short) gets an :class:`InferenceError` with
+        its ``start``/``end``."""
+        name = str(x) if isinstance(x, (str, os.PathLike)) else "array"
+        return self.predict_waveform_chunks(self.load(x, fs, channel), chunk_seconds, errors, name)
+
+    def predict_waveform_chunks(
+        self, wave: np.ndarray, chunk_seconds: float, errors: str = "raise", name: str = "input"
+    ) -> list[Prediction | InferenceError]:
+        """:meth:`predict_chunks` of a mono float32 waveform at :attr:`fs` (``name`` for the messages). A
+        waveform with non-finite samples is one error (``[InferenceError]`` with ``errors="return"``)."""
+        if errors not in ("raise", "return"):
+            raise ValueError(f"errors must be 'raise' or 'return', not {errors!r}")
+        self.check_chunk_seconds(chunk_seconds)
+        wave = np.asarray(wave, dtype=np.float32)
+        message = _nonfinite_message(wave, self.fs)
+        if message is not None:
+            error = InferenceError(f"{name}: {message}")
+            if errors == "raise":
+                raise error
+            return [error]
+        bounds = window_bounds(len(wave), self.fs, chunk_seconds)
+        seconds = [(a / self.fs, b / self.fs) for a, b in bounds]
+        names = [f"{name} [{a:.2f}-{b:.2f} s]" for a, b in seconds]
+        out: list[Prediction | InferenceError] = []
+        for first in range(0, len(bounds), self.batch_size):  # the windows' features: one batch at a time
+            batch = bounds[first : first + self.batch_size]
+            results = self._predict_waves(
+                [wave[a:b] for a, b in batch], errors, names[first : first + len(batch)], whole=False
+            )
+            for (start, end), result in zip(seconds[first:], results, strict=False):
+                result.start, result.end = start, end
+                out.append(result)
+        return out
+
+    def check_chunk_seconds(self, chunk_seconds: float) -> None:
+        """``chunk_seconds`` is positive and, with a ``max_duration``, not above it (a longer window would
+        bypass the guard); :class:`InferenceError` otherwise."""
+        if not chunk_seconds > 0:
+            raise InferenceError(f"chunk_seconds must be positive, not {chunk_seconds}")
+        if self.max_duration is not None and chunk_seconds > self.max_duration:
+            raise InferenceError(
+                f"chunk_seconds {chunk_seconds:g} is longer than max_duration {self.max_duration:g} s: "
+                "choose shorter windows (or raise max_duration)"
+            )
+
+    def _predict_waves(
+        self, waves: Sequence[np.ndarray], errors: str, names: Sequence[str] | None, whole: bool
+    ) -> list[Prediction | InferenceError]:
         import torch
 
         if errors not in ("raise", "return"):
@@ -210,11 +393,20 @@ class SentimentModel:
         with torch.inference_mode():
             for start in range(0, len(waves), self.batch_size):
                 chunk = [np.asarray(w, dtype=np.float32) for w in waves[start : start + self.batch_size]]
-                for name, result in zip(names[start:], self._predict_chunk(chunk), strict=False):
+                results: list[Prediction | str | None] = [self._refusal(w, whole) for w in chunk]
+                ok = [i for i, r in enumerate(results) if r is None]
+                for i, result in zip(ok, self._predict_chunk([chunk[i] for i in ok]), strict=True):
+                    results[i] = result
+                for name, result in zip(names[start:], results, strict=False):
+                    if isinstance(result, Prediction) and not all(
+                        math.isfinite(p) for p in result.probabilities.values()
+                    ):
+                        result = f"the probabilities are not finite ({result.probabilities})"
                     if isinstance(result, str):
                         result = InferenceError(f"{name}: {result}")
                         if errors == "raise":
                             raise result
+                    assert result is not None
                     out.append(result)
         return out
 
@@ -228,19 +420,51 @@ class SentimentModel:
         raise NotImplementedError
 
 
-def _load_classifier(cls_dir: Path, device: str) -> tuple[Any, dict[str, Any]]:
-    """The E2E classifier of ``cls_dir/model.json`` (``build_model`` + its weights), in eval mode."""
+def _load_state(path: Path) -> dict[str, Any]:
+    """A state dict saved by ``torch.save`` (tensors only); one :class:`InferenceError` line otherwise."""
     import torch
 
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many kinds for a damaged file
+        raise InferenceError(f"{path}: not a loadable PyTorch checkpoint ({_one_line(error)})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InferenceError(f"{path}: not a state dict (a mapping of parameter names to tensors)")
+    return state
+
+
+def _head_outputs(state: dict[str, Any]) -> int | None:
+    """The number of outputs of the classifier's output layer (``head``, as both E2E architectures name
+    it) as the weights in ``state`` have it."""
+    weight = state.get("head.weight")
+    return int(weight.shape[0]) if weight is not None and weight.dim() == 2 else None
+
+
+def _load_classifier(cls_dir: Path, device: str, labels: list[str]) -> tuple[Any, dict[str, Any]]:
+    """The E2E classifier of ``cls_dir/model.json`` (``build_model`` + its weights), in eval mode; its
+    outputs checked against ``labels``."""
     from speechsent.models import build_model
 
+    spec_file = cls_dir / "model.json"
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))  # (checked by check_model_files)
     try:
-        spec = json.loads((cls_dir / "model.json").read_text(encoding="utf-8"))
         model = build_model(spec["architecture"], **spec["config"])
-        state = torch.load(cls_dir / spec["weights"], map_location="cpu", weights_only=True)
+    except (TypeError, ValueError) as error:
+        raise InferenceError(f"{spec_file}: cannot build the classifier: {_one_line(error)}") from None
+    weights = cls_dir / spec.get("weights", "best.pth")
+    state = _load_state(weights)
+    outputs = _head_outputs(state)
+    if outputs is not None and outputs != len(labels):
+        raise InferenceError(
+            f"{weights}: the labels {labels} do not match the classifier head ({outputs} outputs)"
+        )
+    try:
         model.load_state_dict(state)
-    except (OSError, ValueError, KeyError, RuntimeError) as error:
-        raise InferenceError(f"{cls_dir}: cannot load the classifier: {error}") from None
+    except RuntimeError as error:
+        raise InferenceError(
+            f"{weights}: does not fit the classifier of {spec_file}: {_one_line(error)}"
+        ) from None
+    _check_parameters(model, weights)
     return model.to(device).eval(), spec
 
 
@@ -250,23 +474,31 @@ class E2ESentimentModel(SentimentModel):
 
     type = "e2e"
 
-    def __init__(self, model_dir: Path, info: dict[str, Any], device: str, batch_size: int, amp: str | None):
-        super().__init__(model_dir, info, device, batch_size, amp)
+    def __init__(
+        self,
+        model_dir: Path,
+        manifest: ModelManifest,
+        device: str,
+        batch_size: int,
+        amp: str | None,
+        max_duration: float | None = DEFAULT_MAX_DURATION,
+    ):
+        super().__init__(model_dir, manifest, device, batch_size, amp, max_duration)
         import torch
 
-        self.classifier, self.classifier_spec = _load_classifier(model_dir / info["classifier"], device)
-        features = info.get("features") or {"kind": "encoder"}
-        self.feature_kind = features["kind"]
+        self.classifier, self.classifier_spec = _load_classifier(
+            model_dir / manifest.classifier, device, self.labels
+        )
+        features = manifest.features or Features()
+        self.feature_kind = features.kind
         self.encoder: Any = None
         self.min_samples = 1
         if self.feature_kind == "fbank":
             from speechsent.features.fbank import FbankConfig
 
-            self.fbank = FbankConfig(**features["fbank"])
+            self.fbank = FbankConfig(**(features.fbank or {}))
             self.min_samples = self.fbank.frame_samples(self.fs)
             return
-        if self.feature_kind != "encoder":
-            raise InferenceError(f"{model_dir / MODEL_JSON}: unknown features {self.feature_kind!r}")
         from espnet2.tasks.asr import ASRTask
 
         from speechsent.asr.batch_encode import BatchEncoder
@@ -275,8 +507,14 @@ class E2ESentimentModel(SentimentModel):
             # as the encoder dump: TF32 rounds differently for different batch shapes
             torch.backends.cuda.matmul.allow_tf32 = False
             torch.backends.cudnn.allow_tf32 = False
-        with _asr_files(model_dir, info) as (config, files):
-            asr, _ = ASRTask.build_model_from_file(config, files.model_file, device)
+        with _asr_files(model_dir, manifest) as (config, files):
+            try:
+                asr, _ = ASRTask.build_model_from_file(config, files.model_file, device)
+            except Exception as error:  # ESPnet/torch: a checkpoint that does not fit the config, ...
+                raise InferenceError(
+                    f"{files.model_file}: cannot load the ASR model ({files.config_file}): {_one_line(error)}"
+                ) from None
+        _check_parameters(asr, files.model_file)
         self.asr = asr.eval()
         self.encoder = BatchEncoder(self.asr, device, self.amp)
         self.min_samples = self.encoder.min_samples() or 1
@@ -324,10 +562,16 @@ class E2ESentimentModel(SentimentModel):
                     feats[i] = self._features([waves[i]])[0]
                 except Exception as error:
                     results[i] = f"{type(error).__name__}: {error}"
-        done = [i for i in ok if i in feats and len(feats[i]) > 0]
+        done = []
         for i in ok:
-            if i in feats and len(feats[i]) == 0:
+            if i not in feats:
+                continue
+            if len(feats[i]) == 0:
                 results[i] = "no feature frame"
+            elif not np.isfinite(feats[i]).all():  # e.g. samples far out of [-1, 1]
+                results[i] = "the features are not finite (NaN or infinity): are the samples audio?"
+            else:
+                done.append(i)
         if not done:
             return results
         lengths = torch.tensor([len(feats[i]) for i in done], dtype=torch.long)
@@ -347,14 +591,22 @@ class TwoStepSentimentModel(SentimentModel):
 
     type = "two_step"
 
-    def __init__(self, model_dir: Path, info: dict[str, Any], device: str, batch_size: int, amp: str | None):
-        super().__init__(model_dir, info, device, batch_size, amp)
+    def __init__(
+        self,
+        model_dir: Path,
+        manifest: ModelManifest,
+        device: str,
+        batch_size: int,
+        amp: str | None,
+        max_duration: float | None = DEFAULT_MAX_DURATION,
+    ):
+        super().__init__(model_dir, manifest, device, batch_size, amp, max_duration)
         import torch
 
         from speechsent.asr.decode import Decoder
 
-        self.decode_options = dict(info.get("decode") or {"mode": "beam"})
-        with _asr_files(model_dir, info) as (config, files):
+        self.decode_options = dict(manifest.decode or {"mode": "beam"})
+        with _asr_files(model_dir, manifest) as (config, files):
             spec = {
                 "config": str(config),
                 "model_file": str(files.model_file),
@@ -362,17 +614,29 @@ class TwoStepSentimentModel(SentimentModel):
                 "fs": self.fs,
                 "options": {**self.decode_options, "device": device, "num_threads": torch.get_num_threads()},
             }
-            self.decoder = Decoder(spec)
+            try:
+                self.decoder = Decoder(spec)
+            except Exception as error:  # ESPnet/torch: a checkpoint that does not fit the config, ...
+                raise InferenceError(
+                    f"{files.model_file}: cannot load the ASR model ({files.config_file}): {_one_line(error)}"
+                ) from None
+        asr_model = self.decoder.model if hasattr(self.decoder, "model") else self.decoder.s2t.asr_model
+        _check_parameters(asr_model, files.model_file)
         if self.decode_options.get("mode") == "ctc_greedy":
             self.min_samples = self.decoder.min_samples
         else:  # what the frontend and the encoder's subsampling accept (ESPnet's own error is obscure)
             from speechsent.asr.batch_encode import BatchEncoder
 
-            self.min_samples = BatchEncoder(self.decoder.s2t.asr_model, device).min_samples() or 1
+            self.min_samples = BatchEncoder(asr_model, device).min_samples() or 1
         from speechsent.models.text_classifier import TextSentimentPredictor
 
         # (an exported LM's path is relative to the classifier dir: TextSentimentPredictor resolves it)
-        self.text_classifier = TextSentimentPredictor(model_dir / info["classifier"], device)
+        cls_dir = model_dir / manifest.classifier
+        try:
+            self.text_classifier = TextSentimentPredictor(cls_dir, device)
+        except Exception as error:  # torch, sentencepiece, transformers: a damaged file
+            raise InferenceError(f"{cls_dir}: cannot load the text classifier: {_one_line(error)}") from None
+        _check_parameters(self.text_classifier.model, cls_dir / "model.json")
 
     def transcribe(self, waves: Sequence[np.ndarray]) -> list[str | InferenceError]:
         """The transcripts of mono waveforms at :attr:`fs` (an :class:`InferenceError` for one that fails)."""

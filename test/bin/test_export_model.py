@@ -51,7 +51,7 @@ def test_best_e2e_system_from_the_recipe_dir(recipe, tmp_path, monkeypatch, capl
     assert "candidate e2e_blstm_all_s1" in caplog.text
 
 
-def test_two_step_with_decode_config_and_mode(recipe, tmp_path):
+def test_two_step_with_decode_config_and_mode(recipe, tmp_path, caplog):
     decode = tmp_path / "decode_asr.yaml"
     # stage 4's config (speechsent-asr-decode's options): the job and batching options are ignored
     decode.write_text(
@@ -76,12 +76,21 @@ def test_two_step_with_decode_config_and_mode(recipe, tmp_path):
         "minlenratio": 0.0,
         "lm_weight": 0.0,
     }
+    import torch
+
     asr_model_file = recipe["asr"] / "other.pth"
-    asr_model_file.write_bytes(b"another checkpoint")  # copied, not loaded, by the export
+    torch.save(torch.load(recipe["asr"] / "model.pth"), asr_model_file)  # another checkpoint
+    assert asr_model_file.read_bytes() != (recipe["asr"] / "model.pth").read_bytes()
     argv += ["--decode_mode", "ctc_greedy", "--asr_model_file", str(asr_model_file)]
     assert export_model.main(argv) == 0
     assert _info(out)["decode"] == {"mode": "ctc_greedy"}
     assert (out / "asr" / "model.pth").read_bytes() == asr_model_file.read_bytes()
+    # a file that is not a checkpoint would make a model dir that does not load: refused, named
+    asr_model_file.write_bytes(b"not a checkpoint")
+    with caplog.at_level(logging.ERROR):
+        assert export_model.main(argv) == 1
+    assert f"{asr_model_file}: not a PyTorch checkpoint" in caplog.text
+    assert _info(out)["decode"] == {"mode": "ctc_greedy"}  # the model in place is kept
     asr_model_file.unlink()
 
 
