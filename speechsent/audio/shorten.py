@@ -514,6 +514,8 @@ def _decode_kernel(buf, max_samples, capacity, outward, lin_to_ulaw, lin_to_alaw
                 for i in range(nlpc):
                     cbuf[base + i - nlpc] -= coffset
                 for i in range(blocksize):
+                    if st[_ERR] != _OK:
+                        break  # a truncated or corrupt stream: skip the predictor's O(order) work
                     acc = lpcqoffset
                     j = base + i
                     for k in range(nlpc):

@@ -25,17 +25,95 @@ LDC's Switchboard and Fisher releases are 2-channel, 8 kHz µ-law files, Fisher'
 shorten-compressed (``ulaw,embedded-shorten-v2.00``).  Like LDC's ``sph2pipe``, the
 reader decides that the data are shorten-compressed from the stream's magic number
 ``ajkg`` at the start of the data, and expands µ-law and A-law to 16-bit linear with
-the standard G.711 tables (the same values ``sph2pipe -p`` writes).  Unlike sph2pipe,
-which warns and carries on, it refuses data that disagree with the header (file size,
-decoded sample or channel count, shorten sample type) with a :class:`SphereError` that
-names the file.  The writer lays files out as NIST's tools do (field syntax, the
-padding after ``end_head``, ``sample_checksum``, shorten streams coded with NIST's
-choices): given the same samples and field layout it reproduces NIST's files byte for
-byte.
+the standard G.711 tables (the same values ``sph2pipe -p`` writes, and libsndfile's).
+The writer lays files out as NIST's tools do (field syntax, the padding after
+``end_head``, ``sample_checksum``, shorten streams coded with NIST's choices): given the
+same samples and field layout it reproduces NIST's files byte for byte.
+
+Headers written by other tools
+------------------------------
+Other writers do not follow NIST's layout exactly: libsndfile (``soundfile``) writes
+``sample_n_bytes -s1 1`` for µ-law and A-law, its own field order, no
+``sample_checksum``, and pads the header with NUL bytes.  The parser is as tolerant as
+sph2pipe v2.5 (LDC's reference reader) wherever the samples do not depend on it, and
+strict wherever they do; where sph2pipe would guess, or warn and carry on, it stops
+with a :class:`SphereError` that names the file.  Field by field:
+
+* Magic and size: the file starts with ``NIST_1A``; the next line holds the header
+  size, any value from 16 bytes to 1 MiB (sph2pipe reads any size too; multiples of
+  1024 are NIST's habit, not a rule).  The samples start exactly there.  (sph2pipe
+  reads at least 1024 bytes, so it refuses files shorter than that, and with a smaller
+  header it looks for the shorten magic at byte 1024; neither limitation is copied.)
+* ``end_head``: the line that ends the header.  sph2pipe wants exactly ``end_head``;
+  here blanks around it, a carriage return or NUL padding right after it are accepted.
+  It must lie within the declared header size.
+* Field lines are ``name -type value`` in any order, separated by any run of blanks
+  or tabs, with or without a trailing carriage return; ``;`` lines are comments.
+  sph2pipe reads only the fields it needs and ignores every other line; so does this
+  parser: a malformed line of any other field is kept in :attr:`SphereHeader.lines`
+  but is not an error.
+* Types: the numbers that describe the samples (``channel_count``, ``sample_count``,
+  ``sample_rate``, ``sample_n_bytes``, ``sample_checksum``) are read whatever type they
+  are declared with: ``-i 2``, ``-s1 2`` or ``-r 2.0`` (a non-integral value is an
+  error).  sph2pipe reads them only as ``-i``: it then infers a missing
+  ``sample_n_bytes`` from the coding (which is why it reads libsndfile's µ-law files)
+  but refuses a file whose other counts are not ``-i``; SoX and ffmpeg ignore the type,
+  and so does this parser.  ``sample_coding`` and ``sample_byte_format`` are their first
+  word, as sph2pipe's ``%s`` reads them (a wrong ``-sN`` length does not matter).  Other
+  ``-sN`` strings are the N bytes after the blank (which may begin with a blank), or
+  the whole rest of the line when N is wrong.
+* A sample field given twice with different values is an error (sph2pipe takes the
+  last one).
+* Required, as in sph2pipe: ``channel_count`` (at least 1), ``sample_count`` and
+  ``sample_rate`` (at least 1).  A ``sample_count`` of 0 (an empty file, as libsndfile
+  writes one) is read as empty; sph2pipe refuses it.
+* ``sample_coding``: ``pcm``, ``ulaw`` (or ``mu-law``, ``mulaw``, ``u-law``: NIST's
+  library names) or ``alaw`` (``a-law``), case-insensitive.  Absent, the data are pcm
+  when ``sample_n_bytes`` is 2, or when it is absent and ``sample_byte_format`` has two
+  characters (sph2pipe's rule); otherwise the file is refused.  An unknown coding is
+  refused (sph2pipe compares only the first letters, and then falls back to pcm for
+  2-byte samples).  After a comma, only ``embedded-shorten-*`` is accepted: sph2pipe
+  ignores that part and would write another compression's bytes out as samples.
+  A-law data cannot be shortened (sph2pipe refuses it too).
+* ``sample_n_bytes``: absent, 2 for pcm and 1 for µ-law / A-law (sph2pipe's rule).
+  Present, it must agree with the coding: sph2pipe would copy bytes in the declared
+  size and write garbage; 1-, 3- and 4-byte pcm (which libsndfile can write) are
+  refused, as sph2pipe cannot convert them either.
+* ``sample_byte_format``: ``01`` (little-endian) or ``10`` (big-endian) for
+  uncompressed pcm, where it is required (sph2pipe refuses pcm without it, and
+  byte-swaps any other value).  It is ignored for µ-law and A-law (NIST writes ``1``)
+  and for shortened pcm, whose stream records its own sample type.
+* Data size: uncompressed data must be exactly ``sample_count x channel_count x
+  sample_n_bytes`` bytes; shorter or longer is an error (sph2pipe warns and resets
+  ``sample_count`` to the file size, giving a truncated file or trailing garbage).  A
+  shorten stream must decode to exactly ``sample_count`` samples per channel, and hold
+  as many channels as ``channel_count`` and a sample type matching ``sample_coding``.
+
+``sample_checksum``
+-------------------
+NIST's checksum (``sp_compute_short_checksum`` / ``sp_compute_char_checksum`` in the
+SPHERE library) is the sum, modulo 65536, of the stored samples of every channel: pcm
+samples as their values read as unsigned 16-bit numbers (so the file's byte order does
+not matter: NIST's big-endian test file sums as its values do, not as its bytes),
+µ-law and A-law codes as unsigned bytes; for a shortened file, the samples after
+decompression.  NIST's library checks it when a read reaches the last sample;
+sph2pipe never checks it.  Here it is verified whenever every sample of a file is
+read and the header has one (uncompressed or shortened, any coding): a mismatch is a
+:class:`SphereError` naming the file and both values.  For shortened files this is what
+catches a corrupt stream that still decodes to the right number of samples.  Partial
+reads (``start``/``end``, sph2pipe's ``-t``/``-s``) are not verified: that would mean
+reading (for shorten, decoding) the whole file for each segment.  A value outside
+0..65535 (NIST's writer puts 999999999 there until the data are written) is not a
+checksum and is not verified.  A file whose samples are fine but whose checksum field
+is wrong (an editing tool that kept the old header) is read with
+``verify_checksum=False``, ``speechsent-sph2pipe --no_checksum``, or, for every reader
+in the toolkit (``wav.scp`` entries included), ``SPEECHSENT_SPHERE_CHECKSUM=ignore`` in
+the environment.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -66,6 +144,7 @@ FieldValue = int | float | str
 Coding = Literal["pcm", "ulaw", "alaw"]
 
 SHORTEN_MAGIC = b"ajkg"
+CHECKSUM_ENV = "SPEECHSENT_SPHERE_CHECKSUM"  # "verify" (default) or "ignore"
 NIST_SHORTEN = "embedded-shorten-v2.00"
 _HEADER_BLOCK = 1024
 _NIST_PAD_NEWLINES = 24  # NIST's writer follows "end_head" with 24 newlines, then spaces
@@ -86,7 +165,16 @@ _REQUIRED_FIELDS = frozenset(
 )
 _OVERRIDABLE_FIELDS = frozenset({"sample_checksum", "sample_sig_bits"})
 _ULAW_SEGMENT_STARTS = np.array([2, 4, 8, 16, 32, 64, 128])  # exponent = floor(log2(magnitude >> 7))
-_FIELD_LINE = re.compile(r"(\S+) -(i|r|s(\d+)) (.*)", re.DOTALL)
+# name, blanks, type token, one blank, the value (which may begin with a blank).
+_FIELD_LINE = re.compile(r"[ \t]*(\S+)[ \t]+-(i|r|s\d+)(?:[ \t](.*))?", re.DOTALL)
+_END_HEAD = re.compile(rb"(?<=\n)[ \t]*end_head(?=[\s\x00]|\Z)")
+_MIN_HEADER_SIZE = 16  # "NIST_1A", the size line and "end_head"
+# Fields that decide how the samples are read: parsed whatever their declared type,
+# checked for consistency; every other field is only kept.
+_NUMERIC_FIELDS = frozenset(
+    {"channel_count", "sample_count", "sample_rate", "sample_n_bytes", "sample_checksum"}
+)
+_SAMPLE_FIELDS = _NUMERIC_FIELDS | {"sample_coding", "sample_byte_format"}
 
 
 class SphereError(ValueError):
@@ -168,6 +256,7 @@ class SphereHeader:
     compression: str | None
     fields: Mapping[str, FieldValue] = field(repr=False)
     lines: tuple[str, ...] = field(repr=False)
+    sample_checksum: int | None = None
 
     @property
     def duration(self) -> float:
@@ -180,20 +269,58 @@ class SphereHeader:
         return self.compression is not None and self.compression.startswith("embedded-shorten")
 
 
-def _parse_value(kind: str, length: str | None, text: str) -> FieldValue:
+def _field_line(line: str) -> tuple[str, str, str] | None:
+    """Split a header line into name, type token (``-i``, ``-r``, ``-sN``) and value text.
+
+    The value text starts after the one blank that ends the type token (``-sN`` values
+    are N bytes from there, and may begin with a blank).  Runs of blanks elsewhere are
+    accepted.  Returns None for a line that is not ``name -type value``.
+    """
+    match = _FIELD_LINE.fullmatch(line)
+    if match is None:
+        return None
+    return match.group(1), match.group(2), match.group(3) or ""
+
+
+def _integer_value(name: str, kind: str, text: str) -> int:
+    """A sample-describing number, whatever its declared type (``-i 2``, ``-s1 2``, ``-r 2.0``)."""
+    token = text.strip()
+    try:
+        return int(token)
+    except ValueError:
+        pass
+    try:
+        number = float(token)
+    except ValueError:
+        number = math.nan
+    if math.isfinite(number) and number.is_integer():
+        return int(number)
+    raise SphereError(f"SPHERE field {name} -{kind}: value {token!r} is not an integer")
+
+
+def _generic_value(kind: str, text: str) -> FieldValue:
+    """Any other field: typed as declared; a value that does not fit its type is kept as text."""
     if kind == "i":
-        return int(text.strip())
+        try:
+            return int(text.strip())
+        except ValueError:
+            return text.strip()
     if kind == "r":
-        return float(text.strip())
-    assert length is not None
-    return text[: int(length)]
+        try:
+            return float(text.strip())
+        except ValueError:
+            return text.strip()
+    length = int(kind[1:]) if kind[1:].isdigit() else len(text)
+    # -sN is N bytes after the blank; when N is wrong (the rest is not blank) keep the whole text.
+    return text[:length] if not text[length:].strip() else text.rstrip()
 
 
 def parse_sphere_header(data: bytes) -> SphereHeader:
     """Parse a SPHERE header from the first ``header_size`` (or more) bytes of a file.
 
     Raises :class:`SphereError` (without a file name) when the header is malformed or
-    lacks what is needed to read the samples.
+    lacks what is needed to read the samples.  See the module docstring for what is
+    accepted.
     """
     if not data.startswith(b"NIST_1A"):
         raise SphereError("not a NIST SPHERE file (no NIST_1A magic)")
@@ -203,56 +330,73 @@ def parse_sphere_header(data: bytes) -> SphereHeader:
     try:
         header_size = int(lines[1].strip())
     except ValueError:
-        raise SphereError("malformed SPHERE header size line") from None
-    if not 16 <= header_size <= _MAX_HEADER_SIZE:
+        raise SphereError(f"malformed SPHERE header size line {lines[1][:20]!r}") from None
+    if not _MIN_HEADER_SIZE <= header_size <= _MAX_HEADER_SIZE:
         raise SphereError(f"implausible SPHERE header size {header_size}")
     if len(data) < header_size:
         raise SphereError(f"truncated SPHERE header (file shorter than its {header_size}-byte header)")
-    body = data[:header_size]
-    end = body.find(b"\nend_head")
-    if end < 0:
+    first = len(lines[0]) + len(lines[1]) + 2
+    end = _END_HEAD.search(data, first)
+    if end is None:
         raise SphereError("SPHERE header has no end_head line")
-    text = body[len(lines[0]) + len(lines[1]) + 2 : end + 1].decode("latin-1")
+    if end.end() > header_size:
+        raise SphereError(
+            f"SPHERE header's end_head ends at byte {end.end()}, past its header size {header_size}"
+        )
+    text = data[first : end.start()].decode("latin-1")
 
     fields: dict[str, FieldValue] = {}
     kept: list[str] = []
-    for number, line in enumerate(text.split("\n"), start=3):
+    for number, raw in enumerate(text.split("\n"), start=3):
+        line = raw[:-1] if raw.endswith("\r") else raw
         if line:
             kept.append(line)
-        if not line.strip() or line.startswith(";"):
+        if not line.strip() or line.lstrip().startswith(";"):
             continue
-        match = _FIELD_LINE.fullmatch(line)
-        if match is None:
+        parts = _field_line(line)
+        name = parts[0] if parts is not None else line.split()[0]
+        if name not in _SAMPLE_FIELDS:
+            if parts is not None:  # lines sph2pipe does not need: kept, but never an error
+                fields[name] = _generic_value(parts[1], parts[2])
+            continue
+        if parts is None:
             raise SphereError(f"malformed SPHERE header line {number}: {line!r}")
-        name, kind, length, value = match.group(1), match.group(2)[0], match.group(3), match.group(4)
-        try:
-            fields[name] = _parse_value(kind, length, value)
-        except ValueError:
-            raise SphereError(f"malformed value in SPHERE header line {number}: {line!r}") from None
+        kind, value_text = parts[1], parts[2]
+        value: FieldValue
+        if name in _NUMERIC_FIELDS:
+            try:
+                value = _integer_value(name, kind, value_text)
+            except SphereError as error:
+                raise SphereError(f"malformed value in SPHERE header line {number}: {error}") from None
+        else:
+            tokens = value_text.split()
+            if not tokens:
+                raise SphereError(f"malformed value in SPHERE header line {number}: {line!r}")
+            value = tokens[0]
+        if name in fields and fields[name] != value:
+            raise SphereError(f"SPHERE header gives {name} twice, as {fields[name]!r} and {value!r}")
+        fields[name] = value
 
     def integer(name: str) -> int | None:
         value = fields.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, int):
-            raise SphereError(f"SPHERE field {name} must be an integer (-i)")
+        assert value is None or isinstance(value, int)
         return value
 
     byte_format = fields.get("sample_byte_format")
-    if byte_format is not None:
-        byte_format = str(byte_format).strip()
+    byte_format = None if byte_format is None else str(byte_format)
     n_bytes = integer("sample_n_bytes")
     raw_coding = fields.get("sample_coding")
     compression: str | None = None
     if raw_coding is None:
-        # As in sph2pipe: without sample_coding, 2-byte samples are pcm.
-        if n_bytes != 2 and not (byte_format and len(byte_format) == 2):
+        # As sph2pipe: without sample_coding, 2-byte samples (or a 2-character byte
+        # format) are pcm; anything else cannot be interpreted.
+        if n_bytes != 2 and not (n_bytes is None and byte_format and len(byte_format) == 2):
             raise SphereError("SPHERE header has no sample_coding and the data are not 2-byte pcm")
         coding: Coding = "pcm"
     else:
-        base, _, rest = str(raw_coding).strip().partition(",")
+        base, _, rest = str(raw_coding).partition(",")
         if base.lower() not in _CODING_NAMES:
-            raise SphereError(f"unsupported SPHERE sample_coding {raw_coding!r}")
+            raise SphereError(f"unsupported SPHERE sample_coding {raw_coding!r} (pcm, ulaw or alaw)")
         coding = _CODING_NAMES[base.lower()]
         compression = rest.strip() or None
         if compression is not None and not compression.startswith("embedded-shorten"):
@@ -260,7 +404,12 @@ def parse_sphere_header(data: bytes) -> SphereHeader:
     if n_bytes is None:
         n_bytes = 2 if coding == "pcm" else 1
     if (coding == "pcm") != (n_bytes == 2):
-        raise SphereError(f"unsupported SPHERE layout: {coding} with sample_n_bytes {n_bytes}")
+        raise SphereError(
+            f"unsupported SPHERE layout: {coding} with sample_n_bytes {n_bytes} "
+            "(sph2pipe reads 2-byte pcm and 1-byte ulaw/alaw only)"
+        )
+    if coding == "alaw" and compression is not None:
+        raise SphereError("A-law data cannot be shorten-compressed (sph2pipe refuses it too)")
 
     channel_count = integer("channel_count")
     sample_count = integer("sample_count")
@@ -275,6 +424,7 @@ def parse_sphere_header(data: bytes) -> SphereHeader:
         if value < (0 if name == "sample_count" else 1):
             raise SphereError(f"invalid SPHERE {name} {value}")
     assert channel_count is not None and sample_count is not None and sample_rate is not None
+    checksum = integer("sample_checksum")
     return SphereHeader(
         header_size=header_size,
         channel_count=channel_count,
@@ -286,6 +436,7 @@ def parse_sphere_header(data: bytes) -> SphereHeader:
         compression=compression,
         fields=fields,
         lines=tuple(kept),
+        sample_checksum=checksum if checksum is not None and 0 <= checksum <= 0xFFFF else None,
     )
 
 
@@ -344,11 +495,13 @@ def _decode_shortened(header: SphereHeader, stream: np.ndarray, end: int) -> np.
     whole = end == header.sample_count
     # Size the output from the header, but no further than the stream could possibly hold
     # (each coded sample takes at least two bits), so a bogus sample_count costs nothing.
+    # A whole read stops one sample past sample_count: more is an error anyway, and this
+    # bounds the work a corrupt stream can cause (zero blocks cost 5 bits for a block).
     plausible = 4 * len(stream) // header.channel_count + 4096
     try:
         audio = decode_shorten(
             stream,
-            max_samples=None if whole else end,
+            max_samples=end + 1 if whole else end,
             expected_samples=min(end, plausible),
         )
     except ShortenError as error:
@@ -380,21 +533,35 @@ def _decode_shortened(header: SphereHeader, stream: np.ndarray, end: int) -> np.
     return samples.astype(np.uint8)
 
 
+def _checksum_policy(verify_checksum: bool | None) -> bool:
+    if verify_checksum is not None:
+        return verify_checksum
+    value = os.environ.get(CHECKSUM_ENV, "verify").strip().lower()
+    if value not in ("verify", "ignore", ""):
+        raise ValueError(f"{CHECKSUM_ENV}={value!r}: expected 'verify' or 'ignore'")
+    return value != "ignore"
+
+
 def read_sphere_data(
     path: str | os.PathLike[str],
     *,
     start: int = 0,
     end: int | None = None,
     header_path: str | os.PathLike[str] | None = None,
+    verify_checksum: bool | None = None,
 ) -> SphereData:
     """Read samples ``start`` to ``end`` (exclusive; None = to the end) in their stored coding.
 
     With ``header_path`` the header is read from that file and ``path`` holds only the
     sample data (sph2pipe's ``-h``).  ``end`` beyond the file is clamped to its length.
-    Raises :class:`SphereError` naming the file for malformed, truncated or inconsistent
-    files.
+    When every sample is read and the header has a ``sample_checksum``, the checksum is
+    verified unless ``verify_checksum`` is False (None: the environment variable
+    ``SPEECHSENT_SPHERE_CHECKSUM``, ``verify`` by default or ``ignore``).  Raises
+    :class:`SphereError` naming the file for malformed, truncated, corrupt or
+    inconsistent files.
     """
     path = Path(path)
+    verify = _checksum_policy(verify_checksum)
     if header_path is None:
         header = read_sphere_header(path)
         data_offset = header.header_size
@@ -422,25 +589,48 @@ def read_sphere_data(
                         "not a shorten stream (bad magic number, expected 'ajkg') "
                         "although sample_coding says shorten"
                     )
+                _check_byte_format(header)
                 frame = header.channel_count * header.sample_n_bytes
                 if size != count * frame:
                     raise SphereError(
                         f"sample_count mismatch: file holds {size} bytes of samples, header says "
                         f"{count} samples x {header.channel_count} channel(s) x "
                         f"{header.sample_n_bytes} byte(s) = {count * frame} bytes"
+                        + (" (data shorter than declared)" if size < count * frame else "")
                     )
                 handle.seek(data_offset + start * frame)
                 raw = handle.read((end - start) * frame)
                 samples = _unpack_plain(header, raw)
+        whole = start == 0 and end == count
+        if verify and whole and header.sample_checksum is not None:
+            computed = sphere_checksum(samples)
+            if computed != header.sample_checksum:
+                raise SphereError(
+                    f"sample_checksum mismatch: header says {header.sample_checksum}, the "
+                    f"{'decoded' if shortened else 'stored'} samples sum to {computed} (corrupt data, "
+                    f"or a wrong checksum field: {CHECKSUM_ENV}=ignore or speechsent-sph2pipe "
+                    "--no_checksum reads it anyway)"
+                )
     except SphereError as error:
         raise SphereError(f"{path}: {error}") from None
     return SphereData(header=header, samples=samples, start=start, shortened=shortened)
 
 
+def _check_byte_format(header: SphereHeader) -> None:
+    """Plain pcm needs its byte order; 1-byte codings ignore the field (as sph2pipe)."""
+    if header.sample_coding != "pcm":
+        return
+    if header.sample_byte_format is None:
+        raise SphereError("pcm samples without sample_byte_format: their byte order is unknown")
+    if header.sample_byte_format not in ("01", "10"):
+        raise SphereError(
+            f"unsupported sample_byte_format {header.sample_byte_format!r} for 2-byte pcm "
+            "(01: little-endian, 10: big-endian)"
+        )
+
+
 def _unpack_plain(header: SphereHeader, raw: bytes) -> np.ndarray:
     if header.sample_coding == "pcm":
-        if header.sample_byte_format not in ("01", "10"):
-            raise SphereError(f"unsupported sample_byte_format {header.sample_byte_format!r} for pcm")
         dtype = "<i2" if header.sample_byte_format == "01" else ">i2"
         samples = np.frombuffer(raw, dtype=dtype).astype(np.int16)
     else:
@@ -454,20 +644,22 @@ def read_sphere(
     channel: int | None = None,
     start: int = 0,
     end: int | None = None,
+    verify_checksum: bool | None = None,
 ) -> tuple[np.ndarray, int]:
     """Read a SPHERE file as 16-bit linear pcm.
 
     Returns ``(samples, sample_rate)`` with ``samples`` of dtype int16 and shape
     ``(num_samples, num_channels)``; ``channel`` (0-based) selects one channel, giving
     shape ``(num_samples, 1)``.  ``start``/``end`` select samples ``[start, end)``.
-    µ-law and A-law are expanded exactly as ``sph2pipe -p`` does.
+    µ-law and A-law are expanded exactly as ``sph2pipe -p`` does.  ``verify_checksum``:
+    see :func:`read_sphere_data`.
     """
-    data = read_sphere_data(path, start=start, end=end)
+    data = read_sphere_data(path, start=start, end=end, verify_checksum=verify_checksum)
     samples = data.to_linear()
     if channel is not None:
         if not 0 <= channel < data.header.channel_count:
             count = data.header.channel_count
-            raise ValueError(f"{path}: channel {channel} out of range for {count} channel(s)")
+            raise SphereError(f"{path}: channel {channel} out of range for {count} channel(s)")
         samples = samples[:, channel : channel + 1]
     return np.ascontiguousarray(samples), data.header.sample_rate
 

@@ -2,9 +2,10 @@
 
 Usage::
 
-    speechsent-sph2pipe [-h hdrfile] [-t b:e | -s b:e] [-c 1|2] [-p|-u|-a] [-f typ] infile [outfile]
+    speechsent-sph2pipe [-h hdrfile] [-t b:e | -s b:e] [-c 1|2] [-p|-u|-a] [-f typ] [--no_checksum]
+                        infile [outfile]
 
-Options (single-dash, as in sph2pipe):
+Options (single-dash, as in sph2pipe, but for ``--no_checksum``):
 
 ``-f typ``     output format: ``sph`` (the default, as sph2pipe on Unix), ``raw``, ``wav``
                (or ``rif``), ``au``, ``aif`` (or ``mac``); matched on the first letters,
@@ -17,6 +18,10 @@ Options (single-dash, as in sph2pipe):
                an empty or zero ``e``, or one at or past the end, means the end of the file
 ``-s b:e``     the same in samples: samples ``b`` up to, not including, ``e``
 ``-h hdrfile`` take the SPHERE header from ``hdrfile``; ``infile`` is then headerless data
+``--no_checksum``
+               do not verify the header's ``sample_checksum`` (not in sph2pipe, which never
+               verifies it; the environment variable ``SPEECHSENT_SPHERE_CHECKSUM=ignore`` does
+               the same for every reader of the toolkit)
 
 The output goes to ``outfile``, or to standard output.  WAV and AU/AIFF headers and the
 samples are byte-identical to sph2pipe's; byte order is little-endian for ``wav``,
@@ -25,9 +30,14 @@ sph2pipe, all in what it gets wrong: ``-t`` takes plain seconds only (sph2pipe s
 reads ``hh:mm:ss`` as its first number; here a second colon is an error), A-law ``au``
 output is labelled A-law (encoding 27, not µ-law), and a corrupt or truncated input fails
 with a message and exit status 1 before anything is written, instead of yielding partial
-or garbage audio.  Errors print ``speechsent-sph2pipe: FILE: REASON``; a usage error exits
-with status 2.  When the reader of standard output goes away early (``| head -c 100``) the
-command stops quietly.
+or garbage audio.  When the whole file is converted (no ``-t`` / ``-s``) and its header
+has a ``sample_checksum``, the samples must sum to it (NIST's definition; see
+:mod:`speechsent.audio.sphere`): a mismatch is an error, which ``--no_checksum`` turns off for
+a file whose checksum field is wrong but whose samples are fine.  The header is read as
+:mod:`speechsent.audio.sphere` describes: as tolerant as sph2pipe on field types, spacing,
+order and optional fields, stricter on what decides the samples.  Errors print
+``speechsent-sph2pipe: FILE: REASON``; a usage error exits with status 2.  When the reader
+of standard output goes away early (``| head -c 100``) the command stops quietly.
 
 The decoder (numba) is imported only when a file is converted, so ``--help`` is fast.
 """
@@ -195,26 +205,31 @@ def _sphere_header(
     lines = ["NIST_1A", f"{header.header_size:7d}"]
     wrote_byte_format = False
     for line in header.lines:
-        if line.startswith("sample_checksum "):
+        # sph2pipe matches "name -i " exactly; fields are matched here by name, so that a
+        # header written with other types or spacing (libsndfile's "sample_n_bytes -s1 1")
+        # is still rewritten to describe the output.
+        words = line.split()
+        name = words[0] if words else ""
+        if name == "sample_checksum":
             continue  # no longer valid, and sph2pipe cannot recompute it
-        if line.startswith("channel_count -i ") and channels < header.channel_count:
+        if name == "channel_count" and channels < header.channel_count:
             line = "channel_count -i 1"
-        elif line.startswith("sample_count -i ") and count != header.sample_count:
+        elif name == "sample_count" and count != header.sample_count:
             line = f"sample_count -i {count}"
-        elif line.startswith("sample_n_bytes -i ") and in_width != out_width:
+        elif name == "sample_n_bytes" and in_width != out_width:
             line = f"sample_n_bytes -i {out_width}"
-        elif line.startswith("sample_byte_format -s") and (
+        elif name == "sample_byte_format" and (
             in_width != out_width or (out_width == 2 and header.sample_byte_format != _NATIVE_ORDER)
         ):
             if out_width == 1:
                 continue
             line = f"sample_byte_format -s2 {_NATIVE_ORDER}"
             wrote_byte_format = True
-        elif line.startswith("sample_coding -s") and (shortened or header.sample_coding != coding):
+        elif name == "sample_coding" and (shortened or header.sample_coding != coding):
             line = f"sample_coding -s{len(coding)} {coding}"
-        elif line.startswith("sample_sig_bits -i "):
+        elif name == "sample_sig_bits":
             try:
-                bits = int(line[len("sample_sig_bits -i ") :].split()[0])
+                bits = int(words[2])
             except (ValueError, IndexError):
                 bits = 0
             if bits > 8 and coding != "pcm":
@@ -272,12 +287,14 @@ def sph2pipe(
     samples: tuple[int | None, int | None] | None = None,
     header_file: str | os.PathLike[str] | None = None,
     stdout: BinaryIO | None = None,
+    verify_checksum: bool | None = None,
 ) -> int:
     """Convert ``infile`` as ``sph2pipe`` would; returns the number of samples per channel written.
 
     ``channel`` is 0-based (``-c 1`` is 0) and ignored for 1-channel input; ``out_coding``
     None keeps the input's coding; ``seconds`` / ``samples`` are the ``-t`` / ``-s``
     ranges.  Without ``outfile`` the result goes to ``stdout`` (default: standard output).
+    ``verify_checksum``: see :func:`speechsent.audio.sphere.read_sphere_data`.
     Raises ``SphereError`` / ``ValueError`` naming the file, or ``OSError``.
     """
     import numpy as np
@@ -289,7 +306,9 @@ def sph2pipe(
         start, end = resolve_range(header.sample_count, header.sample_rate, seconds=seconds, samples=samples)
     except ValueError as error:
         raise ValueError(f"{infile}: {error}") from None
-    data = read_sphere_data(infile, start=start, end=end, header_path=header_file)
+    data = read_sphere_data(
+        infile, start=start, end=end, header_path=header_file, verify_checksum=verify_checksum
+    )
 
     values = data.samples
     if channel is not None and header.channel_count > 1:
@@ -331,7 +350,8 @@ def sph2pipe(
 def get_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        usage="%(prog)s [-h hdrfile] [-t b:e | -s b:e] [-c 1|2] [-p|-u|-a] [-f typ] infile [outfile]",
+        usage="%(prog)s [-h hdrfile] [-t b:e | -s b:e] [-c 1|2] [-p|-u|-a] [-f typ] [--no_checksum] "
+        "infile [outfile]",
         description="Convert a NIST SPHERE file (plain or shorten-compressed; pcm, ulaw or alaw) to "
         "SPHERE, WAV, AU, AIFF or raw samples, like LDC's sph2pipe v2.5.",
         add_help=False,
@@ -375,6 +395,13 @@ def get_parser() -> argparse.ArgumentParser:
         default="sph",
         help="output format: sph, raw, wav (rif), au, aif (mac) (default: sph)",
     )
+    parser.add_argument(
+        "--no_checksum",
+        dest="verify_checksum",
+        action="store_false",
+        help="do not verify the header's sample_checksum (verified by default when the whole file is "
+        "read; also: SPEECHSENT_SPHERE_CHECKSUM=ignore)",
+    )
     parser.add_argument("-d", dest="debug", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("infile", help="input SPHERE file")
     parser.add_argument("outfile", nargs="?", help="output file (default: standard output)")
@@ -393,6 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seconds=args.seconds,
             samples=args.samples,
             header_file=args.header_file,
+            verify_checksum=None if args.verify_checksum else False,
         )
     except BrokenPipeError:
         # The reader went away (e.g. `| head -c 100`): stop quietly, and keep Python from

@@ -160,7 +160,8 @@ BASIC = ("channel_count -i 1", "sample_count -i 1", "sample_rate -i 1")
         (header_bytes("sample_count -i twelve"), "malformed value"),
         (header_bytes("channel_count -i 1", "sample_rate -i 8000", "sample_coding -s3 pcm"), "sample_count"),
         (header_bytes("channel_count -i 1", "sample_count -i 1", "sample_coding -s3 pcm"), "sample_rate"),
-        (header_bytes("channel_count -s1 1", *BASIC[1:], "sample_n_bytes -i 2"), "must be an integer"),
+        (header_bytes("channel_count -s3 one", *BASIC[1:], "sample_n_bytes -i 2"), "'one' is not an integer"),
+        (header_bytes("channel_count -r 1.5", *BASIC[1:], "sample_n_bytes -i 2"), "'1.5' is not an integer"),
         (header_bytes("channel_count -i 0", *BASIC[1:], "sample_n_bytes -i 2"), "invalid"),
         (header_bytes(*BASIC, "sample_coding -s4 pcmx"), "unsupported"),
         (header_bytes(*BASIC, "sample_coding -s25 pcm,embedded-wavpack-1.0"), "compression"),
@@ -285,7 +286,13 @@ def test_field_layout(tmp_path):
     assert list(header.fields) == [name for name, _ in layout]
     assert header.fields["sample_checksum"] == 0 and "sample_sig_bits" not in header.fields
     assert header.fields["sample_count"] == 300 and header.fields["sample_byte_format"] == "1"
-    np.testing.assert_array_equal(read_sphere_data(path).samples, codes)
+    # A checksum of the caller's own is written as given; a wrong one is refused on reading.
+    with pytest.raises(
+        SphereError,
+        match=rf"layout\.sph: sample_checksum mismatch: header says 0, .* {sphere_checksum(codes)}",
+    ):
+        read_sphere_data(path)
+    np.testing.assert_array_equal(read_sphere_data(path, verify_checksum=False).samples, codes)
     with pytest.raises(ValueError, match="must place sample_rate"):
         write_sphere(path, codes, RATE, coding="ulaw", fields=[f for f in layout if f[0] != "sample_rate"])
     with pytest.raises(ValueError, match="has no value"):
