@@ -39,6 +39,16 @@ training, except ``max_epochs``/``patience`` which continue it; changed score se
 options only re-score). A labelled utterance of a scored set without features (too short for the encoder)
 gets the training prior's most frequent class, counted in the log, so every utterance is scored.
 
+Feature matrices with NaN or infinite values are found when read (:mod:`speechsent.data.feats_dataset`)
+and never reach the model: each is named in the log (utterance, scp, ark entry) and left out, counted per
+epoch in ``metrics.jsonl`` (``dropped_train_utts``/``dropped_valid_utts``) and in ``system.json``
+(``train_skipped``/``valid_skipped``: reason -> count, with the utterances left out while indexing, e.g.
+labelled without features; ``num_train_utts`` counts those trained on). In a scored set such an utterance
+is imputed like one without features, and ``scores.json`` counts it (``num_missing``, ``num_imputed``,
+``imputed``; the utterances are in ``score_<set>/utt2imputed``). A class without any training utterance
+(after the skips and ``--train_utt_list``) is an error, or a loud warning with
+``--allow_missing_classes true`` (not part of the stamp: a rerun with it resumes the finished training).
+
 Several GPUs (or CPU processes): ``torchrun --nproc_per_node N -m speechsent.bin.train_e2e ... --ngpu N``
 (``--ngpu 0`` under torchrun: CPU processes with gloo). Options may come from ``--config FILE`` (YAML; the
 command line wins; the repeatable options take YAML lists). Exit status: 0 on success, 1 on an error (the
@@ -77,6 +87,7 @@ _NOT_STAMPED = {
     "ngpu",
     "force",
     "max_open_files",
+    "allow_missing_classes",
 }
 #: Options that only affect scoring and system.json (changing them re-scores, it does not retrain).
 _SCORING_ONLY = {"score_sets", "system_train_hours", "system_pseudo_labeler", "system_pseudo_sets"}
@@ -477,7 +488,7 @@ def _score(
     trainer: Any, args: argparse.Namespace, score_set: ScoreSet, prior: Sequence[int], dist: Any
 ) -> Any:
     """Predict every utterance of ``score_set`` and write its score dir (rank 0); returns the scores."""
-    from speechsent.data.feats_dataset import FeatsDataset, read_label_file
+    from speechsent.data.feats_dataset import NO_FEATURES, NON_FINITE, FeatsDataset, read_label_file
     from speechsent.data.labels import SENTIMENT_LABELS
     from speechsent.scoring import score_system, write_predictions
 
@@ -493,24 +504,36 @@ def _score(
     utt2prob = {u: [float(p) for p in row] for u, row in zip(ids, probs, strict=True)}
     refs = read_label_file(score_set.labels, SENTIMENT_LABELS)
     missing = [u for u in refs if u not in utt2prob]
+    imputed: dict[str, str] = {}
     if missing:
+        # why: not dumped (skipped while indexing), or a non-finite matrix (dropped when read, by this
+        # rank or, under DDP, another: an indexed utterance without a prediction was dropped)
+        left_out, indexed = dataset.left_out(), set(dataset.ids)
+        token = {NO_FEATURES: "no_features", NON_FINITE: "non_finite_features"}
+        for u in missing:
+            reason = left_out.get(u, NON_FINITE if u in indexed else "")
+            imputed[u] = token.get(reason, "no_prediction")
         total = max(1, sum(prior))
         prior_probs = [n / total for n in prior]
         log.warning(
-            "%s: %d of %d utterances have no features: given the training prior's top class, e.g. %s",
+            "%s: %d of %d utterances have no features (%d none dumped, %d non-finite): given the training "
+            "prior's top class (imputed: counted in scores.json, listed in %s), e.g. %s",
             score_set.name,
             len(missing),
             len(refs),
+            sum(r == "no_features" for r in imputed.values()),
+            sum(r == "non_finite_features" for r in imputed.values()),
+            Path(args.exp_dir) / f"score_{score_set.name}" / "utt2imputed",
             " ".join(missing[:5]),
         )
         for u in missing:
             utt2prob[u] = prior_probs
     utt2pred = {u: SENTIMENT_LABELS[max(range(len(row)), key=row.__getitem__)] for u, row in utt2prob.items()}
     score_dir = Path(args.exp_dir) / f"score_{score_set.name}"
-    write_predictions(score_dir, utt2pred, utt2prob, SENTIMENT_LABELS)
+    write_predictions(score_dir, utt2pred, utt2prob, SENTIMENT_LABELS, imputed=imputed)
     scores = score_system(score_dir, score_set.labels, SENTIMENT_LABELS)
     log.info(
-        "%s: unweighted F1 %.2f REC %.2f PRE %.2f | weighted F1 %.2f (%d utts, %d without features)",
+        "%s: unweighted F1 %.2f REC %.2f PRE %.2f | weighted F1 %.2f (%d utts, %d imputed)",
         score_set.name,
         scores["unweighted_f1"],
         scores["unweighted_recall"],
@@ -541,17 +564,18 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
 
     import torch
 
-    from speechsent.data.feats_dataset import FeatsDataset, read_utt_list
+    from speechsent.data.feats_dataset import NON_FINITE, FeatsDataset, read_utt_list
     from speechsent.data.labels import PSEUDO_LABELS, SENTIMENT_LABELS
     from speechsent.models import build_model
     from speechsent.training import Trainer, set_seed
-    from speechsent.training.options import trainer_config_from_args, trainer_run
+    from speechsent.training.options import check_class_counts, trainer_config_from_args, trainer_run
 
     with trainer_run(args, exp_dir, training_stamp, training_files=_TRAINING_FILES) as dist:
         labels = SENTIMENT_LABELS if args.task == "sentiment" else PSEUDO_LABELS
         utt_list = read_utt_list(args.train_utt_list) if args.train_utt_list else None
         sources = list(zip(args.train_feats, args.train_labels, strict=True))
         train_data = FeatsDataset(sources, labels, utt_list, max_open_files=args.max_open_files, name="train")
+        full_train = train_data  # before a held-out share is taken: what system.json's counts are of
         if args.valid_feats:
             valid_data = FeatsDataset(
                 [(args.valid_feats, args.valid_labels)],
@@ -574,6 +598,12 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
         if valid_data.dim != train_data.dim:
             raise ValueError(f"validation features have dim {valid_data.dim}, training ones {train_data.dim}")
         counts = train_data.class_counts()
+        check_class_counts(
+            counts,
+            labels,
+            allow=args.allow_missing_classes,
+            what="training data (after skips and subsetting)",
+        )
 
         set_seed(args.seed)  # the same initial weights on every rank and run
         config = model_config(args, train_data.dim, len(labels))
@@ -616,6 +646,29 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
             result.epochs_run,
         )
         trainer.load_best()
+        # what was left out: while indexing, and (from the Trainer, every rank and epoch, also of a run
+        # resumed from its checkpoint) the matrices found non-finite when read
+        dropped_train = result.dropped_train
+        train_left = full_train.left_out()
+        valid_left = valid_data.left_out() if args.valid_feats else {}
+        for u in (*dropped_train, *(result.dropped_valid if not args.valid_feats else ())):
+            train_left.setdefault(u, NON_FINITE)
+        for u in result.dropped_valid if args.valid_feats else ():
+            valid_left.setdefault(u, NON_FINITE)
+        trained = [u not in dropped_train and u not in train_left for u in train_data.ids]
+        counts = [0] * len(labels)
+        for ok, target in zip(trained, train_data.targets, strict=True):
+            counts[target] += ok
+        train_skipped, valid_skipped = _reason_counts(train_left), _reason_counts(valid_left)
+        if train_skipped or valid_skipped:
+            log.warning(
+                "left out: of the training data %s; of the validation data %s",
+                _describe(train_skipped),
+                _describe(valid_skipped),
+            )
+        check_class_counts(
+            counts, labels, allow=args.allow_missing_classes, what="training data (after non-finite skips)"
+        )
 
         all_scores: dict[str, Any] = {}
         for score_set in score_sets:
@@ -639,7 +692,9 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
                 "select_set": select_set,
                 "best_epoch": result.best_epoch,
                 "init_from": args.init_from,
-                "num_train_utts": len(train_data),
+                "num_train_utts": sum(counts),
+                "train_skipped": train_skipped,
+                "valid_skipped": valid_skipped,
                 "config": {
                     k: v for k, v in sorted(vars(args).items()) if k not in ("config", "_given_lists")
                 },
@@ -649,6 +704,18 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
             write_json(exp_dir / ".done", stamp)
         _barrier(dist)
         return {"skipped": False, "scores": all_scores, "best_epoch": result.best_epoch, "result": result}
+
+
+def _reason_counts(left_out: dict[str, str]) -> dict[str, int]:
+    """reason -> count, sorted by reason (system.json)."""
+    counts: dict[str, int] = {}
+    for reason in left_out.values():
+        counts[reason] = counts.get(reason, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _describe(reason_counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {reason}" for reason, n in reason_counts.items()) or "none"
 
 
 def _input_kind(args: argparse.Namespace) -> str:

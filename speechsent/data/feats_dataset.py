@@ -18,6 +18,17 @@ A labelled utterance without features (e.g. too short for the encoder, listed in
 ``skipped_utts``) and a featured utterance of the list without a label are skipped, counted and logged
 (:attr:`FeatsDataset.skipped`); a malformed scp or label line is an error naming file and line.
 
+A matrix with a NaN or an infinite value is found when it is read (for its length while indexing, when
+there is no ``utt2num_frames``, else when a batch fetches it; ``np.isfinite`` on what was read, no extra
+pass over the arks) and never reaches a model: the item comes back as *dropped* and :func:`collate_feats`
+leaves it out of the batch, naming it in ``batch["dropped"]`` (``{utt: what is wrong}``). The
+:class:`~speechsent.training.Trainer` passes those to :meth:`FeatsDataset.note_dropped` (in the main
+process: DataLoader workers are separate processes), which logs each utterance once, with its scp and ark
+entry, and remembers it, so that later epochs do not read it again; :meth:`FeatsDataset.left_out` and
+:meth:`FeatsDataset.skip_counts` then include it (reason :data:`NON_FINITE`). A batch whose utterances
+were all dropped has no ``ids``/``targets`` and one frame of zeros as ``feats`` (a valid model input, which
+the Trainer runs under DDP with a zero loss so that every rank takes part in the gradient all-reduce).
+
 Matrices are read lazily with kaldiio, keeping at most ``max_open_files`` ark files open per process
 (kaldiio's own ``LimitedSizeDict``, as ``kaldiio.load_scp(max_cache_fd=...)`` uses it; made afresh in
 each DataLoader worker, so forked workers never share a file offset). Lengths for the bucket sampler come
@@ -42,6 +53,8 @@ import torch
 from speechsent.data.kaldi_dir import KaldiDataError, read_table, read_typed_table, split_fields
 
 __all__ = [
+    "NON_FINITE",
+    "NO_FEATURES",
     "FeatsDataset",
     "FeatsSource",
     "collate_feats",
@@ -50,6 +63,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: :attr:`FeatsDataset.skipped` reasons (the keys of :meth:`FeatsDataset.skip_counts`)
+NO_FEATURES = "labelled, no features"
+NON_FINITE = "non-finite features"
 
 # ``path:offset`` with an optional ``[rows]``/``[rows,cols]`` slice (kaldiio's syntax), or a ``cmd |`` pipe
 _ARK_ENTRY = re.compile(r"^.+:\d+(\[[0-9:, ]*\])?$")
@@ -98,6 +115,17 @@ def _read_scp(path: Path) -> dict[str, str]:
     return scp
 
 
+def non_finite_problem(mat: np.ndarray) -> str | None:
+    """None for a matrix of finite values, else what is wrong (counts and the first bad frame and dim)."""
+    finite = np.isfinite(mat)
+    if finite.all():
+        return None
+    nan = int(np.isnan(mat).sum())
+    inf = int(mat.size - finite.sum()) - nan
+    frame, dim = (int(x) for x in np.argwhere(~finite)[0])
+    return f"{nan} NaN and {inf} infinite of {mat.size} values, first at frame {frame} dim {dim}"
+
+
 def _read_num_frames(scp: Path) -> dict[str, int] | None:
     path = scp.parent / "utt2num_frames"
     if not path.is_file():
@@ -109,7 +137,10 @@ class FeatsDataset(torch.utils.data.Dataset):
     """Items ``{"id", "feats" (T, D) float32, "target" int}``: the labelled utterances with features.
 
     Attributes: ``ids``, ``lengths`` (frames), ``targets`` (class indices into ``labels``), ``skipped``
-    (reason → count), ``dim``.
+    (reason → count, of the utterances left out while indexing), ``skipped_utts`` (utterance → reason, the
+    same ones), ``dim``. An indexed utterance whose matrix turns out non-finite stays in ``ids`` (the
+    sampler's indices do not move) and is dropped whenever fetched: :meth:`left_out`, :meth:`skip_counts`
+    and :meth:`class_counts` account for it.
     """
 
     def __init__(
@@ -136,6 +167,10 @@ class FeatsDataset(torch.utils.data.Dataset):
         self._source_of: list[int] = []
         self.skipped: Counter[str] = Counter()
         self.skipped_examples: dict[str, list[str]] = {}
+        self.skipped_utts: dict[str, str] = {}
+        # utterance -> what is wrong with its matrix (found when read; shared with subsets)
+        self._non_finite: dict[str, str] = {}
+        self._position: dict[str, int] | None = None  # utterance -> index (made when needed)
         seen: dict[str, Path] = {}
         for number, source in enumerate(self.sources):
             scp = _read_scp(source.feats_scp)
@@ -146,7 +181,7 @@ class FeatsDataset(torch.utils.data.Dataset):
                     raise KaldiDataError(f"utterance {utt} is also labelled in {seen[utt]}", source.labels)
                 seen[utt] = source.labels
                 if utt not in scp:
-                    self._skip("labelled, no features", utt)
+                    self._skip(NO_FEATURES, utt)
                     continue
                 self.ids.append(utt)
                 self.targets.append(index[utt2label[utt]])
@@ -166,12 +201,9 @@ class FeatsDataset(torch.utils.data.Dataset):
                     source.labels,
                 )
         if keep is not None:
-            absent = keep - set(seen) - {u for s in self.skipped_examples.values() for u in s}
-            if absent:
-                self.skipped["in the utterance list, neither labelled nor featured"] += len(absent)
-                self.skipped_examples["in the utterance list, neither labelled nor featured"] = sorted(
-                    absent
-                )[:5]
+            absent = keep - set(seen) - set(self.skipped_utts)
+            for utt in sorted(absent):
+                self._skip("in the utterance list, neither labelled nor featured", utt)
         self._fds: Any = None
         self._fds_pid = -1
         missing_lengths = [i for i, n in enumerate(self.lengths) if n < 0]
@@ -180,8 +212,14 @@ class FeatsDataset(torch.utils.data.Dataset):
                 "%s: reading %d matrices for their lengths (no utt2num_frames)", name, len(missing_lengths)
             )
             for i in missing_lengths:
-                self.lengths[i] = int(self._load(i).shape[0])
-        self.dim = int(self._load(0).shape[1]) if self.ids else 0
+                mat = self._load(i)
+                self.lengths[i] = int(mat.shape[0])
+                self._check_finite(i, mat)
+        self.dim = 0
+        if self.ids:
+            mat = self._load(0)
+            self.dim = int(mat.shape[1])
+            self._check_finite(0, mat)
         for reason, count in self.skipped.items():
             log.warning(
                 "%s: skipped %d utterances (%s), e.g. %s",
@@ -190,28 +228,66 @@ class FeatsDataset(torch.utils.data.Dataset):
                 reason,
                 " ".join(self.skipped_examples[reason]),
             )
-        counts = Counter(self.targets)
+        counts = self.class_counts()
         log.info(
-            "%s: %d utterances, %d frames, dim %d; %s",
+            "%s: %d utterances, %d frames, dim %d; %s%s",
             name,
             len(self.ids),
             sum(self.lengths),
             self.dim,
-            ", ".join(f"{label} {counts.get(i, 0)}" for i, label in enumerate(self.labels)),
+            ", ".join(f"{label} {n}" for label, n in zip(self.labels, counts, strict=True)),
+            f"; {len(self._non_finite)} of them non-finite (left out)" if self._non_finite else "",
         )
 
     def _skip(self, reason: str, utt: str) -> None:
         self.skipped[reason] += 1
+        self.skipped_utts[utt] = reason
         examples = self.skipped_examples.setdefault(reason, [])
         if len(examples) < 5:
             examples.append(utt)
+
+    def _check_finite(self, i: int, mat: np.ndarray) -> bool:
+        """Remember (and log) item ``i`` as non-finite when ``mat`` is; True when it is finite."""
+        problem = non_finite_problem(mat)
+        if problem is not None:
+            self.note_dropped({self.ids[i]: problem})
+        return problem is None
+
+    def note_dropped(self, dropped: Mapping[str, str]) -> None:
+        """Record utterances of this dataset that a loader left out (``batch["dropped"]``: utterance → what
+        is wrong): each is logged once, naming its scp and ark entry, and not read again."""
+        new = {u: why for u, why in dropped.items() if u not in self._non_finite}
+        if not new:
+            return
+        if self._position is None or len(self._position) != len(self.ids):
+            self._position = {u: i for i, u in enumerate(self.ids)}
+        for utt, why in new.items():
+            self._non_finite[utt] = why
+            i = self._position.get(utt)
+            where = (
+                f"{self.sources[self._source_of[i]].feats_scp} ({self._entries[i]})" if i is not None else "?"
+            )
+            log.warning("%s: %s: %s: %s in %s: left out", self.name, utt, NON_FINITE, why, where)
+
+    def left_out(self) -> dict[str, str]:
+        """Every utterance this dataset does not deliver, with the reason: those skipped while indexing and
+        the indexed ones found non-finite so far (:data:`NON_FINITE`)."""
+        out = dict(self.skipped_utts)
+        mine = set(self.ids)
+        out.update((u, NON_FINITE) for u in self._non_finite if u in mine)
+        return out
+
+    def skip_counts(self) -> Counter[str]:
+        """Reason → count of :meth:`left_out`."""
+        return Counter(self.left_out().values())
 
     @property
     def num_skipped(self) -> int:
         return sum(self.skipped.values())
 
     def class_counts(self) -> list[int]:
-        counts = Counter(self.targets)
+        """Utterances per class that can be trained on (those found non-finite so far not counted)."""
+        counts = Counter(t for u, t in zip(self.ids, self.targets, strict=True) if u not in self._non_finite)
         return [counts.get(i, 0) for i in range(len(self.labels))]
 
     def subset(self, indices: Sequence[int], name: str) -> FeatsDataset:
@@ -220,7 +296,9 @@ class FeatsDataset(torch.utils.data.Dataset):
         sub = FeatsDataset.__new__(FeatsDataset)
         sub.__dict__.update(self.__getstate__())
         sub.name = name
-        sub.skipped, sub.skipped_examples = Counter(), {}
+        sub.skipped, sub.skipped_examples, sub.skipped_utts = Counter(), {}, {}
+        sub._position = None
+        # sub._non_finite is this one's dict: what either finds non-finite, both know
         for attr in ("ids", "targets", "lengths", "_entries", "_source_of"):
             values = getattr(self, attr)
             setattr(sub, attr, [values[i] for i in indices])
@@ -248,7 +326,16 @@ class FeatsDataset(torch.utils.data.Dataset):
         return len(self.ids)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        return {"id": self.ids[i], "feats": self._load(i), "target": self.targets[i]}
+        """``{"id", "feats", "target"}``; for a non-finite matrix ``feats`` is None and ``dropped`` says
+        what is wrong (:func:`collate_feats` leaves the item out)."""
+        utt = self.ids[i]
+        problem = self._non_finite.get(utt)
+        if problem is None:
+            mat = self._load(i)
+            problem = non_finite_problem(mat)
+            if problem is None:
+                return {"id": utt, "feats": mat, "target": self.targets[i]}
+        return {"id": utt, "feats": None, "target": self.targets[i], "dropped": problem, "dim": self.dim}
 
     def __getstate__(self) -> dict[str, Any]:  # spawned workers: open files do not pickle
         state = dict(self.__dict__)
@@ -257,14 +344,29 @@ class FeatsDataset(torch.utils.data.Dataset):
 
 
 def collate_feats(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """A trainer batch: zero-padded ``feats`` (B, T, D), ``lengths`` (B,), ``targets`` (B,)."""
-    lengths = torch.tensor([len(it["feats"]) for it in items], dtype=torch.long)
-    dim = items[0]["feats"].shape[1]
-    feats = torch.zeros(len(items), int(lengths.max()), dim, dtype=torch.float32)
-    for row, it in enumerate(items):
-        feats[row, : len(it["feats"])] = torch.from_numpy(it["feats"])
-    return {
-        "ids": [it["id"] for it in items],
+    """A trainer batch: zero-padded ``feats`` (B, T, D), ``lengths`` (B,), ``targets`` (B,).
+
+    Dropped items (``feats`` None: a non-finite matrix) are left out and named in ``dropped``
+    (``{utt: what is wrong}``); when every item was dropped, the batch has no ``ids``/``targets`` and
+    ``feats`` is one frame of zeros (B = 1), a valid model input.
+    """
+    dropped = {it["id"]: it["dropped"] for it in items if it.get("feats") is None}
+    kept = [it for it in items if it.get("feats") is not None]
+    if kept:
+        lengths = torch.tensor([len(it["feats"]) for it in kept], dtype=torch.long)
+        dim = kept[0]["feats"].shape[1]
+        feats = torch.zeros(len(kept), int(lengths.max()), dim, dtype=torch.float32)
+        for row, it in enumerate(kept):
+            feats[row, : len(it["feats"])] = torch.from_numpy(it["feats"])
+    else:
+        dim = max((int(it.get("dim", 0)) for it in items), default=0)
+        feats = torch.zeros(1, 1, dim, dtype=torch.float32)
+        lengths = torch.ones(1, dtype=torch.long)
+    batch = {
+        "ids": [it["id"] for it in kept],
         "inputs": {"feats": feats, "lengths": lengths},
-        "targets": torch.tensor([it["target"] for it in items], dtype=torch.long),
+        "targets": torch.tensor([it["target"] for it in kept], dtype=torch.long),
     }
+    if dropped:
+        batch["dropped"] = dropped
+    return batch

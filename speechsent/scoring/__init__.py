@@ -4,9 +4,11 @@ See :mod:`speechsent.scoring.metrics`.
 """
 
 from speechsent.scoring.metrics import (
+    IMPUTED_FILE,
     METRIC_KEYS,
     ScoringError,
     compute_scores,
+    read_imputed,
     read_predictions,
     read_probabilities,
     read_scores,
@@ -16,9 +18,11 @@ from speechsent.scoring.metrics import (
 )
 
 __all__ = [
+    "IMPUTED_FILE",
     "METRIC_KEYS",
     "ScoringError",
     "compute_scores",
+    "read_imputed",
     "read_predictions",
     "read_probabilities",
     "read_scores",

@@ -5,7 +5,16 @@ Every scored system writes ``exp/<system>/score_<set>/`` with::
 
     utt2pred     <utt> Negative|Neutral|Positive          (Kaldi table, LC_ALL=C sorted)
     utt2prob     <utt> p0 p1 p2                            (class probabilities in label order)
+    utt2imputed  <utt> <reason>                            (only when some predictions are imputed)
     scores.json  compute_scores(...) of utt2pred against the set's utt2sentiment
+
+An *imputed* prediction is one the system did not make from the utterance itself (e.g. the training
+prior's top class for an utterance without usable features: none were dumped, or its matrix holds
+NaN/inf); ``utt2imputed`` names them with a one-word reason (``no_features``, ``non_finite_features``).
+They are scored as written (every utterance of the set counts, so systems stay comparable) and counted in
+``scores.json``: ``num_missing`` is the number of reference utterances without a prediction of the
+system's own (absent from ``utt2pred`` -- only scored with ``allow_missing`` -- or imputed), and
+``num_imputed`` (with ``imputed``: reason -> count) how many of those are imputed, hence in ``num_utts``.
 
 Usage::
 
@@ -25,6 +34,7 @@ import json
 import logging
 import math
 import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,9 +49,11 @@ from speechsent.data.kaldi_dir import (
 from speechsent.data.labels import SENTIMENT_LABELS
 
 __all__ = [
+    "IMPUTED_FILE",
     "METRIC_KEYS",
     "ScoringError",
     "compute_scores",
+    "read_imputed",
     "read_predictions",
     "read_probabilities",
     "read_scores",
@@ -64,6 +76,9 @@ METRIC_KEYS: tuple[str, ...] = (
 
 #: How many missing utterance ids an error message lists.
 _SHOW = 5
+
+#: The file of a score dir that names the imputed predictions (``<utt> <reason>``).
+IMPUTED_FILE = "utt2imputed"
 
 
 class ScoringError(ValueError):
@@ -152,12 +167,16 @@ def write_predictions(
     utt2pred: Mapping[str, str],
     utt2prob: Mapping[str, Sequence[float]] | None = None,
     labels: Sequence[str] = SENTIMENT_LABELS,
+    imputed: Mapping[str, str] | None = None,
 ) -> None:
     """Write ``<score_dir>/utt2pred`` (``<utt> Label``) and, if given, ``<score_dir>/utt2prob``
-    (``<utt> p0 p1 ...`` in ``labels`` order), both atomic and ``LC_ALL=C`` sorted.
+    (``<utt> p0 p1 ...`` in ``labels`` order), both atomic and ``LC_ALL=C`` sorted; and
+    ``<score_dir>/utt2imputed`` (``<utt> <reason>``) for the ``imputed`` predictions, if any (a stale
+    one is removed).
 
     Raises :class:`ScoringError` for a label not in ``labels``, a probability row of the wrong size or not
-    finite, or ``utt2prob`` keys that differ from ``utt2pred``'s.
+    finite, ``utt2prob`` keys that differ from ``utt2pred``'s, or an imputed utterance without a
+    prediction or with a reason that is not one word.
     """
     labels = list(labels)
     allowed = set(labels)
@@ -181,11 +200,21 @@ def write_predictions(
                 )
             # 6 decimals are plenty for probabilities and keep the file readable.
             rows[utt] = " ".join(format_number(round(p, 6)) for p in values)
+    imputed = dict(imputed or {})
+    for utt, reason in imputed.items():
+        if utt not in utt2pred:
+            raise ScoringError(f"{IMPUTED_FILE}: {utt}: imputed, but it has no prediction in utt2pred")
+        if not reason or len(split_fields(reason)) != 1 or reason != reason.strip():
+            raise ScoringError(f"{IMPUTED_FILE}: {utt}: the reason must be one word, got {reason!r}")
     score_dir = Path(score_dir)
     score_dir.mkdir(parents=True, exist_ok=True)
     write_table(score_dir / "utt2pred", utt2pred)
     if utt2prob is not None:
         write_table(score_dir / "utt2prob", rows)
+    if imputed:
+        write_table(score_dir / IMPUTED_FILE, imputed)
+    else:
+        (score_dir / IMPUTED_FILE).unlink(missing_ok=True)
 
 
 def _prediction_file(path: str | os.PathLike[str], name: str) -> Path:
@@ -215,6 +244,21 @@ def read_predictions(
     With ``labels``, a label not among them raises :class:`KaldiDataError` naming file and line.
     """
     return read_typed_table(_prediction_file(score_dir, "utt2pred"), _label_parser(labels))
+
+
+def read_imputed(score_dir: str | os.PathLike[str]) -> dict[str, str]:
+    """``utt -> reason`` of ``<score_dir>/utt2imputed`` (or the file itself); ``{}`` when there is none."""
+    path = _prediction_file(score_dir, IMPUTED_FILE)
+    if not path.is_file():
+        return {}
+
+    def parse(_utt: str, value: str) -> str:
+        fields = split_fields(value)
+        if len(fields) != 1:
+            raise ValueError(f"expected 2 fields (utt reason), got {1 + len(fields)}")
+        return fields[0]
+
+    return read_typed_table(path, parse)
 
 
 def read_probabilities(
@@ -250,11 +294,16 @@ def score_system(
     few and their count, unless ``allow_missing`` (then they are counted in ``num_missing``, logged, and
     the scores cover the predicted ones). Predictions of utterances not in the references are ignored
     (counted in the log). Unknown labels raise :class:`KaldiDataError` naming file and line.
+    Imputed predictions (``utt2imputed`` beside the hypothesis file) are scored, logged, and counted in
+    ``num_missing``, ``num_imputed`` and ``imputed`` (reason -> count): see the module docstring.
     """
     hyp_path = Path(hyp_file) if hyp_file is not None else Path(score_dir) / "utt2pred"
     out_path = Path(out) if out is not None else Path(score_dir) / "scores.json"
     refs = read_typed_table(ref_file, _label_parser(labels))
     hyps = read_predictions(hyp_path, labels)
+    imputed = {
+        u: r for u, r in read_imputed(hyp_path.parent / IMPUTED_FILE).items() if u in refs and u in hyps
+    }
     missing = [utt for utt in refs if utt not in hyps]
     if missing:
         message = (
@@ -270,7 +319,21 @@ def score_system(
     utts = [utt for utt in refs if utt in hyps]
     if not utts:
         raise ScoringError(f"{hyp_path}: no prediction for any utterance of {ref_file}")
+    if imputed:
+        reasons = Counter(imputed.values())
+        log.warning(
+            "%s: %d of the %d predictions are imputed (%s; %s), e.g. %s: scored as written, counted in "
+            "num_missing and num_imputed",
+            hyp_path,
+            len(imputed),
+            len(utts),
+            ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())),
+            hyp_path.parent / IMPUTED_FILE,
+            ", ".join(sorted(imputed)[:_SHOW]),
+        )
     scores = compute_scores([refs[u] for u in utts], [hyps[u] for u in utts], labels)
-    scores["num_missing"] = len(missing)
+    scores["num_missing"] = len(missing) + len(imputed)
+    scores["num_imputed"] = len(imputed)
+    scores["imputed"] = dict(sorted(Counter(imputed.values()).items()))
     write_scores(out_path, scores)
     return scores

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from speechsent.cli import amp_type, str2bool
 
 __all__ = [
     "add_trainer_arguments",
+    "check_class_counts",
     "check_trainer_args",
     "init_trainer_runtime",
     "trainer_config_from_args",
@@ -31,6 +33,8 @@ __all__ = [
 ]
 
 _NUM_THREADS_HELP = "torch CPU threads (0: torch's default, or OMP_NUM_THREADS)"
+
+log = logging.getLogger(__name__)
 
 
 def add_trainer_arguments(
@@ -68,6 +72,12 @@ def add_trainer_arguments(
     g.add_argument("--num_threads", type=int, default=0, help=num_threads_help)
     g.add_argument("--ngpu", type=int, default=0, help="0: CPU; 1: one GPU; N > 1: launched by torchrun")
     g.add_argument("--force", type=str2bool, default=False, help="retrain even if .done matches")
+    g.add_argument(
+        "--allow_missing_classes",
+        type=str2bool,
+        default=False,
+        help="train although a class has no training utterance (a warning; default: an error)",
+    )
 
 
 def check_trainer_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -76,6 +86,25 @@ def check_trainer_args(parser: argparse.ArgumentParser, args: argparse.Namespace
         args.amp = "fp16" if args.amp else None
     if args.amp is not None and args.ngpu == 0:
         parser.error("--amp needs --ngpu >= 1")
+
+
+def check_class_counts(
+    counts: Sequence[int], labels: Sequence[str], *, allow: bool, what: str = "training data"
+) -> list[str]:
+    """The classes of ``labels`` with no utterance in ``counts`` (per class, in ``labels`` order): an error
+    (ValueError naming them and ``--allow_missing_classes``) unless ``allow``, then a loud warning. A
+    classifier trained without a class never predicts it, and its macro scores are capped."""
+    absent = [label for label, n in zip(labels, counts, strict=True) if n == 0]
+    if absent:
+        message = (
+            f"{what}: no utterance of class {', '.join(absent)} "
+            f"({', '.join(f'{label} {n}' for label, n in zip(labels, counts, strict=True))}): "
+            "the classifier could never predict it"
+        )
+        if not allow:
+            raise ValueError(f"{message} (--allow_missing_classes true to train anyway)")
+        log.warning("!!! %s: training anyway (--allow_missing_classes true)", message)
+    return absent
 
 
 def init_trainer_runtime(args: argparse.Namespace) -> Any:

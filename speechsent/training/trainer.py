@@ -29,6 +29,16 @@ and ``targets`` are moved to the device and the model is called as ``model(**bat
 (or its ``batch_sampler``/``sampler``) with ``set_epoch`` gets ``set_epoch(epoch)`` (1-based) before each
 epoch.
 
+Utterances a loader could not use (e.g. a feature matrix with NaN/inf:
+:func:`speechsent.data.feats_dataset.collate_feats`) come as ``batch["dropped"]`` (``{utt: what is
+wrong}``) and never reach the model. They are passed to the loader's ``dataset.note_dropped`` when it has
+one (it names them in the log once), counted per epoch (``dropped_train_utts``/``dropped_valid_utts`` in
+``metrics.jsonl``, a warning in ``train.log``) and kept in the checkpoint: :class:`FitResult` has every
+one of them (``dropped_train``/``dropped_valid``), also after a resumed run. A batch may then have no
+utterance at all (empty ``targets``): it adds nothing; under DDP the model still runs on its ``inputs``
+with a zero loss so that the rank takes part in the gradient all-reduce (its ``inputs`` must be a valid
+model input). ``skipped_steps`` counts something else: optimizer steps skipped for non-finite gradients.
+
 Under DDP (``dist.world_size > 1``) each rank must get its own share of the training batches, the same
 number on every rank (:class:`~speechsent.training.sampler.BucketBatchSampler` with ``rank``/
 ``world_size`` does this). Losses are averaged over ranks by sample count; validation and prediction
@@ -147,6 +157,9 @@ class FitResult:
     best_metric: float
     epochs_run: int
     history: list[dict]
+    #: utterances the loaders left out (utt -> what is wrong), over every epoch of the run (resumed included)
+    dropped_train: dict[str, str] = dataclasses.field(default_factory=dict)
+    dropped_valid: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _set_epoch(loader: Any, epoch: int) -> None:
@@ -155,6 +168,16 @@ def _set_epoch(loader: Any, epoch: int) -> None:
         if obj is not None and callable(getattr(obj, "set_epoch", None)):
             obj.set_epoch(epoch)
             return
+
+
+def _note_dropped(loader: Any, batch: Batch) -> dict[str, str]:
+    """``batch["dropped"]`` (``{}`` if none), given to the loader's ``dataset.note_dropped`` if it has one."""
+    dropped = batch.get("dropped") or {}
+    if dropped:
+        note = getattr(getattr(loader, "dataset", None), "note_dropped", None)
+        if callable(note):
+            note(dropped)
+    return dict(dropped)
 
 
 def _length(loader: Any) -> int | None:
@@ -251,6 +274,7 @@ class Trainer:
         self.bad_epochs = 0
         self.stopped = False
         self.history: list[dict] = []
+        self.dropped: dict[str, dict[str, str]] = {"train": {}, "valid": {}}
 
     # ------------------------------------------------------------------------------------------------
     # set-up
@@ -322,6 +346,7 @@ class Trainer:
             "bad_epochs": self.bad_epochs,
             "stopped": self.stopped,
             "history": self.history,
+            "dropped": self.dropped,
             "rng": rng_states,
             "config": self.config.to_dict(),
             "world_size": self.dist.world_size,
@@ -363,6 +388,8 @@ class Trainer:
         self.bad_epochs = state["bad_epochs"]
         self.stopped = state["stopped"]
         self.history = state["history"]
+        dropped = state.get("dropped") or {}
+        self.dropped = {k: dict(dropped.get(k) or {}) for k in ("train", "valid")}
         rng = state["rng"]
         if len(rng) == self.dist.world_size:
             set_rng_state(rng[self.dist.rank])
@@ -469,20 +496,24 @@ class Trainer:
                 self.scheduler.step()
         return stepped
 
-    def _train_epoch(self, loader: Iterable[Batch], epoch: int) -> tuple[float, int]:
-        """One epoch; returns (mean training loss over all ranks' samples, skipped steps)."""
+    def _train_epoch(self, loader: Iterable[Batch], epoch: int) -> tuple[float, int, dict[str, str]]:
+        """One epoch; returns (mean training loss over all ranks' samples, skipped steps, the utterances
+        the loader dropped on any rank)."""
         cfg = self.config
         self.train_model.train()
         n_batches = _length(loader)
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         count = 0
         skipped = 0
+        dropped: dict[str, str] = {}
         self.optimizer.zero_grad(set_to_none=True)
         bar = self._progress(loader, f"epoch {epoch}/{cfg.max_epochs}")
         group_start = 0
+        group_count = 0  # samples of the current accumulation group
         num_seen = 0
         for i, batch in enumerate(bar):
             num_seen = i + 1
+            dropped.update(_note_dropped(loader, batch))
             inputs, targets = self._to_device(batch)
             # the last group of an epoch may be shorter than accum_grad
             group = cfg.accum_grad
@@ -492,24 +523,44 @@ class Trainer:
             sync = contextlib.nullcontext()
             if self.dist.distributed and not last_in_group:
                 sync = self.train_model.no_sync()  # all-reduce gradients once per optimizer step
-            with sync:
-                with self._autocast():
-                    logits = self.train_model(**inputs)
-                loss = self._loss(logits, targets)
-                self.scaler.scale(loss / group).backward()
             n = len(targets)
-            loss_sum += loss.detach().double() * n
-            count += n
+            if n:
+                with sync:
+                    with self._autocast():
+                        logits = self.train_model(**inputs)
+                    loss = self._loss(logits, targets)
+                    self.scaler.scale(loss / group).backward()
+                loss_sum += loss.detach().double() * n
+                count += n
+                group_count += n
+            elif self.dist.distributed:
+                # nothing to learn from (every utterance dropped), but the other ranks wait for this
+                # one's gradients: a zero loss on the placeholder input takes part in the all-reduce
+                with sync:
+                    with self._autocast():
+                        logits = self.train_model(**inputs)
+                    self.scaler.scale(logits.float().sum() * 0.0).backward()
             if last_in_group:
-                skipped += not self._optimizer_step()
-                group_start = i + 1
+                skipped += not self._finish_group(group_count)
+                group_start, group_count = i + 1, 0
             if self.is_main and (i + 1) % cfg.log_interval == 0:
                 bar.set_postfix(loss=f"{loss_sum.item() / max(count, 1):.4f}")
         if num_seen > group_start:
-            skipped += not self._optimizer_step()  # an unsized loader's incomplete last group
+            skipped += not self._finish_group(group_count)  # an unsized loader's incomplete last group
         bar.close()
         total, total_count, total_skipped = all_reduce_sums([loss_sum.item(), count, skipped], self.dist)
-        return total / max(total_count, 1.0), int(total_skipped)
+        for rank_dropped in all_gather_objects(dropped, self.dist):
+            dropped.update(rank_dropped)
+        return total / max(total_count, 1.0), int(total_skipped), dropped
+
+    def _finish_group(self, group_count: int) -> bool:
+        """The optimizer step at the end of an accumulation group; a group without a sample (all of its
+        utterances dropped) makes none in a single process. False when a step was skipped (non-finite
+        gradients)."""
+        if group_count == 0 and not self.dist.distributed:
+            self.optimizer.zero_grad(set_to_none=True)
+            return True
+        return self._optimizer_step()
 
     @torch.no_grad()
     def _evaluate(self, loader: Iterable[Batch], desc: str, with_loss: bool) -> dict[str, Any]:
@@ -517,6 +568,11 @@ class Trainer:
         self.model.eval()
         records = []
         for batch in self._progress(loader, desc):
+            dropped = _note_dropped(loader, batch)
+            if dropped:
+                records.append({"ids": [], "dropped": dropped})
+            if not batch["ids"]:
+                continue  # every utterance dropped
             inputs, targets = self._to_device(batch)
             with self._autocast():
                 logits = self.model(**inputs)  # not the DDP wrapper: no collective in the forward
@@ -532,12 +588,14 @@ class Trainer:
         # order of a single process; the first occurrence of an utterance wins
         seen: set[str] = set()
         ids: list[str] = []
+        dropped: dict[str, str] = {}
         keep: dict[str, list] = {"probs": [], "targets": [], "losses": []}
         for k in range(max((len(r) for r in per_rank), default=0)):
             for rank_records in per_rank:
                 if k >= len(rank_records):
                     continue
                 rec = rank_records[k]
+                dropped.update(rec.get("dropped", {}))
                 for j, utt in enumerate(rec["ids"]):
                     if utt in seen:
                         continue
@@ -546,7 +604,7 @@ class Trainer:
                     for key in keep:
                         if key in rec:
                             keep[key].append(rec[key][j])
-        out: dict[str, Any] = {"ids": ids}
+        out: dict[str, Any] = {"ids": ids, "dropped": dropped}
         for key, values in keep.items():
             out[key] = np.stack(values) if values else None
         if out["probs"] is None:
@@ -566,7 +624,7 @@ class Trainer:
         scores = compute_scores(
             [self.labels[t] for t in targets], [self.labels[h] for h in hyps], self.labels
         )
-        return {"valid_loss": float(np.mean(ev["losses"])), "scores": scores}
+        return {"valid_loss": float(np.mean(ev["losses"])), "scores": scores, "dropped": ev["dropped"]}
 
     def fit(self, train_loader: Iterable[Batch], valid_loader: Iterable[Batch]) -> FitResult:
         """Train up to ``max_epochs`` (early stopping after ``patience`` epochs without improvement);
@@ -594,6 +652,8 @@ class Trainer:
                 math.nan if self.best_metric is None else self.best_metric,
                 self.epoch,
                 list(self.history),
+                dict(self.dropped["train"]),
+                dict(self.dropped["valid"]),
             )
         finally:
             close_log()
@@ -605,8 +665,10 @@ class Trainer:
         _set_epoch(train_loader, epoch)
         _set_epoch(valid_loader, epoch)
         lr = self.optimizer.param_groups[0]["lr"]
-        train_loss, skipped = self._train_epoch(train_loader, epoch)
+        train_loss, skipped, dropped_train = self._train_epoch(train_loader, epoch)
         valid = self._validate(valid_loader, epoch)
+        self.dropped["train"].update(dropped_train)
+        self.dropped["valid"].update(valid["dropped"])
         scores = valid["scores"]
         metric = valid["valid_loss"] if cfg.select_metric == "loss" else scores[cfg.select_metric]
         # rank 0 decides (every rank has the same gathered numbers; the broadcast makes it certain)
@@ -636,6 +698,18 @@ class Trainer:
         if skipped:
             record["skipped_steps"] = skipped
             log.warning("epoch %d: %d optimizer step(s) skipped (non-finite gradients)", epoch, skipped)
+        for part, part_dropped in (("train", dropped_train), ("valid", valid["dropped"])):
+            if part_dropped:
+                record[f"dropped_{part}_utts"] = len(part_dropped)
+                log.warning(
+                    "epoch %d: %d %s utterance(s) left out by the loader (unusable input, e.g. NaN/inf "
+                    "features; each named when first read): %s%s",
+                    epoch,
+                    len(part_dropped),
+                    "training" if part == "train" else "validation",
+                    " ".join(sorted(part_dropped)[:5]),
+                    " ..." if len(part_dropped) > 5 else "",
+                )
         self.history.append(record)
         self._save(improved)
         best = "nan" if self.best_metric is None else f"{self.best_metric:.4g}"
@@ -667,6 +741,7 @@ class Trainer:
 
     def predict(self, loader: Iterable[Batch]) -> tuple[list[str], np.ndarray]:
         """Class probabilities of every utterance of ``loader`` (gathered from all ranks, each utterance
-        once, in the loader's order; batches need no ``targets``): ``(ids, probs (N, C))``."""
+        once, in the loader's order; batches need no ``targets``): ``(ids, probs (N, C))``. Utterances the
+        loader dropped are not among ``ids``."""
         ev = self._evaluate(loader, "predict", with_loss=False)
         return ev["ids"], ev["probs"].astype(np.float32)

@@ -304,3 +304,109 @@ def test_help_is_light():
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.split() == ["False", "False"]
+
+
+# ---------------------------------------------------------------- bad features, missing classes
+
+
+def _poison(scp: Path, bad: dict[str, float], num_frames: bool = True) -> None:
+    """Rewrite ``scp``'s ark (kaldiio, as a Kaldi tool writes it) with one value of each ``bad`` utterance
+    set to NaN/inf; with ``num_frames``, also write ``utt2num_frames`` (as every dump does), so that the
+    matrices are only read when a batch needs them."""
+    mats = {u: np.array(m) for u, m in kaldiio.load_scp(str(scp)).items()}
+    for utt, value in bad.items():
+        mats[utt][1, 2] = value
+    with kaldiio.WriteHelper(f"ark,scp:{scp.parent / 'poisoned.ark'},{scp}") as writer:
+        for utt in sorted(mats):
+            writer(utt, mats[utt])
+    if num_frames:
+        write_table(scp.parent / "utt2num_frames", {u: len(m) for u, m in mats.items()})
+
+
+@pytest.fixture
+def poisoned(tmp_path):
+    sets = {
+        "swbd_train": _make_set(tmp_path, "swbd_train", 4, 10, 0),
+        "swbd_test": _make_set(tmp_path, "swbd_test", 2, 8, 1),
+        "swbd_holdout": _make_set(tmp_path, "swbd_holdout", 2, 8, 2),
+    }
+    train_utts = sorted((sets["swbd_train"][1] / "utt2sentiment").read_text().split()[::2])
+    bad_train = {train_utts[3]: np.nan, train_utts[17]: np.inf}
+    _poison(sets["swbd_train"][0], bad_train)
+    bad_holdout = sorted((sets["swbd_holdout"][1] / "utt2sentiment").read_text().split()[::2])[5]
+    _poison(sets["swbd_holdout"][0], {bad_holdout: -np.inf})
+    for name in ("swbd_test",):
+        _poison(sets[name][0], {})
+    return tmp_path, sets, bad_train, bad_holdout
+
+
+def test_non_finite_features_are_named_skipped_and_counted(poisoned, caplog):
+    root, sets, bad_train, bad_holdout = poisoned
+    argv = _argv(root, sets, "e2e_nan", "--max_epochs", "2", "--num_workers", "2")
+    assert train_e2e.main(argv) == 0
+    exp = root / "exp" / "e2e_nan"
+    text = caplog.text
+    train_scp = sets["swbd_train"][0]
+    for utt in bad_train:  # named once (found in a DataLoader worker, noted in the main process)
+        lines = [line for line in text.splitlines() if f"train: {utt}: non-finite features" in line]
+        assert len(lines) == 1 and str(train_scp) in lines[0] and "poisoned.ark:" in lines[0], text
+    assert "1 NaN and 0 infinite" in text and "0 NaN and 1 infinite" in text
+    assert "optimizer step(s) skipped" not in text  # no batch is lost for them any more
+    history = [json.loads(line) for line in (exp / "metrics.jsonl").read_text().splitlines()]
+    assert [r.get("dropped_train_utts") for r in history] == [2, 2]
+    assert all("skipped_steps" not in r and np.isfinite(r["train_loss"]) for r in history)
+    assert "2 training utterance(s) left out by the loader" in text
+    system = json.loads((exp / "system.json").read_text())
+    assert system["train_skipped"] == {"non-finite features": 2} and system["valid_skipped"] == {}
+    assert system["num_train_utts"] == 40 - 2
+    best = torch.load(exp / "best.pth", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in best.values())
+    # the scored set's non-finite utterance: imputed, and counted in scores.json
+    scores = json.loads((exp / "score_swbd_holdout" / "scores.json").read_text())
+    assert scores["num_utts"] == 16 and scores["num_missing"] == 1 and scores["num_imputed"] == 1
+    assert scores["imputed"] == {"non_finite_features": 1}
+    assert (exp / "score_swbd_holdout" / "utt2imputed").read_text() == f"{bad_holdout} non_finite_features\n"
+    assert json.loads((exp / "score_swbd_test" / "scores.json").read_text())["num_missing"] == 0
+    # a rerun that only re-scores (training finished: nothing is read) keeps the counts
+    caplog.clear()
+    train_scp2, train_dir = sets["swbd_train"]
+    assert train_e2e.main([*argv, "--score_sets", f"{train_scp2}:{train_dir / 'utt2sentiment'}"]) == 0
+    assert "training already finished" in caplog.text
+    assert json.loads((exp / "system.json").read_text())["train_skipped"] == {"non-finite features": 2}
+    scores = json.loads((exp / "score_swbd_train" / "scores.json").read_text())
+    assert scores["num_imputed"] == 2 and scores["imputed"] == {"non_finite_features": 2}
+
+
+def test_scored_utterance_without_features_counts_as_missing(corpus):
+    root, sets = corpus
+    exp = root / "exp" / "e2e_blstm"
+    if not (exp / ".done").is_file():
+        assert train_e2e.main(_argv(root, sets, "e2e_blstm")) == 0
+    scores = json.loads((exp / "score_swbd_holdout" / "scores.json").read_text())
+    assert scores["num_utts"] == 30 and scores["num_missing"] == 2  # were 0: imputed from the prior
+    assert scores["imputed"] == {"no_features": 2}
+
+
+def test_a_class_without_training_utterance(poisoned, tmp_path, caplog):
+    root, sets, bad_train, _ = poisoned
+    labels = dict(line.split() for line in (sets["swbd_train"][1] / "utt2sentiment").read_text().splitlines())
+    no_neutral = tmp_path / "no_neutral"
+    no_neutral.write_text("".join(f"{u} x\n" for u, lab in labels.items() if lab != "Neutral"))
+    argv = _argv(root, sets, "e2e_2cls", "--max_epochs", "1", "--train_utt_list", str(no_neutral))
+    assert train_e2e.main(argv) == 1
+    assert "no utterance of class Neutral" in caplog.text and "--allow_missing_classes true" in caplog.text
+    assert not (root / "exp" / "e2e_2cls" / "checkpoint.pth").exists()  # refused before training
+    caplog.clear()
+    assert train_e2e.main([*argv, "--allow_missing_classes", "true"]) == 0
+    assert "!!! training data (after skips and subsetting): no utterance of class Neutral" in caplog.text
+    # a class whose only utterance turns out non-finite while training: an error after it, unless allowed
+    only = next(iter(bad_train))
+    lone = tmp_path / "lone"
+    lone.write_text("".join(f"{u} x\n" for u, lab in labels.items() if lab != labels[only] or u == only))
+    argv = _argv(root, sets, "e2e_lone", "--max_epochs", "1", "--train_utt_list", str(lone))
+    caplog.clear()
+    assert train_e2e.main(argv) == 1
+    assert f"no utterance of class {labels[only]}" in caplog.text and "after non-finite skips" in caplog.text
+    assert train_e2e.main([*argv, "--allow_missing_classes", "true"]) == 0  # resumes the finished training
+    system = json.loads((root / "exp" / "e2e_lone" / "system.json").read_text())
+    assert system["train_skipped"]["non-finite features"] == 1

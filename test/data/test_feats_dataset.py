@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from speechsent.asr.feat_storage import ArkWriter, StorageSpec
-from speechsent.data.feats_dataset import FeatsDataset, collate_feats, read_utt_list
+from speechsent.data.feats_dataset import NON_FINITE, FeatsDataset, collate_feats, read_utt_list
 from speechsent.data.kaldi_dir import KaldiDataError, write_table
 from speechsent.data.labels import PSEUDO_LABELS, SENTIMENT_LABELS
 
@@ -131,3 +131,81 @@ def test_subset_keeps_items_and_reads_them(two_sets):
     sub = ds.subset([6, 1], "held")
     assert sub.ids == ["b2", "a1"] and sub.targets == [0, 1] and sub.lengths == [4, 4] and len(sub) == 2
     assert np.array_equal(sub[0]["feats"], b["b2"]) and sub.num_skipped == 0 and ds.num_skipped == 1
+
+
+# ---------------------------------------------------------------- non-finite matrices
+
+
+@pytest.fixture
+def poisoned(tmp_path):
+    """Five good matrices (a0..a4, first: the one read for the dim is good) and two bad ones (a NaN in
+    b_nan, an inf in c_inf), written by kaldiio as any Kaldi tool would; labels for all seven."""
+    import kaldiio
+
+    rng = np.random.default_rng(1)
+    mats = {f"a{i}": rng.standard_normal((3 + i, 4)).astype(np.float32) for i in range(5)}
+    mats["b_nan"] = rng.standard_normal((4, 4)).astype(np.float32)
+    mats["b_nan"][2, 1] = np.nan
+    mats["c_inf"] = rng.standard_normal((5, 4)).astype(np.float32)
+    mats["c_inf"][0, 3] = -np.inf
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    with kaldiio.WriteHelper(f"ark,scp:{dump / 'feats.ark'},{dump / 'feats.scp'}") as writer:
+        for utt in sorted(mats):
+            writer(utt, mats[utt])
+    labels = {u: SENTIMENT_LABELS[i % 3] for i, u in enumerate(sorted(mats))}
+    labels["b_nan"] = labels["c_inf"] = "Positive"
+    write_table(tmp_path / "utt2sentiment", labels)
+    return tmp_path, dump / "feats.scp", mats
+
+
+def test_non_finite_matrix_found_on_reading_is_dropped_named_and_not_read_again(poisoned, caplog):
+    tmp, scp, _ = poisoned
+    write_table(scp.parent / "utt2num_frames", {u: len(m) for u, m in poisoned[2].items()})
+    ds = FeatsDataset([(scp, tmp / "utt2sentiment")], SENTIMENT_LABELS, name="train")
+    assert len(ds) == 7 and ds.left_out() == {}  # indexing read only one matrix (the dim)
+    items = [ds[i] for i in range(len(ds))]
+    bad = {it["id"]: it for it in items if it["feats"] is None}
+    assert sorted(bad) == ["b_nan", "c_inf"]
+    assert bad["b_nan"]["dropped"] == "1 NaN and 0 infinite of 16 values, first at frame 2 dim 1"
+    assert bad["c_inf"]["dropped"] == "0 NaN and 1 infinite of 20 values, first at frame 0 dim 3"
+    batch = collate_feats(items)
+    assert sorted(batch["dropped"]) == ["b_nan", "c_inf"] and len(batch["ids"]) == 5
+    assert torch.isfinite(batch["inputs"]["feats"]).all() and len(batch["targets"]) == 5
+    # the main process is told (the Trainer does this): named once, with the scp and the ark entry
+    with caplog.at_level(logging.WARNING):
+        ds.note_dropped(batch["dropped"])
+        ds.note_dropped(batch["dropped"])
+    warnings = [r.getMessage() for r in caplog.records if "non-finite" in r.getMessage()]
+    assert len(warnings) == 2
+    assert "train: b_nan: non-finite features: 1 NaN" in warnings[0] and str(scp) in warnings[0]
+    assert "feats.ark:" in warnings[0] and warnings[0].endswith("left out")
+    assert ds.left_out() == {"b_nan": NON_FINITE, "c_inf": NON_FINITE}
+    assert ds.skip_counts() == {NON_FINITE: 2}
+    assert ds.class_counts() == [2, 2, 1]  # the two Positive ones are not trainable
+    # not read again
+    reads = []
+    original = ds._load
+    ds._load = lambda i: reads.append(i) or original(i)
+    assert ds[ds.ids.index("b_nan")]["feats"] is None and reads == []
+    # a held-out share knows it too
+    held = ds.subset([ds.ids.index("c_inf"), 0], "held")
+    assert held.left_out() == {"c_inf": NON_FINITE} and held[0]["feats"] is None
+
+
+def test_non_finite_matrix_found_while_indexing(poisoned, caplog):
+    tmp, scp, _ = poisoned  # no utt2num_frames: every matrix is read for its length
+    with caplog.at_level(logging.WARNING):
+        ds = FeatsDataset([(scp, tmp / "utt2sentiment")], SENTIMENT_LABELS, name="valid")
+    assert ds.left_out() == {"b_nan": NON_FINITE, "c_inf": NON_FINITE}
+    assert "valid: c_inf: non-finite features: 0 NaN and 1 infinite" in caplog.text
+    assert ds.lengths == [3, 4, 5, 6, 7, 4, 5]  # still indexed (the sampler's positions do not move)
+
+
+def test_batch_of_dropped_items_only(poisoned):
+    tmp, scp, _ = poisoned
+    ds = FeatsDataset([(scp, tmp / "utt2sentiment")], SENTIMENT_LABELS)
+    batch = collate_feats([ds[ds.ids.index("b_nan")], ds[ds.ids.index("c_inf")]])
+    assert batch["ids"] == [] and batch["targets"].shape == (0,)
+    assert batch["inputs"]["feats"].shape == (1, 1, 4) and batch["inputs"]["lengths"].tolist() == [1]
+    assert set(batch["dropped"]) == {"b_nan", "c_inf"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 
 import pytest
@@ -89,7 +90,12 @@ def test_predictions_round_trip_and_rescoring_equals_scores(tmp_path):
     ref = tmp_path / "utt2sentiment"
     write_table(ref, dict(zip(utts, REFS, strict=True)))
     rescored = score_system(score_dir, ref, out=tmp_path / "re.json")
-    assert read_scores(tmp_path / "re.json") == {**read_scores(score_dir), "num_missing": 0}
+    assert read_scores(tmp_path / "re.json") == {
+        **read_scores(score_dir),
+        "num_missing": 0,
+        "num_imputed": 0,
+        "imputed": {},
+    }
     assert rescored["confusion"] == scores["confusion"]
 
     with pytest.raises(ScoringError, match="differ"):
@@ -157,3 +163,39 @@ def test_help_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_imputed_predictions_are_scored_and_counted(tmp_path, caplog):
+    """A prediction the system did not make from the utterance (e.g. the training prior's class for an
+    utterance without usable features) is named in utt2imputed and counted: num_missing is not 0."""
+    ref = tmp_path / "utt2sentiment"
+    utts = [f"u{i:02d}" for i in range(len(REFS))]
+    write_table(ref, dict(zip(utts, REFS, strict=True)))
+    score_dir = tmp_path / "score_x"
+    utt2pred = dict(zip(utts, HYPS, strict=True))
+    imputed = {utts[0]: "no_features", utts[1]: "non_finite_features", utts[2]: "non_finite_features"}
+    write_predictions(score_dir, utt2pred, imputed=imputed)
+    assert (score_dir / "utt2imputed").read_text().splitlines()[0] == f"{utts[0]} no_features"
+    with caplog.at_level(logging.WARNING):
+        scores = score_system(score_dir, ref)
+    assert scores["num_utts"] == len(REFS)  # scored as written: every utterance counts
+    assert scores["num_missing"] == 3 and scores["num_imputed"] == 3
+    assert scores["imputed"] == {"no_features": 1, "non_finite_features": 2}
+    assert read_scores(score_dir) == scores
+    assert "3 of the 10 predictions are imputed (1 no_features, 2 non_finite_features" in caplog.text
+    # rescoring through the entry point finds utt2imputed beside utt2pred
+    assert score_bin.main(["--ref", str(ref), "--hyp", str(score_dir / "utt2pred")]) == 0
+    assert read_scores(score_dir)["num_missing"] == 3
+    # with allow_missing, absent predictions add to num_missing; imputed ones stay scored
+    del utt2pred[utts[9]]
+    write_predictions(score_dir, utt2pred, imputed=imputed)
+    scores = score_system(score_dir, ref, allow_missing=True)
+    assert scores["num_utts"] == 9 and scores["num_missing"] == 4 and scores["num_imputed"] == 3
+    # a rewrite without imputed predictions removes the stale file
+    write_predictions(score_dir, utt2pred)
+    assert not (score_dir / "utt2imputed").exists()
+    assert score_system(score_dir, ref, allow_missing=True)["num_missing"] == 1
+    with pytest.raises(ScoringError, match="no prediction"):
+        write_predictions(score_dir, utt2pred, imputed={"zz": "no_features"})
+    with pytest.raises(ScoringError, match="one word"):
+        write_predictions(score_dir, utt2pred, imputed={utts[0]: "no features"})
