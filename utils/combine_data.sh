@@ -2,7 +2,9 @@
 # Combine Kaldi data directories into one, as Kaldi's combine_data.sh does.  A file is combined when every
 # source has it (utt2sentiment, utt2pseudo, utt2pseudo_prob included); utt2uniq and segments are made where
 # missing.  A key found in several sources must have the same entry in each.  The destination is emptied
-# first, and fixed (utils/fix_data_dir.sh) at the end unless --skip-fix true.
+# first, and fixed (utils/fix_data_dir.sh) at the end unless --skip-fix true; the exit status is 1 when the
+# fixed result still fails validation.  A source file that starts with a UTF-8 byte-order mark or has CRLF
+# line ends is an error naming it (utils/fix_data_dir.sh on that source repairs it).
 # Implemented in speechsent/data/ops.py (combine).
 
 extra_files=  # additional files in the source dirs to combine, e.g. "file1 file2 ..."

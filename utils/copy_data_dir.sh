@@ -3,6 +3,9 @@
 # (recording ids stay the same), as Kaldi's copy_data_dir.sh does; utt2sentiment, utt2pseudo,
 # utt2pseudo_prob, utt2dur ... are carried along.  The copy is validated (with --validate-opts, plus
 # --no-feats / --no-text / --no-wav when the source lacks that file).
+# Files of <destdir> that the source lacks are moved to <destdir>/.backup (a new .backup.1, .backup.2 ...
+# when the newest already holds one of those names: never overwritten).  A source file that starts with a
+# UTF-8 byte-order mark or has CRLF line ends is an error naming it (utils/fix_data_dir.sh repairs it).
 # Implemented in speechsent/data/ops.py (copy).
 
 spk_prefix=

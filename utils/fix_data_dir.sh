@@ -3,8 +3,21 @@
 # duplicate keys and malformed lines, keep only the utterances present in all of utt2spk, text, segments,
 # feats.scp, utt2dur, utt2sentiment, utt2pseudo ... (and --utt-extra-files), whose speaker is in cmvn.scp,
 # spk2gender ... (and --spk-extra-files), drop segments whose recording is missing and recordings without
-# segments, and regenerate spk2utt.  The original files are kept in <data-dir>/.backup.
-# Implemented in speechsent/data/ops.py (fix).
+# segments, and regenerate spk2utt.  Implemented in speechsent/data/ops.py (fix).
+#
+# Unlike Kaldi's:
+# - backups are never overwritten: before a run rewrites anything, the files as they were are copied to
+#   <data-dir>/.backup the first time, then to .backup.1, .backup.2 ... (Kaldi's copies over .backup on
+#   every run, and copies some files only after sorting them); a run that changes nothing makes no backup;
+# - two runs on one directory never interleave: each holds a lock (flock on <data-dir>/.fix_data_dir.lock,
+#   removed afterwards; released if the process dies); a second run says it is waiting, then runs;
+# - files written by other tools are repaired, each logged: a UTF-8 byte-order mark is removed (Kaldi drops
+#   the first utterance of such a file), carriage returns (CRLF line ends) are removed, text lines that are
+#   not UTF-8 are dropped with their utterances (counted, with the first file:line and byte);
+# - segments that start after their recording's end or end 0.5 s or more after it (the length from reco2dur,
+#   else the audio header, as validate_data_dir.sh finds it) are dropped;
+# - the result is validated (as with --no-feats --no-text --no-wav --no-spk-sort --non-print): what fixing
+#   does not repair (e.g. <s> in text) is listed and the exit status is 1.
 
 utt_extra_files=
 spk_extra_files=

@@ -2,7 +2,9 @@
 # Make a subset of a Kaldi data directory, as Kaldi's subset_data_dir.sh does, plus random and by-hours
 # subsets.  Every file is filtered accordingly: utt2sentiment, utt2pseudo, utt2pseudo_prob, utt2dur ...
 # by utterance, cmvn.scp, spk2gender ... by speaker, wav.scp, reco2file_and_channel, reco2dur, stm by
-# recording.  Implemented in speechsent/data/ops.py (subset).
+# recording.  Files of <destdir> that are not written move to <destdir>/.backup (never over an older
+# backup: then .backup.1 ...).  A source file with a UTF-8 byte-order mark or CRLF line ends is an error
+# naming it.  Implemented in speechsent/data/ops.py (subset).
 #
 # --hours H [--seed S]: a random subset of at most H hours (durations from utt2dur, else segments): the
 # longest prefix of a seeded permutation of the utterances that fits, so that with the same seed the

@@ -4,7 +4,8 @@ The Python side of ``utils/validate_data_dir.sh``, ``utils/fix_data_dir.sh``, ``
 ``utils/combine_data.sh`` and ``utils/subset_data_dir.sh`` (which accept Kaldi's options and call this); also
 usable directly::
 
-    speechsent-data-dir validate [--no_feats] [--no_text] [--no_wav] [--no_spk_sort] [--non_print] DIR
+    speechsent-data-dir validate [--no_feats] [--no_text] [--no_wav] [--no_spk_sort] [--non_print]
+                                 [--no_audio_headers] DIR
     speechsent-data-dir fix [--utt_extra_files "a b"] [--spk_extra_files "c"] DIR
     speechsent-data-dir copy [--utt_prefix P] [--utt_suffix S] [--spk_prefix P] [--spk_suffix S]
                              [--validate_opts "--no-wav"] SRC DST
@@ -74,6 +75,7 @@ def run_validate(
     no_wav: bool = False,
     no_spk_sort: bool = False,
     non_print: bool = False,
+    no_audio_headers: bool = False,
     prog: str = "validate_data_dir",
 ) -> int:
     """Validate ``data_dir``, print the problems (stderr) or a success line (stdout); exit status."""
@@ -85,6 +87,7 @@ def run_validate(
         no_wav=no_wav,
         no_spk_sort=no_spk_sort,
         non_print=non_print,
+        no_audio_headers=no_audio_headers,
         warnings=warnings,
     )
     for w in warnings:
@@ -226,6 +229,11 @@ def get_parser() -> argparse.ArgumentParser:
     _flag(p, "no_wav", "wav.scp is optional (checked if present)")
     _flag(p, "no_spk_sort", "do not require utt2spk to be sorted by speaker as well")
     _flag(p, "non_print", "allow non-printable characters in text")
+    _flag(
+        p,
+        "no_audio_headers",
+        "do not read audio headers to check segments against the recordings' lengths (reco2dur still is)",
+    )
     p.add_argument("data_dir")
 
     p = sub.add_parser(
@@ -301,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 no_wav=args.no_wav,
                 no_spk_sort=args.no_spk_sort,
                 non_print=args.non_print,
+                no_audio_headers=args.no_audio_headers,
                 prog=prog,
             )
         if args.command == "fix":

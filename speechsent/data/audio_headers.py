@@ -58,10 +58,14 @@ def header_path(value: str) -> str | None:
         if _ARK_OFFSET.search(value) or value.startswith(("ark:", "scp:")):
             return None
         return value
-    try:
-        tokens = shlex.split(value[:-1])
-    except ValueError:
-        return None
+    command = value[:-1]
+    if any(c in command for c in "'\"\\$`"):
+        try:
+            tokens = shlex.split(command)  # quoting: as bash would split it
+        except ValueError:
+            return None
+    else:
+        tokens = command.split()  # the common case, 50x faster than shlex
     if not tokens or os.path.basename(tokens[0]) not in _SPH2PIPE:
         return None
     path = None

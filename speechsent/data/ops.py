@@ -438,13 +438,19 @@ def _recording_lengths(
             "segments are not checked against the recordings' lengths"
         ]
     failed: dict[str, str] = {}
+    read: dict[str, _Length | str] = {}  # by path: both sides of a conversation read once
     for r, path in paths.items():
-        try:
-            a = reader(path)
-        except (OSError, ValueError) as e:
-            failed[r] = str(e)
-            continue
-        lengths[r] = _Length(a.seconds, a.samples, a.rate, a.path)
+        if path not in read:
+            try:
+                a = reader(path)
+                read[path] = _Length(a.seconds, a.samples, a.rate, a.path)
+            except (OSError, ValueError) as e:
+                read[path] = str(e)
+        got = read[path]
+        if isinstance(got, str):
+            failed[r] = got
+        else:
+            lengths[r] = got
     if not failed:
         return lengths, []
     r0 = next(iter(failed))
@@ -529,6 +535,7 @@ class ValidateOptions:
     no_wav: bool = False
     no_spk_sort: bool = False
     non_print: bool = False
+    no_audio_headers: bool = False
 
     @classmethod
     def from_args(cls, args: Iterable[str]) -> ValidateOptions:
@@ -907,7 +914,7 @@ def validate(
     no_spk_sort: bool = False,
     non_print: bool = False,
     warnings: list[str] | None = None,
-    audio_headers: bool = True,
+    no_audio_headers: bool = False,
 ) -> list[str]:
     """Check a data directory as Kaldi's ``utils/validate_data_dir.sh`` does; return the problems found.
 
@@ -916,7 +923,7 @@ def validate(
     to ``warnings`` when given. The options are the script's: ``no_feats``/``no_text``/``no_wav`` make
     ``feats.scp``/``text``/``wav.scp`` optional (checked when present), ``no_spk_sort`` drops the
     requirement that ``utt2spk`` is also sorted by speaker, ``non_print`` allows non-printable characters in
-    ``text``; ``audio_headers=False`` reads no audio header (segments checked against ``reco2dur`` only).
+    ``text``; ``no_audio_headers`` reads no audio header (segments checked against ``reco2dur`` only).
 
     Checks (Kaldi's, plus ours marked *):
 
@@ -931,11 +938,11 @@ def validate(
       ``utt2spk``*, every segment's recording in ``wav.scp`` and every ``wav.scp`` recording with a segment;
       a segment starts before its recording's end and ends less than :data:`MAX_OVERSHOOT` s after it* (the
       limits of Kaldi's ``extract-segments`` and :func:`speechsent.audio.io.cut_segment`), where the length
-      is known: from ``reco2dur`` when it has the recording, else (``audio_headers``) from the audio header
-      of a ``wav.scp`` entry that names a file without running anything, a plain path or a ``sph2pipe``
-      pipe's input file (:mod:`speechsent.data.audio_headers`; needs numpy or soundfile: in a bare
-      ``python3`` a warning says the headers were not read); recordings whose header cannot be read are a
-      warning, never a pipe run;
+      is known: from ``reco2dur`` when it has the recording, else (unless ``no_audio_headers``) from the
+      audio header of a ``wav.scp`` entry that names a file without running anything, a plain path or a
+      ``sph2pipe`` pipe's input file (:mod:`speechsent.data.audio_headers`; needs numpy or soundfile: in a
+      bare ``python3`` a warning says the headers were not read); recordings whose header cannot be read
+      are a warning, never a pipe run;
     * ``reco2file_and_channel`` (channel A or B) and ``reco2dur`` (> 0): the recordings of ``segments``, or
       without segments the utterances (as ``wav.scp``);
     * ``feats.scp`` present (unless no_feats); ``feats.scp vad.scp utt2lang utt2uniq utt2dur utt2num_frames
@@ -955,7 +962,7 @@ def validate(
     assumes a one-byte encoding and the C.UTF-8 ``grep`` does not match invalid bytes); non-numeric values in
     ``segments``/``utt2dur``/``reco2dur`` (awk compares them as strings); ``wav.scp`` lines without a path.
     """
-    opts = ValidateOptions(no_feats, no_text, no_wav, no_spk_sort, non_print)
+    opts = ValidateOptions(no_feats, no_text, no_wav, no_spk_sort, non_print, no_audio_headers)
     data = Path(data_dir)
     v = _Validator(data, opts)
     if not data.is_dir():
@@ -1078,7 +1085,7 @@ def validate(
             recordings,
             wav_t.ok if wav_t is not None else {},
             reco2dur_t.ok if reco2dur_t is not None else {},
-            read_headers=audio_headers,
+            read_headers=not no_audio_headers,
         )
         v.warnings.extend(notes)
         if lengths:
@@ -1619,7 +1626,13 @@ def _fix_locked(data: Path, utt_extra_files: list[str], spk_extra_files: list[st
     else:
         messages.append("nothing to change: no file rewritten, no backup made")
     problems = validate(
-        data, no_feats=True, no_text=True, no_wav=True, no_spk_sort=True, non_print=True, audio_headers=False
+        data,
+        no_feats=True,
+        no_text=True,
+        no_wav=True,
+        no_spk_sort=True,
+        non_print=True,
+        no_audio_headers=True,  # read above
     )
     return FixReport(num_before, len(utts), removed, messages, backup, problems)
 
