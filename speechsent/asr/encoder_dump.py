@@ -21,7 +21,10 @@ pre-split ``.../splitN/J`` (or ``splitNutt/J``) dir.
 Each utterance is encoded as ``model.encode(speech[None], lengths)`` would encode it alone: on CPU one at a
 time (the fastest there), on GPU in length-sorted batches made exact by :class:`BatchEncoder`. Utterances too
 short for the frontend or the encoder's subsampling are listed in ``skipped.J`` (``too_short``), unreadable
-audio fails the job (or is listed with ``skip_unreadable``).
+audio fails the job (or is listed with ``skip_unreadable``). A job that listed unreadable utterances is never
+complete: its rerun (after the audio or ``wav.scp`` was fixed) does it again, retrying them. The merge stops
+with an error naming ``skipped_utts`` when no utterance was dumped, or when more than ``max_failed_fraction``
+of the set is unreadable (:mod:`speechsent.asr.failures`); ``feats.scp`` is then not written.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
 from speechsent.asr.feat_storage import StorageSpec, StorageStats
 from speechsent.data.kaldi_dir import (
     DataDir,
@@ -280,10 +284,19 @@ def _read_done(files: JobFiles) -> dict[str, Any] | None:
         return None
 
 
+def _unreadable(skipped: dict[str, str]) -> dict[str, str]:
+    return {u: r for u, r in skipped.items() if r.startswith("unreadable")}
+
+
 def job_complete(files: JobFiles, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
-    """The job's done record if its output is complete and was made with the same fingerprint."""
+    """The job's done record if its output is complete and was made with the same fingerprint.
+
+    A job that could not read some utterances is not complete: it is to be done again, retrying them.
+    """
     done = _read_done(files)
     if done is None or done.get("fingerprint") != fingerprint:
+        return None
+    if _unreadable(dict(done.get("skipped") or {})):
         return None
     try:
         if files.ark.stat().st_size != done["ark_bytes"]:
@@ -452,6 +465,18 @@ def reuse_complete_job(
     ``force``): ``message`` is logged (job, nj, utterances dumped). Otherwise None, with the outputs of a
     stale or partial earlier attempt removed, ready for the job to run."""
     done = None if force else job_complete(files, fingerprint)
+    if done is None and not force:
+        old = _read_done(files)
+        failed = _unreadable(dict((old or {}).get("skipped") or {}))
+        if failed and old is not None and old.get("fingerprint") == fingerprint:
+            log.info(
+                "job %d/%d: %d utterance(s) could not be read last time (e.g. %s): doing the job again",
+                job,
+                nj,
+                len(failed),
+                next(iter(failed)),
+                stacklevel=2,
+            )
     if done is not None:
         log.info(message, job, nj, done["num_dumped"], stacklevel=2)  # as from the dump's module
         return JobResult(
@@ -792,8 +817,18 @@ class MergeResult:
     info: dict[str, Any]
 
 
-def merge_jobs(data_dir: Path, out_dir: Path, nj: int) -> MergeResult:
-    """Check and merge the ``nj`` jobs under ``out_dir`` into ``feats.scp`` (written last) and friends."""
+def merge_jobs(
+    data_dir: Path,
+    out_dir: Path,
+    nj: int,
+    *,
+    max_failed_fraction: float | None = DEFAULT_MAX_FAILED_FRACTION,
+) -> MergeResult:
+    """Check and merge the ``nj`` jobs under ``out_dir`` into ``feats.scp`` (written last) and friends.
+
+    A :class:`DumpError` (naming ``skipped_utts``; no ``feats.scp`` is left) when no utterance was dumped or
+    more than ``max_failed_fraction`` of them could not be read (None: no limit).
+    """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     utts = DataDir(data_dir).utt_ids
     records = []
@@ -839,6 +874,19 @@ def merge_jobs(data_dir: Path, out_dir: Path, nj: int) -> MergeResult:
         )
     first = records[0][1]
     too_short = sorted(u for u, r in skipped.items() if r.startswith("too_short"))
+    message = failure_message(
+        f"{out_dir} (of {data_dir})",
+        total=len(utts),
+        failed=_unreadable(skipped),
+        usable=len(scp),
+        failed_list=out_dir / "skipped_utts",
+        max_failed_fraction=max_failed_fraction,
+        empty_detail=f"{len(too_short)} too short" if too_short else "",
+    )
+    if message is not None:
+        write_table(out_dir / "skipped_utts", skipped)
+        (out_dir / "feats.scp").unlink(missing_ok=True)  # no later step may take the set as dumped
+        raise DumpError(message)
     info = {
         "data_dir": str(data_dir),
         "nj": nj,
@@ -869,11 +917,12 @@ def merge_jobs(data_dir: Path, out_dir: Path, nj: int) -> MergeResult:
     write_table(out_dir / "feats.scp", scp)
     if skipped:
         log.warning(
-            "%s: %d of %d utterances not dumped (%d too short), listed in %s",
+            "%s: %d of %d utterances not dumped (%d too short, %d unreadable), listed in %s",
             out_dir,
             len(skipped),
             len(utts),
             len(too_short),
+            len(_unreadable(skipped)),
             out_dir / "skipped_utts",
         )
     log.info("%s: feats.scp of %d utterances (%d frames)", out_dir, len(scp), info["num_frames"])

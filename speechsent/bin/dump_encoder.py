@@ -26,6 +26,11 @@ time is fastest). ``--data_dir`` may also be a pre-split ``.../splitN/J`` dir (w
 A rerun skips the jobs already complete with the same model, storage and utterances; an interrupted job is
 redone from its start; ``feats.scp`` is written last.
 
+Audio that cannot be read fails the job, or, with ``--skip_unreadable true`` (stage 5), is listed in
+``skipped_utts`` (``unreadable: <reason>``); a job that listed any is not complete, so a rerun after the
+audio was fixed does it again. The merge stops with an error naming ``skipped_utts`` and the first reasons
+when no utterance was dumped or more than ``--max_failed_fraction`` (default 0.1) of the set is unreadable.
+
 ``--storage compressed`` writes Kaldi compressed matrices (``--compression_method speech_feature``: about
 a quarter of float32's bytes); every matrix is decompressed again and its max abs error checked against
 ``--compress_max_rel_error`` x its std (a failing matrix is stored as float32, with a warning, or fails the
@@ -44,6 +49,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from speechsent import cli
+from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failed_fraction_type
 from speechsent.cli import amp_or_auto_type, none_or_str, str2bool
 
 __all__ = ["dump_encoder", "get_parser", "main"]
@@ -89,6 +95,13 @@ def get_parser() -> argparse.ArgumentParser:
         type=str2bool,
         default=False,
         help="list utterances whose audio cannot be read in skipped_utts instead of failing",
+    )
+    g.add_argument(
+        "--max_failed_fraction",
+        type=failed_fraction_type,
+        default=DEFAULT_MAX_FAILED_FRACTION,
+        help="the merge stops with an error when more than this fraction of the utterances could not be "
+        "read (with --skip_unreadable true; 0..1); a set with no utterance dumped always does",
     )
     g.add_argument("--channel", type=int, default=None, help="0-based channel of multi-channel recordings")
     g = parser.add_argument_group("model")
@@ -248,13 +261,17 @@ def dump_encoder(args: argparse.Namespace) -> list[Any]:
     results = []
     for cfg in make_configs(args):
         if args.merge:
-            results.append(merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj))
+            results.append(
+                merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj, max_failed_fraction=args.max_failed_fraction)
+            )
         elif args.job is not None:
             results.append(dump_job(cfg, args.job, force=args.force))
         else:
             for job in range(1, cfg.nj + 1):
                 dump_job(cfg, job, force=args.force)
-            results.append(merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj))
+            results.append(
+                merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj, max_failed_fraction=args.max_failed_fraction)
+            )
     return results
 
 

@@ -15,7 +15,9 @@ in ``nj`` resumable jobs exactly like ``speechsent-dump-encoder`` (stage 5)::
 
 Features: ``torchaudio.compliance.kaldi.fbank`` (Kaldi's ``compute-fbank-feats``) at the audio's own rate
 (``--sample_rate`` resamples first), no dither unless ``--dither``. A rerun skips finished jobs with the
-same options; ``feats.scp`` is written last. Options may also come from ``--config FILE`` (YAML).
+same options (a job that listed unreadable utterances is done again); the merge stops when none was dumped
+or more than ``--max_failed_fraction`` are unreadable; ``feats.scp`` is written last. Options may also come
+from ``--config FILE`` (YAML).
 Exit status: 0 on success, 1 on an error (naming the utterance or file), 2 on a usage error.
 """
 
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from speechsent import cli
+from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failed_fraction_type
 from speechsent.cli import str2bool
 
 __all__ = ["dump_fbank", "get_parser", "main"]
@@ -58,6 +61,13 @@ def get_parser() -> argparse.ArgumentParser:
         type=str2bool,
         default=False,
         help="list unreadable utterances instead of failing",
+    )
+    g.add_argument(
+        "--max_failed_fraction",
+        type=failed_fraction_type,
+        default=DEFAULT_MAX_FAILED_FRACTION,
+        help="the merge stops with an error when more than this fraction of the utterances could not be "
+        "read (with --skip_unreadable true; 0..1); a set with no utterance dumped always does",
     )
     g.add_argument("--channel", type=int, default=None, help="0-based channel of multi-channel recordings")
     g = parser.add_argument_group("filterbank (Kaldi compute-fbank-feats options)")
@@ -125,12 +135,12 @@ def dump_fbank(args: argparse.Namespace) -> Any:
 
     cfg = make_config(args)
     if args.merge:
-        return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj)
+        return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj, max_failed_fraction=args.max_failed_fraction)
     if args.job is not None:
         return dump_fbank_job(cfg, args.job, force=args.force)
     for job in range(1, cfg.nj + 1):
         dump_fbank_job(cfg, job, force=args.force)
-    return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj)
+    return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj, max_failed_fraction=args.max_failed_fraction)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

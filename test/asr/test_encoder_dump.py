@@ -303,9 +303,52 @@ def test_unreadable_audio_fails_or_is_listed(data_dir, transformer_model, tmp_pa
     assert not job_files(tmp_path / "a", 1).scp.exists()
     cfg = _cfg(broken, tmp_path / "b", transformer_model, skip_unreadable=True)
     result = dump_job(cfg, 1)
-    merge_jobs(broken, tmp_path / "b", 1)
     unreadable = [u for u, r in result.skipped.items() if r.startswith("unreadable")]
     assert len(unreadable) == len(RECORDINGS[0])
+    # 4 of 13 utterances unreadable: more than the default 10 % stops the merge, naming the list
+    total = sum(len(r) for r in RECORDINGS)
+    with pytest.raises(DumpError, match=rf"4 of {total} utterances .* could not be read.*skipped_utts"):
+        merge_jobs(broken, tmp_path / "b", 1)
+    assert not (tmp_path / "b" / "feats.scp").exists()
+    assert set(unreadable) <= set(read_table(tmp_path / "b" / "skipped_utts"))
+    merge_jobs(broken, tmp_path / "b", 1, max_failed_fraction=0.5)
+    skipped = read_table(tmp_path / "b" / "skipped_utts")
+    assert len(read_table(tmp_path / "b" / "feats.scp")) == total - len(skipped)
+
+
+def test_rerun_retries_unreadable_utterances(data_dir, transformer_model, tmp_path):
+    broken = tmp_path / "data"
+    shutil.copytree(data_dir, broken)
+    good = (broken / "wav.scp").read_text()
+    first = good.splitlines()[0]
+    (broken / "wav.scp").write_text(good.replace(first, first.split()[0] + " " + str(tmp_path / "gone.wav")))
+    out = tmp_path / "dump"
+    cfg = _cfg(broken, out, transformer_model, nj=2, skip_unreadable=True)
+    first_run = [dump_job(cfg, job) for job in (1, 2)]
+    assert sum(r.startswith("unreadable") for j in first_run for r in j.skipped.values()) == 4
+    other = next(r.job for r in first_run if not any(v.startswith("unread") for v in r.skipped.values()))
+    # the audio is back: the job that could not read it is not complete and is done again, the other one is
+    (broken / "wav.scp").write_text(good)
+    again = {job: dump_job(cfg, job) for job in (1, 2)}
+    assert again[other].skipped_job and not again[3 - other].skipped_job
+    assert not any(r.startswith("unreadable") for a in again.values() for r in a.skipped.values())
+    merge_jobs(broken, out, 2, max_failed_fraction=0.0)
+    skipped = read_table(out / "skipped_utts")
+    assert all(r.startswith("too_short") for r in skipped.values())
+    assert len(read_table(out / "feats.scp")) == sum(len(r) for r in RECORDINGS) - len(skipped)
+    assert all(dump_job(cfg, job).skipped_job for job in (1, 2))  # complete now
+
+
+def test_merge_of_nothing_dumped_is_an_error(data_dir, transformer_model, tmp_path):
+    broken = tmp_path / "data"
+    shutil.copytree(data_dir, broken)
+    lines = (broken / "wav.scp").read_text().splitlines()
+    (broken / "wav.scp").write_text("".join(f"{line.split()[0]} {tmp_path / 'none.wav'}\n" for line in lines))
+    out = tmp_path / "dump"
+    dump_job(_cfg(broken, out, transformer_model, skip_unreadable=True), 1)
+    with pytest.raises(DumpError, match="no utterance left of 12 .12 unreadable.*skipped_utts"):
+        merge_jobs(broken, out, 1, max_failed_fraction=1.0)
+    assert not (out / "feats.scp").exists()
 
 
 def test_model_dir_with_relative_paths(float_dump, data_dir, transformer_model, tmp_path, monkeypatch):

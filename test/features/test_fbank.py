@@ -96,7 +96,11 @@ def test_unreadable_audio_fails_or_is_skipped(tmp_path, caplog):
     assert dump_fbank.main(argv) == 1
     assert "r2_000-100: " in caplog.text and "missing.wav" in caplog.text and not (out / "feats.scp").exists()
     assert not list(out.glob(".feats.*.tmp"))
-    assert dump_fbank.main([*argv, "--skip_unreadable", "true"]) == 0
+    # 2 of 5 unreadable: more than the default --max_failed_fraction 0.1 stops the merge
+    assert dump_fbank.main([*argv, "--skip_unreadable", "true"]) == 1
+    assert "2 of 5 utterances (40.0 %) could not be read" in caplog.text
+    assert not (out / "feats.scp").exists()
+    assert dump_fbank.main([*argv, "--skip_unreadable", "true", "--max_failed_fraction", "0.5"]) == 0
     skipped = read_table(out / "skipped_utts")
     assert set(skipped) == {"r1_150-151", "r2_000-100", "r2_100-200"}
     assert skipped["r2_000-100"].startswith("unreadable")
