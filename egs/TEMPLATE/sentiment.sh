@@ -17,7 +17,11 @@
 #   5  the frozen encoder's outputs (frontend + normalisation + encoder, eval mode) of --dump_sets, nj jobs
 #      through $decode_cmd ($cuda_cmd with --gpu_inference true; logs in dump/encoder/log/dump.JOB.log)
 #      -> dump/encoder/<set>/feats.scp + arks;
-#      utterances too short for the subsampling are listed in dump/encoder/<set>/skipped_utts.
+#      utterances too short for the subsampling, or whose audio cannot be read, are listed in
+#      dump/encoder/<set>/skipped_utts.
+# Stages 3 and 5 stop when a set they read has no usable utterance or more than --max_failed_fraction of it
+# is unreadable (naming the list of failures: dump/raw/<set>/failed, dump/encoder/<set>/skipped_utts); a
+# rerun reads the failed utterances again, so fix the audio (or wav.scp) and rerun the stage.
 # Every step skips what is done: the BPE model and collect-stats when their inputs are unchanged, the
 # training when exp/asr_<tag>/.done matches (ESPnet's --resume true otherwise), the audio files and decoding
 # jobs that are finished.
@@ -52,6 +56,7 @@ train_nj=1              # jobs run side by side: the trainings of stages 8-9, th
 num_nodes=1             # nodes for ASR training
 gpu_inference=          # decode on a GPU through cuda_cmd (default: true when ngpu > 0)
 dumpdir=dump            # audio files for ESPnet (dump/raw/<set>)
+max_failed_fraction=0.1 # stages 3, 5: stop when more than this fraction of a set's utterances cannot be read
 expdir=exp              # experiments
 
 # Stages 2-4: the ESPnet joint CTC-attention ASR (skip 2-3 with --asr_model_dir)
@@ -144,6 +149,7 @@ Stage 1 (data preparation: SWBD, SWBD_MS98, SWBD_SENTIMENT, FISHER of db.sh ->
 Jobs: --nj N (default ${nj})  --inference_nj N  --ngpu N (default ${ngpu})  --num_nodes N  --gpu_inference true|false
       --train_nj N (default ${train_nj}: jobs side by side in stages 8, 9 and 11)
       --dumpdir DIR (default ${dumpdir})  --expdir DIR (default ${expdir})
+      --max_failed_fraction X (default ${max_failed_fraction}: stages 3 and 5 stop when more of a set is unreadable)
 Stage 2 (BPE: data/token_list/bpe_<bpemode><nbpe>/{bpe.model,tokens.txt}):
   --nbpe N (default ${nbpe})  --bpemode unigram|bpe  --bpe_train_text "FILE..."  --bpe_char_cover X
 Stage 3 (ESPnet ASR training -> exp/asr_<tag>, recorded in exp/asr_model):
@@ -335,7 +341,7 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
             --nbpe "${nbpe}" \
             --bpemode "${bpemode}" \
             --bpe_char_cover "${bpe_char_cover}"
-        log "Stage 2 done: ${token_list} ($(wc -l < "${token_list}") tokens)"
+        log "Stage 2 done: ${token_list} ($(wc -l < "${token_list}") tokens; --nbpe ${nbpe} at most)"
     fi
 fi
 
@@ -369,7 +375,8 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
         for dset in "${asr_train_set}" "${asr_valid_set}"; do
             python -m speechsent.bin.format_wav --data_dir "data/${dset}" --out_dir "${dumpdir}/raw/${dset}" \
                 --fs "${fs}" --audio_format "${audio_format}" --nj "${nj}" --cmd "${train_cmd}" \
-                --min_duration "${min_wav_duration}" --max_duration "${max_wav_duration}" --drop_empty_text true
+                --min_duration "${min_wav_duration}" --max_duration "${max_wav_duration}" --drop_empty_text true \
+                --max_failed_fraction "${max_failed_fraction}"
         done
 
         _train_opts=
@@ -543,8 +550,9 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     ${_cmd} JOB=1:"${inference_nj}" "${dumpdir}/encoder/log/dump.JOB.log" \
         python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" --job JOB \
             --asr_model_dir "${_model}" ${_model_file:+--asr_model_file "${_model_file}"} \
-            --storage "${dump_storage}" --ngpu "${_ngpu}" --amp "${amp}" ${dump_args}
-    python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" --merge true
+            --storage "${dump_storage}" --ngpu "${_ngpu}" --amp "${amp}" --skip_unreadable true ${dump_args}
+    python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" --merge true \
+        --max_failed_fraction "${max_failed_fraction}"
     for dset in ${_dumped}; do
         _dir=${dumpdir}/encoder/${dset}
         log "${dset}: $(wc -l < "${_dir}/feats.scp") utterances in ${_dir}/feats.scp," \
