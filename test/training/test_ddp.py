@@ -92,19 +92,8 @@ class PairedSampler:
         return len(self.inner.global_batches()) // 2
 
 
-@pytest.mark.slow
-def test_ddp_two_cpu_processes_match_one(tmp_path):
-    script = tmp_path / "worker.py"
-    script.write_text(
-        WORKER.format(
-            here=str(HERE),
-            n_train=N_TRAIN,
-            n_valid=N_VALID,
-            config=CONFIG,
-            train_bs=TRAIN_BS,
-            valid_bs=VALID_BS,
-        )
-    )
+def _launch_two(script: Path, out: Path) -> None:
+    """Run ``script out`` as ranks 0 and 1 of a gloo group; both must exit 0 within 2 minutes."""
     # the variables torchrun sets (launching the two workers directly saves torchrun's own start-up)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -115,7 +104,7 @@ def test_ddp_two_cpu_processes_match_one(tmp_path):
     base["PYTHONPATH"] = str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
     procs = [
         subprocess.Popen(
-            [sys.executable, str(script), str(tmp_path)],
+            [sys.executable, str(script), str(out)],
             env=dict(base, RANK=str(r), LOCAL_RANK=str(r)),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -131,6 +120,22 @@ def test_ddp_two_cpu_processes_match_one(tmp_path):
                 p.kill()
     for p, output in zip(procs, outputs, strict=True):
         assert p.returncode == 0, output[-4000:]
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_match_one(tmp_path):
+    script = tmp_path / "worker.py"
+    script.write_text(
+        WORKER.format(
+            here=str(HERE),
+            n_train=N_TRAIN,
+            n_valid=N_VALID,
+            config=CONFIG,
+            train_bs=TRAIN_BS,
+            valid_bs=VALID_BS,
+        )
+    )
+    _launch_two(script, tmp_path)
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
     assert [r["world_size"] for r in ranks] == [2, 2]
 
@@ -168,3 +173,58 @@ def test_ddp_two_cpu_processes_match_one(tmp_path):
     ids, probs = trainer.predict(loader(valid, VALID_BS, shuffle=False))
     assert ranks[0]["ids"] == ids  # same order as one process, each utterance once
     np.testing.assert_allclose(np.array(ranks[0]["probs"]), probs, atol=1e-5)
+
+
+DROPPING_WORKER = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, {here!r})
+    import torch
+    from training_helpers import LABELS, Dropping, TinyModel, ToyData, dropping_loader
+    from speechsent.training import Trainer, TrainerConfig, set_seed
+    from speechsent.training.distributed import cleanup_distributed, init_distributed
+
+    out = sys.argv[1]
+    info = init_distributed(use_cuda=False)
+    try:
+        set_seed(0)
+        toy = ToyData(16, 1)
+        bad = set(sorted(toy.ids, key=lambda u: toy.lengths[toy.ids.index(u)])[:4])  # one whole batch
+        train = Dropping(toy, bad)
+        valid = Dropping(ToyData(6, 2, prefix="dev"), {{"dev0001"}})
+        shard = dict(rank=info.rank, world_size=info.world_size)
+        config = TrainerConfig(max_epochs=2, lr=1e-2, scheduler="none", progress=False, patience=0)
+        trainer = Trainer(TinyModel(dropout=0.0), config, out + f"/exp{{info.rank}}", LABELS, dist=info)
+        train_loader = dropping_loader(train, 4, **shard)
+        result = trainer.fit(train_loader, dropping_loader(valid, 2, shuffle=False, **shard))
+        empty = []  # per epoch: this rank's batches whose every utterance is dropped
+        for epoch in (1, 2):
+            train_loader.batch_sampler.set_epoch(epoch)
+            empty.append(sum(all(train.ids[i] in bad for i in b) for b in train_loader.batch_sampler))
+        with open(f"{{out}}/rank{{info.rank}}.json", "w") as f:
+            json.dump({{"history": result.history, "dropped_train": result.dropped_train,
+                       "dropped_valid": result.dropped_valid, "bad": sorted(bad), "empty": empty,
+                       "finite": all(bool(torch.isfinite(p).all()) for p in trainer.model.parameters()),
+                       "weights": {{k: v.tolist() for k, v in trainer.model.state_dict().items()}}}}, f)
+    finally:
+        cleanup_distributed()
+    """
+)
+
+
+@pytest.mark.slow
+def test_ddp_with_an_all_dropped_batch_on_one_rank(tmp_path):
+    """A rank whose batch lost every utterance still takes part in the gradient all-reduce (a zero loss
+    on collate_feats' placeholder): no hang, the same weights on both ranks, the drops of both counted."""
+    script = tmp_path / "worker.py"
+    script.write_text(DROPPING_WORKER.format(here=str(HERE)))
+    _launch_two(script, tmp_path)
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    assert all(r["finite"] for r in ranks)
+    assert [a + b for a, b in zip(ranks[0]["empty"], ranks[1]["empty"], strict=True)] == [1, 1]
+    for k, v in ranks[0]["weights"].items():
+        np.testing.assert_allclose(np.array(v), np.array(ranks[1]["weights"][k]), atol=1e-6, err_msg=k)
+    for r in ranks:  # gathered from both ranks
+        assert sorted(r["dropped_train"]) == r["bad"] and r["dropped_valid"] == {"dev0001": "NaN"}
+        assert [h["dropped_train_utts"] for h in r["history"]] == [4, 4]
+        assert all("skipped_steps" not in h for h in r["history"])

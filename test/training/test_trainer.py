@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from training_helpers import LABELS, TinyModel, ToyData, loader
+from training_helpers import LABELS, Dropping, TinyModel, ToyData, dropping_loader, loader
 
 from speechsent.training import FitResult, Trainer, TrainerConfig, set_seed
 
@@ -213,3 +213,31 @@ def test_unsized_loader_with_accumulation(tmp_path):
     assert result.history[0]["num_utts"] == 8
     with pytest.raises(ValueError, match="len"):
         _trainer(tmp_path, "cos", scheduler="cosine").fit(Unsized(loader(train)), loader(valid))
+
+
+def test_dropped_utterances_never_reach_the_model_and_are_counted(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="speechsent")
+    toy = ToyData(24, 1)
+    # a whole batch of 4 dropped (the 4 shortest: one bucket), and 2 more elsewhere
+    by_length = sorted(toy.ids, key=lambda u: toy.lengths[toy.ids.index(u)])
+    bad_train = set(by_length[:4]) | {by_length[10], by_length[20]}
+    train = Dropping(toy, bad_train)
+    valid = Dropping(ToyData(10, 2, prefix="dev"), {"dev0003"})
+    trainer = _trainer(tmp_path, max_epochs=2, lr=1e-2)
+    result = trainer.fit(dropping_loader(train), dropping_loader(valid, shuffle=False))
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+    records = _metrics(tmp_path / "exp")
+    assert all("skipped_steps" not in r and math.isfinite(r["train_loss"]) for r in records)
+    assert [r["dropped_train_utts"] for r in records] == [6, 6]
+    assert [r["dropped_valid_utts"] for r in records] == [1, 1] and records[0]["num_utts"] == 9
+    assert set(result.dropped_train) == bad_train and result.dropped_valid == {"dev0003": "NaN"}
+    assert {u for d in train.noted for u in d} == bad_train  # the dataset was told
+    assert "epoch 2: 6 training utterance(s) left out by the loader" in caplog.text
+    # an all-dropped batch makes no optimizer step: 24 - 6 usable in 5 batches of 4 (one all-dropped)
+    assert trainer.global_step == 2 * 5
+    ids, probs = trainer.predict(dropping_loader(valid, shuffle=False))
+    assert sorted(ids) == sorted(u for u in valid.ids if u != "dev0003") and np.isfinite(probs).all()
+    # what was dropped is in the checkpoint: a resumed, finished run still reports it
+    again = _trainer(tmp_path, max_epochs=2, lr=1e-2)
+    resumed = again.fit(dropping_loader(train), dropping_loader(valid, shuffle=False))
+    assert resumed.dropped_train == result.dropped_train and resumed.dropped_valid == result.dropped_valid

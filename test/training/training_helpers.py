@@ -65,3 +65,32 @@ def loader(
 ) -> torch.utils.data.DataLoader:
     sampler = BucketBatchSampler(data.lengths, batch_size=batch_size, shuffle=shuffle, **sampler_kw)
     return torch.utils.data.DataLoader(data, batch_sampler=sampler, collate_fn=collate)
+
+
+class Dropping(torch.utils.data.Dataset):
+    """ToyData whose items ``bad`` come back dropped (as FeatsDataset returns a non-finite matrix), with
+    a ``note_dropped`` that records what the Trainer passes on."""
+
+    def __init__(self, data: ToyData, bad: set[str]):
+        self.data, self.bad, self.noted = data, bad, []
+        self.ids, self.lengths, self.targets = data.ids, data.lengths, data.targets
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, i: int) -> dict:
+        item = self.data[i]
+        if item["id"] in self.bad:  # as FeatsDataset gives a matrix with NaN
+            return {**item, "feats": None, "dropped": "NaN", "dim": DIM}
+        return item
+
+    def note_dropped(self, dropped: dict) -> None:
+        self.noted.append(dict(dropped))
+
+
+def dropping_loader(data: Dropping, batch_size: int = 4, shuffle: bool = True, **sampler_kw):
+    """A loader of ``data`` with speechsent's feature collate (which leaves dropped items out)."""
+    from speechsent.data.feats_dataset import collate_feats
+
+    sampler = BucketBatchSampler(data.lengths, batch_size=batch_size, shuffle=shuffle, **sampler_kw)
+    return torch.utils.data.DataLoader(data, batch_sampler=sampler, collate_fn=collate_feats)
