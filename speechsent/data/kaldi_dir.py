@@ -86,6 +86,8 @@ __all__ = [
     "read_typed_table",
     "split_fields",
     "split_line",
+    "utf16_message",
+    "utf16_text",
     "utt2spk_to_spk2utt",
     "write_lines",
     "write_table",
@@ -132,6 +134,29 @@ def bom_message(path: str | os.PathLike[str]) -> str:
         "the file starts with a UTF-8 byte-order mark (BOM, bytes EF BB BF, as a Windows editor writes "
         "'UTF-8 with BOM'): Kaldi's tools read it as part of the first key; remove it with "
         f"sed -i '1s/^\\xEF\\xBB\\xBF//' {path} (or utils/fix_data_dir.sh)"
+    )
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def utf16_text(data: bytes) -> str | None:
+    """The text of a file that starts with a UTF-16 byte-order mark (a Windows editor's "Unicode"), else
+    ``None``."""
+    if not data.startswith(_UTF16_BOMS):
+        return None
+    try:
+        return data.decode("utf-16")
+    except UnicodeDecodeError:
+        return None
+
+
+def utf16_message(path: str | os.PathLike[str]) -> str:
+    """What is wrong with a UTF-16 file, and the one-line fix."""
+    return (
+        "the file is UTF-16 (it starts with the byte-order mark FF FE or FE FF, as a Windows editor writes "
+        "'Unicode'): Kaldi's tools read UTF-8; convert it with iconv -f UTF-16 -t UTF-8 (or "
+        "utils/fix_data_dir.sh)"
     )
 
 
@@ -256,6 +281,8 @@ def _iter_entries(
     prev_key = ""
     if raw.lines and raw.lines[0].startswith(BOM):
         raise KaldiDataError(bom_message(path), path, 1)
+    if raw.raw and raw.raw[0].startswith(_UTF16_BOMS):
+        raise KaldiDataError(utf16_message(path), path, 1)
     has_cr = "\r" in raw.text
     for lineno, line in enumerate(raw.lines, start=1):
         if has_cr and "\r" in line:

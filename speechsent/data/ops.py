@@ -60,6 +60,8 @@ from speechsent.data.kaldi_dir import (
     read_table,
     split_fields,
     split_line,
+    utf16_message,
+    utf16_text,
     utt2spk_to_spk2utt,
     write_lines,
     write_table,
@@ -718,6 +720,10 @@ class _Validator:
         text = data.decode(ENCODING, "surrogateescape")
         issue = _LineIssues()
         issues = issue.first
+        utf16 = utf16_text(data)
+        if utf16 is not None:  # named, then checked as its text (else: one confusing message per line)
+            issue("utf16", 1, utf16_message(path))
+            text, data = utf16, utf16.encode(ENCODING, "surrogateescape")
         if text.startswith(BOM):  # named, then checked without it (else: confusing key mismatches)
             issue("bom", 1, bom_message(path))
             text, data = text[1:], data[3:]
@@ -1217,6 +1223,8 @@ class _Lenient:
     crs: int = 0  # lines that held a carriage return (removed: CRLF line ends; replaced by a blank inside)
     bad_utf8: int = 0  # lines dropped because they are not UTF-8 (text only)
     first_bad_utf8: str = ""
+    utf16: bool = False  # the file was UTF-16 (converted)
+    num_lines: int = 0  # the file's lines
 
 
 def _not_utf8(line: str) -> int | None:
@@ -1237,13 +1245,21 @@ def _load_lenient(path: Path, name: str) -> _Lenient:
     UTF-8 are dropped (counted: validate rejects them).
     """
     raw = read_lines(path)
+    utf16 = (
+        utf16_text(path.read_bytes()) if raw.raw and raw.raw[0][:2] in (b"\xff\xfe", b"\xfe\xff") else None
+    )
+    if utf16 is not None:
+        lines = utf16.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        raw = RawLines(raw.path, lines, raw.final_newline, raw.raw, utf16)
     lines = raw.lines
     bom = bool(lines) and lines[0].startswith(BOM)
     check_utf8 = name == "text" and _not_utf8(raw.text) is not None
-    if not bom and "\r" not in raw.text and not check_utf8:
+    if utf16 is None and not bom and "\r" not in raw.text and not check_utf8:
         fast = _fast_load(raw, name)
         if fast is not None:
-            return _Lenient(fast[0], 0, 0, True)
+            return _Lenient(fast[0], 0, 0, True, num_lines=len(raw.lines))
     if bom:
         lines = [lines[0][1:], *lines[1:]]
     table: dict[str, str] = {}
@@ -1281,7 +1297,19 @@ def _load_lenient(path: Path, name: str) -> _Lenient:
             continue
         table[key] = value
     ordered = {k: table[k] for k in c_sorted(table)}
-    return _Lenient(ordered, dups, bad, was_sorted, first_bad, bom, crs, bad_utf8, first_bad_utf8)
+    return _Lenient(
+        ordered,
+        dups,
+        bad,
+        was_sorted,
+        first_bad,
+        bom,
+        crs,
+        bad_utf8,
+        first_bad_utf8,
+        utf16 is not None,
+        len(lines),
+    )
 
 
 def _table_bytes(table: Mapping[str, str]) -> bytes:
@@ -1507,7 +1535,9 @@ def _fix_locked(data: Path, utt_extra_files: list[str], spk_extra_files: list[st
     for name in (*utt_names, *spk_names, *reco_names):
         lt = _load_lenient(data / name, name)
         tables[name] = lt.table
-        original_lines[name] = len(read_lines(data / name).lines)
+        original_lines[name] = lt.num_lines
+        if lt.utf16:
+            messages.append(f"converted {data / name} from UTF-16 to UTF-8")
         if lt.bom:
             messages.append(
                 f"removed the UTF-8 byte-order mark (BOM) at the start of {data / name} (its first line "

@@ -244,6 +244,12 @@ BROKEN: list[Case] = [
         "utt2spk_bom", _raw_edit("utt2spk", lambda b: b"\xef\xbb\xbf" + b), "utt2spk", "byte-order mark (BOM"
     ),
     Case(
+        "text_utf16",
+        _raw_edit("text", lambda b: b.decode().encode("utf-16")),
+        "text",
+        "text:1: the file is UTF-16",
+    ),
+    Case(
         "wav_scp_crlf",
         _raw_edit("wav.scp", lambda b: b.replace(b"\n", b"\r\n")),
         "wav.scp",

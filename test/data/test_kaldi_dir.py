@@ -408,6 +408,13 @@ def test_crlf_is_named(tmp_path, lines):
         kd.read_table(d / "wav.scp")
 
 
+def test_utf16_is_named(tmp_path):
+    path = tmp_path / "text"
+    path.write_text("a-1 hello\n", encoding="utf-16")
+    with pytest.raises(KaldiDataError, match=r"text:1: the file is UTF-16 .*iconv -f UTF-16 -t UTF-8"):
+        kd.read_table(path)
+
+
 def test_cr_inside_a_line_is_named(tmp_path):
     path = write(tmp_path / "text", "a-1 hello\rworld\n")
     with pytest.raises(KaldiDataError, match=r"text:1: line contains a carriage return .* inside it"):

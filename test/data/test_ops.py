@@ -802,6 +802,18 @@ def test_fix_keeps_the_first_line_of_a_bom_file(valid):
     assert (valid / ".backup" / "text").read_bytes() == b"\xef\xbb\xbf" + text.encode()
 
 
+def test_fix_converts_utf16(valid):
+    """A Windows editor's "Unicode" (UTF-16 with its BOM): named by validate, converted by fix."""
+    text = (valid / "text").read_text(encoding="utf-8")
+    (valid / "text").write_text(text, encoding="utf-16")
+    problems = ops.validate(valid)
+    assert len(problems) == 1 and "text:1: the file is UTF-16" in problems[0]
+    report = ops.fix(valid)
+    assert report.num_utts_after == 48 and report.problems == [] and "text" not in report.removed_lines
+    assert any("from UTF-16 to UTF-8" in m for m in report.messages)
+    assert (valid / "text").read_text(encoding="utf-8") == text
+
+
 def test_fix_removes_crlf(valid):
     for name in ("wav.scp", "segments"):
         (valid / name).write_bytes((valid / name).read_bytes().replace(b"\n", b"\r\n"))
