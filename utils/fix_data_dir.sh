@@ -12,8 +12,9 @@
 # - two runs on one directory never interleave: each holds a lock (flock on <data-dir>/.fix_data_dir.lock,
 #   removed afterwards; released if the process dies); a second run says it is waiting, then runs;
 # - files written by other tools are repaired, each logged: a UTF-8 byte-order mark is removed (Kaldi drops
-#   the first utterance of such a file), carriage returns (CRLF line ends) are removed, text lines that are
-#   not UTF-8 are dropped with their utterances (counted, with the first file:line and byte);
+#   the first utterance of such a file), carriage returns (CRLF line ends) are removed, a UTF-16 file is
+#   converted to UTF-8, text lines that are not UTF-8 are dropped with their utterances (counted, with the
+#   first file:line and byte);
 # - segments that start after their recording's end or end 0.5 s or more after it (the length from reco2dur,
 #   else the audio header, as validate_data_dir.sh finds it) are dropped;
 # - the result is validated (as with --no-feats --no-text --no-wav --no-spk-sort --non-print): what fixing

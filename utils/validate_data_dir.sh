@@ -4,8 +4,8 @@
 # problems are reported, not only the first.  Implemented in speechsent/data/ops.py (validate).
 #
 # Beyond Kaldi's checks (files written by other tools):
-# - a UTF-8 byte-order mark at the start of a file and carriage returns (CRLF line ends) are errors named
-#   as such, with file:line and a one-line fix (Kaldi's tools read them as part of the first key / the last
+# - a UTF-8 byte-order mark at the start of a file, a UTF-16 file and carriage returns (CRLF line ends) are
+#   errors named as such, with file:line and a one-line fix (Kaldi's tools read them as part of the first key / the last
 #   field, which gives confusing mismatches or a wav.scp path that names no file);
 # - text that is not UTF-8 is an error (Kaldi's validate_text.pl accepts it as a one-byte encoding);
 # - segments: one that starts at or after its recording's end, or ends 0.5 s or more after it, is an error:
