@@ -29,6 +29,7 @@ import math
 import operator
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -1496,8 +1497,8 @@ def fix(
 
     Before anything is rewritten, the files are copied to a new backup directory, never over an older one:
     ``<dir>/.backup`` the first time, then ``.backup.1``, ``.backup.2`` ... (a run that changes nothing makes
-    none). Runs on the same directory wait for each other (a lock, :data:`LOCK_NAME`; ``log`` says when
-    this one waits). The result is validated; what remains is in :attr:`FixReport.problems`.
+    none). Runs on the same directory wait for each other (a lock, :data:`LOCK_NAME`; ``log``, by default
+    stderr, says when this one waits). The result is validated; what remains is in :attr:`FixReport.problems`.
 
     Raises :class:`KaldiDataError` if ``utt2spk`` is missing, ``segments`` exists without ``wav.scp``, or no
     utterance would remain (nothing is written then).
@@ -1507,7 +1508,7 @@ def fix(
         raise KaldiDataError("no such directory", data)
     if not (data / "utt2spk").is_file():
         raise KaldiDataError("no such file", data / "utt2spk")
-    say = log if log is not None else (lambda _msg: None)
+    say = log if log is not None else (lambda msg: print(msg, file=sys.stderr, flush=True))
     with _dir_lock(data, say):
         return _fix_locked(data, _words(utt_extra_files), _words(spk_extra_files))
 
