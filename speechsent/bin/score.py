@@ -12,9 +12,11 @@ Reads the reference labels (``utt2sentiment``) and the system's ``utt2pred`` and
         --labels Negative Positive --out exp/x/scores.json
 
 ``--hyp`` may also be the score dir holding ``utt2pred``. A reference utterance without a prediction is an
-error naming a few of them and their count (``--allow_missing true``: counted, logged, the rest scored);
-an unknown label is an error naming file and line. Exit status: 0 on success, 1 on an error, 2 on a usage
-error.
+error naming a few of them and their count (``--allow_missing true``: counted in ``num_missing``, logged,
+the rest scored); an unknown label is an error naming file and line. Predictions listed in
+``utt2imputed`` beside ``utt2pred`` (e.g. the training prior's class for an utterance without usable
+features) are scored as written and counted (``num_missing``, ``num_imputed``, ``imputed``: reason ->
+count). Exit status: 0 on success, 1 on an error, 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(
         f"{args.hyp}: {scores['num_utts']} utts"
+        + (f" ({scores['num_imputed']} imputed)" if scores.get("num_imputed") else "")
+        + (f", {scores['num_missing']} without their own prediction" if scores.get("num_missing") else "")
         + "".join(f" {k}={scores[k]:.2f}" for k in ("unweighted_recall", "unweighted_f1", "weighted_f1"))
     )
     return 0

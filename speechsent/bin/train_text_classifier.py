@@ -14,9 +14,11 @@ selects the best epoch on ``--valid_dir``, and scores every existing dir of ``--
   end with ``--finetune_lm true``.
 
 Transcripts are cut to ``--max_tokens`` (500) subword tokens (counted in the log). Training utterances with
-an empty transcript are skipped (counted); in the validation and scored sets they are classified from an
-empty input, so that every utterance has a prediction and the best epoch's validation score is the one in
-``score_<valid set>/scores.json``. The BLSTM outputs are mean-pooled over the valid tokens (``--pooling``).
+an empty transcript are skipped (counted); a class left without a training utterance (after those skips and
+``--train_utt_list``) is an error, a loud warning with ``--allow_missing_classes true``. In the validation
+and scored sets an empty transcript is classified from an empty input, so that every utterance has a
+prediction and the best epoch's validation score is the one in ``score_<valid set>/scores.json``. The
+BLSTM outputs are mean-pooled over the valid tokens (``--pooling``).
 
 Writes, in ``--exp_dir``: the Trainer's ``checkpoint.pth`` (resume), ``best.pth``, ``metrics.jsonl``,
 ``train.log``; ``model.json`` (how to rebuild the classifier and its tokenizer, for export) and ``bpe.model``
@@ -72,6 +74,7 @@ _NOT_STAMPED = {
     "lm_batch_size",
     "ngpu",
     "force",
+    "allow_missing_classes",
 }
 #: Options that only affect scoring (changing them re-scores, it does not retrain).
 _SCORING_ONLY = {"score_dirs"}
@@ -304,7 +307,7 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
     from speechsent.scoring import score_system, write_predictions
     from speechsent.text.dataset import load_text_set, sentiment_file
     from speechsent.training import Trainer, set_seed
-    from speechsent.training.options import trainer_config_from_args, trainer_run
+    from speechsent.training.options import check_class_counts, trainer_config_from_args, trainer_run
 
     with trainer_run(args, exp_dir, training_stamp, training_files=_TRAINING_FILES) as dist:
         set_seed(args.seed)
@@ -319,6 +322,12 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
             ", ".join(f"{label} {n}" for label, n in zip(SENTIMENT_LABELS, counts, strict=True)),
             valid_set.name,
             len(valid_set),
+        )
+        check_class_counts(
+            counts,
+            SENTIMENT_LABELS,
+            allow=args.allow_missing_classes,
+            what=f"train {train_set.name} (after empty transcripts and --train_utt_list)",
         )
         inputs = _Inputs(args, exp_dir, train_set.texts, dist)
         train_data = inputs.dataset(train_set)

@@ -202,3 +202,18 @@ def test_lm_features_cached_once_for_all_systems(corpus: Path, tmp_path: Path, m
     assert ttc.main([*base, *args_for(corpus, ft), "--finetune_lm", "true", "--max_epochs", "1"]) == 0
     assert calls["n"] > first and (ft / "score_swbd_holdout" / "scores.json").is_file()
     check_predictor(ft, corpus / "swbd_holdout", atol=1e-4)
+
+
+def test_a_class_without_training_utterance(corpus: Path, tmp_path: Path, caplog) -> None:
+    labels = dict(line.split() for line in (corpus / "swbd_train" / "utt2sentiment").read_text().splitlines())
+    no_neutral = tmp_path / "no_neutral"
+    no_neutral.write_text("".join(f"{u} spk\n" for u, lab in labels.items() if lab != "Neutral"))
+    exp = tmp_path / "text_2cls"
+    argv = ["--config", str(CONF / "baseline.yaml"), *args_for(corpus, exp), "--max_epochs", "1"]
+    argv += ["--train_utt_list", str(no_neutral), "--score_dirs", ""]
+    assert ttc.main(argv) == 1
+    assert "no utterance of class Neutral (Negative 30, Neutral 0, Positive 30)" in caplog.text
+    assert "--allow_missing_classes true" in caplog.text and not (exp / "checkpoint.pth").exists()
+    caplog.clear()
+    assert ttc.main([*argv, "--allow_missing_classes", "true"]) == 0
+    assert "!!! train swbd_train" in caplog.text and (exp / "system.json").is_file()
