@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +71,11 @@ _LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19"
 
 
 class ManifestError(ValueError):
-    """A model dir whose description or files are unusable; one line naming the file and what is wrong."""
+    """A model dir whose description or files are unusable; one line naming the file and what is wrong
+    (a library's multi-line message, e.g. PyYAML's, is joined into one)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(re.sub(r"\s*\n\s*", " ", message.strip()))
 
 
 def _kind(value: Any) -> str:
@@ -375,14 +381,14 @@ def _read_json_object(path: Path) -> dict[str, Any]:
 
 def _labels_match(manifest_path: Path, labels: list[str], spec: _Fields, num_classes: int) -> None:
     """The manifest's ``labels`` against the classifier's ``model.json``: its labels and its outputs."""
-    own = spec.data.get("labels")
-    if own is not None and own != list(labels):
-        raise ManifestError(f"{manifest_path}: labels {labels} differ from those of {spec.source}: {own}")
     if num_classes != len(labels):
         raise ManifestError(
             f"{manifest_path}: labels {labels} do not match the classifier head ({num_classes} outputs, "
             f"{spec.source})"
         )
+    own = spec.data.get("labels")
+    if own is not None and own != list(labels):
+        raise ManifestError(f"{manifest_path}: labels {labels} differ from those of {spec.source}: {own}")
 
 
 def _classifier_head(spec: _Fields, key: str, default: int) -> int:
@@ -414,7 +420,7 @@ def _check_text_classifier(cls_dir: Path, manifest: ModelManifest, manifest_path
     elif kind == "lm":
         lm = str(tok.string("lm", required=True))
         # a dir (absolute, or relative to the classifier dir as exported: ../lm) or a hub id (not checked)
-        local = Path(lm) if Path(lm).is_absolute() else cls_dir / lm
+        local = Path(lm) if Path(lm).is_absolute() else Path(os.path.normpath(cls_dir / lm))
         if (Path(lm).is_absolute() or lm.startswith(".")) and not local.is_dir():
             raise tok.error(f"tokenizer.lm: {local}: no such directory (the classifier's language model)")
     else:

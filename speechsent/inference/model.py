@@ -421,16 +421,32 @@ class SentimentModel:
 
 
 def _load_state(path: Path) -> dict[str, Any]:
-    """A state dict saved by ``torch.save`` (tensors only); one :class:`InferenceError` line otherwise."""
+    """A state dict saved by ``torch.save`` (tensors only; DeepSpeed's ``{"module": state}`` unwrapped, as
+    ESPnet does); one :class:`InferenceError` line otherwise."""
     import torch
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a damaged file
         raise InferenceError(f"{path}: not a loadable PyTorch checkpoint ({_one_line(error)})") from None
+    if isinstance(state, dict) and isinstance(state.get("module"), dict):
+        state = state["module"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise InferenceError(f"{path}: not a state dict (a mapping of parameter names to tensors)")
     return state
+
+
+def _check_asr_state(model: Any, state: dict[str, Any], model_file: Path, config_file: Path) -> None:
+    """ESPnet loads an ASR checkpoint with ``strict=False``: one of another model would leave the encoder
+    with its random initial weights, silently. Every parameter of the model must be in the checkpoint
+    (buffers may be missing: a model saved by an older ESPnet can lack one added since)."""
+    names = [name for name, _ in model.named_parameters()]
+    missing = [name for name in names if name not in state]
+    if missing:
+        raise InferenceError(
+            f"{model_file}: not a checkpoint of the ASR model of {config_file}: {len(missing)} of its "
+            f"{len(names)} parameters missing ({missing[0]}, ...)"
+        )
 
 
 def _head_outputs(state: dict[str, Any]) -> int | None:
@@ -508,12 +524,15 @@ class E2ESentimentModel(SentimentModel):
             torch.backends.cuda.matmul.allow_tf32 = False
             torch.backends.cudnn.allow_tf32 = False
         with _asr_files(model_dir, manifest) as (config, files):
+            state = _load_state(files.model_file)
             try:
                 asr, _ = ASRTask.build_model_from_file(config, files.model_file, device)
             except Exception as error:  # ESPnet/torch: a checkpoint that does not fit the config, ...
                 raise InferenceError(
                     f"{files.model_file}: cannot load the ASR model ({files.config_file}): {_one_line(error)}"
                 ) from None
+        _check_asr_state(asr, state, files.model_file, files.config_file)
+        del state
         _check_parameters(asr, files.model_file)
         self.asr = asr.eval()
         self.encoder = BatchEncoder(self.asr, device, self.amp)
@@ -614,6 +633,7 @@ class TwoStepSentimentModel(SentimentModel):
                 "fs": self.fs,
                 "options": {**self.decode_options, "device": device, "num_threads": torch.get_num_threads()},
             }
+            state = _load_state(files.model_file)
             try:
                 self.decoder = Decoder(spec)
             except Exception as error:  # ESPnet/torch: a checkpoint that does not fit the config, ...
@@ -621,6 +641,8 @@ class TwoStepSentimentModel(SentimentModel):
                     f"{files.model_file}: cannot load the ASR model ({files.config_file}): {_one_line(error)}"
                 ) from None
         asr_model = self.decoder.model if hasattr(self.decoder, "model") else self.decoder.s2t.asr_model
+        _check_asr_state(asr_model, state, files.model_file, files.config_file)
+        del state
         _check_parameters(asr_model, files.model_file)
         if self.decode_options.get("mode") == "ctc_greedy":
             self.min_samples = self.decoder.min_samples

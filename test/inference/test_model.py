@@ -264,3 +264,253 @@ def test_package_import_stays_light():
         import speechsent
 
         _ = speechsent.NoSuchThing
+
+
+# -- broken model dirs: one line naming the file, before ESPnet is imported ---------------------------------
+
+
+def _edit_json(path: Path, edit) -> None:
+    import json
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(edit(data)), encoding="utf-8")
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+#: (model, what is broken, how, the file the message must name, what it must say)
+BROKEN = {
+    "asr_model_truncated": ("e2e", lambda d: _truncate(d / "asr/model.pth"), "asr/model.pth", "truncated?"),
+    "classifier_garbage": (
+        "e2e",
+        lambda d: (d / "classifier/best.pth").write_bytes(b"garbage\n" * 100),
+        "classifier/best.pth",
+        "not a PyTorch checkpoint",
+    ),
+    "classifier_truncated": (
+        "e2e",
+        lambda d: _truncate(d / "classifier/best.pth"),
+        "classifier/best.pth",
+        "truncated?",
+    ),
+    "classifier_empty": (
+        "e2e",
+        lambda d: (d / "classifier/best.pth").write_bytes(b""),
+        "classifier/best.pth",
+        "empty",
+    ),
+    "classifier_missing": (
+        "e2e",
+        lambda d: (d / "classifier/best.pth").unlink(),
+        "classifier/best.pth",
+        "no such file",
+    ),
+    "classifier_json_missing": (
+        "e2e",
+        lambda d: (d / "classifier/model.json").unlink(),
+        "classifier/model.json",
+        "no such file",
+    ),
+    "classifier_dir_missing": (
+        "e2e",
+        lambda d: shutil.rmtree(d / "classifier"),
+        "classifier",
+        "no such directory",
+    ),
+    "type": (
+        "e2e",
+        lambda d: _edit_json(d / "speechsent_model.json", lambda j: {**j, "type": "e3e"}),
+        "speechsent_model.json",
+        "type must be one of e2e, two_step, not 'e3e'",
+    ),
+    "a_list": (
+        "e2e",
+        lambda d: (d / "speechsent_model.json").write_text("[1, 2, 3]\n"),
+        "speechsent_model.json",
+        "expected a JSON object, got a list",
+    ),
+    "fs_not_a_number": (
+        "e2e",
+        lambda d: _edit_json(d / "speechsent_model.json", lambda j: {**j, "fs": "eight thousand"}),
+        "speechsent_model.json",
+        "fs must be a positive integer",
+    ),
+    "labels_vs_head": (
+        "e2e",
+        lambda d: _edit_json(
+            d / "speechsent_model.json", lambda j: {**j, "labels": ["Negative", "Positive"]}
+        ),
+        "speechsent_model.json",
+        "labels ['Negative', 'Positive'] do not match the classifier head (3 outputs",
+    ),
+    "invalid_json": (
+        "e2e",
+        lambda d: _truncate(d / "speechsent_model.json"),
+        "speechsent_model.json",
+        "not valid JSON",
+    ),
+    "no_labels": (
+        "e2e",
+        lambda d: _edit_json(
+            d / "speechsent_model.json", lambda j: {k: v for k, v in j.items() if k != "labels"}
+        ),
+        "speechsent_model.json",
+        "no labels (a required field)",
+    ),
+    "asr_config_missing": (
+        "e2e",
+        lambda d: (d / "asr/config.yaml").unlink(),
+        "asr/config.yaml",
+        "no such file",
+    ),
+    "asr_model_missing": ("e2e", lambda d: (d / "asr/model.pth").unlink(), "asr/model.pth", "no such file"),
+    "asr_config_not_yaml": (
+        "e2e",
+        lambda d: (d / "asr/config.yaml").write_text("encoder: [unclosed\n"),
+        "asr/config.yaml",
+        "the ASR model is incomplete",
+    ),
+    "asr_bpe_missing": ("two_step", lambda d: (d / "asr/bpe.model").unlink(), "asr/config.yaml", "bpemodel"),
+    "asr_fs_mismatch": (
+        "e2e",
+        lambda d: _edit_json(d / "speechsent_model.json", lambda j: {**j, "fs": 16000}),
+        "asr/config.yaml",
+        "the ASR frontend takes 8000 Hz audio but speechsent_model.json says fs 16000",
+    ),
+    "text_classifier_garbage": (
+        "two_step",
+        lambda d: (d / "classifier/best.pth").write_bytes(b"\x00" * 64),
+        "classifier/best.pth",
+        "not a PyTorch checkpoint",
+    ),
+    "text_tokenizer_missing": (
+        "two_step",
+        lambda d: (d / "classifier/bpe.model").unlink(),
+        "classifier/bpe.model",
+        "no such file",
+    ),
+    "lm_missing": ("lm", lambda d: shutil.rmtree(d / "lm"), "lm", "no such directory"),
+    "fbank_options": (
+        "fbank",
+        lambda d: _edit_json(
+            d / "speechsent_model.json", lambda j: {**j, "features": {**j["features"], "fbank": {"bins": 80}}}
+        ),
+        "speechsent_model.json",
+        "features.fbank: unknown option(s) bins",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def broken(models, tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("broken")
+    out = {}
+    for name, (kind, breaks, _, _) in BROKEN.items():
+        d = Path(shutil.copytree(models[kind], root / name))
+        breaks(d)
+        out[name] = d
+    return out
+
+
+def test_broken_model_dirs_fail_fast_with_one_line_before_espnet(broken):
+    """Every broken dir: InferenceError, one line, naming the file, in a process that has imported neither
+    ESPnet nor torch by then (the checks come first)."""
+    import json
+
+    code = (
+        "import json, sys, time\n"
+        "from speechsent.inference.model import InferenceError, SentimentModel\n"
+        "out = {}\n"
+        "for name, path in json.loads(sys.argv[1]).items():\n"
+        "    t = time.monotonic()\n"
+        "    try:\n"
+        "        SentimentModel.from_pretrained(path, device='cpu')\n"
+        "        message = None\n"
+        "    except InferenceError as error:\n"
+        "        message = str(error)\n"
+        "    out[name] = [message, time.monotonic() - t, 'espnet2' in sys.modules, 'torch' in sys.modules]\n"
+        "print(json.dumps(out))\n"
+    )
+    dirs = json.dumps({name: str(d) for name, d in broken.items()})
+    proc = subprocess.run(
+        [sys.executable, "-c", code, dirs], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(proc.stdout)
+    for name, (message, seconds, espnet, torch_imported) in results.items():
+        _, _, file, says = BROKEN[name]
+        assert message is not None, f"{name}: loaded"
+        assert str(broken[name] / file) in message and says in message, (name, message)
+        assert "\n" not in message and not espnet and not torch_imported and seconds < 2, (
+            name,
+            results[name],
+        )
+
+
+def test_broken_model_dir_with_speechsent_infer(broken, tmp_path):
+    """The command: the one line on stderr, no traceback, exit 1, nothing on stdout."""
+    for name in ("asr_model_truncated", "labels_vs_head"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "speechsent.bin.infer", "--model_dir", str(broken[name]), "a.wav"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+        assert proc.returncode == 1 and proc.stdout == ""
+        assert "Traceback" not in proc.stderr and str(broken[name] / BROKEN[name][2]) in proc.stderr
+        (line,) = [x for x in proc.stderr.splitlines() if str(broken[name]) in x]
+        assert BROKEN[name][3] in line
+
+
+def test_checkpoints_that_load_but_do_not_fit(models, tmp_path):
+    """Past the torch-free checks: a checkpoint of another model, a head with other outputs than the labels,
+    weights holding NaN, a file torch cannot read: one line naming the file."""
+
+    def copy(kind: str, name: str) -> Path:
+        return Path(shutil.copytree(models[kind], tmp_path / name))
+
+    d = copy("e2e", "head")  # labels and the config say 2 classes, the weights have 3 outputs
+    _edit_json(d / "speechsent_model.json", lambda j: {**j, "labels": ["Negative", "Positive"]})
+    _edit_json(
+        d / "classifier/model.json",
+        lambda j: {**j, "labels": ["Negative", "Positive"], "config": {**j["config"], "num_classes": 2}},
+    )
+    with pytest.raises(InferenceError) as info:
+        SentimentModel.from_pretrained(d, device="cpu")
+    assert str(info.value) == (
+        f"{d / 'classifier/best.pth'}: the labels ['Negative', 'Positive'] do not match the classifier head "
+        "(3 outputs)"
+    )
+    d = copy("e2e", "other_model")  # the text classifier's weights in the E2E classifier's place
+    shutil.copyfile(models["two_step"] / "classifier/best.pth", d / "classifier/best.pth")
+    with pytest.raises(InferenceError, match="does not fit the classifier of") as info:
+        SentimentModel.from_pretrained(d, device="cpu")
+    assert str(info.value).startswith(f"{d / 'classifier/best.pth'}: ") and "\n" not in str(info.value)
+    d = copy("e2e", "asr_other")  # a valid checkpoint that is not the ASR model of the config
+    shutil.copyfile(d / "classifier/best.pth", d / "asr/model.pth")
+    # (ESPnet loads it with strict=False: without the check, an encoder with random weights)
+    with pytest.raises(InferenceError, match="not a checkpoint of the ASR model of .* 73 of its 73 parameters missing") as info:
+        SentimentModel.from_pretrained(d, device="cpu")
+    assert str(info.value).startswith(f"{d / 'asr/model.pth'}: ") and "\n" not in str(info.value)
+    d = copy("two_step", "asr_other_two_step")
+    shutil.copyfile(d / "classifier/best.pth", d / "asr/model.pth")
+    with pytest.raises(InferenceError, match="not a checkpoint of the ASR model of"):
+        SentimentModel.from_pretrained(d, device="cpu")
+    d = copy("e2e", "nan")
+    state = torch.load(d / "classifier/best.pth")
+    state["head.bias"][0] = float("nan")
+    torch.save(state, d / "classifier/best.pth")
+    with pytest.raises(InferenceError, match=r"head.bias holds non-finite values"):
+        SentimentModel.from_pretrained(d, device="cpu")
+    d = copy("e2e", "not_a_state_dict")
+    torch.save({"weights": [1, 2, 3]}, d / "classifier/best.pth")
+    with pytest.raises(InferenceError, match="not a state dict"):
+        SentimentModel.from_pretrained(d, device="cpu")
+    d = copy("two_step", "text_other")  # the E2E classifier's weights in the text classifier's place
+    shutil.copyfile(models["e2e"] / "classifier/best.pth", d / "classifier/best.pth")
+    with pytest.raises(InferenceError, match="cannot load the text classifier") as info:
+        SentimentModel.from_pretrained(d, device="cpu")
+    assert str(info.value).startswith(f"{d / 'classifier'}: ") and "\n" not in str(info.value)
