@@ -167,11 +167,51 @@ BASIC = ("channel_count -i 1", "sample_count -i 1", "sample_rate -i 1")
         (header_bytes(*BASIC, "sample_coding -s25 pcm,embedded-wavpack-1.0"), "compression"),
         (header_bytes(*BASIC, "sample_n_bytes -i 1"), "no sample_coding"),
         (header_bytes(*BASIC, "sample_n_bytes -i 4", "sample_coding -s3 pcm"), "sample_n_bytes 4"),
+        (header_bytes(*BASIC, "sample_n_bytes -i 2", "sample_coding -s4 ulaw"), "ulaw with sample_n_bytes 2"),
+        (header_bytes(*BASIC, "channel_count -i 2", "sample_coding -s3 pcm"), "channel_count twice"),
+        (header_bytes(*BASIC, "sample_coding -s27 alaw,embedded-shorten-v2.00"), "A-law"),
+        (header_bytes(*BASIC, "sample_coding -s3 pcm", "sample_checksum -s3 abc"), "not an integer"),
+        (header_bytes(*BASIC, "sample_coding -s3 pcm").replace(b"end_head", b"end_headx"), "end_head"),
+        (
+            header_bytes(*BASIC, "sample_coding -s3 pcm").replace(b"   1024", b"     40"),
+            "past its header size",
+        ),
     ],
 )
 def test_bad_headers(data, message):
     with pytest.raises(SphereError, match=message):
         parse_sphere_header(data)
+
+
+def test_parse_header_tolerates_other_writers():
+    """libsndfile's layout, numbers of any type, blanks, CRLF, NUL padding, odd end_head lines."""
+    header = parse_sphere_header(
+        b"NIST_1A\r\n   1024\r\n"
+        b"channel_count -s1 2\r\n"
+        b"sample_rate\t-r\t8000.0\r\n"
+        b"sample_coding  -s4   ulaw\r\n"
+        b"sample_n_bytes -s1 1\r\n"
+        b"sample_count -i  12   \r\n"
+        b"recording_date -s11  9-SEP-1982\r\n"
+        b"database_id -s3 Switchboard\r\n"
+        b"gain -r loud\r\n"
+        b"free text that is not a field\r\n"
+        b"sample_checksum -i 999999999\r\n"
+        b"  end_head \r\n".ljust(1024, b"\0")
+    )
+    assert (header.channel_count, header.sample_rate, header.sample_count) == (2, 8000, 12)
+    assert header.sample_coding == "ulaw" and header.sample_n_bytes == 1
+    assert header.fields["recording_date"] == " 9-SEP-1982"
+    assert header.fields["database_id"] == "Switchboard"  # -s3 is wrong: the whole text is kept
+    assert header.fields["gain"] == "loud" and "free" not in header.fields
+    assert header.sample_checksum is None  # NIST's "not computed yet" placeholder is no checksum
+    assert header.lines[-1] == "sample_checksum -i 999999999"
+    assert (
+        parse_sphere_header(
+            header_bytes(*BASIC, "sample_coding -s3 pcm", "sample_checksum -i 7")
+        ).sample_checksum
+        == 7
+    )
 
 
 def test_format_header_like_nist():
@@ -420,6 +460,95 @@ def test_bad_ranges_and_channel(fisher_file):
         read_sphere(fisher_file, channel=2)
     assert read_sphere(fisher_file, start=10, end=5)[0].shape == (0, 2)
     assert read_sphere(fisher_file, end=10**9)[0].shape == (4000, 2)
+
+
+def test_sphere_checksum_is_nists_definition():
+    """Sum modulo 65536 of the samples: int16 as unsigned 16-bit values, codes as unsigned bytes."""
+    assert sphere_checksum(np.array([[-1], [3]], dtype=np.int16)) == 2
+    assert sphere_checksum(np.array([-32768, 32767, 1], dtype=np.int16)) == 0
+    assert sphere_checksum(np.full(300, 0xFF, dtype=np.uint8)) == 300 * 255 % 65536
+    assert sphere_checksum(np.array([[0x7F, 0x80], [0x01, 0x00]], dtype=np.uint8)) == 0x100
+
+
+@pytest.mark.parametrize(("coding", "shorten"), [("pcm", False), ("ulaw", False), ("alaw", False),
+                                                 ("ulaw", True), ("pcm", True)])  # fmt: skip
+def test_checksum_verified_on_whole_reads(tmp_path, monkeypatch, coding, shorten):
+    pcm = conversation(2000, 2)
+    path = tmp_path / "x.sph"
+    header = write_sphere(path, pcm, RATE, coding=coding, shorten=shorten)
+    good = int(header.fields["sample_checksum"])
+    np.testing.assert_array_equal(read_sphere(path)[0], expected_linear(pcm, coding))
+    wrong = (good + 1) % 65536
+    write_sphere(path, pcm, RATE, coding=coding, shorten=shorten, fields=[("sample_checksum", wrong)])
+    message = rf"x\.sph: sample_checksum mismatch: header says {wrong}, the .*samples sum to {good}"
+    with pytest.raises(SphereError, match=message):
+        read_sphere(path)
+    # Opting out, per call or for every reader; a partial read is not verified.
+    np.testing.assert_array_equal(read_sphere(path, verify_checksum=False)[0], expected_linear(pcm, coding))
+    np.testing.assert_array_equal(read_sphere(path, start=1)[0], expected_linear(pcm, coding)[1:])
+    monkeypatch.setenv("SPEECHSENT_SPHERE_CHECKSUM", "ignore")
+    np.testing.assert_array_equal(read_sphere(path)[0], expected_linear(pcm, coding))
+
+
+def test_checksum_of_big_endian_pcm_is_over_values(tmp_path):
+    """As NIST's big-endian test file shows: the sum of the values, not of the bytes as stored."""
+    pcm = conversation(500, 1)
+    path = tmp_path / "be.sph"
+    write_sphere(path, pcm, RATE, byte_format="10")
+    assert read_sphere_header(path).sample_checksum == sphere_checksum(pcm)
+    np.testing.assert_array_equal(read_sphere(path)[0], pcm)
+    swapped = sphere_checksum(pcm.byteswap())
+    assert swapped != sphere_checksum(pcm)
+    write_sphere(path, pcm, RATE, byte_format="10", fields=[("sample_checksum", swapped)])
+    with pytest.raises(SphereError, match="sample_checksum mismatch"):
+        read_sphere(path)
+
+
+def test_corrupt_stream_that_still_decodes_is_caught_by_the_checksum(fisher_file):
+    """A bit flip the shorten decoder cannot see (right length, wrong samples) is a checksum error."""
+    from speechsent.audio.shorten import ShortenError, decode_shorten
+
+    data = fisher_file.read_bytes()
+    original = decode_shorten(data[1024:]).samples
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        damaged = bytearray(data)
+        pos = int(rng.integers(1029, len(data)))
+        damaged[pos] ^= 1 << int(rng.integers(8))
+        try:
+            decoded = decode_shorten(bytes(damaged[1024:])).samples
+        except ShortenError:
+            continue
+        if decoded.shape == original.shape and not np.array_equal(decoded, original):
+            break
+    else:
+        pytest.fail("no silently wrong decode found")
+    fisher_file.write_bytes(bytes(damaged))
+    with pytest.raises(SphereError, match=r"conv\.sph: sample_checksum mismatch"):
+        read_sphere(fisher_file)
+
+
+def test_corrupt_stream_work_is_bounded_by_sample_count(tmp_path):
+    """Zero blocks of a million samples cost 5 bits each: decoding stops past sample_count."""
+    import sys
+    import time
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_shorten import BitWriter
+
+    writer = BitWriter().header(ftype=8, nchan=1, blocksize=1 << 20)
+    for _ in range(2000):
+        writer.uvar(8, 2)  # ZERO
+    stream = writer.uvar(4, 2).to_bytes()
+    path = tmp_path / "zeros.sph"
+    path.write_bytes(
+        header_bytes("channel_count -i 1", "sample_count -i 100", "sample_rate -i 8000",
+                     "sample_coding -s27 ulaw,embedded-shorten-v2.00") + stream
+    )  # fmt: skip
+    began = time.perf_counter()
+    with pytest.raises(SphereError, match="sample_count mismatch"):
+        read_sphere(path)
+    assert time.perf_counter() - began < 5  # unbounded: 2e9 samples, minutes and gigabytes
 
 
 def test_missing_file(tmp_path):

@@ -18,6 +18,7 @@ from speechsent.audio.sphere import (
     linear_to_ulaw,
     read_sphere,
     read_sphere_header,
+    sphere_checksum,
     ulaw_to_linear,
     write_sphere,
 )
@@ -258,6 +259,43 @@ def test_sph_output(ulaw_shn, tmp_path):
     np.testing.assert_array_equal(read_sphere(out)[0], ulaw_to_linear(codes))
 
 
+def test_sph_output_rewrites_fields_of_any_type(tmp_path):
+    """A libsndfile header (``sample_n_bytes -s1 1``, NUL padding) converted to pcm describes the output."""
+    import soundfile
+
+    path = tmp_path / "sf.sph"
+    soundfile.write(path, conversation(800), RATE, format="NIST", subtype="ULAW")
+    assert b"sample_n_bytes -s1 1\n" in path.read_bytes()[:1024]
+    out = tmp_path / "o.sph"
+    assert run("-p", "-c", "2", path, out) == 0
+    text = out.read_bytes()[:1024].decode("latin-1")
+    assert "sample_n_bytes -i 2\n" in text and "-s1 1" not in text and "\0" not in text
+    header = read_sphere_header(out)
+    assert (header.channel_count, header.sample_n_bytes, header.sample_coding) == (1, 2, "pcm")
+    expected, _ = soundfile.read(path, dtype="int16", always_2d=True)
+    np.testing.assert_array_equal(read_sphere(out)[0], expected[:, 1:])
+
+
+def test_no_checksum_option(ulaw_shn, tmp_path, capsys):
+    path, codes = ulaw_shn
+    data = path.read_bytes()
+    good = read_sphere_header(path).sample_checksum
+    assert good is not None
+    bad = (good + 1) % 65536
+    head = data[:1024].replace(
+        f"sample_checksum -i {good}\n".encode(), f"sample_checksum -i {bad}\n".encode()
+    )
+    path.write_bytes(head.ljust(1024, b" ")[:1024] + data[1024:])
+    out = tmp_path / "o.wav"
+    assert run("-f", "wav", "-p", path, out) == 1 and not out.exists()
+    assert f"sample_checksum mismatch: header says {bad}" in capsys.readouterr().err
+    assert run("--no_checksum", "-f", "wav", "-p", path, out) == 0
+    with wave.open(str(out)) as reader:
+        pcm = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2").reshape(-1, 2)
+    np.testing.assert_array_equal(pcm, ulaw_to_linear(codes))
+    assert "--no_checksum" in get_parser().format_help()
+
+
 def test_headerless_input_with_header_file(pcm_be, tmp_path):
     path, pcm = pcm_be
     raw = tmp_path / "data.raw"
@@ -373,8 +411,10 @@ def test_conformance_with_real_nist_files(tmp_path):
         assert run("-f", "wav", "-p", sph, out) == 0
         assert out.read_bytes() == (CONFORMANCE / f"{sph.stem}.ref.wav").read_bytes(), sph.name
 
-        data = read_sphere_data(sph)
+        data = read_sphere_data(sph)  # verifies sample_checksum: NIST's definition on NIST's files
         header = data.header
+        assert header.sample_checksum is not None, sph.name
+        assert header.sample_checksum == sphere_checksum(data.samples), sph.name
         layout = [(name, None if name in computed else value) for name, value in header.fields.items()]
         copy = tmp_path / sph.name
         write_sphere(
