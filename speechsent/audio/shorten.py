@@ -650,9 +650,13 @@ def decode_shorten(
     """Decode a shorten stream (format version 1 or 2) held in memory.
 
     ``max_samples`` stops decoding once at least that many samples per channel are
-    decoded (the result may hold up to one block more).  ``expected_samples`` only sizes
-    the output buffer up front.  Raises :class:`ShortenError` for a corrupt, truncated
-    or unsupported stream.
+    decoded (the result may hold up to one block more); it is also what bounds the work
+    and memory a corrupt stream can cause (a ZERO block of up to 2**20 samples costs 5
+    bits), so a caller that knows the expected length should pass it (plus one, to see
+    a stream that holds more).  A stream that decodes without error may still be corrupt:
+    shorten has no checksum of its own (SPHERE headers have ``sample_checksum``).
+    ``expected_samples`` only sizes the output buffer up front.  Raises
+    :class:`ShortenError` for a corrupt, truncated or unsupported stream.
     """
     buf = _as_byte_array(data)
     limit = -1 if max_samples is None else max(0, int(max_samples))
