@@ -147,9 +147,10 @@ def _nonfinite_message(wave: np.ndarray, fs: int) -> str | None:
     finite = np.isfinite(wave)
     if finite.all():
         return None
-    bad = np.flatnonzero(~finite)
+    bad = np.flatnonzero(~finite)  # (worded as speechsent.inference.audio_inputs words it for files)
     return (
-        f"{len(bad)} sample(s) are not finite (NaN or infinity), the first at {bad[0] / fs:.3f} s: not audio"
+        f"{len(bad)} of {len(wave)} samples are NaN or infinite (the first at sample {bad[0]}, "
+        f"{bad[0] / fs:.3f} s): not audio"
     )
 
 
@@ -401,7 +402,7 @@ class SentimentModel:
                     if isinstance(result, Prediction) and not all(
                         math.isfinite(p) for p in result.probabilities.values()
                     ):
-                        result = f"the probabilities are not finite ({result.probabilities})"
+                        result = f"the probabilities are NaN or infinite ({result.probabilities})"
                     if isinstance(result, str):
                         result = InferenceError(f"{name}: {result}")
                         if errors == "raise":
@@ -588,7 +589,7 @@ class E2ESentimentModel(SentimentModel):
             if len(feats[i]) == 0:
                 results[i] = "no feature frame"
             elif not np.isfinite(feats[i]).all():  # e.g. samples far out of [-1, 1]
-                results[i] = "the features are not finite (NaN or infinity): are the samples audio?"
+                results[i] = "the features are NaN or infinite: are the samples audio (within [-1, 1])?"
             else:
                 done.append(i)
         if not done:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import runpy
 import shutil
 import subprocess
@@ -492,7 +493,9 @@ def test_checkpoints_that_load_but_do_not_fit(models, tmp_path):
     d = copy("e2e", "asr_other")  # a valid checkpoint that is not the ASR model of the config
     shutil.copyfile(d / "classifier/best.pth", d / "asr/model.pth")
     # (ESPnet loads it with strict=False: without the check, an encoder with random weights)
-    with pytest.raises(InferenceError, match="not a checkpoint of the ASR model of .* 73 of its 73 parameters missing") as info:
+    with pytest.raises(
+        InferenceError, match="not a checkpoint of the ASR model of .* 73 of its 73 parameters missing"
+    ) as info:
         SentimentModel.from_pretrained(d, device="cpu")
     assert str(info.value).startswith(f"{d / 'asr/model.pth'}: ") and "\n" not in str(info.value)
     d = copy("two_step", "asr_other_two_step")
@@ -514,3 +517,121 @@ def test_checkpoints_that_load_but_do_not_fit(models, tmp_path):
     with pytest.raises(InferenceError, match="cannot load the text classifier") as info:
         SentimentModel.from_pretrained(d, device="cpu")
     assert str(info.value).startswith(f"{d / 'classifier'}: ") and "\n" not in str(info.value)
+
+
+# -- NaN / infinity: a per-input error, never a label or a NaN probability -----------------------------------
+
+
+def test_non_finite_samples_are_an_error(e2e, two_step, models, audio):
+    wave = e2e.load(audio["wav"])
+    for bad in (np.nan, np.inf, -np.inf):
+        x = wave.copy()
+        x[100] = bad
+        for model in (e2e, two_step):
+            with pytest.raises(ValueError, match="NaN or infinite"):  # (InferenceError is a ValueError)
+                model(x)
+            with pytest.raises(InferenceError, match="NaN or infinite"):
+                model.predict_chunks(x, 0.5)
+        # given as waveforms (no reader in between): that input an error, the others classified
+        results = e2e.predict_waveforms([wave, x, wave], errors="return", names=["a", "bad", "c"])
+        assert isinstance(results[1], InferenceError) and str(results[1]).startswith("bad: 1 of ")
+        assert "NaN or infinite (the first at sample 100, 0.013 s)" in str(results[1])
+        _close(results[0], e2e(wave))
+        _close(results[2], e2e(wave))
+        with pytest.raises(InferenceError, match="NaN or infinite"):
+            two_step.predict_waveforms([x])
+        (error,) = e2e.predict_waveform_chunks(x, 0.5, errors="return", name="bad")
+        assert isinstance(error, InferenceError) and "NaN or infinite" in str(error)
+
+
+def test_non_finite_features_or_probabilities_are_an_error(e2e, models, audio):
+    """The last line of defence: finite samples far out of [-1, 1] overflow the features; a classifier that
+    outputs NaN. An error for that input, not a label."""
+    wave = e2e.load(audio["wav"])
+    fbank = SentimentModel.from_pretrained(models["fbank"], device="cpu")
+    for model in (e2e, fbank):
+        (result,) = model.predict_waveforms([wave * 1e30], errors="return")
+        assert isinstance(result, InferenceError) and "the features are NaN or infinite" in str(result)
+    model = SentimentModel.from_pretrained(models["e2e"], device="cpu")
+    model.classifier = lambda feats, lengths: torch.full((len(lengths), 3), float("nan"))
+    with pytest.raises(InferenceError, match="the probabilities are NaN or infinite"):
+        model(wave)
+
+
+# -- long inputs: the duration guard and windows -------------------------------------------------------------
+
+
+def test_window_bounds():
+    from speechsent.inference.model import window_bounds
+
+    assert window_bounds(8000 * 3 + 3000, 8000, 1.0) == [(0, 8000), (8000, 16000), (16000, 27000)]  # merged
+    assert window_bounds(8000 * 3 + 4000, 8000, 1.0)[-1] == (24000, 28000)  # half a window: kept
+    assert len(window_bounds(8000 * 3 + 4000, 8000, 1.0)) == 4
+    assert window_bounds(16000, 8000, 1.0) == [(0, 8000), (8000, 16000)]
+    assert window_bounds(5000, 8000, 1.0) == [(0, 5000)]  # shorter than a window: one window
+    assert window_bounds(12000, 8000, 1.0) == [(0, 8000), (8000, 12000)]
+    assert window_bounds(11999, 8000, 1.0) == [(0, 11999)]
+    bounds = window_bounds(8000 * 600 + 123, 8000, 10.0)
+    assert len(bounds) == 60 and bounds[0] == (0, 80000) and bounds[-1] == (8000 * 590, 8000 * 600 + 123)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+    with pytest.raises(InferenceError, match="less than one sample"):
+        window_bounds(100, 8000, 1e-6)
+
+
+def test_max_duration_guard(models, audio):
+    from speechsent.asr.tiny_model import synthetic_speech
+    from speechsent.inference.model import DEFAULT_MAX_DURATION
+
+    model = SentimentModel.from_pretrained(models["e2e"], device="cpu")
+    assert model.max_duration == DEFAULT_MAX_DURATION == 60.0
+    long = np.zeros(8000 * 61, dtype=np.float32)  # refused before any computation
+    with pytest.raises(InferenceError) as info:
+        model(long)
+    message = str(info.value)
+    assert "61.0 s is longer than max_duration 60 s" in message
+    assert "--chunk_seconds" in message and "predict_chunks" in message and "--segments" in message
+    short = SentimentModel.from_pretrained(models["e2e"], device="cpu", max_duration=1.0)
+    wave = synthetic_speech(int(8000 * 1.5), 8000, 5)
+    with pytest.raises(InferenceError, match="1.5 s is longer than max_duration 1 s"):
+        short(wave)
+    results = short.predict_waveforms([wave, wave[:7000]], errors="return", names=["long", "ok"])
+    assert isinstance(results[0], InferenceError) and str(results[0]).startswith("long: 1.5 s is longer")
+    _close(results[1], model(wave[:7000]))
+    unlimited = SentimentModel.from_pretrained(models["e2e"], device="cpu", max_duration=0)
+    assert unlimited.max_duration is None and unlimited(wave).label in unlimited.labels
+    with pytest.raises(InferenceError, match="chunk_seconds 2 is longer than max_duration 1 s"):
+        short.predict_chunks(wave, 2.0)
+    with pytest.raises(InferenceError, match="max_duration must be positive"):
+        SentimentModel.from_pretrained(models["fbank"], device="cpu", max_duration=-1)
+
+
+@pytest.mark.parametrize("kind", ["e2e", "fbank", "two_step"])
+def test_chunks_are_windows_classified_alone(kind, models, audio):
+    """Each window's prediction is that of the window's samples as one input; start/end in seconds; the
+    windows run batch_size at a time."""
+    from speechsent.asr.tiny_model import synthetic_speech
+
+    model = SentimentModel.from_pretrained(models[kind], device="cpu", batch_size=2, max_duration=1.0)
+    wave = synthetic_speech(8000 * 5 + 3000, 8000, 7)  # 5.375 s: 5 windows of 1 s, the last 1.375 s
+    windows = model.predict_chunks(wave, 1.0)
+    assert [(w.start, w.end) for w in windows] == [
+        (0.0, 1.0),
+        (1.0, 2.0),
+        (2.0, 3.0),
+        (3.0, 4.0),
+        (4.0, 5.375),
+    ]
+    whole = SentimentModel.from_pretrained(models[kind], device="cpu", batch_size=1, max_duration=0)
+    for w in windows:
+        assert isinstance(w, Prediction)
+        _close(w, whole(wave[round(w.start * 8000) : round(w.end * 8000)]))
+        assert w.to_dict()["start"] == w.start and list(w.to_dict())[:2] == ["start", "end"]
+    # a file, the same windows as its samples; a window too short is an error with its start/end
+    from_file = model.predict_chunks(audio["wav"], 0.5)
+    samples = model.load(audio["wav"])
+    for w, ref in zip(from_file, model.predict_waveform_chunks(samples, 0.5), strict=True):
+        _close(w, ref)
+    results = model.predict_waveform_chunks(wave[:8040], 1.0, errors="return", name="x")  # 1.005 s
+    assert len(results) == 1 and results[0].end == 8040 / 8000
+    tiny = model.predict_waveform_chunks(wave[:20], 1.0, errors="return", name="x")
+    assert isinstance(tiny[0], InferenceError) and "too short" in str(tiny[0]) and tiny[0].end == 20 / 8000
