@@ -568,16 +568,17 @@ class Trainer:
         self.model.eval()
         records = []
         for batch in self._progress(loader, desc):
-            dropped = _note_dropped(loader, batch)
-            if dropped:
-                records.append({"ids": [], "dropped": dropped})
-            if not batch["ids"]:
-                continue  # every utterance dropped
+            batch_dropped = _note_dropped(loader, batch)
+            if not batch["ids"]:  # every utterance dropped; a record all the same (one per batch: see below)
+                records.append({"ids": [], "dropped": batch_dropped})
+                continue
             inputs, targets = self._to_device(batch)
             with self._autocast():
                 logits = self.model(**inputs)  # not the DDP wrapper: no collective in the forward
             logits = logits.float()
             record = {"ids": list(batch["ids"]), "probs": torch.softmax(logits, dim=-1).cpu().numpy()}
+            if batch_dropped:
+                record["dropped"] = batch_dropped
             if targets is not None:
                 record["targets"] = targets.cpu().numpy()
                 if with_loss:
@@ -614,7 +615,9 @@ class Trainer:
     def _validate(self, loader: Iterable[Batch], epoch: int) -> dict[str, Any]:
         ev = self._evaluate(loader, f"valid {epoch}", with_loss=True)
         if not ev["ids"]:
-            raise ValueError("the validation loader gave no utterances")
+            n = len(ev["dropped"])
+            dropped = f" ({n} left out as unusable, e.g. NaN/inf features)" if n else ""
+            raise ValueError(f"the validation loader gave no utterances{dropped}")
         if ev["targets"] is None or len(ev["targets"]) != len(ev["ids"]):
             raise ValueError("every validation batch needs 'targets'")
         targets = ev["targets"].astype(np.int64)
