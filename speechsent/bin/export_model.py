@@ -12,7 +12,10 @@ decoding options of a 2-step system and a model card (see :mod:`speechsent.infer
     speechsent-export --system_dir exp/text_lm_asr_s0 --out_dir /tmp/my_model --decode_mode ctc_greedy
 
 Run it from the recipe dir (relative paths of the systems, e.g. an fbank system's dump, are read from
-there). The export is atomic (built beside ``--out_dir``, then renamed); a rerun replaces it. Use the model
+there). The export is atomic (built beside ``--out_dir``, then renamed); a rerun replaces it. What was
+written is checked as ``speechsent-infer`` reads it (``speechsent_model.json`` and every file it names), and a
+weights file that is not a complete ``torch.save`` checkpoint (truncated, or another format) is refused
+with its name. Use the model
 with ``speechsent-infer --model_dir DIR FILE...`` or ``speechsent.SentimentModel.from_pretrained(DIR)``.
 
 Options may also come from ``--config FILE`` (YAML; command-line options win). Exit status: 0 on success, 1

@@ -317,6 +317,8 @@ def read_manifest(model_dir: str | Path) -> ModelManifest:
     """The manifest of the exported model at ``model_dir``; :class:`ManifestError` when it is missing, not
     JSON, or not a valid manifest (one line naming the file)."""
     path = Path(model_dir) / MODEL_JSON
+    if Path(model_dir).is_file():
+        raise ManifestError(f"{model_dir}: a file, not a directory (not an exported speechsent model)")
     if not Path(model_dir).is_dir():
         raise ManifestError(f"{model_dir}: no such directory (not an exported speechsent model)")
     if not path.is_file():

@@ -81,11 +81,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The longest input (seconds) classified as one utterance. The ASR encoder's self-attention takes memory
-#: quadratic in the length: with the demo's small encoder a 60 s input needs about 0.15 GB and a 10-minute
-#: one 9.3 GB (a 30-minute call: tens of GB). 60 s is several times the longest utterance of the corpora
-#: the models are trained on (sentences and Switchboard segments, mostly under 20 s), so nothing the
-#: classifier was made for is refused, and a long recording gets an error that says to window it
-#: (``chunk_seconds``) or cut it (``segments``) instead of exhausting the machine's memory.
+#: quadratic in the length. Peak RSS of ``speechsent-infer`` on a CPU with the demo's encoder (transformer,
+#: 3 blocks x 144, 8 kHz), measured: 1.04 GB for the process itself (torch and ESPnet imported; a refused
+#: input adds nothing), 1.20 GB for a 60 s input, 1.47 GB for 2.5 minutes, 3.1 GB for 5, 9.2 GB for 10 (a
+#: 30-minute call: tens of GB); 10 minutes as ``chunk_seconds=10`` windows: 1.07 GB. 60 s is several
+#: times the longest utterance of the corpora the models are trained on (sentences and Switchboard
+#: segments, mostly under 20 s), so nothing the classifier was made for is refused, and a long recording
+#: gets an error that says to window it (``chunk_seconds``) or cut it (``segments``) instead of exhausting
+#: the machine's memory.
 DEFAULT_MAX_DURATION = 60.0
 
 

@@ -197,3 +197,11 @@ def test_check_checkpoint(tmp_path):
         check_checkpoint(other)
     with pytest.raises(ManifestError, match="no such file"):
         check_checkpoint(tmp_path / "none.pth")
+
+
+def test_not_a_directory_and_one_line(tmp_path):
+    (tmp_path / "model.pth").write_bytes(b"x")
+    with pytest.raises(ManifestError, match="a file, not a directory"):
+        read_manifest(tmp_path / "model.pth")
+    # a library's multi-line message (PyYAML's) becomes one line
+    assert str(ManifestError("a.yaml: bad\n  in 'a.yaml', line 1\n")) == "a.yaml: bad in 'a.yaml', line 1"
