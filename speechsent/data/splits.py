@@ -142,6 +142,22 @@ def _normalize_list_id(token: str) -> tuple[str, str] | None:
     return None
 
 
+def _list_lines(path: Path) -> list[str]:
+    """The lines of an id list written by anyone: a UTF-8 BOM (a Windows editor's, a spreadsheet
+    export's) and CRLF line ends are tolerated, as the ids are plain ASCII and nothing is lost; bytes that
+    are not UTF-8 are an error naming the line (``str.splitlines`` is not used: it also splits at U+2028)."""
+    data = path.read_bytes()
+    for lineno, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{path}:{lineno}: not UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
+            ) from None
+    text = data.decode("utf-8").removeprefix("\ufeff")
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def read_split_lists(directory: str | os.PathLike[str]) -> SplitLists:
     """Read the ``train``/``test``/``holdout`` id lists of ``directory`` (see the module doc).
 
@@ -167,7 +183,7 @@ def read_split_lists(directory: str | os.PathLike[str]) -> SplitLists:
     by_kind: dict[str, dict[str, str]] = {"conv": {}, "row": {}, "utt": {}}
     where: dict[str, str] = {}
     for split, path in files.items():
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for lineno, line in enumerate(_list_lines(path), start=1):
             fields = line.split()
             if not fields or fields[0].startswith("#"):
                 continue

@@ -84,6 +84,19 @@ def test_read_split_lists_errors(tmp_path: Path):
         read_split_lists(tmp_path / "nope")
 
 
+def test_read_split_lists_written_by_other_tools(tmp_path: Path):
+    """A Windows editor's BOM and CRLF lines (as a spreadsheet exports them) are read; latin-1 is named."""
+    (tmp_path / "train").write_bytes("sw02001\r\nsw02003\r\n".encode("utf-8-sig"))
+    (tmp_path / "test").write_bytes(b"\xef\xbb\xbfsw02005_3\n")
+    (tmp_path / "holdout").write_text("sw02009\n")
+    lists = read_split_lists(tmp_path)
+    assert lists.by_kind["conv"] == {"sw02001": "train", "sw02003": "train", "sw02009": "holdout"}
+    assert lists.by_kind["row"] == {"sw02005_3": "test"}
+    (tmp_path / "holdout").write_bytes("sw02009\n# caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"holdout:2: not UTF-8 \(byte 0xe9 at column 6\)"):
+        read_split_lists(tmp_path)
+
+
 def _row(
     lineno: int, conv: str, start: float, end: float, votes: str = "Positive-{a}#Positive-{b}#Neutral-{c}"
 ):
