@@ -104,7 +104,10 @@ def _read_audio_bytes(data: bytes, what: str) -> Recording:
             samples = sound.read(dtype=dtype, always_2d=True)
             rate = int(sound.samplerate)
     except (RuntimeError, soundfile.LibsndfileError) as error:
-        raise AudioError(f"{what}: not readable audio ({len(data)} bytes): {error}") from None
+        # libsndfile's own reason ("Format not recognised."), without soundfile's "Error opening
+        # <_io.BytesIO object at 0x...>: " prefix, which names nothing the user wrote
+        reason = getattr(error, "error_string", None) or str(error)
+        raise AudioError(f"{what}: not readable audio ({len(data)} bytes): {reason}") from None
     return Recording(float_to_int16(samples, what, rate), rate)
 
 
@@ -252,7 +255,10 @@ def read_recording(entry: WavEntry) -> Recording:
         path = entry.path_or_command
         if not Path(path).exists() and ":" in path and Path(path.rsplit(":", 1)[0]).is_file():
             return _read_ark_audio(path, f"{what} ({path})")
-        return read_audio_file(path)
+        try:
+            return read_audio_file(path)
+        except AudioError as error:  # named by its path: name the entry too
+            raise AudioError(f"{what}: {error}") from None
     except AudioError:
         raise
     except (OSError, ValueError) as error:
@@ -344,7 +350,9 @@ class UtteranceReader:
     """Utterances of a data dir by id, reading each recording once for all its segments.
 
     ``iter_utterances()`` walks the utterances grouped by recording (each recording decoded once);
-    random access by ``reader[utt]`` keeps the ``cache_size`` most recently used recordings.
+    random access by ``reader[utt]`` keeps the ``cache_size`` most recently used recordings. A recording
+    that cannot be read is cached as its error: each of its segments raises the same :class:`AudioError`
+    without running its pipe or decoder again.
     """
 
     def __init__(
@@ -364,7 +372,7 @@ class UtteranceReader:
         self.channel = channel
         self.target_rate = target_rate
         self.cache_size = cache_size
-        self._cache: collections.OrderedDict[str, Recording] = collections.OrderedDict()
+        self._cache: collections.OrderedDict[str, Recording | AudioError] = collections.OrderedDict()
 
     def utt_ids(self) -> list[str]:
         return sorted(self.segments) if self.segments is not None else sorted(self.wav_scp)
@@ -372,14 +380,20 @@ class UtteranceReader:
     def _recording(self, reco: str) -> Recording:
         if reco in self._cache:
             self._cache.move_to_end(reco)
-            return self._cache[reco]
-        if reco not in self.wav_scp:
-            raise AudioError(f"{self.data.path}: recording {reco} is not in wav.scp")
-        recording = read_recording(self.wav_scp[reco])
-        self._cache[reco] = recording
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return recording
+            cached = self._cache[reco]
+        else:
+            if reco not in self.wav_scp:
+                raise AudioError(f"{self.data.path}: recording {reco} is not in wav.scp")
+            try:
+                cached = read_recording(self.wav_scp[reco])
+            except AudioError as error:
+                cached = error
+            self._cache[reco] = cached
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        if isinstance(cached, AudioError):
+            raise AudioError(str(cached))  # a new exception each time (no traceback piling up)
+        return cached
 
     def __getitem__(self, utt: str) -> np.ndarray:
         return self.load(utt)[0]
