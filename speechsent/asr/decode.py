@@ -17,18 +17,28 @@ jobs through ``cmd`` (``run.pl``, ``slurm.pl`` ...); job ``j`` decodes piece ``j
 job loads ESPnet and the model once. Per set, under ``<decode_dir>/<set>/``::
 
     text       the hypotheses, one line per utterance of the data dir (``<utt>`` alone when empty)
-    failed     utterances that could not be read or decoded, with the reason (their text is empty)
+    failed     utterances that could not be read (reason ``unreadable: ...``) or decoded, with the reason
     score.txt  Kaldi's ``%WER`` line against the data dir's ``text`` (when it has one)
     logdir/    keys.JOB (the split), output.JOB/{text,failed} (a job's results)
 
 and ``data/<set>_asr/``: the data dir with ``text`` replaced by the hypotheses (same utterances, same other
-files). **No utterance is lost**: one that fails to decode is listed in ``failed``, counted in the log and in
-``score.txt``, and gets an empty text (Kaldi ``text`` allows it), as does an utterance the model recognises as
-nothing.
+files). **No utterance is lost**: one that fails to decode or whose audio cannot be read is listed in
+``failed``, counted in the log and in ``score.txt``, and gets an empty text (Kaldi ``text`` allows it), as
+does an utterance the model recognises as nothing; so ``data/<set>_asr`` keeps the utterances of
+``data/<set>`` (the later stages that read audio list an unreadable utterance under their own rule).
+
+**Unreadable audio** (:mod:`speechsent.asr.failures`, as in stages 3 and 5): a set with no utterance decoded,
+or with more than ``max_failed_fraction`` (default 0.1) of its utterances unreadable, is an error
+(:class:`DecodeError`) naming ``<decode_dir>/<set>/failed`` and the first reasons; its ``text``,
+``score.txt`` and ``data/<set>_asr/text`` are then removed, so that no later stage takes the set as decoded.
+Below that fraction the count is logged and the utterances are listed in ``failed``.
 
 Resumable: a job appends its results after every chunk (``output.JOB/text.partial``) and a restarted job skips
-what is there; a finished job's ``output.JOB/text`` is kept. ``<decode_dir>/decode.json`` records the model
-and the options: other values start afresh.
+what is there; a finished job's ``output.JOB/text`` is kept. A job's piece with unreadable utterances is not
+finished: a rerun (after the audio was fixed; a changed ``wav.scp`` starts the set afresh) reads and decodes
+those utterances again, and only those (the piece's other results are kept), and ``failed`` then lists
+only what still fails. ``<decode_dir>/decode.json`` records the model and the options: other values start
+afresh.
 """
 
 from __future__ import annotations
@@ -45,13 +55,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
 from speechsent.asr.jobs import pending_job_pieces, python_module, run_jobs, split_utts
 from speechsent.asr.model_dir import ModelFiles, resolve_model_dir, write_resolved_config
 from speechsent.asr.wer import ErrorCounts, format_score, score_texts
-from speechsent.data.kaldi_dir import atomic_write_text, read_table, write_table
+from speechsent.data.kaldi_dir import atomic_write_text, read_table, split_line, write_table
 
 __all__ = [
     "DECODE_MODES",
+    "UNREADABLE",
+    "DecodeError",
     "DecodeOptions",
     "Decoder",
     "SetResult",
@@ -65,6 +78,18 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DECODE_MODES = ("beam", "ctc_greedy")
+
+#: The reason of a ``failed`` entry whose audio could not be read (retried by a rerun, counted against
+#: ``max_failed_fraction``); other reasons are the model's (not retried).
+UNREADABLE = "unreadable: "
+
+
+class DecodeError(RuntimeError):
+    """A set that cannot be taken as decoded: no utterance decoded, or too many utterances unreadable."""
+
+
+def is_unreadable(reason: str) -> bool:
+    return reason.startswith(UNREADABLE)
 
 
 @dataclass
@@ -112,6 +137,7 @@ class SetResult:
     asr_dir: Path | None
     num_utts: int = 0
     num_failed: int = 0
+    num_unreadable: int = 0  # of num_failed
     num_empty: int = 0
     score: ErrorCounts | None = None
     failed_examples: list[tuple[str, str]] = field(default_factory=list)
@@ -249,7 +275,7 @@ def _chunks(reader, utts: list[str], fs: int, chunk_seconds: float, failed: dict
             samples, _ = reader.load(utt)
         except AudioError as error:
             message = str(error)
-            failed[utt] = message if utt in message else f"{utt}: {message}"
+            failed[utt] = UNREADABLE + message  # names the recording (the key of failed: the utterance)
             continue
         chunk.append((utt, samples))
         total += len(samples)
@@ -274,12 +300,17 @@ def _batches(chunk: list[tuple[str, Any]], batch_samples: float) -> Iterator[lis
         yield batch
 
 
+def _lines(table: dict[str, str]) -> str:
+    return "".join(
+        f"{key} {value}".rstrip(" ") + "\n" if value else f"{key}\n" for key, value in table.items()
+    )
+
+
 def _append_lines(path: Path, table: dict[str, str]) -> None:
     if not table:
         return
     with path.open("a", encoding="utf-8", errors="surrogateescape") as f:
-        for key, value in table.items():
-            f.write(f"{key} {value}".rstrip(" ") + "\n" if value else f"{key}\n")
+        f.write(_lines(table))
         f.flush()
         os.fsync(f.fileno())
 
@@ -291,11 +322,31 @@ def _read_partial(path: Path) -> dict[str, str]:
     text = path.read_text(encoding="utf-8", errors="surrogateescape")
     if text and not text.endswith("\n"):  # a line cut short by a crash
         text = text[: text.rfind("\n") + 1]
-    for line in text.splitlines():
-        key, _, value = line.partition(" ")
-        if key:
-            out[key] = value.strip()
+    # lines end at "\n" only, as Kaldi reads a table (str.splitlines() would also cut a hypothesis at
+    # U+2028, U+0085, \x1c...)
+    for line in text.split("\n"):
+        kv = split_line(line)
+        if kv is not None:
+            out[kv[0]] = kv[1]
     return out
+
+
+def _has_unreadable(out: Path) -> bool:
+    """A finished piece (``out``: its ``output.JOB``) with utterances whose audio could not be read."""
+    failed = out / "failed"
+    return failed.is_file() and any(map(is_unreadable, read_table(failed).values()))
+
+
+def _reopen(out: Path, partial_text: Path, partial_failed: Path) -> None:
+    """Turn a finished piece's results back into the partial files a restarted job resumes from, without
+    its unreadable utterances (retried), and remove its ``text`` (no longer finished). A crash in between
+    leaves either the finished piece or the partial files: both resume the same."""
+    text = read_table(out / "text")
+    failed = {u: r for u, r in read_table(out / "failed").items() if not is_unreadable(r)}
+    atomic_write_text(partial_text, _lines(text))
+    atomic_write_text(partial_failed, _lines(failed))
+    (out / "text").unlink()
+    (out / "failed").unlink(missing_ok=True)
 
 
 def decode_job(spec_file: str | Path, job: int) -> None:
@@ -307,24 +358,37 @@ def decode_job(spec_file: str | Path, job: int) -> None:
     spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
     opts = DecodeOptions(**spec["options"])
     decoder = None
-    for s, out, utts in pending_job_pieces(spec["sets"], job, "text"):
+    for s, out, utts in pending_job_pieces(spec["sets"], job, "text", unfinished=_has_unreadable):
         partial_text, partial_failed = out / "text.partial", out / "failed.partial"
+        if (out / "text").is_file():  # finished, but some audio could not be read: retry that
+            _reopen(out, partial_text, partial_failed)
         done = _read_partial(partial_text)
         failed = _read_partial(partial_failed)
+        retried = [u for u in utts if is_unreadable(failed.get(u, ""))]
+        failed = {u: r for u, r in failed.items() if not is_unreadable(r)}  # read again
         todo = [u for u in utts if u not in done and u not in failed]
         logger.info(
             "%s: job %d: %d utterances, %d done before", s["name"], job, len(utts), len(utts) - len(todo)
         )
-        if todo and decoder is None:
-            start = time.perf_counter()
-            decoder = _Decoder(spec)
-            logger.info("model loaded in %.1f s (%s mode)", time.perf_counter() - start, opts.mode)
+        if retried:
+            logger.info(
+                "%s: job %d: %d utterance(s) whose audio could not be read before: reading them again "
+                "(e.g. %s)",
+                s["name"],
+                job,
+                len(retried),
+                retried[0],
+            )
         reader = UtteranceReader(s["data_dir"], target_rate=int(spec["fs"]))
         read_failed: dict[str, str] = {}
         with tqdm(
             total=len(todo), desc=f"{s['name']}.{job}", unit="utt", mininterval=10, file=sys.stderr
         ) as bar:
             for chunk in _chunks(reader, todo, int(spec["fs"]), opts.chunk_seconds, read_failed):
+                if decoder is None:  # loaded for the first audio read (none when all is unreadable)
+                    start = time.perf_counter()
+                    decoder = _Decoder(spec)
+                    logger.info("model loaded in %.1f s (%s mode)", time.perf_counter() - start, opts.mode)
                 texts: dict[str, str] = {}
                 errors: dict[str, str] = dict(read_failed)
                 read_failed.clear()
@@ -353,10 +417,20 @@ def decode_job(spec_file: str | Path, job: int) -> None:
                 _append_lines(partial_failed, {u: " ".join(e.split()) for u, e in read_failed.items()})
                 failed.update(read_failed)
         write_table(out / "failed", {u: failed[u] for u in utts if u in failed})
-        write_table(out / "text", {u: done[u] for u in utts if u in done})  # last: marks the job done
+        # last: marks the piece done (unless it lists unreadable utterances: see _has_unreadable)
+        write_table(out / "text", {u: done[u] for u in utts if u in done})
         partial_text.unlink(missing_ok=True)
         partial_failed.unlink(missing_ok=True)
-        logger.info("%s: job %d: %d decoded, %d failed", s["name"], job, len(done), len(failed))
+        unreadable = sum(1 for r in failed.values() if is_unreadable(r))
+        logger.info(
+            "%s: job %d: %d decoded, %d failed (%d unreadable%s)",
+            s["name"],
+            job,
+            len(done),
+            len(failed),
+            unreadable,
+            ": a rerun reads them again" if unreadable else "",
+        )
 
 
 # -- the whole stage ---------------------------------------------------------------------------------------
@@ -428,10 +502,14 @@ def decode_sets(
     ngpu: int = 0,
     model_file: str | Path | None = None,
     asr_suffix: str | None = "_asr",
+    max_failed_fraction: float | None = DEFAULT_MAX_FAILED_FRACTION,
 ) -> list[SetResult]:
     """Decode ``data_dirs`` with the model at ``model_dir`` into ``decode_dir`` (see the module doc).
 
     ``asr_suffix``: write ``<data_dir><suffix>`` (``data/<set>_asr``) beside each data dir; None: don't.
+    Raises :class:`DecodeError` (after every set was merged; the good ones are written) naming the failed
+    lists of the sets with no utterance decoded or more than ``max_failed_fraction`` of their utterances
+    unreadable (None: no limit).
     """
     opts = options or DecodeOptions()
     if opts.mode not in DECODE_MODES:
@@ -513,32 +591,80 @@ def decode_sets(
     )
 
     results = []
+    errors = []
     for s, data_dir in zip(sets, data_dirs, strict=True):
         data = Path(data_dir)
         set_dir = out / s["name"]
+        asr_dir = data.parent / f"{data.name}{asr_suffix}" if asr_suffix else None
         hyp, failed = merge_set(data, set_dir, s["njobs"])
-        write_table(set_dir / "text", hyp)
         write_table(set_dir / "failed", failed)
+        unreadable = {u: r for u, r in failed.items() if is_unreadable(r)}
+        message = _failure_message(data, set_dir, hyp, failed, unreadable, max_failed_fraction)
+        if message is not None:
+            # nothing a later stage could take for the set's decoding
+            for stale in (set_dir / "text", set_dir / "score.txt", asr_dir / "text" if asr_dir else None):
+                if stale is not None:
+                    stale.unlink(missing_ok=True)
+            errors.append(message)
+            continue
+        write_table(set_dir / "text", hyp)
         result = SetResult(
             s["name"],
             set_dir,
             None,
             num_utts=len(hyp),
             num_failed=len(failed),
+            num_unreadable=len(unreadable),
             num_empty=sum(1 for t in hyp.values() if not t),
         )
         result.failed_examples = list(failed.items())[:3]
+        if unreadable:
+            logger.warning(
+                "%s: %d of %d utterance(s) could not be read (their text in %s is empty): listed in %s",
+                s["name"],
+                len(unreadable),
+                len(hyp),
+                asr_dir or set_dir,
+                set_dir / "failed",
+            )
         score_lines = ""
         if (data / "text").is_file():
             result.score = score_texts(read_table(data / "text"), hyp)
             score_lines = format_score(result.score, f"{s['name']}: {opts.mode}, {files.model_file}")
         score_lines += (
-            f"Failed to decode: {len(failed)} (listed in {set_dir / 'failed'}; their text is empty)\n"
+            f"Failed to decode: {len(failed)} ({len(unreadable)} unreadable; listed in {set_dir / 'failed'}; "
+            "their text is empty)\n"
         )
         atomic_write_text(set_dir / "score.txt", score_lines)
-        if asr_suffix:
-            asr_dir = data.parent / f"{data.name}{asr_suffix}"
+        if asr_dir is not None:
             write_asr_data_dir(data, asr_dir, hyp)
             result.asr_dir = asr_dir
         results.append(result)
+    if errors:
+        raise DecodeError("\n".join(errors))
     return results
+
+
+def _failure_message(
+    data: Path,
+    set_dir: Path,
+    hyp: dict[str, str],
+    failed: dict[str, str],
+    unreadable: dict[str, str],
+    max_failed_fraction: float | None,
+) -> str | None:
+    """Why the set's decoding cannot be used (:func:`speechsent.asr.failures.failure_message`), or None."""
+    not_decoded = len(failed) - len(unreadable)
+    message = failure_message(
+        f"decoding {data}",
+        total=len(hyp),
+        failed={u: r[len(UNREADABLE) :] for u, r in unreadable.items()},
+        usable=len(hyp) - len(failed),
+        failed_list=set_dir / "failed",
+        max_failed_fraction=max_failed_fraction,
+        empty_detail=f"{not_decoded} failed to decode" if not_decoded else "",
+    )
+    if message is not None and not unreadable and failed:  # the model failed them all: show why
+        first = next(iter(failed.items()))
+        message += f" (listed in {set_dir / 'failed'}):\n  {first[0]}: {' '.join(first[1].split())}"
+    return message

@@ -15,17 +15,18 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from speechsent.data.kaldi_dir import read_table
+from speechsent.data.kaldi_dir import read_table, split_line
 
 __all__ = [
     "JobError",
     "job_runner",
     "pending_job_pieces",
     "python_module",
+    "read_keys",
     "run_jobs",
     "split_utts",
     "toolkit_utils",
@@ -80,32 +81,47 @@ def split_utts(data_dir: str | Path, nj: int, out_dir: str | Path, name: str = "
     if proc.returncode != 0:
         raise JobError(f"split_scp.pl failed on {data}: {proc.stderr.strip()}")
     for piece in pieces:  # keys only
-        lines = piece.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        # lines end at "\n" only and fields at blanks (space, tab), as Kaldi reads a table: str.splitlines()
+        # and str.split() would also cut at U+0085, U+2028, \x1c... which a key or a text may hold
+        lines = piece.read_text(encoding="utf-8", errors="surrogateescape").split("\n")
+        keys = [kv[0] for kv in map(split_line, lines) if kv is not None]
         piece.write_text(
-            "".join(line.split(maxsplit=1)[0] + "\n" for line in lines if line.strip()),
+            "".join(key + "\n" for key in keys),
             encoding="utf-8",
             errors="surrogateescape",
         )
     return pieces
 
 
+def read_keys(path: str | Path) -> list[str]:
+    """The keys of a file of one key a line (``keys.JOB``), lines ending at ``\\n`` only."""
+    text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+    return [kv[0] for kv in map(split_line, text.split("\n")) if kv is not None]
+
+
 def pending_job_pieces(
-    sets: Sequence[dict[str, Any]], job: int, done_marker: str
+    sets: Sequence[dict[str, Any]],
+    job: int,
+    done_marker: str,
+    *,
+    unfinished: Callable[[Path], bool] | None = None,
 ) -> Iterator[tuple[dict[str, Any], Path, list[str]]]:
     """A worker's share of every set of its spec: ``(set, <logdir>/output.JOB, utterance ids)`` for each set
     with a piece ``<logdir>/keys.JOB`` (a set may have fewer pieces than there are jobs) whose output dir has
     no ``done_marker`` file yet (those are logged as done and skipped). ``set`` needs ``name`` and ``logdir``.
+    ``unfinished(out)``: a piece with its ``done_marker`` that is to be done again all the same (e.g. one
+    whose audio could not all be read).
     """
     for s in sets:
         keys_file = Path(s["logdir"]) / f"keys.{job}"
         if not keys_file.is_file():
             continue
         out = Path(s["logdir"]) / f"output.{job}"
-        if (out / done_marker).is_file():
+        if (out / done_marker).is_file() and (unfinished is None or not unfinished(out)):
             logger.info("%s: job %d already done", s["name"], job)
             continue
         out.mkdir(parents=True, exist_ok=True)
-        yield s, out, keys_file.read_text(encoding="utf-8", errors="surrogateescape").split()
+        yield s, out, read_keys(keys_file)
 
 
 def run_jobs(

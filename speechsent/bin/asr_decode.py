@@ -7,14 +7,20 @@
         --nj 8 --cmd "run.pl"
 
 writes, per data dir ``data/<set>``: ``<decode_dir>/<set>/{text,failed,score.txt}`` and ``data/<set>_asr``
-(the data dir with ``text`` = the ASR output, same utterances; an utterance that fails gets an empty text and
-is listed in ``failed``). ``--decode_mode beam`` is ESPnet's joint CTC/attention beam search
-(``Speech2Text``: ``--beam_size``, ``--ctc_weight``, ``--penalty``, ``--maxlenratio``, ``--minlenratio``,
-``--lm_train_config``/``--lm_file``/``--lm_weight``); ``ctc_greedy`` is batched best-path CTC (fast, for
-Fisher). ``--model_dir``: an ESPnet2 ASR model dir (``exp/asr_*``, an unpacked model-zoo/Hugging Face model),
-its ``config.yaml``, or the ``exp/asr_model`` pointer stage 3 writes (see ``speechsent.asr.model_dir``).
-Audio is read from the data dirs and resampled to the model's sampling rate. ``--ngpu 1`` decodes on a GPU
-(the jobs are submitted with ``--gpu 1``). A rerun skips finished jobs.
+(the data dir with ``text`` = the ASR output, same utterances; an utterance that fails, or whose audio cannot
+be read, gets an empty text and is listed in ``failed``). ``--decode_mode beam`` is ESPnet's joint
+CTC/attention beam search (``Speech2Text``: ``--beam_size``, ``--ctc_weight``, ``--penalty``,
+``--maxlenratio``, ``--minlenratio``, ``--lm_train_config``/``--lm_file``/``--lm_weight``); ``ctc_greedy`` is
+batched best-path CTC (fast, for Fisher). ``--model_dir``: an ESPnet2 ASR model dir (``exp/asr_*``, an
+unpacked model-zoo/Hugging Face model), its ``config.yaml``, or the ``exp/asr_model`` pointer stage 3 writes
+(see ``speechsent.asr.model_dir``). Audio is read from the data dirs and resampled to the model's sampling
+rate. ``--ngpu 1`` decodes on a GPU (the jobs are submitted with ``--gpu 1``). A rerun skips finished jobs; a
+job that could not read some audio is not finished: its rerun (after the audio was fixed) reads those
+utterances again.
+
+A set with no utterance decoded, or with more than ``--max_failed_fraction`` (default 0.1) of its utterances
+unreadable, is an error naming ``<decode_dir>/<set>/failed`` and the first reasons; ``data/<set>_asr/text``
+and ``<decode_dir>/<set>/text`` are then not written (removed if an earlier run wrote them).
 
 Options may also come from ``--config FILE`` (YAML, e.g. a decode_asr.yaml with beam_size, ctc_weight ...).
 Exit status: 0 on success, 1 on an error.
@@ -28,6 +34,7 @@ import sys
 from collections.abc import Sequence
 
 from speechsent import cli
+from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failed_fraction_type
 from speechsent.cli import none_or_str
 
 __all__ = ["asr_decode", "get_parser", "main"]
@@ -67,6 +74,13 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cmd", default="run.pl", help="job runner (run.pl, slurm.pl, queue.pl + options)")
     parser.add_argument("--ngpu", type=int, default=0, help="GPUs per job (0: CPU)")
     parser.add_argument("--num_threads", type=int, default=1, help="torch threads per job")
+    parser.add_argument(
+        "--max_failed_fraction",
+        type=failed_fraction_type,
+        default=DEFAULT_MAX_FAILED_FRACTION,
+        help="stop with an error when more than this fraction of a set's utterances cannot be read (0..1; "
+        "1: only a set with no utterance decoded is an error)",
+    )
     g = parser.add_argument_group("beam search (--decode_mode beam)")
     g.add_argument("--beam_size", type=int, default=10)
     g.add_argument("--ctc_weight", type=float, default=0.3)
@@ -123,6 +137,7 @@ def asr_decode(args: argparse.Namespace):  # -> list[SetResult] | None
         ngpu=args.ngpu,
         model_file=args.model_file,
         asr_suffix=args.asr_suffix,
+        max_failed_fraction=args.max_failed_fraction,
     )
 
 
@@ -147,12 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             else "no reference"
         )
         log.info(
-            "%s: %s, %d utterances (%d empty, %d failed) -> %s%s",
+            "%s: %s, %d utterances (%d empty, %d failed, %d of them unreadable) -> %s%s",
             r.name,
             wer,
             r.num_utts,
             r.num_empty,
             r.num_failed,
+            r.num_unreadable,
             r.decode_dir,
             f", {r.asr_dir}" if r.asr_dir else "",
         )

@@ -15,7 +15,7 @@ from speechsent.asr.decode import (
     merge_set,
     write_asr_data_dir,
 )
-from speechsent.asr.jobs import split_utts
+from speechsent.asr.jobs import pending_job_pieces, split_utts
 from speechsent.data.kaldi_dir import read_table
 
 
@@ -112,6 +112,45 @@ def test_read_partial_drops_a_cut_line(tmp_path):
     assert _read_partial(tmp_path / "none") == {}
 
 
+# characters str.splitlines() (and str.split()) take for line ends (or blanks), Kaldi's readers do not
+NOT_LINE_ENDS = "\x1c\x1d\x1e\x85\u2028\u2029"  # not \v, \f: blanks to Kaldi (C isspace)
+
+
+def test_lines_end_at_newline_only(tmp_path):
+    """Data files are cut at "\\n" and fields at space/tab only, as Kaldi reads them (and read_table)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    utt2spk = {f"u{i}{c}x": f"spk{i}{c}y" for i, c in enumerate(NOT_LINE_ENDS)}
+    (data / "utt2spk").write_text("".join(f"{u} {s}\n" for u, s in utt2spk.items()), encoding="utf-8")
+    pieces = split_utts(data, 3, tmp_path / "logdir")
+    keys = [k for p in pieces for k in p.read_text(encoding="utf-8").split("\n") if k]
+    assert sorted(keys) == sorted(utt2spk)
+    sets = [{"name": "set", "logdir": str(tmp_path / "logdir")}]
+    got = [u for job in (1, 2, 3) for _, _, utts in pending_job_pieces(sets, job, "text") for u in utts]
+    assert sorted(got) == sorted(utt2spk)
+    # a hypothesis holding such a character is one line, kept whole
+    partial = tmp_path / "text.partial"
+    hyps = {f"u{i}": f"a{c}b c" for i, c in enumerate(NOT_LINE_ENDS)}
+    partial.write_text("".join(f"{u} {h}\n" for u, h in hyps.items()), encoding="utf-8")
+    assert _read_partial(partial) == hyps
+
+
+def test_failure_message_of_a_set_the_model_failed_entirely(tmp_path):
+    from speechsent.asr.decode import _failure_message
+
+    hyp = {"u1": "", "u2": ""}
+    failed = {"u1": "RuntimeError: boom", "u2": "too short for the encoder (10 samples < 400)"}
+    message = _failure_message(tmp_path / "data", tmp_path / "dec", hyp, failed, {}, 0.1)
+    assert message is not None and "no utterance left of 2 (2 failed to decode)" in message
+    assert str(tmp_path / "dec" / "failed") in message and "u1: RuntimeError: boom" in message
+    # some decoded, the unreadable fraction within the limit: no error
+    failed = {"u1": "unreadable: wav.scp entry r1: no such file"}
+    assert _failure_message(tmp_path / "data", tmp_path / "dec", hyp, failed, failed, 0.5) is None
+    assert "1 of 2 utterances (50.0 %)" in _failure_message(
+        tmp_path / "data", tmp_path / "dec", hyp, failed, failed, 0.4
+    )
+
+
 class _FakeDecoder:
     """Stands in for the ESPnet model: the text says how long the audio was; one utterance fails."""
 
@@ -181,9 +220,27 @@ def test_decode_job_failures_and_resume(tmp_path, monkeypatch):
     assert set(text) | set(failed) == set(keys) and not set(text) & set(failed)
     assert text["rec1-A_01"] == "n4000"
     assert failed["rec2-A_02"] == "RuntimeError: boom"
-    assert "rec9-A" in failed["rec9-A_00"]  # unreadable audio: reported, not lost
+    assert failed["rec9-A_00"].startswith("unreadable: wav.scp entry rec9-A: ")  # reported, not lost
     assert not (out / "text.partial").exists()
+    # a piece with unreadable audio is not finished: a rerun reads that audio again (and only it) ...
+    _FakeDecoder.seen = []
+    decode.decode_job(tmp_path / "spec.json", 1)
+    assert _FakeDecoder.seen == [] and read_table(out / "failed") == failed
+    assert read_table(out / "text") == text
+    # ... and decodes it once it is readable, keeping the other results (the model's failures too)
+    soundfile.write(audio / "missing.wav", np.zeros(8000 * 2, dtype=np.int16), 8000, subtype="PCM_16")
+    decode.decode_job(tmp_path / "spec.json", 1)
+    assert _FakeDecoder.seen == ["rec9-A_00"]
+    assert read_table(out / "text") == {**text, "rec9-A_00": "n8000"}
+    assert read_table(out / "failed") == {u: r for u, r in failed.items() if u != "rec9-A_00"}
     # a finished job is not run again
     _FakeDecoder.seen = []
     decode.decode_job(tmp_path / "spec.json", 1)
     assert _FakeDecoder.seen == []
+    # a job stopped with unreadable utterances in its partial files reads them again when restarted
+    (out / "text").unlink()
+    (out / "text.partial").write_text("rec0-A_00 n4000\n")
+    (out / "failed.partial").write_text("rec0-A_01 unreadable: gone\nrec0-A_02 RuntimeError: boom\n")
+    decode.decode_job(tmp_path / "spec.json", 1)
+    assert sorted(_FakeDecoder.seen) == sorted(k for k in keys if k not in ("rec0-A_00", "rec0-A_02"))
+    assert read_table(out / "text")["rec0-A_01"] == "n4000"
