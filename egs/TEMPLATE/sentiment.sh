@@ -518,6 +518,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
             --nj "${inference_nj}" \
             --cmd "${_cmd}" \
             --ngpu "${_ngpu}" \
+            --max_failed_fraction "${max_failed_fraction}" \
             ${inference_args}
         for dset in ${_sets}; do
             log "${dset} (${_mode}): $(grep -h '^%WER' "${_asr_exp}/decode_${_mode}/${dset}/score.txt" || echo 'no reference text')"

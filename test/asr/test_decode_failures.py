@@ -147,13 +147,13 @@ def test_one_unreadable_of_twenty_is_counted_and_listed(model_dir, tmp_path, in_
     decode_dir = tmp_path / "exp" / "decode_ctc_greedy"
     with caplog.at_level(logging.WARNING, logger="speechsent.asr.decode"):
         (result,) = _decode(model_dir, data, decode_dir)
-    assert (result.num_utts, result.num_failed, result.num_unreadable) == (NUM, 1, 1)
     failed = read_table(decode_dir / "set" / "failed")
     assert list(failed) == [broken]
-    assert failed[broken].startswith(f"unreadable: wav.scp entry {BROKEN}: ")
-    assert "not readable audio" in failed[broken] and "BytesIO" not in failed[broken]
     assert f"set: 1 of {NUM} utterance(s) could not be read" in caplog.text
     assert str(decode_dir / "set" / "failed") in caplog.text
+    assert failed[broken].startswith(f"unreadable: wav.scp entry {BROKEN}: ")
+    assert "not readable audio" in failed[broken] and "BytesIO" not in failed[broken]
+    assert (result.num_utts, result.num_failed, result.num_unreadable) == (NUM, 1, 1)
     # data/set_asr keeps every utterance of data/set; the unreadable one has an empty text
     text = read_table(data.parent / "set_asr" / "text")
     assert list(text) == list(read_table(data / "utt2spk")) and text[broken] == ""
