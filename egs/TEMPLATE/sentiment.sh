@@ -19,9 +19,10 @@
 #      -> dump/encoder/<set>/feats.scp + arks;
 #      utterances too short for the subsampling, or whose audio cannot be read, are listed in
 #      dump/encoder/<set>/skipped_utts.
-# Stages 3 and 5 stop when a set they read has no usable utterance or more than --max_failed_fraction of it
-# is unreadable (naming the list of failures: dump/raw/<set>/failed, dump/encoder/<set>/skipped_utts); a
-# rerun reads the failed utterances again, so fix the audio (or wav.scp) and rerun the stage.
+# Stages 3-5 stop when a set they read has no usable utterance or more than --max_failed_fraction of it
+# is unreadable (naming the list of failures: dump/raw/<set>/failed, <decode_dir>/<set>/failed,
+# dump/encoder/<set>/skipped_utts); a rerun reads the unreadable utterances again, so fix the audio (or
+# wav.scp) and rerun the stage.
 # Every step skips what is done: the BPE model and collect-stats when their inputs are unchanged, the
 # training when exp/asr_<tag>/.done matches (ESPnet's --resume true otherwise), the audio files and decoding
 # jobs that are finished.
@@ -56,7 +57,7 @@ train_nj=1              # jobs run side by side: the trainings of stages 8-9, th
 num_nodes=1             # nodes for ASR training
 gpu_inference=          # decode on a GPU through cuda_cmd (default: true when ngpu > 0)
 dumpdir=dump            # audio files for ESPnet (dump/raw/<set>)
-max_failed_fraction=0.1 # stages 3, 5: stop when more than this fraction of a set's utterances cannot be read
+max_failed_fraction=0.1 # stages 3-5: stop when more than this fraction of a set's utterances cannot be read
 expdir=exp              # experiments
 
 # Stages 2-4: the ESPnet joint CTC-attention ASR (skip 2-3 with --asr_model_dir)
@@ -149,7 +150,7 @@ Stage 1 (data preparation: SWBD, SWBD_MS98, SWBD_SENTIMENT, FISHER of db.sh ->
 Jobs: --nj N (default ${nj})  --inference_nj N  --ngpu N (default ${ngpu})  --num_nodes N  --gpu_inference true|false
       --train_nj N (default ${train_nj}: jobs side by side in stages 8, 9 and 11)
       --dumpdir DIR (default ${dumpdir})  --expdir DIR (default ${expdir})
-      --max_failed_fraction X (default ${max_failed_fraction}: stages 3 and 5 stop when more of a set is unreadable)
+      --max_failed_fraction X (default ${max_failed_fraction}: stages 3-5 stop when more of a set is unreadable)
 Stage 2 (BPE: data/token_list/bpe_<bpemode><nbpe>/{bpe.model,tokens.txt}):
   --nbpe N (default ${nbpe})  --bpemode unigram|bpe  --bpe_train_text "FILE..."  --bpe_char_cover X
 Stage 3 (ESPnet ASR training -> exp/asr_<tag>, recorded in exp/asr_model):
@@ -715,6 +716,8 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         done
     done
     bg_wait
+    # Utterances a training left out (non-finite features, counted in its system.json): shown, not buried.
+    grep -H "left out: of the training data" "${expdir}"/e2e_*/log/train.log 2> /dev/null | sed 's/\.log:.*WARNING: /.log: /' || true
     log "Stage 9 done: ${expdir}/e2e_*"
 fi
 
