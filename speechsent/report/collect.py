@@ -1,6 +1,7 @@
 """Finding the scored systems and pseudo labelers of an exp dir, and averaging seed repeats.
 
-What is read (written by the trainers and scorers, see ``helper_notes/INTERFACES.md`` §1, §2, §4)::
+What is read (written by the trainers, ``speechsent/bin/train_e2e.py`` and ``train_text_classifier.py``,
+and the scorer, ``speechsent/scoring/``)::
 
     exp/<system>/system.json                      what the system is (family, architecture, input, hours, ...)
     exp/<system>/score_<set>/scores.json          its scores on <set> (percent; CONTRACTS.md keys)
