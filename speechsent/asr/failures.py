@@ -1,10 +1,11 @@
-"""How many unreadable utterances a stage accepts in a set before it stops (stages 3 and 5).
+"""How many unreadable utterances a stage accepts in a set before it stops (stages 3-5).
 
-A stage that reads the audio of a data dir (stage 3's formatting, stage 5's encoder and fbank dumps) lists
-the utterances it cannot read, with the reason, and goes on without them. A set that is empty, or mostly
-unreadable (a header the readers refuse, a missing disk, a ``wav.scp`` pipe that prints nothing), is not
-data to train or evaluate on: the stage stops there, naming the list, rather than an ESPnet step or a
-training later failing with an unrelated message. :func:`failure_message` is that rule, shared.
+A stage that reads the audio of a data dir (stage 3's formatting, stage 4's decoding, stage 5's encoder
+and fbank dumps) lists the utterances it cannot read, with the reason, and goes on without them. A set that
+is empty, or mostly unreadable (a header the readers refuse, a missing disk, a ``wav.scp`` pipe that prints
+nothing), is not data to train or evaluate on: the stage stops there, naming the list, rather than an
+ESPnet step or a training later failing with an unrelated message.
+:func:`failure_message` is that rule, shared.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ import argparse
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["DEFAULT_MAX_FAILED_FRACTION", "failed_fraction_type", "failure_message"]
+__all__ = [
+    "DEFAULT_MAX_FAILED_FRACTION",
+    "add_max_failed_fraction_argument",
+    "failed_fraction_type",
+    "failure_message",
+]
 
 #: The largest fraction of a set's utterances that may be unreadable (``--max_failed_fraction``).
 DEFAULT_MAX_FAILED_FRACTION = 0.1
@@ -30,6 +36,19 @@ def failed_fraction_type(value: str) -> float:
     if not 0.0 <= fraction <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1] (a fraction of the utterances), got {value}")
     return fraction
+
+
+def add_max_failed_fraction_argument(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, note: str = ""
+) -> None:
+    """``--max_failed_fraction`` of the entry points that read a set's audio (one definition for all)."""
+    parser.add_argument(
+        "--max_failed_fraction",
+        type=failed_fraction_type,
+        default=DEFAULT_MAX_FAILED_FRACTION,
+        help="stop with an error when more than this fraction of a set's utterances cannot be read (0..1; "
+        f"1: only a set with no usable utterance is an error){note}",
+    )
 
 
 def failure_message(

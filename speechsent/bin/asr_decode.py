@@ -34,7 +34,7 @@ import sys
 from collections.abc import Sequence
 
 from speechsent import cli
-from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failed_fraction_type
+from speechsent.asr.failures import add_max_failed_fraction_argument
 from speechsent.cli import none_or_str
 
 __all__ = ["asr_decode", "get_parser", "main"]
@@ -74,13 +74,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cmd", default="run.pl", help="job runner (run.pl, slurm.pl, queue.pl + options)")
     parser.add_argument("--ngpu", type=int, default=0, help="GPUs per job (0: CPU)")
     parser.add_argument("--num_threads", type=int, default=1, help="torch threads per job")
-    parser.add_argument(
-        "--max_failed_fraction",
-        type=failed_fraction_type,
-        default=DEFAULT_MAX_FAILED_FRACTION,
-        help="stop with an error when more than this fraction of a set's utterances cannot be read (0..1; "
-        "1: only a set with no utterance decoded is an error)",
-    )
+    add_max_failed_fraction_argument(parser)
     g = parser.add_argument_group("beam search (--decode_mode beam)")
     g.add_argument("--beam_size", type=int, default=10)
     g.add_argument("--ctc_weight", type=float, default=0.3)

@@ -49,7 +49,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from speechsent import cli
-from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failed_fraction_type
+from speechsent.asr.failures import add_max_failed_fraction_argument
 from speechsent.cli import amp_or_auto_type, none_or_str, str2bool
 
 __all__ = ["dump_encoder", "get_parser", "main"]
@@ -96,13 +96,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=False,
         help="list utterances whose audio cannot be read in skipped_utts instead of failing",
     )
-    g.add_argument(
-        "--max_failed_fraction",
-        type=failed_fraction_type,
-        default=DEFAULT_MAX_FAILED_FRACTION,
-        help="the merge stops with an error when more than this fraction of the utterances could not be "
-        "read (with --skip_unreadable true; 0..1); a set with no utterance dumped always does",
-    )
+    add_max_failed_fraction_argument(g, " (checked by the merge, with --skip_unreadable true)")
     g.add_argument("--channel", type=int, default=None, help="0-based channel of multi-channel recordings")
     g = parser.add_argument_group("model")
     g.add_argument(

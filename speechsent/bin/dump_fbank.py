@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from speechsent import cli
-from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failed_fraction_type
+from speechsent.asr.failures import add_max_failed_fraction_argument
 from speechsent.cli import str2bool
 
 __all__ = ["dump_fbank", "get_parser", "main"]
@@ -62,13 +62,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=False,
         help="list unreadable utterances instead of failing",
     )
-    g.add_argument(
-        "--max_failed_fraction",
-        type=failed_fraction_type,
-        default=DEFAULT_MAX_FAILED_FRACTION,
-        help="the merge stops with an error when more than this fraction of the utterances could not be "
-        "read (with --skip_unreadable true; 0..1); a set with no utterance dumped always does",
-    )
+    add_max_failed_fraction_argument(g, " (checked by the merge, with --skip_unreadable true)")
     g.add_argument("--channel", type=int, default=None, help="0-based channel of multi-channel recordings")
     g = parser.add_argument_group("filterbank (Kaldi compute-fbank-feats options)")
     g.add_argument("--num_mel_bins", type=int, default=80)

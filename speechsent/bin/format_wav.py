@@ -27,7 +27,7 @@ import sys
 from collections.abc import Sequence
 
 from speechsent import cli
-from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failed_fraction_type
+from speechsent.asr.failures import add_max_failed_fraction_argument
 from speechsent.cli import str2bool
 
 __all__ = ["format_wav", "get_parser", "main"]
@@ -70,13 +70,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=False,
         help="leave out utterances with an empty transcript",
     )
-    parser.add_argument(
-        "--max_failed_fraction",
-        type=failed_fraction_type,
-        default=DEFAULT_MAX_FAILED_FRACTION,
-        help="stop with an error when more than this fraction of the utterances cannot be read (0..1; 1: "
-        "only a set with no utterance left is an error)",
-    )
+    add_max_failed_fraction_argument(parser)
     g = parser.add_argument_group("worker (run by the jobs)")
     g.add_argument("--worker", default=None, metavar="SPEC", help="run one job of the spec file")
     g.add_argument("--job", type=int, default=None, help="the job number (with --worker)")
