@@ -88,7 +88,9 @@ def array_to_mono(
     arr = np.asarray(x)
     if arr.ndim == 1:
         arr = arr[:, None]
-    if arr.ndim != 2 or arr.size == 0:
+    if arr.size == 0:
+        raise InputError(f"{what}: no samples (an empty array)")
+    if arr.ndim != 2:
         raise InputError(
             f"{what}: expected samples shaped (samples,) or (samples, channels), got {arr.shape}"
         )

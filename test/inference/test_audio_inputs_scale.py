@@ -69,6 +69,9 @@ def test_values_off_the_scale_are_errors_not_garbage():
         array_to_mono((pcm >> 8).astype(np.int8), RATE, RATE)
     with pytest.raises(InputError, match="not audio samples"):
         array_to_mono(pcm > 0, RATE, RATE)
+    for empty in (pcm[:0], pcm[:0, None].astype(np.float32)):
+        with pytest.raises(InputError, match=r"array: no samples \(an empty array\)"):
+            array_to_mono(empty, RATE, RATE)
 
 
 def test_float_overs_in_an_array_are_clipped_and_counted(caplog):
