@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Where the corpora are (see CONTRACTS.md); each can be overridden by an environment variable of the same
+# Where the corpora are (see docs/contracts.md); each can be overridden by an environment variable of the same
 # name, e.g. `SWBD=/data/LDC97S62 ./run.sh`.
 # Switchboard-1 Release 2 (LDC97S62) root: *.sph found anywhere below (find -L).
 SWBD=${SWBD:-/export/corpora/LDC/LDC97S62}

@@ -1,6 +1,6 @@
 """speechsent-score: recompute a system's scores.json from its saved predictions.
 
-Reads the reference labels (``utt2sentiment``) and the system's ``utt2pred`` and writes the CONTRACTS.md
+Reads the reference labels (``utt2sentiment``) and the system's ``utt2pred`` and writes the docs/contracts.md
 ``scores.json`` (unweighted/weighted recall, precision, F1 in percent, ``num_utts``, ``confusion``)::
 
     python -m speechsent.bin.score --ref data/swbd_holdout/utt2sentiment \\

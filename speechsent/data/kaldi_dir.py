@@ -15,7 +15,7 @@ Files written by other tools: a UTF-8 byte-order mark (BOM) at the start of a fi
 tools read them as part of the first key / the last field: a BOM'd first utterance matches nothing and a
 ``wav.scp`` path ending in CR names no file). ``utils/fix_data_dir.sh`` removes them (logged).
 
-The data-directory files (the README's "Recipe map" and "Inputs" sections)::
+The data-directory files (``docs/contracts.md``; what is refused: the README's "Inputs")::
 
     wav.scp           <reco> <path> | <reco> <command> |     (<utt> ... when there is no segments file)
     segments          <utt> <reco> <start> <end>             (seconds)

@@ -4,7 +4,7 @@ What is read (written by the trainers, ``speechsent/bin/train_e2e.py`` and ``tra
 and the scorer, ``speechsent/scoring/``)::
 
     exp/<system>/system.json                      what the system is (family, architecture, input, hours, ...)
-    exp/<system>/score_<set>/scores.json          its scores on <set> (percent; CONTRACTS.md keys)
+    exp/<system>/score_<set>/scores.json          its scores on <set> (percent; docs/contracts.md keys)
     exp/pseudo_labeler_<name>/labeler.json        a pseudo labeler (stage 6)
     exp/pseudo_labeler_<name>/eval_<set>/scores.json   its Negative/Positive recall on <set> (Table 3)
 
@@ -66,7 +66,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The score keys of CONTRACTS.md, in the paper's column order (percent): the scorer's own list.
+#: The score keys of docs/contracts.md, in the paper's column order (percent): the scorer's own list.
 METRICS: tuple[str, ...] = METRIC_KEYS
 
 #: system.json fields that may differ between repeats of one experiment (``init_from``, written by

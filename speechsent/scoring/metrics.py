@@ -64,7 +64,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The six scalar metrics of CONTRACTS.md (percent, higher is better).
+#: The six scalar metrics of docs/contracts.md (percent, higher is better).
 METRIC_KEYS: tuple[str, ...] = (
     "unweighted_recall",
     "unweighted_precision",
@@ -97,7 +97,7 @@ def compute_scores(
 ) -> dict[str, Any]:
     """Scores of hypotheses ``hyps`` against references ``refs`` (label strings, same order).
 
-    Returns a dict with the CONTRACTS.md keys (:data:`METRIC_KEYS`, percent, full float precision),
+    Returns a dict with the docs/contracts.md keys (:data:`METRIC_KEYS`, percent, full float precision),
     ``num_utts``, ``confusion`` (list of lists: rows = reference, columns = hypothesis, in ``labels`` order;
     a class absent from both still has its row and column), ``labels`` and ``per_class``
     (``{label: {"precision", "recall", "f1", "support"}}``, percent).

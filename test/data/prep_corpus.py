@@ -1,4 +1,4 @@
-"""A tiny corpus in the LDC layouts of CONTRACTS.md, with the expected outcome of stage 1 (for the tests).
+"""A tiny corpus in the LDC layouts of docs/contracts.md, with what stage 1 should make of it (for the tests).
 
 ``build_corpus(root)`` writes:
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-#: the CONTRACTS.md keys written out (not imported from the code under test: the fixture states the contract)
+#: the docs/contracts.md keys written out (not imported from the code under test: the fixture states them)
 METRICS = (
     "unweighted_recall",
     "unweighted_precision",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stage 1: the LDC releases of db.sh -> the Kaldi data dirs of CONTRACTS.md:
+# Stage 1: the LDC releases of db.sh -> the Kaldi data dirs of docs/contracts.md:
 #   data/swbd_train data/swbd_test data/swbd_holdout  sentiment-labeled Switchboard segments (utt2sentiment)
 #   data/asr_train                                    every MS98 segment of the training conversations
 #   data/fisher                                       every Fisher segment (unlabeled)
