@@ -4,17 +4,10 @@
 #
 #   queue.pl [options] [JOB=1:N] log/x.JOB.log command args...
 #
-# Which arguments are shell (the same in run.pl, queue.pl and slurm.pl; see
-# quote_command in utils/lib/ParallelJobs.pm): only an argument that is
-# exactly one operator -- | |& || && ; & ( ) < > >> >| <> &> &>> with or
-# without a file descriptor (2> 2>>), and N>&M >&M N>&- -- and the NAME= of a
-# leading NAME=VALUE assignment.  Every other argument (a data path, an
-# option value, a program) reaches the job's argv verbatim: ";", "$(...)",
-# "$VAR", "`...`", globs, "~", quotes and spaces in it are not interpreted.
-# Unlike Kaldi, "--srand=\$[JOB+1]" or "2\>/dev/null" as one word are data;
-# for shell code in a job, pass it as one argument to bash -c:
-#   queue.pl JOB=1:4 log/x.JOB.log bash -c 'prog --seed $((JOB + 10)) 2>/dev/null'
-# JOB is replaced in the whole command text, quoted or not (as in Kaldi).
+# Arguments reach the job's argv verbatim (";", "$(...)", "$VAR", quotes, spaces
+# are data), except one that is exactly a shell operator (| && ; > 2>&1 ...)
+# and a leading NAME=; shell code: queue.pl log/x.log bash -c 'a; b'.  The
+# full rule: quote_command in utils/lib/ParallelJobs.pm.
 #
 # Options of the form "--name value" (--mem, --gpu, --num-threads,
 # --max-jobs-run, --time, ...) are mapped to qsub options by conf/queue.conf

@@ -5,17 +5,10 @@
 #   run.pl [options] [JOB=1:N] log/x.JOB.log command args...
 #   run.pl some.log my-prog "--opt=foo bar" foo \| other-prog baz
 #
-# Which arguments are shell (the same in run.pl, queue.pl and slurm.pl; see
-# quote_command in utils/lib/ParallelJobs.pm): only an argument that is
-# exactly one operator -- | |& || && ; & ( ) < > >> >| <> &> &>> with or
-# without a file descriptor (2> 2>>), and N>&M >&M N>&- -- and the NAME= of a
-# leading NAME=VALUE assignment.  Every other argument (a data path, an
-# option value, a program) reaches the job's argv verbatim: ";", "$(...)",
-# "$VAR", "`...`", globs, "~", quotes and spaces in it are not interpreted.
-# Unlike Kaldi, "--srand=\$[JOB+1]" or "2\>/dev/null" as one word are data;
-# for shell code in a job, pass it as one argument to bash -c:
-#   run.pl JOB=1:4 log/x.JOB.log bash -c 'prog --seed $((JOB + 10)) 2>/dev/null'
-# JOB is replaced in the whole command text, quoted or not (as in Kaldi).
+# Arguments reach the job's argv verbatim (";", "$(...)", "$VAR", quotes, spaces
+# are data), except one that is exactly a shell operator (| && ; > 2>&1 ...)
+# and a leading NAME=; shell code: run.pl log/x.log bash -c 'a; b'.  The
+# full rule: quote_command in utils/lib/ParallelJobs.pm.
 #
 # JOB (any name matching [A-Za-z_]\w*) is replaced by the task number in the
 # log name and in the command; "JOB=3" runs the single task 3.  The command is

@@ -135,10 +135,11 @@ sub scan_args {
 #     It is passed as it is when made only of [A-Za-z0-9_./,:=+@%-] (so logs
 #     stay readable), else in single quotes ('\'' for a quote in it), or as
 #     $'...' with \xHH escapes when it holds a newline or another control
-#     character (the command stays one line); the empty argument is ''.  So ";", "$(...)", "`...`", "$VAR", "$[...]",
-#     globs, "~", "{a,b}", "\", quotes, spaces and newlines inside an argument
-#     are never interpreted: a data path such as "data/a;touch x" or
-#     "data/$HOME" is just that path.
+#     character (the command stays one line); the empty argument is ''.  So
+#     ";", "$(...)", "`...`", "$VAR", "$[...]", globs, "~", "{a,b}", "\",
+#     quotes, spaces and newlines inside an argument are never interpreted: a
+#     data path such as "data/a;touch x" or "data/$HOME" is just that path.
+# JOB is still replaced in the whole command text, quoted or not (as in Kaldi).
 #
 # Kaldi instead passed an argument without white space to bash as it is, and
 # double-quoted one with white space (single-quoted when it held a double
@@ -148,7 +149,6 @@ sub scan_args {
 # must write operators as separate arguments, and ask for shell evaluation
 # explicitly with one argument for bash -c:
 #   run.pl JOB=1:4 log/x.JOB.log bash -c 'prog --srand=$((JOB + 10)) 2>/dev/null'
-# (JOB is still replaced everywhere in the command text, quoted or not.)
 # Like Kaldi's, the result ends in a space.
 my $OPERATOR_RE = qr/^(?:\|\|?|\|&|&&|;|&|\(|\)|[0-9]*(?:<|>|>>|>\||<>)|&>>?|[0-9]*[<>]&(?:[0-9]+|-))\z/;
 my $CONTROL_RE = qr/^(?:\|\|?|\|&|&&|;|&|\()\z/;
