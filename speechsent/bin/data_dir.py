@@ -24,19 +24,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from speechsent.cli import str2bool
 from speechsent.data import ops
 from speechsent.data.kaldi_dir import KaldiDataError
 
 __all__ = ["get_parser", "main", "run_combine", "run_copy", "run_fix", "run_subset", "run_validate"]
-
-
-def str2bool(value: str) -> bool:
-    """Kaldi-style boolean: ``true`` or ``false``."""
-    if value in ("true", "True", "1"):
-        return True
-    if value in ("false", "False", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
 def positive_int(value: str) -> int:

@@ -58,7 +58,6 @@ message names the file or option), 2 on a usage error.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import sys
 import time
@@ -70,7 +69,10 @@ from typing import Any
 from speechsent import cli
 from speechsent.cli import none_or_float, none_or_str, str2bool
 from speechsent.training.options import add_trainer_arguments, check_trainer_args
-from speechsent.training.stamps import file_sha1, is_done, read_json, write_json
+from speechsent.training.stamps import is_done, write_stamp
+from speechsent.utils.digest import file_digest
+from speechsent.utils.fileio import read_json_or_none
+from speechsent.utils.seeded import seeded_share
 
 __all__ = ["ScoreSet", "get_parser", "heldout_utterances", "main", "parse_score_sets", "train_e2e"]
 
@@ -273,7 +275,7 @@ def parse_score_sets(items: Sequence[str]) -> list[ScoreSet]:
 
 def _feats_digest(scp: str | Path) -> dict[str, str | None]:
     """A feature dump by its scp and its info.json (a re-dump with another model changes the latter)."""
-    return {"scp": file_sha1(scp), "info": file_sha1(Path(scp).parent / "info.json")}
+    return {"scp": file_digest(scp), "info": file_digest(Path(scp).parent / "info.json")}
 
 
 def make_stamps(args: argparse.Namespace, score_sets: Sequence[ScoreSet]) -> tuple[dict, dict]:
@@ -282,19 +284,19 @@ def make_stamps(args: argparse.Namespace, score_sets: Sequence[ScoreSet]) -> tup
     options.pop("_given_lists", None)
     inputs: dict[str, Any] = {
         "train": [
-            {"feats": _feats_digest(f), "labels": file_sha1(lab)}
+            {"feats": _feats_digest(f), "labels": file_digest(lab)}
             for f, lab in zip(args.train_feats, args.train_labels, strict=True)
         ],
-        "valid": {"feats": _feats_digest(args.valid_feats), "labels": file_sha1(args.valid_labels)}
+        "valid": {"feats": _feats_digest(args.valid_feats), "labels": file_digest(args.valid_labels)}
         if args.valid_feats
         else None,
-        "train_utt_list": file_sha1(args.train_utt_list),
-        "init_from": file_sha1(args.init_from),
+        "train_utt_list": file_digest(args.train_utt_list),
+        "init_from": file_digest(args.init_from),
     }
     training = {"options": options, "inputs": inputs}
     scoring = {
         "sets": {
-            s.name: {"feats": _feats_digest(s.feats), "labels": file_sha1(s.labels)} for s in score_sets
+            s.name: {"feats": _feats_digest(s.feats), "labels": file_digest(s.labels)} for s in score_sets
         },
         "system": {k: getattr(args, k) for k in sorted(_SCORING_ONLY - {"score_sets"})},
     }
@@ -315,12 +317,7 @@ def heldout_utterances(utts: Sequence[str], fraction: float, seed: int) -> set[s
     and processes; neighbouring utterances of one side never straddle the split)."""
     if fraction <= 0:
         return set()
-    cutoff = int(fraction * 10000)
-    chosen = set()
-    for rec in {_recording(u) for u in utts}:
-        h = int(hashlib.sha1(f"{seed}:{rec}".encode()).hexdigest()[:8], 16) % 10000
-        if h < cutoff:
-            chosen.add(rec)
+    chosen = seeded_share({_recording(u) for u in utts}, fraction, seed)
     held = {u for u in utts if _recording(u) in chosen}
     if not held or len(held) == len(utts):  # tiny sets: take every 1/fraction-th side instead
         recs = sorted({_recording(u) for u in utts})
@@ -384,7 +381,7 @@ def init_model(model: Any, path: str | Path, reset_head: bool, model_json: dict[
     import torch
 
     path = Path(path)
-    init_json = read_json(path.parent / "model.json")
+    init_json = read_json_or_none(path.parent / "model.json")
     if init_json is not None:
         ours = {k: v for k, v in model_json["config"].items() if k not in ("num_classes", "dropout")}
         theirs = {k: v for k, v in init_json.get("config", {}).items() if k not in ("num_classes", "dropout")}
@@ -444,7 +441,7 @@ def _pseudo_provenance(args: argparse.Namespace) -> dict[str, Any]:
         asr = [d.endswith("_asr") for d in dirs]
         prov["pseudo_transcript"] = "asr" if all(asr) else "gt" if not any(asr) else "mixed"
     elif args.init_from:
-        pretrain = read_json(Path(args.init_from).parent / "pretrain.json") or {}
+        pretrain = read_json_or_none(Path(args.init_from).parent / "pretrain.json") or {}
         prov.update({k: pretrain.get(k) for k in prov})
         if not pretrain:
             log.warning("%s: no pretrain.json beside it: pseudo-label provenance unknown", args.init_from)
@@ -619,7 +616,7 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
         if args.init_from:
             init_model(model, args.init_from, args.reset_head, model_json)
         if dist.is_main:
-            write_json(exp_dir / "model.json", model_json)
+            write_stamp(exp_dir / "model.json", model_json)
 
         weight = None
         if args.class_weights == "balanced":
@@ -700,8 +697,8 @@ def train_e2e(args: argparse.Namespace) -> dict[str, Any]:
                 },
             }
             # a pre-trained pseudo-label model is no sentiment system: pretrain.json, not system.json
-            write_json(exp_dir / ("system.json" if args.task == "sentiment" else "pretrain.json"), system)
-            write_json(exp_dir / ".done", stamp)
+            write_stamp(exp_dir / ("system.json" if args.task == "sentiment" else "pretrain.json"), system)
+            write_stamp(exp_dir / ".done", stamp)
         _barrier(dist)
         return {"skipped": False, "scores": all_scores, "best_epoch": result.best_epoch, "result": result}
 

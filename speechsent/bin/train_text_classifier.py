@@ -56,7 +56,8 @@ from typing import Any
 from speechsent import cli
 from speechsent.cli import none_or_float, none_or_str, str2bool
 from speechsent.training.options import add_trainer_arguments, check_trainer_args
-from speechsent.training.stamps import file_sha1, is_done, write_json
+from speechsent.training.stamps import is_done, write_stamp
+from speechsent.utils.digest import file_digest
 
 __all__ = ["get_parser", "main", "train_text_classifier"]
 
@@ -159,7 +160,7 @@ def _dir_inputs(data_dir: str | Path) -> dict[str, str | None]:
     from speechsent.text.dataset import sentiment_file
 
     labels = sentiment_file(data_dir)
-    return {"text": file_sha1(Path(data_dir) / "text"), "labels": file_sha1(labels) if labels else None}
+    return {"text": file_digest(Path(data_dir) / "text"), "labels": file_digest(labels) if labels else None}
 
 
 def _lm_identity(name: str) -> Any:
@@ -177,9 +178,9 @@ def make_stamps(args: argparse.Namespace, score_dirs: Sequence[str]) -> tuple[di
     options = {k: v for k, v in sorted(vars(args).items()) if k not in _NOT_STAMPED | _SCORING_ONLY}
     inputs: dict[str, Any] = {"train": _dir_inputs(args.train_dir), "valid": _dir_inputs(args.valid_dir)}
     if args.train_utt_list:
-        inputs["train_utt_list"] = file_sha1(args.train_utt_list)
+        inputs["train_utt_list"] = file_digest(args.train_utt_list)
     if args.arch == "baseline" and args.bpemodel:
-        inputs["bpemodel"] = file_sha1(args.bpemodel)
+        inputs["bpemodel"] = file_digest(args.bpemodel)
     if args.arch == "lm":
         inputs["lm"] = _lm_identity(args.lm)
     training = {"options": options, "inputs": inputs}
@@ -372,7 +373,7 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
             find_unused_parameters=encoder is not None,  # e.g. BERT's pooler: computed, not used
         )
         if dist.is_main:
-            write_json(
+            write_stamp(
                 exp_dir / "model.json",
                 {
                     "classifier": config.to_dict(),
@@ -463,8 +464,8 @@ def train_text_classifier(args: argparse.Namespace) -> dict[str, Any]:
                 "best_epoch": result.best_epoch,
                 "config": {k: v for k, v in sorted(vars(args).items()) if k not in ("config", "log_level")},
             }
-            write_json(exp_dir / "system.json", system)
-            write_json(exp_dir / ".done", stamp)
+            write_stamp(exp_dir / "system.json", system)
+            write_stamp(exp_dir / ".done", stamp)
         return {"skipped": False, "scores": all_scores, "best_epoch": result.best_epoch}
 
 

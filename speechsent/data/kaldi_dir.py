@@ -39,7 +39,6 @@ import dataclasses
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -51,6 +50,7 @@ from speechsent.data.labels import (
     check_pseudo_label,
     check_sentiment_label,
 )
+from speechsent.utils.fileio import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "BOM",
@@ -372,50 +372,6 @@ def read_typed_table(
 
 # ----------------------------------------------------------------------------------------------------------
 # Writing
-
-
-_UMASK: int | None = None
-
-
-def _file_mode() -> int:
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return 0o666 & ~_UMASK
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, ``os.replace``."""
-    path = Path(path)
-    directory = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            mode = path.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            mode = _file_mode()
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """:func:`atomic_write_bytes` of ``text`` encoded as :data:`ENCODING` (``surrogateescape``)."""
-    atomic_write_bytes(path, text.encode(ENCODING, _ERRORS))
 
 
 def write_lines(path: str | os.PathLike[str], lines: Iterable[str]) -> None:

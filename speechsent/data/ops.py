@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
-import hashlib
 import itertools
 import math
 import operator
@@ -67,6 +66,7 @@ from speechsent.data.kaldi_dir import (
     write_lines,
     write_table,
 )
+from speechsent.utils.seeded import seeded_order
 
 __all__ = [
     "MAX_OVERSHOOT",
@@ -1930,22 +1930,6 @@ def combine(
 
 # ==========================================================================================================
 # subset: selection
-
-
-def seeded_order(ids: Iterable[str], seed: int | str = 0) -> list[str]:
-    """A seeded pseudo-random permutation of ``ids``.
-
-    Each id is ranked by ``sha256(f"{seed}\\0{id}")``, so the order is the same on every machine and Python
-    version, and an id's rank does not depend on which other ids are present: a prefix of the order for a
-    bigger set restricted to a smaller set is a prefix of the smaller set's order.
-    """
-    s = str(seed).encode()
-
-    def rank(x: str) -> tuple[bytes, bytes]:
-        b = c_sort_key(x)
-        return hashlib.sha256(s + b"\0" + b).digest(), b
-
-    return sorted(set(ids), key=rank)
 
 
 def select_evenly(utts: Sequence[str], n: int) -> list[str]:

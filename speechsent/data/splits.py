@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import hashlib
 import math
 import os
 import re
@@ -41,6 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from speechsent.data.sentiment import SentimentRow, espnet_majority_vote
+from speechsent.utils.seeded import conversation_order
 
 __all__ = [
     "ESPNET_LINE_RANGES",
@@ -75,11 +75,6 @@ _LIST_NAMES: dict[str, tuple[str, ...]] = {
 _CONV_RE = re.compile(r"^sw0?(\d{4,5})$")
 _ROW_RE = re.compile(r"^sw0?(\d{4,5})_(\d+)$")
 _UTT_RE = re.compile(r"^sw\d{5}-[AB]_\d{6}-\d{6}$")
-
-
-def conversation_order(convs: Iterable[str], seed: int | str = 0) -> list[str]:
-    """Conversations in the order of ``sha256("<seed>:<conv>")`` (ties, impossible in practice, by id)."""
-    return sorted(set(convs), key=lambda c: (hashlib.sha256(f"{seed}:{c}".encode()).hexdigest(), c))
 
 
 def hash_split(

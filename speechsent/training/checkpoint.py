@@ -8,15 +8,15 @@ so that a resumed run draws the same random numbers (dropout, shuffling) as an u
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from speechsent.utils.fileio import atomic_write
 
 __all__ = ["get_rng_state", "load_checkpoint", "save_checkpoint", "set_rng_state", "set_seed"]
 
@@ -37,20 +37,10 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
 
 
 def save_checkpoint(path: str | os.PathLike[str], obj: Any) -> None:
-    """``torch.save(obj)`` to ``path`` atomically (temp file in the same directory + ``os.replace``)."""
+    """``torch.save(obj)`` to ``path`` atomically (:func:`speechsent.utils.fileio.atomic_write`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> Any:

@@ -12,30 +12,28 @@ identical stamp makes a rerun a no-op)::
         prepare_training_dir(exp_dir, training_stamp, force=args.force, training_files=FILES)
     ...  # train, score
     if dist.is_main:
-        write_json(exp_dir / DONE, stamp)
+        write_stamp(exp_dir / DONE, stamp)
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import shutil
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
+from speechsent.utils.fileio import read_json_or_none, write_json
+
 __all__ = [
     "CONTINUABLE_OPTIONS",
     "DONE",
     "TRAINING_STAMP",
     "clear_training_files",
-    "file_sha1",
     "is_done",
     "prepare_training_dir",
-    "read_json",
     "restart_part",
-    "write_json",
+    "write_stamp",
 ]
 
 log = logging.getLogger("speechsent.training.stamps")
@@ -47,35 +45,15 @@ TRAINING_STAMP = "training_stamp.json"
 CONTINUABLE_OPTIONS = frozenset({"max_epochs", "patience"})
 
 
-def file_sha1(path: str | Path | None) -> str | None:
-    """The SHA-1 of a file's bytes; None for no path or a path that is not a file."""
-    if path is None or not Path(path).is_file():
-        return None
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def read_json(path: Path) -> Any:
-    """A JSON file's value, or None when it is absent or unreadable (a stamp that does not match)."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON, atomically."""
-    from speechsent.data.kaldi_dir import atomic_write_text
-
-    atomic_write_text(path, json.dumps(obj, indent=1, default=str) + "\n")
+def write_stamp(path: Path, stamp: Any) -> None:
+    """Write a stamp (``.done``, ``training_stamp.json``) atomically; values JSON has no type for (paths) as
+    their ``str``."""
+    write_json(path, stamp, default=str)
 
 
 def is_done(exp_dir: Path, stamp: Any, force: bool = False) -> bool:
     """Whether ``<exp_dir>/.done`` holds ``stamp`` (and ``force`` is off): the run has nothing to do."""
-    if not force and read_json(exp_dir / DONE) == stamp:
+    if not force and read_json_or_none(exp_dir / DONE) == stamp:
         log.info(
             "%s is up to date (.done matches the options and inputs): nothing to do", exp_dir, stacklevel=2
         )
@@ -112,7 +90,7 @@ def prepare_training_dir(
 
     Run on rank 0 only. A checkpoint without a stamp is of unknown options: training restarts too.
     """
-    previous = read_json(exp_dir / TRAINING_STAMP)
+    previous = read_json_or_none(exp_dir / TRAINING_STAMP)
     if force or (
         previous is not None
         and restart_part(previous, continuable) != restart_part(training_stamp, continuable)
@@ -122,5 +100,5 @@ def prepare_training_dir(
     elif previous is None and (exp_dir / "checkpoint.pth").exists():
         log.warning("%s: a checkpoint without training_stamp.json: training restarts", exp_dir)
         clear_training_files(exp_dir, training_files)
-    write_json(exp_dir / TRAINING_STAMP, training_stamp)
+    write_stamp(exp_dir / TRAINING_STAMP, training_stamp)
     (exp_dir / DONE).unlink(missing_ok=True)

@@ -11,6 +11,7 @@ import pytest
 from speechsent import cli
 from speechsent.training import stamps
 from speechsent.training.options import add_trainer_arguments, check_trainer_args, trainer_config_from_args
+from speechsent.utils.fileio import read_json_or_none
 
 
 def _parser(**kwargs) -> argparse.ArgumentParser:
@@ -71,7 +72,7 @@ def test_done_stamp_and_restart(tmp_path):
     stamps.prepare_training_dir(exp, stamp, force=False, training_files=files)
     (exp / "checkpoint.pth").write_text("c")
     (exp / "score_test").mkdir()
-    stamps.write_json(exp / stamps.DONE, {"training": stamp})
+    stamps.write_stamp(exp / stamps.DONE, {"training": stamp})
     assert stamps.is_done(exp, {"training": stamp}) and not stamps.is_done(
         exp, {"training": stamp}, force=True
     )
@@ -79,7 +80,7 @@ def test_done_stamp_and_restart(tmp_path):
     more = {**stamp, "options": {"lr": 0.1, "max_epochs": 9}}
     stamps.prepare_training_dir(exp, more, force=False, training_files=files)
     assert (exp / "checkpoint.pth").exists() and not (exp / stamps.DONE).exists()
-    assert stamps.read_json(exp / stamps.TRAINING_STAMP) == more
+    assert read_json_or_none(exp / stamps.TRAINING_STAMP) == more
     # another learning rate: training restarts
     stamps.prepare_training_dir(exp, {**stamp, "options": {"lr": 0.2}}, force=False, training_files=files)
     assert not (exp / "checkpoint.pth").exists() and not (exp / "score_test").exists()
@@ -90,13 +91,6 @@ def test_done_stamp_and_restart(tmp_path):
     assert not (exp / "checkpoint.pth").exists()
 
 
-def test_file_sha1(tmp_path):
-    f = tmp_path / "a"
-    f.write_bytes(b"abc")
-    assert stamps.file_sha1(f) == "a9993e364706816aba3e25717850c26c9cd0d89d"
-    assert stamps.file_sha1(None) is None and stamps.file_sha1(tmp_path / "missing") is None
-
-
 def test_trainer_run_prepares_the_exp_dir(tmp_path):
     from speechsent.training.options import trainer_run
 
@@ -104,4 +98,4 @@ def test_trainer_run_prepares_the_exp_dir(tmp_path):
     exp = tmp_path / "exp"
     stamp = {"options": {"lr": 0.1}, "inputs": {}}
     with trainer_run(args, exp, stamp, training_files=("best.pth",)) as dist:
-        assert dist.is_main and stamps.read_json(exp / stamps.TRAINING_STAMP) == stamp
+        assert dist.is_main and read_json_or_none(exp / stamps.TRAINING_STAMP) == stamp
