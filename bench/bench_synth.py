@@ -28,8 +28,9 @@ def main() -> None:
     parser.add_argument("--work_dir", default=None, help="keep the corpus here (default: a temporary dir)")
     args = parser.parse_args()
 
-    from speechsent.synth.corpus import CorpusConfig, synthesize_corpus
+    from speechsent.synth.corpus import synthesize_corpus
     from speechsent.synth.espeak import get_espeak
+    from speechsent.synth.manifest import CorpusConfig
 
     engine = get_espeak()
     text = "well i really love going to the lake with my kids you know it was wonderful"

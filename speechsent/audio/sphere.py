@@ -119,7 +119,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 
@@ -714,7 +714,7 @@ def format_sphere_header(fields: Iterable[tuple[str, FieldValue]], header_size: 
 
 
 def write_sphere(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | BinaryIO,
     samples: np.ndarray,
     sample_rate: int,
     *,
@@ -741,7 +741,7 @@ def write_sphere(
     place computed fields among them as ``(name, None)``: then exactly the fields listed
     are written, in that order (those describing the samples must be placed).
     ``sample_checksum`` and ``sample_sig_bits`` may also be given a value of their own.
-    Returns the header written.
+    ``path`` may be a binary file object (written at its position). Returns the header written.
     """
     array = np.asarray(samples)
     if array.ndim == 1:
@@ -812,5 +812,8 @@ def write_sphere(
         data = stored.astype("<i2" if byte_format == "01" else ">i2").tobytes()
     else:
         data = np.ascontiguousarray(stored).tobytes()
-    Path(path).write_bytes(head + data)
+    if isinstance(path, (str, os.PathLike)):
+        Path(path).write_bytes(head + data)
+    else:  # a binary file object (e.g. utils.fileio.atomic_write's temporary file)
+        path.write(head + data)
     return parse_sphere_header(head)

@@ -7,7 +7,7 @@ the ``db.sh`` lines that point a recipe at it::
 
     speechsent-synth-corpus --out_dir downloads/synth --seed 1 --num_swbd_convs 40 --num_fisher_convs 20
 
-Every option of :class:`speechsent.synth.corpus.CorpusConfig` is an option here (``--prosody false``,
+Every option of :class:`speechsent.synth.manifest.CorpusConfig` is an option here (``--prosody false``,
 ``--sentiment_weights "0.25 0.45 0.3"``, ``--voices "en-us+m3 en+f2"``); ``--config FILE`` reads them from
 a YAML mapping (command-line options win).  The output depends only on the options (not on ``--nj``):
 the same bytes on every run.  Exit status: 0 on success, 1 on an error (eSpeak missing, bad value),
@@ -27,13 +27,13 @@ from speechsent import cli
 from speechsent.cli import str2bool
 
 if TYPE_CHECKING:
-    from speechsent.synth.corpus import CorpusConfig, CorpusManifest
+    from speechsent.synth.manifest import CorpusConfig, CorpusManifest
 
 __all__ = ["get_parser", "main", "synth_corpus"]
 
 PROG = "speechsent-synth-corpus"
 
-# Kept in step with speechsent.synth.corpus.CorpusConfig (a test checks it); the defaults are taken
+# Kept in step with speechsent.synth.manifest.CorpusConfig (a test checks it); the defaults are taken
 # from the dataclass when the parser is built, without importing numpy or eSpeak.
 _HELP: dict[str, str] = {
     "seed": "random seed: everything is a function of it and the other options",
@@ -75,8 +75,8 @@ def _words(value: str) -> tuple[str, ...]:
 
 
 def _config_fields() -> list[tuple[str, Any, Any]]:
-    """(name, default, argparse type) of every CorpusConfig field (corpus.py imports no numpy at load)."""
-    from speechsent.synth.corpus import CorpusConfig
+    """(name, default, argparse type) of every CorpusConfig field (manifest.py imports no numpy)."""
+    from speechsent.synth.manifest import CorpusConfig
 
     out = []
     for f in dataclasses.fields(CorpusConfig):
@@ -106,7 +106,7 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--progress", type=str2bool, default=True, help="show a progress bar on stderr")
     parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-    group = parser.add_argument_group("corpus (speechsent.synth.corpus.CorpusConfig)")
+    group = parser.add_argument_group("corpus (speechsent.synth.manifest.CorpusConfig)")
     for name, default, kind in _config_fields():
         shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
         group.add_argument(
@@ -117,7 +117,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 def make_config(args: argparse.Namespace) -> CorpusConfig:
     """The :class:`CorpusConfig` of parsed options."""
-    from speechsent.synth.corpus import CorpusConfig
+    from speechsent.synth.manifest import CorpusConfig
 
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(CorpusConfig)}
     values["sentiment_weights"] = tuple(float(x) for x in values["sentiment_weights"])

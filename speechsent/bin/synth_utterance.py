@@ -105,8 +105,8 @@ def _render(text: str, sentiment: str | None, r: Rendering, nprng: Any) -> Any:
     audio = resample(samples.astype(np.float32) / 32768.0, ESPEAK_RATE, r.fs).astype(np.float64)
     pad = np.zeros(int(0.2 * r.fs))  # a little silence around the words
     audio = np.concatenate([pad, audio, pad])
-    if r.telephone:  # the corpus synthesizer's channel (speechsent.synth.corpus), at this rate
-        from speechsent.synth.corpus import telephone_band
+    if r.telephone:  # the corpus synthesizer's channel (speechsent.synth.voice), at this rate
+        from speechsent.synth.voice import telephone_band
 
         audio = audio * 10.0 ** (r.gain_db / 20.0) + nprng.normal(
             0.0, 10.0 ** (r.noise_db / 20.0), audio.size

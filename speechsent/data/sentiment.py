@@ -17,6 +17,9 @@ recognised on the first line (its times are not numbers) and logged, not treated
 The label of a row is the majority vote: the label with strictly more votes than each other label; rows
 without one (e.g. a 3-way disagreement, or 2-2 with four votes) have no label and are dropped by the data
 preparation (counted).
+
+:func:`write_sentiment_tsv` writes rows in the same format (the synthetic corpus of :mod:`speechsent.synth`
+writes its TSV through it): :func:`parse_row` reads each line back to the same row.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Iterable, Sequence
 
 from speechsent.data.kaldi_dir import KaldiDataError, c_sort_key, read_lines
 from speechsent.data.labels import SENTIMENT_LABELS
+from speechsent.utils.fileio import atomic_write_text
 
 __all__ = [
     "Match",
@@ -39,11 +43,13 @@ __all__ = [
     "SentimentRow",
     "SentimentTable",
     "espnet_majority_vote",
+    "format_row",
     "majority_vote",
     "match_rows",
     "parse_row_id",
     "parse_votes",
     "read_sentiment_tsv",
+    "write_sentiment_tsv",
 ]
 
 _ROW_ID_RE = re.compile(r"^sw0?(\d{4,5})_(\d+)$")
@@ -182,6 +188,22 @@ def parse_row(line: str, lineno: int) -> SentimentRow:
         raise ValueError(f"end time {end_s} is not after start time {start_s}")
     votes = parse_votes(votes_s)
     return SentimentRow(lineno, row_id, conv, start, end, votes, votes_s)
+
+
+def format_time(seconds: float) -> str:
+    """A time as a TSV row gives it: the shortest form of the value rounded to 6 decimals (``400.271875``,
+    ``0.0``)."""
+    return repr(round(float(seconds), 6))
+
+
+def format_row(row: SentimentRow) -> str:
+    """The TSV line of ``row`` (without its newline): ``row_id``, start, end, the votes as written."""
+    return f"{row.row_id}\t{format_time(row.start)}\t{format_time(row.end)}\t{row.raw_votes}"
+
+
+def write_sentiment_tsv(path: str | os.PathLike[str], rows: Iterable[SentimentRow]) -> None:
+    """``rows`` as ``sentiment_labels.tsv`` (no header, one :func:`format_row` line each), atomically."""
+    atomic_write_text(path, "".join(format_row(row) + "\n" for row in rows))
 
 
 def read_sentiment_tsv(path: str | os.PathLike[str], *, skip_bad_rows: bool = False) -> SentimentTable:

@@ -16,7 +16,8 @@ from speechsent.audio.sphere import read_sphere
 from speechsent.data import ops
 from speechsent.data.kaldi_dir import DataDir
 from speechsent.data.prepare import PrepareConfig, prepare_data
-from speechsent.synth.corpus import CorpusConfig, synthesize_corpus
+from speechsent.synth.corpus import synthesize_corpus
+from speechsent.synth.manifest import CorpusConfig
 
 SETS = ("swbd_train", "swbd_test", "swbd_holdout")
 LABELS = ("Negative", "Neutral", "Positive")

@@ -17,12 +17,9 @@ import pytest
 pytest.importorskip("espeakng_loader")
 
 from speechsent.audio.sphere import read_sphere, read_sphere_header
-from speechsent.synth.corpus import (
-    CorpusConfig,
-    CorpusManifest,
-    load_manifest,
-    synthesize_corpus,
-)
+from speechsent.data.sentiment import format_row, parse_row
+from speechsent.synth.corpus import synthesize_corpus
+from speechsent.synth.manifest import CorpusConfig, CorpusManifest, load_manifest
 from speechsent.synth.sentences import SENTIMENTS, SentenceGenerator, sentiment_words
 
 CONFIG = CorpusConfig(
@@ -189,8 +186,10 @@ def test_sentiment_labels(corpus):
     assert len(lines) == len(manifest.sentiment_rows) > 20
     segments = {c.conversation: [s for s in c.segments if s.kind != "silence"] for c in manifest.swbd}
     outcomes = []
-    for line, row in zip(lines, manifest.sentiment_rows, strict=True):
-        assert line == row.line
+    for lineno, (line, row) in enumerate(zip(lines, manifest.sentiment_rows, strict=True), start=1):
+        # written through the reader's row type: the line reads back to the same row
+        assert line == format_row(row.tsv_row(lineno))
+        assert parse_row(line, lineno) == row.tsv_row(lineno)
         row_id, start, end, votes = line.split("\t")
         assert re.fullmatch(r"sw0\d{4}_\d+", row_id)
         conv = row_id.split("_")[0]
