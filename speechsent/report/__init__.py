@@ -4,6 +4,8 @@
   labelers' ``eval_*/scores.json``; averages seed repeats.
 * :mod:`speechsent.report.tables` — the markdown tables and the whole RESULTS.md.
 * :mod:`speechsent.report.plots` — confusion-matrix and Fig. 2 PNGs (matplotlib Agg), baseline crossing hours.
+* :mod:`speechsent.report.make` — :func:`~speechsent.report.make.make_report`: all of stage 10 from a typed
+  ``ReportConfig``.
 
 Entry point: ``python -m speechsent.bin.make_report --exp_dir exp --out RESULTS.md``.
 """

@@ -53,7 +53,7 @@ SET_SYMBOLS = {"swbd_train": "S", "fisher": "F"}
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> None:
     """PNG of ``fig`` written atomically (rendered in memory, then temp file + rename)."""
-    from speechsent.data.kaldi_dir import atomic_write_bytes
+    from speechsent.utils.fileio import atomic_write_bytes
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
@@ -189,6 +189,86 @@ def crossing_hours(points: Sequence[tuple[float, float]], target: float) -> tupl
     return None, False
 
 
+def _baseline(
+    supervised: Sequence[SystemGroup], inp: str, arch: str, eval_set: str, metric: str
+) -> tuple[MetricStat | None, str | None]:
+    """The full-data supervised system's score on ``eval_set`` and its name (None, None: there is none)."""
+    full = [g for g in supervised if g.meta.get("train_hours") is None and g.stats(eval_set)]
+    if not full:
+        log.warning(
+            "no full-data supervised %s/%s system scored on %s: Fig. 2 has no baseline",
+            inp,
+            arch,
+            eval_set,
+        )
+        return None, None
+    if len(full) > 1:
+        log.warning(
+            "several full-data supervised %s/%s systems (%s): %s is the Fig. 2 baseline",
+            inp,
+            arch,
+            ", ".join(g.name for g in full),
+            full[0].name,
+        )
+    return full[0].stats(eval_set, (metric,))[metric], full[0].name  # type: ignore[index]
+
+
+def _curves(
+    same: Sequence[SystemGroup],
+    full_train_hours: float | None,
+    eval_set: str,
+    metric: str,
+    labeler_names: Mapping[str, str] | None,
+) -> list[Curve]:
+    """One curve per pseudo-label configuration (and the supervised-only one), points by hours; supervised
+    first, then by label."""
+    curves: dict[str, Curve] = {}
+    for g in sorted(same, key=lambda g: g.name):
+        label = (
+            "supervised only"
+            if not g.meta.get("pseudo_labeler")
+            else pseudo_config_label(g.meta, labeler_names)
+        )
+        hours = group_hours(g.meta, full_train_hours)
+        stats = g.stats(eval_set, (metric,))
+        if stats is None:
+            continue
+        if hours is None:
+            log.warning(
+                "%s: trained on the whole train set of unknown hours: left out of Fig. 2 (give "
+                "--full_train_hours)",
+                g.name,
+            )
+            continue
+        curve = curves.setdefault(
+            label, Curve(label=label, semi_supervised=bool(g.meta.get("pseudo_labeler")))
+        )
+        if any(abs(p.hours - hours) < 1e-9 for p in curve.points):
+            log.warning("%s: a second system of curve %r at %g h: left out of Fig. 2", g.name, label, hours)
+            continue
+        curve.points.append(CurvePoint(hours=hours, stat=stats[metric], system=g.name))
+    ordered = sorted(curves.values(), key=lambda c: (c.semi_supervised, c.label))
+    for c in ordered:
+        c.points.sort(key=lambda p: p.hours)
+    return ordered
+
+
+def _crossings(
+    curves: Sequence[Curve], baseline: MetricStat, full_train_hours: float | None
+) -> list[Crossing]:
+    """Where each semi-supervised curve reaches the baseline, and the annotation it saves."""
+    crossings = []
+    for c in curves:
+        if not c.semi_supervised:
+            continue
+        hours, first = crossing_hours([(p.hours, p.stat.mean) for p in c.points], baseline.mean)
+        saving = None
+        if hours is not None and full_train_hours:
+            saving = 100.0 * (1.0 - hours / full_train_hours)
+        crossings.append(Crossing(label=c.label, hours=hours, saving_percent=saving, at_first_point=first))
+    return crossings
+
+
 def fig2_data(
     groups: Sequence[SystemGroup],
     full_train_hours: float | None,
@@ -205,68 +285,8 @@ def fig2_data(
     for inp, arch in combos:
         same = [g for g in e2e if (g.meta["input"], g.meta["architecture"]) == (inp, arch)]
         supervised = [g for g in same if not g.meta.get("pseudo_labeler")]
-        full = [g for g in supervised if g.meta.get("train_hours") is None and g.stats(eval_set)]
-        baseline = baseline_name = None
-        if full:
-            if len(full) > 1:
-                log.warning(
-                    "several full-data supervised %s/%s systems (%s): %s is the Fig. 2 baseline",
-                    inp,
-                    arch,
-                    ", ".join(g.name for g in full),
-                    full[0].name,
-                )
-            baseline = full[0].stats(eval_set, (metric,))[metric]  # type: ignore[index]
-            baseline_name = full[0].name
-        else:
-            log.warning(
-                "no full-data supervised %s/%s system scored on %s: Fig. 2 has no baseline",
-                inp,
-                arch,
-                eval_set,
-            )
-        curves: dict[str, Curve] = {}
-        for g in sorted(same, key=lambda g: g.name):
-            label = (
-                "supervised only"
-                if not g.meta.get("pseudo_labeler")
-                else pseudo_config_label(g.meta, labeler_names)
-            )
-            hours = group_hours(g.meta, full_train_hours)
-            stats = g.stats(eval_set, (metric,))
-            if stats is None:
-                continue
-            if hours is None:
-                log.warning(
-                    "%s: trained on the whole train set of unknown hours: left out of Fig. 2 (give "
-                    "--full_train_hours)",
-                    g.name,
-                )
-                continue
-            curve = curves.setdefault(
-                label, Curve(label=label, semi_supervised=bool(g.meta.get("pseudo_labeler")))
-            )
-            if any(abs(p.hours - hours) < 1e-9 for p in curve.points):
-                log.warning(
-                    "%s: a second system of curve %r at %g h: left out of Fig. 2", g.name, label, hours
-                )
-                continue
-            curve.points.append(CurvePoint(hours=hours, stat=stats[metric], system=g.name))
-        ordered = sorted(curves.values(), key=lambda c: (c.semi_supervised, c.label))
-        for c in ordered:
-            c.points.sort(key=lambda p: p.hours)
-        crossings = []
-        if baseline is not None:
-            for c in ordered:
-                if not c.semi_supervised:
-                    continue
-                hours, first = crossing_hours([(p.hours, p.stat.mean) for p in c.points], baseline.mean)
-                saving = None
-                if hours is not None and full_train_hours:
-                    saving = 100.0 * (1.0 - hours / full_train_hours)
-                crossings.append(
-                    Crossing(label=c.label, hours=hours, saving_percent=saving, at_first_point=first)
-                )
+        baseline, baseline_name = _baseline(supervised, inp, arch, eval_set, metric)
+        curves = _curves(same, full_train_hours, eval_set, metric, labeler_names)
         figures.append(
             Fig2Data(
                 input=inp,
@@ -276,8 +296,8 @@ def fig2_data(
                 full_train_hours=full_train_hours,
                 baseline=baseline,
                 baseline_system=baseline_name,
-                curves=ordered,
-                crossings=crossings,
+                curves=curves,
+                crossings=[] if baseline is None else _crossings(curves, baseline, full_train_hours),
             )
         )
     return figures

@@ -398,22 +398,11 @@ def _fig2_section(figures: Sequence[Fig2Data], pngs: Sequence[str]) -> list[str]
     return out
 
 
-def render_results(
-    results: ExpResults,
-    *,
-    full_train_hours: float | None,
-    corpus: str | None = None,
-    date: str | None = None,
-    fig2: Sequence[Fig2Data] = (),
-    fig2_pngs: Sequence[str] = (),
-    confusion_pngs: Sequence[tuple[str, str, str]] = (),
-    systems_index: bool = True,
-) -> str:
-    """The whole RESULTS.md. ``fig2_pngs`` (one per ``fig2`` figure) and ``confusion_pngs`` ((group, set,
-    path) triples) are links relative to RESULTS.md; ``date`` None leaves the date out of the header;
-    ``systems_index`` appends the list of every system group (what each table row averages)."""
+def _header(
+    results: ExpResults, full_train_hours: float | None, corpus: str | None, date: str | None
+) -> list[str]:
+    """The title, the one-line summary (systems, groups, seeds, train hours), the legend, what was skipped."""
     groups = results.groups
-    names = labeler_names(results.labelers)
     seeds = sorted({g.n_seeds for g in groups})
     seed_text = (f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}") if seeds else "0"
     header = [f"Exp dir `{results.exp_dir}`"]
@@ -441,8 +430,15 @@ def render_results(
             f"Skipped (not scored or no system.json): {', '.join(f'`{s}`' for s in results.skipped)}.",
             "",
         ]
+    return out
 
-    sections: list[tuple[str, Callable[[], str | None], str]] = [
+
+def _table_sections(
+    results: ExpResults, full_train_hours: float | None, names: Mapping[str, str]
+) -> list[tuple[str, Callable[[], str | None], str]]:
+    """(title, table maker, caption) of Tables 1, 1b, 2, 3 and 4."""
+    groups = results.groups
+    return [
         (
             "Table 1: 2-step pipeline, evaluated on ASR transcripts",
             lambda: table1(groups, "asr"),
@@ -472,7 +468,25 @@ def render_results(
             f"transcripts; -: supervised only. Columns: {_sets_caption(VALID_SETS)}.",
         ),
     ]
-    for title, make, caption in sections:
+
+
+def render_results(
+    results: ExpResults,
+    *,
+    full_train_hours: float | None,
+    corpus: str | None = None,
+    date: str | None = None,
+    fig2: Sequence[Fig2Data] = (),
+    fig2_pngs: Sequence[str] = (),
+    confusion_pngs: Sequence[tuple[str, str, str]] = (),
+    systems_index: bool = True,
+) -> str:
+    """The whole RESULTS.md. ``fig2_pngs`` (one per ``fig2`` figure) and ``confusion_pngs`` ((group, set,
+    path) triples) are links relative to RESULTS.md; ``date`` None leaves the date out of the header;
+    ``systems_index`` appends the list of every system group (what each table row averages)."""
+    names = labeler_names(results.labelers)
+    out = _header(results, full_train_hours, corpus, date)
+    for title, make, caption in _table_sections(results, full_train_hours, names):
         table = make()
         if table is None:
             continue
@@ -490,8 +504,8 @@ def render_results(
             ),
             "",
         ]
-    if groups and systems_index:
-        out += ["## Systems", "", _systems_index(groups, names), ""]
+    if results.groups and systems_index:
+        out += ["## Systems", "", _systems_index(results.groups, names), ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

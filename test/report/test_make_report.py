@@ -10,6 +10,8 @@ from pathlib import Path
 from report_fixtures import build_exp, scores, table_rows, write_labeler, write_system
 
 from speechsent.bin import make_report
+from speechsent.report.make import ReportConfig
+from speechsent.report.make import make_report as make_report_files
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -131,7 +133,8 @@ def test_full_hours_option_and_no_plots(tmp_path, capsys):
 def test_confusion_per_system(tmp_path):
     exp = _small_exp(tmp_path / "exp")
     plots = tmp_path / "p"
-    make_report.make_report(exp, tmp_path / "R.md", plots, confusion_plots="systems", full_train_hours=0.5)
+    config = ReportConfig(exp, tmp_path / "R.md", plots, confusion_plots="systems", full_train_hours=0.5)
+    make_report_files(config)
     names = sorted(p.name for p in (plots / "confusion").iterdir())
     assert "e2e_sup_seed0_swbd_test.png" in names and "e2e_sup_seed1_swbd_holdout.png" in names
     assert len(names) == 5
