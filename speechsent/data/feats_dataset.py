@@ -158,7 +158,6 @@ class FeatsDataset(torch.utils.data.Dataset):
             raise ValueError(f"{name}: no (feats.scp, labels) pairs")
         self.name = name
         self.max_open_files = max_open_files
-        index = {label: i for i, label in enumerate(self.labels)}
         keep = None if utt_list is None else set(utt_list)
         self.ids: list[str] = []
         self.targets: list[int] = []
@@ -173,57 +172,74 @@ class FeatsDataset(torch.utils.data.Dataset):
         self._position: dict[str, int] | None = None  # utterance -> index (made when needed)
         seen: dict[str, Path] = {}
         for number, source in enumerate(self.sources):
-            scp = _read_scp(source.feats_scp)
-            utt2label = read_label_file(source.labels, self.labels)
-            num_frames = _read_num_frames(source.feats_scp)
-            for utt in utt2label if keep is None else (u for u in utt2label if u in keep):
-                if utt in seen:
-                    raise KaldiDataError(f"utterance {utt} is also labelled in {seen[utt]}", source.labels)
-                seen[utt] = source.labels
-                if utt not in scp:
-                    self._skip(NO_FEATURES, utt)
-                    continue
-                self.ids.append(utt)
-                self.targets.append(index[utt2label[utt]])
-                self._entries.append(scp[utt])
-                self._source_of.append(number)
-                self.lengths.append(num_frames.get(utt, -1) if num_frames is not None else -1)
-            unlabelled = [u for u in scp if u not in utt2label and (keep is None or u in keep)]
-            if keep is not None:
-                for utt in unlabelled:
-                    self._skip("in the utterance list with features, no label", utt)
-            elif unlabelled:  # features of more utterances than labelled (e.g. a whole dump): expected
-                log.info(
-                    "%s: %d utterances of %s have no label in %s",
-                    name,
-                    len(unlabelled),
-                    source.feats_scp,
-                    source.labels,
-                )
+            self._index_source(number, source, keep, seen)
         if keep is not None:
             absent = keep - set(seen) - set(self.skipped_utts)
             for utt in sorted(absent):
                 self._skip("in the utterance list, neither labelled nor featured", utt)
         self._fds: Any = None
         self._fds_pid = -1
-        missing_lengths = [i for i, n in enumerate(self.lengths) if n < 0]
-        if missing_lengths:
-            log.info(
-                "%s: reading %d matrices for their lengths (no utt2num_frames)", name, len(missing_lengths)
-            )
-            for i in missing_lengths:
-                mat = self._load(i)
-                self.lengths[i] = int(mat.shape[0])
-                self._check_finite(i, mat)
+        self._read_missing_lengths()
         self.dim = 0
         if self.ids:
             mat = self._load(0)
             self.dim = int(mat.shape[1])
             self._check_finite(0, mat)
+        self._log_summary()
+
+    def _index_source(
+        self, number: int, source: FeatsSource, keep: set[str] | None, seen: dict[str, Path]
+    ) -> None:
+        """Index the labelled utterances of ``source`` (those of ``keep`` when given) that have features;
+        count the others; ``seen``: utterance -> the label file that labelled it (twice is an error)."""
+        index = {label: i for i, label in enumerate(self.labels)}
+        scp = _read_scp(source.feats_scp)
+        utt2label = read_label_file(source.labels, self.labels)
+        num_frames = _read_num_frames(source.feats_scp)
+        for utt in utt2label if keep is None else (u for u in utt2label if u in keep):
+            if utt in seen:
+                raise KaldiDataError(f"utterance {utt} is also labelled in {seen[utt]}", source.labels)
+            seen[utt] = source.labels
+            if utt not in scp:
+                self._skip(NO_FEATURES, utt)
+                continue
+            self.ids.append(utt)
+            self.targets.append(index[utt2label[utt]])
+            self._entries.append(scp[utt])
+            self._source_of.append(number)
+            self.lengths.append(num_frames.get(utt, -1) if num_frames is not None else -1)
+        unlabelled = [u for u in scp if u not in utt2label and (keep is None or u in keep)]
+        if keep is not None:
+            for utt in unlabelled:
+                self._skip("in the utterance list with features, no label", utt)
+        elif unlabelled:  # features of more utterances than labelled (e.g. a whole dump): expected
+            log.info(
+                "%s: %d utterances of %s have no label in %s",
+                self.name,
+                len(unlabelled),
+                source.feats_scp,
+                source.labels,
+            )
+
+    def _read_missing_lengths(self) -> None:
+        """Without ``utt2num_frames``: each matrix read once for its length (and checked for NaN/inf)."""
+        missing_lengths = [i for i, n in enumerate(self.lengths) if n < 0]
+        if missing_lengths:
+            log.info(
+                "%s: reading %d matrices for their lengths (no utt2num_frames)",
+                self.name,
+                len(missing_lengths),
+            )
+            for i in missing_lengths:
+                mat = self._load(i)
+                self.lengths[i] = int(mat.shape[0])
+                self._check_finite(i, mat)
+
+    def _log_summary(self) -> None:
         for reason, count in self.skipped.items():
             log.warning(
                 "%s: skipped %d utterances (%s), e.g. %s",
-                name,
+                self.name,
                 count,
                 reason,
                 " ".join(self.skipped_examples[reason]),
@@ -231,7 +247,7 @@ class FeatsDataset(torch.utils.data.Dataset):
         counts = self.class_counts()
         log.info(
             "%s: %d utterances, %d frames, dim %d; %s%s",
-            name,
+            self.name,
             len(self.ids),
             sum(self.lengths),
             self.dim,

@@ -1,32 +1,10 @@
 """Scoring of sentiment classifiers: scikit-learn metrics in percent and the ``score_<set>`` files.
 
-See :mod:`speechsent.scoring.metrics`.
+Everything here is :mod:`speechsent.scoring.metrics` (its ``__all__``), importable from the package too.
 """
 
-from speechsent.scoring.metrics import (
-    IMPUTED_FILE,
-    METRIC_KEYS,
-    ScoringError,
-    compute_scores,
-    read_imputed,
-    read_predictions,
-    read_probabilities,
-    read_scores,
-    score_system,
-    write_predictions,
-    write_scores,
-)
+from speechsent.scoring import metrics as _metrics
+from speechsent.scoring.metrics import *  # noqa: F403 -- the package's API is metrics' __all__
 
-__all__ = [
-    "IMPUTED_FILE",
-    "METRIC_KEYS",
-    "ScoringError",
-    "compute_scores",
-    "read_imputed",
-    "read_predictions",
-    "read_probabilities",
-    "read_scores",
-    "score_system",
-    "write_predictions",
-    "write_scores",
-]
+__all__: list[str] = []
+__all__ += _metrics.__all__  # the form type checkers follow
