@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import soundfile
 
-from speechsent.bin.synth_utterance import main, read_sentences
+from speechsent.bin.synth_utterance import main
+from speechsent.synth.utterance import read_sentences
 
 
 def test_writes_wavs_at_the_rate_asked_and_a_wav_scp(tmp_path):
