@@ -33,35 +33,6 @@ __all__ = ["get_parser", "main", "synth_corpus"]
 
 PROG = "speechsent-synth-corpus"
 
-# Kept in step with speechsent.synth.manifest.CorpusConfig (a test checks it); the defaults are taken
-# from the dataclass when the parser is built, without importing numpy or eSpeak.
-_HELP: dict[str, str] = {
-    "seed": "random seed: everything is a function of it and the other options",
-    "num_swbd_convs": "Switchboard conversations (sw02001.. with gaps), all with MS98 transcripts",
-    "num_fisher_convs": "Fisher Part 1 conversations (fe_03_00001..), unlabeled",
-    "num_fisher_p2_convs": "Fisher Part 2 conversations (fe_03_05851.., LDC2005S13/T19 layout)",
-    "turns_per_conv": "speaker turns per Switchboard conversation (backchannels come on top)",
-    "fisher_turns_per_conv": "speaker turns per Fisher conversation",
-    "swbd_shorten_fraction": "fraction of Switchboard files shorten-compressed (Fisher: all)",
-    "prosody": "sentiment-dependent prosody (Positive faster/higher, Negative slower/lower)",
-    "prosody_strength": "scale of the sentiment prosody shift",
-    "labeled_fraction": "fraction of transcribed Switchboard segments with sentiment labels",
-    "four_vote_fraction": "fraction of labeled rows with 4 votes instead of 3",
-    "annotator_accuracy": "probability that a vote is the segment's true sentiment",
-    "tie_fraction": "fraction of rows made to have no majority (others arise from annotator noise)",
-    "unmatched_rows": "rows whose times match no MS98 segment",
-    "time_jitter": "largest difference (s) between a row's times and its segment's",
-    "sentiment_weights": "relative frequencies of Negative, Neutral, Positive turns",
-    "disfluency_rate": "probability of disfluencies (uh, um, you know, repetitions) in a sentence",
-    "markup_rate": "rate of transcript markup ([noise], [laughter], partial words, (( )), asides)",
-    "backchannel_rate": "probability of a listener backchannel during a long turn",
-    "num_speakers": "size of the speaker pool (0: 120)",
-    "voices": "eSpeak voices to draw speakers from (default: English languages x human-like variants)",
-    "noise_db": "background noise level (dBFS)",
-    "crosstalk_db": "level of each side in the other's channel (dB)",
-    "telephone_band": "300-3400 Hz band-pass of both channels",
-}
-
 
 def _floats(value: str) -> tuple[float, ...]:
     try:
@@ -78,20 +49,12 @@ def _config_fields() -> list[tuple[str, Any, Any]]:
     """(name, default, argparse type) of every CorpusConfig field (manifest.py imports no numpy)."""
     from speechsent.synth.manifest import CorpusConfig
 
+    kinds: dict[type, Any] = {bool: str2bool, int: int, float: float}
+    defaults = CorpusConfig()
     out = []
     for f in dataclasses.fields(CorpusConfig):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        if isinstance(default, bool):
-            kind: Any = str2bool
-        elif isinstance(default, int):
-            kind = int
-        elif isinstance(default, float):
-            kind = float
-        elif f.name == "voices":
-            kind = _words
-        else:
-            kind = _floats
-        out.append((f.name, default, kind))
+        default = getattr(defaults, f.name)
+        out.append((f.name, default, kinds.get(type(default)) or (_words if f.name == "voices" else _floats)))
     return out
 
 
@@ -107,10 +70,12 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--progress", type=str2bool, default=True, help="show a progress bar on stderr")
     parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     group = parser.add_argument_group("corpus (speechsent.synth.manifest.CorpusConfig)")
+    from speechsent.synth.manifest import CONFIG_HELP
+
     for name, default, kind in _config_fields():
         shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
         group.add_argument(
-            f"--{name}", type=kind, default=default, help=f"{_HELP.get(name, name)} (default: {shown})"
+            f"--{name}", type=kind, default=default, help=f"{CONFIG_HELP.get(name, name)} (default: {shown})"
         )
     return parser
 
@@ -119,32 +84,25 @@ def make_config(args: argparse.Namespace) -> CorpusConfig:
     """The :class:`CorpusConfig` of parsed options."""
     from speechsent.synth.manifest import CorpusConfig
 
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(CorpusConfig)}
-    values["sentiment_weights"] = tuple(float(x) for x in values["sentiment_weights"])
-    values["voices"] = tuple(values["voices"])
-    return CorpusConfig(**values)
+    return CorpusConfig.from_dict({f.name: getattr(args, f.name) for f in dataclasses.fields(CorpusConfig)})
 
 
-def synth_corpus(args: argparse.Namespace) -> CorpusManifest:
-    """The work function: options → :func:`speechsent.synth.corpus.synthesize_corpus`."""
+def synth_corpus(config: CorpusConfig, out_dir: str, nj: int = 1, progress: bool = True) -> CorpusManifest:
+    """:func:`speechsent.synth.corpus.synthesize_corpus` with a progress bar on stderr (``progress``)."""
     from speechsent.synth.corpus import synthesize_corpus
 
-    config = make_config(args)
     config.validate()
     total = config.num_swbd_convs + config.num_fisher_convs + config.num_fisher_p2_convs
     bar = None
-    if args.progress and total:
+    if progress and total:
         from tqdm import tqdm
 
         bar = tqdm(total=total, desc="conversations", unit="conv", file=sys.stderr)
     try:
-        manifest = synthesize_corpus(
-            args.out_dir, config, nj=args.nj, progress=(lambda _: bar.update(1)) if bar else None
-        )
+        return synthesize_corpus(out_dir, config, nj=nj, progress=(lambda _: bar.update(1)) if bar else None)
     finally:
         if bar is not None:
             bar.close()
-    return manifest
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,25 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from speechsent.synth.espeak import EspeakError
 
     try:
-        manifest = synth_corpus(args)
+        manifest = synth_corpus(make_config(args), args.out_dir, args.nj, args.progress)
     except (EspeakError, ValueError, OSError) as exc:
         log.error("%s", exc)
         return 1
-    minutes = manifest.audio_seconds / 60.0
-    rate = manifest.synthesis_seconds / minutes if minutes else 0.0
-    labeled = sum(1 for r in manifest.sentiment_rows if r.outcome not in ("tie", "unmatched"))
-    log.info(
-        "wrote %d Switchboard + %d Fisher conversations (%.1f min of audio, %d sentiment rows, %d with a "
-        "majority) in %.1f s (%.2f s per minute of audio) under %s",
-        len(manifest.swbd),
-        len(manifest.fisher),
-        minutes,
-        len(manifest.sentiment_rows),
-        labeled,
-        manifest.synthesis_seconds,
-        rate,
-        manifest.out_dir,
-    )
+    log.info("%s", manifest.summary())
     for line in manifest.db_lines():
         print(line)
     return 0

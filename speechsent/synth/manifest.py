@@ -18,6 +18,7 @@ from speechsent.synth.layout import FISHER_PART2_FIRST, MAX_SWBD
 from speechsent.utils.fileio import read_json, write_json
 
 __all__ = [
+    "CONFIG_HELP",
     "MANIFEST_NAME",
     "CorpusConfig",
     "CorpusManifest",
@@ -31,6 +32,35 @@ __all__ = [
 ]
 
 MANIFEST_NAME = "manifest.json"
+
+
+#: One line per :class:`CorpusConfig` field (``speechsent-synth-corpus --help``; a test keeps them in step).
+CONFIG_HELP: dict[str, str] = {
+    "seed": "random seed: everything is a function of it and the other options",
+    "num_swbd_convs": "Switchboard conversations (sw02001.. with gaps), all with MS98 transcripts",
+    "num_fisher_convs": "Fisher Part 1 conversations (fe_03_00001..), unlabeled",
+    "num_fisher_p2_convs": "Fisher Part 2 conversations (fe_03_05851.., LDC2005S13/T19 layout)",
+    "turns_per_conv": "speaker turns per Switchboard conversation (backchannels come on top)",
+    "fisher_turns_per_conv": "speaker turns per Fisher conversation",
+    "swbd_shorten_fraction": "fraction of Switchboard files shorten-compressed (Fisher: all)",
+    "prosody": "sentiment-dependent prosody (Positive faster/higher, Negative slower/lower)",
+    "prosody_strength": "scale of the sentiment prosody shift",
+    "labeled_fraction": "fraction of transcribed Switchboard segments with sentiment labels",
+    "four_vote_fraction": "fraction of labeled rows with 4 votes instead of 3",
+    "annotator_accuracy": "probability that a vote is the segment's true sentiment",
+    "tie_fraction": "fraction of rows made to have no majority (others arise from annotator noise)",
+    "unmatched_rows": "rows whose times match no MS98 segment",
+    "time_jitter": "largest difference (s) between a row's times and its segment's",
+    "sentiment_weights": "relative frequencies of Negative, Neutral, Positive turns",
+    "disfluency_rate": "probability of disfluencies (uh, um, you know, repetitions) in a sentence",
+    "markup_rate": "rate of transcript markup ([noise], [laughter], partial words, (( )), asides)",
+    "backchannel_rate": "probability of a listener backchannel during a long turn",
+    "num_speakers": "size of the speaker pool (0: 120)",
+    "voices": "eSpeak voices to draw speakers from (default: English languages x human-like variants)",
+    "noise_db": "background noise level (dBFS)",
+    "crosstalk_db": "level of each side in the other's channel (dB)",
+    "telephone_band": "300-3400 Hz band-pass of both channels",
+}
 
 
 @dataclass
@@ -273,6 +303,18 @@ class CorpusManifest:
     def db_lines(self) -> list[str]:
         """``db.sh`` lines: ``SWBD=...`` etc."""
         return [f"{key}={_shell_quote(value)}" for key, value in self.db.items()]
+
+    def summary(self) -> str:
+        """One line: what was written, how much audio, how many rows, how long it took, where."""
+        minutes = self.audio_seconds / 60.0
+        rate = self.synthesis_seconds / minutes if minutes else 0.0
+        labeled = sum(1 for r in self.sentiment_rows if r.outcome not in ("tie", "unmatched"))
+        return (
+            f"wrote {len(self.swbd)} Switchboard + {len(self.fisher)} Fisher conversations "
+            f"({minutes:.1f} min of audio, {len(self.sentiment_rows)} sentiment rows, {labeled} with a "
+            f"majority) in {self.synthesis_seconds:.1f} s ({rate:.2f} s per minute of audio) "
+            f"under {self.out_dir}"
+        )
 
     def write(self) -> None:
         """``manifest.json`` in ``out_dir`` (deterministic: no wall-clock time in it), atomically."""
