@@ -10,11 +10,14 @@ from speechsent.data.sentiment import (
     SegmentIndex,
     SentimentFormatError,
     espnet_majority_vote,
+    format_row,
     majority_vote,
     match_rows,
+    parse_row,
     parse_row_id,
     parse_votes,
     read_sentiment_tsv,
+    write_sentiment_tsv,
 )
 
 ROW = "sw02005_57\t400.271875\t404.732375\tNegative-{Scared}#Neutral-{Mixed emotions}#Negative-{Scared}"
@@ -117,6 +120,16 @@ def test_read_sentiment_tsv_bad_rows(tmp_path: Path, line: str, reason: str):
     t = read_sentiment_tsv(p, skip_bad_rows=True)
     assert [r.lineno for r in t.rows] == [1, 3]
     assert len(t.bad_rows) == 1 and t.bad_rows[0].startswith(f"{p}:2: ")
+
+
+def test_write_sentiment_tsv_reads_back(tmp_path: Path):
+    second = "sw02005_3\t0.0\t1.5\tPositive#Neutral-{}#Positive-{Happy}"
+    rows = [parse_row(ROW, 1), parse_row(second, 2)]
+    assert format_row(rows[0]) == ROW
+    path = tmp_path / "sentiment_labels.tsv"
+    write_sentiment_tsv(path, rows)
+    assert path.read_text(encoding="utf-8") == f"{ROW}\n{second}\n"
+    assert read_sentiment_tsv(path).rows == rows
 
 
 def test_segment_index_match():
