@@ -45,19 +45,6 @@ def _words(value: str) -> tuple[str, ...]:
     return tuple(value.replace(",", " ").split())
 
 
-def _config_fields() -> list[tuple[str, Any, Any]]:
-    """(name, default, argparse type) of every CorpusConfig field (manifest.py imports no numpy)."""
-    from speechsent.synth.manifest import CorpusConfig
-
-    kinds: dict[type, Any] = {bool: str2bool, int: int, float: float}
-    defaults = CorpusConfig()
-    out = []
-    for f in dataclasses.fields(CorpusConfig):
-        default = getattr(defaults, f.name)
-        out.append((f.name, default, kinds.get(type(default)) or (_words if f.name == "voices" else _floats)))
-    return out
-
-
 def get_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -69,13 +56,17 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--progress", type=str2bool, default=True, help="show a progress bar on stderr")
     parser.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-    group = parser.add_argument_group("corpus (speechsent.synth.manifest.CorpusConfig)")
-    from speechsent.synth.manifest import CONFIG_HELP
+    from speechsent.synth.manifest import CONFIG_HELP, CorpusConfig  # no numpy: --help stays fast
 
-    for name, default, kind in _config_fields():
+    group = parser.add_argument_group("corpus (speechsent.synth.manifest.CorpusConfig)")
+    kinds: dict[type, Any] = {bool: str2bool, int: int, float: float}
+    defaults = CorpusConfig()
+    for f in dataclasses.fields(CorpusConfig):
+        default = getattr(defaults, f.name)
+        kind = kinds.get(type(default)) or (_words if f.name == "voices" else _floats)
         shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
         group.add_argument(
-            f"--{name}", type=kind, default=default, help=f"{CONFIG_HELP.get(name, name)} (default: {shown})"
+            f"--{f.name}", type=kind, default=default, help=f"{CONFIG_HELP[f.name]} (default: {shown})"
         )
     return parser
 
