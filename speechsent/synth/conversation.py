@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from speechsent.synth.layout import SAMPLE_RATE
-from speechsent.synth.manifest import CorpusConfig
+from speechsent.synth.manifest import CorpusConfig, Speaker
 from speechsent.synth.markup import Marked, Piece
 from speechsent.synth.sentences import Sentence, SentenceGenerator
 from speechsent.synth.voice import Voice, telephone_band
 
-__all__ = ["Utt", "finish_channels", "plan_conversation", "sentiment_of"]
+__all__ = ["Utt", "finish_channels", "plan_conversation", "sentiment_of", "speak_conversation"]
 
 
 @dataclass
@@ -119,3 +119,20 @@ def plan_conversation(
 
 def sentiment_of(utt: Utt) -> str | None:
     return None if utt.kind == "noise" else utt.sentence.sentiment
+
+
+def speak_conversation(
+    config: CorpusConfig,
+    speakers: dict[str, Speaker],
+    rng: random.Random,
+    nprng: Any,
+    turns: int,
+    topic: str,
+    markup: Callable[[Sentence, random.Random], Marked],
+) -> tuple[list[Utt], int, Any]:
+    """A conversation of ``speakers`` on ``topic`` planned (:func:`plan_conversation`) and mixed
+    (:func:`finish_channels`): its utterances, its length in samples and its (samples, 2) int16 audio."""
+    gen = SentenceGenerator(rng, config.disfluency_rate)
+    voices = {side: Voice(spk, config) for side, spk in speakers.items()}
+    utts, total = plan_conversation(rng, nprng, gen, voices, config, turns, topic, markup)
+    return utts, total, finish_channels(utts, total, config, nprng)

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from speechsent.synth.conversation import finish_channels, plan_conversation, sentiment_of
+from speechsent.synth.conversation import sentiment_of, speak_conversation
 from speechsent.synth.layout import (
     FISHER_PART2_FIRST,
     SAMPLE_RATE,
@@ -22,9 +22,7 @@ from speechsent.synth.layout import (
 )
 from speechsent.synth.manifest import CorpusConfig, FisherConversation, FisherSegment, Speaker
 from speechsent.synth.markup import FISHER_TAGS, markup_fisher
-from speechsent.synth.sentences import SentenceGenerator
 from speechsent.synth.topics import TOPICS
-from speechsent.synth.voice import Voice
 
 __all__ = ["FisherSpec", "render_fisher"]
 
@@ -44,21 +42,17 @@ def render_fisher(out_dir: str, config: CorpusConfig, spec: FisherSpec) -> Fishe
     name = f"fe_03_{spec.number:05d}"
     rng = random.Random(f"{config.seed}:fisher:{spec.number}")
     nprng = np.random.default_rng([config.seed & 0xFFFFFFFF, 2, spec.number])
-    gen = SentenceGenerator(rng, config.disfluency_rate)
     topic = rng.choice(TOPICS)
     bbn = rng.random() < 0.88
-    voices = {side: Voice(spk, config) for side, spk in spec.speakers.items()}
-    utts, total = plan_conversation(
+    utts, total, samples = speak_conversation(
+        config,
+        spec.speakers,
         rng,
         nprng,
-        gen,
-        voices,
-        config,
         config.fisher_turns_per_conv,
         topic,
         lambda s, r: markup_fisher(s, r, config.markup_rate, bbn),
     )
-    samples = finish_channels(utts, total, config, nprng)
     transcriber = "BBN/WordWave" if bbn else "LDC"
     header = f"# {name}.sph\n# Transcribed {'by BBN/WordWave' if bbn else 'at the LDC'}\n\n"
     segments: list[FisherSegment] = []

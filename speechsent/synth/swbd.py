@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from speechsent.synth.conversation import Utt, finish_channels, plan_conversation, sentiment_of
+from speechsent.synth.conversation import Utt, sentiment_of, speak_conversation
 from speechsent.synth.layout import (
     SAMPLE_RATE,
     ms98_path,
@@ -22,9 +22,7 @@ from speechsent.synth.layout import (
 )
 from speechsent.synth.manifest import CorpusConfig, Ms98Segment, Speaker, SwbdConversation
 from speechsent.synth.markup import markup_ms98
-from speechsent.synth.sentences import SentenceGenerator
 from speechsent.synth.topics import TOPICS
-from speechsent.synth.voice import Voice
 
 __all__ = ["SwbdSpec", "render_swbd"]
 
@@ -145,20 +143,16 @@ def render_swbd(out_dir: str, config: CorpusConfig, spec: SwbdSpec) -> SwbdConve
     conv = f"sw0{spec.number:04d}"
     rng = random.Random(f"{config.seed}:swbd:{spec.number}")
     nprng = np.random.default_rng([config.seed & 0xFFFFFFFF, 1, spec.number])
-    gen = SentenceGenerator(rng, config.disfluency_rate)
     topic = rng.choice(TOPICS)
-    voices = {side: Voice(spk, config) for side, spk in spec.speakers.items()}
-    utts, total = plan_conversation(
+    utts, total, samples = speak_conversation(
+        config,
+        spec.speakers,
         rng,
         nprng,
-        gen,
-        voices,
-        config,
         config.turns_per_conv,
         topic,
         lambda s, r: markup_ms98(s, r, config.markup_rate),
     )
-    samples = finish_channels(utts, total, config, nprng)
 
     segments: list[Ms98Segment] = []
     for side in ("A", "B"):
