@@ -11,10 +11,10 @@
     fisher/LDC2004T19/fe_03_p1_tran/data/trans/000/fe_03_00001.txt   Fisher Part 1 transcripts
     fisher/LDC2005S13/fe_03_p2_sph1/audio/058/fe_03_05851.sph   (Part 2, when asked for)
     fisher/LDC2005T19/fe_03_p2_tran/data/trans/058/fe_03_05851.txt
-    manifest.json                                        the ground truth (see :class:`CorpusManifest`)
+    manifest.json                                        the ground truth (``CorpusManifest``)
 
 so that a recipe's data preparation parses it with the code that parses the real releases
-(``db.sh``: ``SWBD``, ``SWBD_MS98``, ``SWBD_SENTIMENT``, ``FISHER`` = :attr:`CorpusManifest.db`).
+(``db.sh``: ``SWBD``, ``SWBD_MS98``, ``SWBD_SENTIMENT``, ``FISHER`` = ``CorpusManifest.db``).
 
 Conversations are two synthetic talkers (eSpeak NG voices and variants, each with its own pitch,
 range, rate and level) taking turns on one topic; each turn is a sentence whose sentiment is carried
@@ -45,12 +45,18 @@ Transcripts follow the real formats:
   (empty ``(( ))`` where nothing could be made out), ``[laughter]``, ``[noise]``, ``[lipsmack]``,
   ``[breath]``, ``[cough]``, ``[sigh]``, ``[mn]`` tags and partial words ``wo-``.
 
-Everything is a pure function of :class:`CorpusConfig` (same bytes on every run, on any number of
+Everything is a pure function of ``CorpusConfig`` (same bytes on every run, on any number of
 worker processes: every conversation draws from its own random streams, and the synthesizer is reset
 before each utterance).  Files are written atomically (a hidden temporary in the same directory,
 then a rename): an interrupted run leaves complete files or none.  ``out_dir`` must be new, empty or
 an earlier synthetic corpus (it holds a ``.speechsent-synth-corpus`` marker); in the last case the files
 of the earlier corpus that this one does not have are removed, so the directory holds exactly one corpus.
+
+This module is the driver (the conversations in worker processes, then the labels and the manifest); the
+parts are :mod:`speechsent.synth.swbd` and :mod:`speechsent.synth.fisher` (one conversation each, with
+:mod:`~speechsent.synth.conversation`, :mod:`~speechsent.synth.voice` and :mod:`~speechsent.synth.markup`),
+:mod:`speechsent.synth.annotations` (the TSV rows, written by :mod:`speechsent.data.sentiment`),
+:mod:`speechsent.synth.layout` (paths, atomic writers) and :mod:`speechsent.synth.manifest`.
 """
 
 from __future__ import annotations
