@@ -8,6 +8,8 @@ are factual statements and questions ("we moved to texas last year", "what do yo
 The templates, slots, intensifiers and disfluencies combine to well over ten thousand distinct
 sentences per sentiment, so that a text classifier has to learn the sentiment words, not memorise
 sentences.  Sentiment words appear only in the sentiment lexicons; the topic lexicons are neutral.
+The word lists are data modules: :mod:`speechsent.synth.topics` (topics) and :mod:`speechsent.synth.lexicon`
+(sentiment lexicons, templates, backchannels, disfluencies); this module is the generator.
 
 Everything is drawn from a caller's :class:`random.Random`, so the output is a pure function of its
 state.  Words are lower case, with apostrophes (``don't``, ``i'm``) and hyphenated backchannels
