@@ -80,6 +80,7 @@ from speechsent.synth.manifest import (
 )
 from speechsent.synth.swbd import SwbdSpec, render_swbd
 from speechsent.synth.voice import assign_speakers, speaker_pool
+from speechsent.utils.fileio import atomic_write_text
 
 __all__ = ["synthesize_corpus"]
 
@@ -102,7 +103,7 @@ def _claim(out: Path) -> None:
             f"{out} is not empty and holds no synthetic corpus (no {_MARKER}): give a new or empty directory"
         )
     out.mkdir(parents=True, exist_ok=True)
-    (out / _MARKER).write_text("written by speechsent.synth.corpus: may be rewritten and cleaned by it\n")
+    atomic_write_text(out / _MARKER, f"written by {__name__}: may be rewritten and cleaned by it\n")
 
 
 def _remove_stale(out: Path, keep: set[Path]) -> None:

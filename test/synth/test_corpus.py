@@ -72,7 +72,7 @@ def _clean_ms98(transcript: str) -> str:
 def test_layout(corpus):
     out, manifest = corpus
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert not [f for f in files if ".partial-" in f]
+    assert not [f for f in files if f.endswith(".tmp")]  # no temporary file of an atomic write left
     swbd = [f for f in files if f.endswith(".sph") and f.startswith("swbd/")]
     assert len(swbd) == 3
     assert all(re.fullmatch(r"swbd/swb1_d1/data/sw0\d{4}\.sph", f) for f in swbd)
