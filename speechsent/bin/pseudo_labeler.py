@@ -17,10 +17,10 @@
 ``<out_dir>`` gets ``labeler.json`` (how stage 7 loads the labeler; see ``speechsent.text.labelers``), the
 model files of a fine-tuned model (``--sst2_dir``: ``save_pretrained`` + tokenizer, ``sst2_results.json`` with
 the dev accuracy of every epoch; see ``speechsent.text.sst2``) or of a copied one (``--copy_model true``), and
-for every ``--eval_sets`` dir ``eval_<set>/{scores.json,utt2pred,utt2prob}``: the labeler on the set's
-Negative and Positive utterances (Neutral excluded and counted), labels (Negative, Positive): the paper's
-Table 3 unweighted/weighted recall plus the other scores. ``--eval_asr true`` also evaluates ``<set>_asr``
-(ASR transcripts, stage 4) where it exists.
+for every ``--eval_sets`` dir ``eval_<set>/{scores.json,utt2pred,utt2prob}``
+(``speechsent.text.pseudo_labeler``): the labeler on the set's Negative and Positive utterances (Neutral
+excluded and counted), labels (Negative, Positive): the paper's Table 3 unweighted/weighted recall plus the
+other scores. ``--eval_asr true`` also evaluates ``<set>_asr`` (ASR transcripts, stage 4) where it exists.
 
 A model's classes are mapped from its ``config.id2label`` (``--label_map "0:Negative,1:Positive"`` to
 override; a 3-class model is renormalised over Negative/Positive). Everything is idempotent: the fine-tuning
@@ -33,24 +33,24 @@ Exit status: 0 on success, 1 on an error, 2 on a usage error.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
+import dataclasses
 import logging
-import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from speechsent import cli
 from speechsent.cli import none_or_str, str2bool
+from speechsent.text.pseudo_labeler import PseudoLabelerConfig, make_pseudo_labeler
+from speechsent.text.sst2 import SST2Options
 
-__all__ = ["get_parser", "main", "make_pseudo_labeler"]
+__all__ = ["get_config", "get_parser", "main"]
 
 PROG = "speechsent-pseudo-labeler"
-SETUP_JSON = "stage6_setup.json"
 
 logger = logging.getLogger(PROG)
+
+#: SST-2 options given under their own names (--train_max_length is SST2Options.max_length)
+_SST2_ARGS = ("epochs", "batch_size", "lr", "weight_decay", "warmup_ratio", "grad_clip", "seed")
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -81,15 +81,11 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--sst2_dir", type=none_or_str, default=None, help="dir with GLUE SST-2 train.tsv, dev.tsv"
     )
-    g.add_argument("--epochs", type=int, default=3)
-    g.add_argument("--batch_size", type=int, default=32)
-    g.add_argument("--lr", type=float, default=2e-5)
-    g.add_argument("--weight_decay", type=float, default=0.01)
-    g.add_argument("--warmup_ratio", type=float, default=0.06)
-    g.add_argument("--train_max_length", type=int, default=128, help="tokens per training sentence")
-    g.add_argument("--grad_clip", type=float, default=1.0)
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--max_train_samples", type=int, default=0, help="0: all of train.tsv")
+    d = SST2Options()  # the defaults are the library's
+    for opt in _SST2_ARGS:
+        g.add_argument(f"--{opt}", type=type(getattr(d, opt)), default=getattr(d, opt))
+    g.add_argument("--train_max_length", type=int, default=d.max_length, help="tokens per training sentence")
+    g.add_argument("--max_train_samples", type=int, default=d.max_train_samples, help="0: all of train.tsv")
     g = parser.add_argument_group("evaluation (Table 3)")
     g.add_argument(
         "--eval_sets",
@@ -110,129 +106,15 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _default_name(spec: str) -> str:
-    parts = [re.sub(r"[^A-Za-z0-9_.+-]+", "_", Path(p.strip().rstrip("/")).name) for p in spec.split(",")]
-    parts = [p.removeprefix("pseudo_labeler_") for p in parts if p]
-    return "+".join(parts) or "labeler"
-
-
-def _sha1(path: Path) -> str:
-    return hashlib.sha1(path.read_bytes()).hexdigest()
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def make_pseudo_labeler(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """The work function: build (or fine-tune) the labeler in ``out_dir``, evaluate it; scores by set."""
-    from speechsent.data.kaldi_dir import atomic_write_text
-    from speechsent.text.pseudo_label import labeler_identity
-
-    out = Path(args.out_dir or f"exp/pseudo_labeler_{_default_name(args.pseudo_labeler)}")
-    name = args.name or out.name.removeprefix("pseudo_labeler_")
-    runtime = {
-        "device": "cuda" if args.ngpu > 0 else "cpu",
-        "amp": args.amp,
-        "batch_tokens": args.batch_tokens or None,
-        "max_batch_size": args.max_batch_size,
-    }
-    out.mkdir(parents=True, exist_ok=True)
-    if args.sst2_dir:
-        from speechsent.text.sst2 import SST2Options, finetune_sst2
-
-        if "," in args.pseudo_labeler or args.pseudo_labeler.strip().lower() == "vader":
-            raise ValueError(
-                "--sst2_dir fine-tunes one Hugging Face model: give its id or dir as --pseudo_labeler"
-            )
-        options = SST2Options(
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            weight_decay=args.weight_decay,
-            warmup_ratio=args.warmup_ratio,
-            max_length=args.train_max_length,
-            grad_clip=args.grad_clip,
-            seed=args.seed,
-            amp=args.amp,
-            max_train_samples=args.max_train_samples,
-            device=runtime["device"],
-        )
-        finetune_sst2(args.pseudo_labeler, args.sst2_dir, out, options, name=name)
-    else:
-        setup = {
-            "pseudo_labeler": args.pseudo_labeler,
-            "label_map": args.label_map,
-            "max_length": args.max_length,
-            "copy_model": args.copy_model,
-            "name": name,
-        }
-        if _read_json(out / SETUP_JSON) == setup and (out / "labeler.json").is_file():
-            logger.info("%s: labeler.json is up to date", out)
-        else:
-            from speechsent.text.labelers import load_labeler
-
-            labeler = load_labeler(
-                args.pseudo_labeler, label_map=args.label_map, max_length=args.max_length, **runtime
-            )
-            labeler.name = name
-            labeler.save(out, copy_model=args.copy_model)
-            atomic_write_text(out / SETUP_JSON, json.dumps(setup, indent=1) + "\n")
-            logger.info("%s: labeler %s (%s) written", out, name, labeler.kind)
-
-    eval_dirs = [Path(d) for arg in args.eval_sets for d in str(arg).split()]
-    if args.eval_asr:
-        for d in list(eval_dirs):
-            asr = d.parent / f"{d.name}_asr"
-            if asr.is_dir():
-                if asr not in eval_dirs:
-                    eval_dirs.append(asr)
-            else:
-                logger.warning("%s not found: evaluating %s on its ground-truth text only", asr, d)
-    labeler = None
-    all_scores: dict[str, dict[str, Any]] = {}
-    ident = labeler_identity(out)
-    for data in eval_dirs:
-        eval_dir = out / f"eval_{data.name}"
-        for f in (args.text_file, "utt2sentiment"):
-            if not (data / f).is_file():
-                raise FileNotFoundError(
-                    f"{data / f} not found (an evaluation set needs text and utt2sentiment)"
-                )
-        stamp = {
-            "labeler": ident,
-            "data_dir": str(data.resolve()),
-            "text_sha1": _sha1(data / args.text_file),
-            "utt2sentiment_sha1": _sha1(data / "utt2sentiment"),
-            "text_file": args.text_file,
-        }
-        scores = _read_json(eval_dir / "scores.json")
-        if scores is not None and _read_json(eval_dir / "stamp.json") == stamp:
-            logger.info("%s: up to date", eval_dir)
-        else:
-            from speechsent.text.labelers import evaluate_labeler, load_labeler, write_evaluation
-
-            if labeler is None:
-                labeler = load_labeler(out, **runtime)
-            scores, utt2pred, utt2prob = evaluate_labeler(labeler, data, text_file=args.text_file)
-            write_evaluation(eval_dir, scores, utt2pred, utt2prob)
-            atomic_write_text(eval_dir / "stamp.json", json.dumps(stamp, indent=1) + "\n")
-        logger.info(
-            "Table 3: %s on %s: unweighted REC %.2f, weighted REC %.2f (%d Negative/Positive utterances, "
-            "%d Neutral excluded) -> %s",
-            name,
-            data.name,
-            scores["unweighted_recall"],
-            scores["weighted_recall"],
-            scores["num_utts"],
-            scores.get("num_neutral_excluded", 0),
-            eval_dir / "scores.json",
-        )
-        all_scores[data.name] = scores
-    return all_scores
+def get_config(args: argparse.Namespace) -> PseudoLabelerConfig:
+    """The parsed command line as the library's typed config."""
+    sst2 = SST2Options(
+        max_length=args.train_max_length,
+        max_train_samples=args.max_train_samples,
+        **{k: getattr(args, k) for k in _SST2_ARGS},
+    )
+    names = {f.name for f in dataclasses.fields(PseudoLabelerConfig)} - {"sst2"}
+    return PseudoLabelerConfig(sst2=sst2, **{k: getattr(args, k) for k in names})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -242,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--pseudo_labeler is required")
     cli.setup_logging(args.log_level)
     errors = (OSError, ValueError, RuntimeError)
-    return cli.run_reporting_errors(lambda: make_pseudo_labeler(args), logger, errors)
+    return cli.run_reporting_errors(lambda: make_pseudo_labeler(get_config(args)), logger, errors)
 
 
 if __name__ == "__main__":

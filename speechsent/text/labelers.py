@@ -21,7 +21,8 @@ Kinds (``labeler.json`` ``"kind"``):
     cannot be mapped is an error that says to give the map. Inference is batched for throughput: texts
     sorted by token count, batches filled up to a token budget (``batch_tokens`` = batch size x longest
     sequence), padded only to their longest, under ``torch.inference_mode()`` (+ fp16/bf16 autocast on a GPU
-    with ``amp``); texts longer than ``max_length`` tokens are truncated and counted (``num_truncated``).
+    with ``amp``; :mod:`speechsent.text.hf_inference`); texts longer than ``max_length`` tokens are
+    truncated and counted (``num_truncated``).
 ``vader``
     The rule-based VADER analyser (vaderSentiment), no model: its compound score c ∈ [-1, 1] is squashed
     linearly to P(Positive) = (c + 1) / 2 (c = 0, no sentiment word, gives 0.5).
@@ -31,13 +32,12 @@ Kinds (``labeler.json`` ``"kind"``):
 A label is the argmax of the two probabilities; a tie (P = 0.5 exactly, e.g. VADER on a text without a
 sentiment word) gives Negative, the first of :data:`~speechsent.data.labels.PSEUDO_LABELS`.
 
-:func:`evaluate_labeler` is the paper's Table 3 evaluation: the labeler on the Negative and Positive
-utterances of a labeled data dir (Neutral ones excluded and counted), scored with labels (Negative, Positive).
+The paper's Table 3 evaluation of a labeler and the stage-6 labeler dir are in
+:mod:`speechsent.text.pseudo_labeler`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from abc import ABC, abstractmethod
@@ -47,28 +47,22 @@ from typing import Any
 
 import numpy as np
 
-from speechsent.data.kaldi_dir import atomic_write_text, read_table
-from speechsent.data.labels import PSEUDO_LABELS, SENTIMENT_LABELS
+from speechsent.data.labels import PSEUDO_LABELS
+from speechsent.text.hf_inference import default_batch_tokens, predict_logits, resolve_amp_dtype
+from speechsent.utils.device import resolve_device
+from speechsent.utils.fileio import read_json, write_json
 
 __all__ = [
-    "DEFAULT_BATCH_TOKENS",
     "LABELER_JSON",
     "EnsembleLabeler",
     "HFLabeler",
     "LabelMapError",
     "Labeler",
     "VaderLabeler",
-    "default_batch_tokens",
-    "evaluate_labeler",
     "load_labeler",
-    "model_inputs",
     "parse_label_map",
-    "predict_logits",
     "probs_to_labels",
-    "resolve_amp_dtype",
-    "resolve_device",
     "resolve_label_map",
-    "write_evaluation",
 ]
 
 logger = logging.getLogger(__name__)
@@ -172,127 +166,7 @@ def probs_to_labels(probs: np.ndarray) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Batched inference
-
-
-def resolve_device(device: str | None) -> Any:
-    """``auto``/None → ``cuda`` when available, else ``cpu``; anything else as given (a torch.device)."""
-    import torch
-
-    if device in (None, "", "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def resolve_amp_dtype(amp: str | None, device: Any) -> Any:
-    """The autocast dtype of ``amp`` (none | auto | fp16 | bf16) on ``device``; None: no autocast (CPU)."""
-    import torch
-
-    if not amp or str(amp).lower() in ("none", "false", "no", "0"):
-        return None
-    if device.type != "cuda":
-        logger.warning("--amp %s ignored on %s (autocast is used on a GPU only)", amp, device)
-        return None
-    amp = str(amp).lower()
-    if amp in ("bf16", "bfloat16"):
-        return torch.bfloat16
-    if amp in ("fp16", "float16"):
-        return torch.float16
-    if amp in ("auto", "true", "yes", "1"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    raise ValueError(f"amp must be none, auto, fp16 or bf16, got {amp!r}")
-
-
-def _token_budget_batches(lengths: Sequence[int], batch_tokens: int, max_batch_size: int) -> list[list[int]]:
-    """Indices grouped longest first into batches of at most ``batch_tokens`` padded tokens.
-
-    Hand-written: a greedy fill of a length-sorted list is a few lines, and the trainer's bucket sampler
-    (speechsent.training) caps by count and frames, not by padded tokens of a sorted inference list.
-    """
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    batches: list[list[int]] = []
-    batch: list[int] = []
-    for i in order:
-        longest = lengths[batch[0]] if batch else lengths[i]
-        if batch and ((len(batch) + 1) * longest > batch_tokens or len(batch) >= max_batch_size):
-            batches.append(batch)
-            batch = []
-        batch.append(i)
-    if batch:
-        batches.append(batch)
-    return batches
-
-
-#: Padded tokens per batch by device type. On a CPU, compute grows with the padded tokens and big batches
-#: gain nothing: a small budget wastes least on padding (measured with bench/bench_pseudo_label.py: MiniLM,
-#: 1 thread, 1,200 turns: 512-1,024 tokens 78-141 utt/s, 16,384 tokens 51-56 utt/s; in chunks of 200
-#: utterances 61-120 vs 20 utt/s). A GPU wants large batches.
-DEFAULT_BATCH_TOKENS = {"cpu": 1024, "cuda": 16384}
-
-
-def default_batch_tokens(device: Any) -> int:
-    """The token budget of a batch on ``device`` (:data:`DEFAULT_BATCH_TOKENS`; other devices: the GPU's)."""
-    kind = getattr(device, "type", str(device).split(":")[0])
-    return DEFAULT_BATCH_TOKENS.get(kind, DEFAULT_BATCH_TOKENS["cuda"])
-
-
-def model_inputs(model: Any) -> set[str]:
-    """The tokenizer outputs ``model.forward`` takes (DistilBERT, e.g., has no ``token_type_ids``)."""
-    import inspect
-
-    return set(inspect.signature(model.forward).parameters)
-
-
-def predict_logits(
-    model: Any,
-    tokenizer: Any,
-    texts: Sequence[str],
-    *,
-    max_length: int = 512,
-    batch_tokens: int | None = None,
-    max_batch_size: int = 256,
-    device: Any = None,
-    amp_dtype: Any = None,
-    progress: bool = False,
-    desc: str = "labeling",
-) -> tuple[np.ndarray, int]:
-    """Logits ``(N, C)`` (float32, input order) of a sequence classifier, and the number of truncated texts.
-
-    Texts are tokenized once (fast tokenizer, whole list), sorted by token count and batched by token budget,
-    each batch padded to its own longest sequence.
-    """
-    import torch
-    from tqdm import tqdm
-
-    n = len(texts)
-    if n == 0:
-        return np.zeros((0, model.config.num_labels), dtype=np.float32), 0
-    device = device if device is not None else next(model.parameters()).device
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length, verbose=False)
-    accepted = model_inputs(model)
-    keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in encoded and k in accepted]
-    lengths = [len(ids) for ids in encoded["input_ids"]]
-    # A text at exactly max_length tokens may have been cut: re-encode those (few) without truncation.
-    at_limit = [i for i, length in enumerate(lengths) if length >= max_length]
-    num_truncated = 0
-    if at_limit:
-        full = tokenizer([texts[i] for i in at_limit], truncation=False, verbose=False)["input_ids"]
-        num_truncated = sum(1 for ids in full if len(ids) > max_length)
-    out = np.zeros((n, model.config.num_labels), dtype=np.float32)
-    batches = _token_budget_batches(lengths, batch_tokens or default_batch_tokens(device), max_batch_size)
-    use_amp = amp_dtype is not None
-    with (
-        torch.inference_mode(),
-        tqdm(total=n, desc=desc, unit="utt", disable=not progress, mininterval=5) as bar,
-    ):
-        for batch in batches:
-            features = tokenizer.pad({k: [encoded[k][i] for i in batch] for k in keys}, return_tensors="pt")
-            inputs = {k: v.to(device) for k, v in features.items()}
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                logits = model(**inputs).logits
-            out[batch] = logits.float().cpu().numpy()
-            bar.update(len(batch))
-    return out, num_truncated
+# Labelers
 
 
 def _two_class_probs(logits: np.ndarray, neg: int, pos: int) -> np.ndarray:
@@ -301,10 +175,6 @@ def _two_class_probs(logits: np.ndarray, neg: int, pos: int) -> np.ndarray:
     two -= two.max(axis=1, keepdims=True)
     e = np.exp(two)
     return e / e.sum(axis=1, keepdims=True)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Labelers
 
 
 class Labeler(ABC):
@@ -330,7 +200,7 @@ class Labeler(ABC):
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         path = out / LABELER_JSON
-        atomic_write_text(path, json.dumps(self.spec(), indent=1) + "\n")
+        write_json(path, self.spec())
         return path
 
 
@@ -450,7 +320,7 @@ class HFLabeler(Labeler):
         elif Path(self.model_ref).resolve() == out.resolve():
             spec["model"] = "."
         path = out / LABELER_JSON
-        atomic_write_text(path, json.dumps(spec, indent=1) + "\n")
+        write_json(path, spec)
         return path
 
 
@@ -550,81 +420,9 @@ def load_labeler(
         return VaderLabeler()
     path = Path(text)
     if (path / LABELER_JSON).is_file():
-        try:
-            loaded = json.loads((path / LABELER_JSON).read_text(encoding="utf-8"))
-        except ValueError as error:
-            raise ValueError(f"{path / LABELER_JSON}: {error}") from None
-        return _from_spec(loaded, path, runtime)
+        return _from_spec(read_json(path / LABELER_JSON), path, runtime)  # bad JSON: names file:line
     if path.is_file() and path.name == LABELER_JSON:
-        return _from_spec(json.loads(path.read_text(encoding="utf-8")), path.parent, runtime)
+        return _from_spec(read_json(path), path.parent, runtime)
     return HFLabeler(
         text, label_map=label_map, **({"max_length": max_length} if max_length else {}), **runtime
     )
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Evaluation (Table 3)
-
-
-def evaluate_labeler(
-    labeler: Labeler, data_dir: str | Path, *, text_file: str = "text"
-) -> tuple[dict[str, Any], dict[str, str], dict[str, float]]:
-    """Table 3: ``labeler`` on the Negative/Positive utterances of ``data_dir`` (text + utt2sentiment).
-
-    Returns (scores, utt2pred, utt2prob = P(Positive)). Neutral utterances are excluded
-    (``num_neutral_excluded``); labeled utterances without a line in ``text`` are excluded with a warning
-    (``num_no_text``); an empty text is labeled as it is (``num_empty_text``).
-    """
-    from speechsent.scoring import compute_scores
-
-    data = Path(data_dir)
-    refs_all = {}
-    for utt, label in read_table(data / "utt2sentiment").items():
-        if label not in SENTIMENT_LABELS:
-            raise ValueError(f"{data / 'utt2sentiment'}: bad label {label!r} for {utt}")
-        refs_all[utt] = label
-    texts = read_table(data / text_file)
-    utts = [u for u, label in refs_all.items() if label in PSEUDO_LABELS]
-    no_text = [u for u in utts if u not in texts]
-    if no_text:
-        logger.warning(
-            "%s: %d Negative/Positive utterance(s) without a line in %s, excluded (e.g. %s)",
-            data,
-            len(no_text),
-            text_file,
-            ", ".join(no_text[:3]),
-        )
-    utts = [u for u in utts if u in texts]
-    probs = labeler.predict_proba([texts[u] for u in utts])
-    hyps = probs_to_labels(probs)
-    refs = [refs_all[u] for u in utts]
-    scores = compute_scores(refs, hyps, labels=PSEUDO_LABELS)
-    scores.update(
-        {
-            "num_neutral_excluded": sum(1 for v in refs_all.values() if v == "Neutral"),
-            "num_no_text": len(no_text),
-            "num_empty_text": sum(1 for u in utts if not texts[u].strip()),
-            "labeler": labeler.name,
-            "data_dir": str(data),
-            "text_file": text_file,
-        }
-    )
-    utt2pred = dict(zip(utts, hyps, strict=True))
-    utt2prob = {u: round(float(p), 6) for u, p in zip(utts, probs[:, 1], strict=True)}
-    return scores, utt2pred, utt2prob
-
-
-def write_evaluation(
-    out_dir: str | Path, scores: Mapping[str, Any], utt2pred: Mapping[str, str], utt2prob: Mapping[str, float]
-) -> None:
-    """``<out_dir>/{utt2pred,utt2prob,scores.json}`` (utt2prob: ``P(Negative) P(Positive)``).
-
-    scores.json is written last.
-    """
-    from speechsent.scoring import write_predictions, write_scores
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = {u: (round(1.0 - p, 6), p) for u, p in utt2prob.items()}
-    write_predictions(out, utt2pred, rows, labels=PSEUDO_LABELS)
-    write_scores(out / "scores.json", scores)

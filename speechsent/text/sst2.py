@@ -9,38 +9,40 @@
 Any checkpoint that ``AutoModelForSequenceClassification`` can load (BERT, DistilBERT, RoBERTa, XLNet ...; a
 hub id or a dir) gets a fresh 2-class head with ``id2label = {0: "Negative", 1: "Positive"}`` (SST-2's order)
 and is trained on ``<sst2_dir>/train.tsv`` (GLUE's SST-2 files: a ``sentence<TAB>label`` header, label 0 or 1)
-with AdamW and a linear warmup/decay schedule. After every epoch the accuracy on ``dev.tsv`` is logged, the
-best epoch's model kept (``<out_dir>/sst2_work/best``) and a checkpoint written
-(``<out_dir>/sst2_work/checkpoint.pth``: model, optimizer, schedule, scaler, RNG, history), so that an
-interrupted run resumes at the next epoch. At the end the best model + tokenizer are saved in ``out_dir``
-(``save_pretrained``) with ``labeler.json`` and ``sst2_results.json`` (per-epoch dev accuracy, the best epoch;
-written last: it marks the fine-tuning as done) and the work dir is removed.
+by the shared :class:`speechsent.training.Trainer`: AdamW (no weight decay on biases and norms), a linear
+warm-up (``warmup_ratio`` of the optimizer steps) and decay (``scheduler="warmup_linear"``), the batches of an
+epoch in a seeded shuffle (seed + epoch). After every epoch the accuracy on ``dev.tsv`` is measured, the best
+epoch's model kept and a checkpoint written (the Trainer's files in ``<out_dir>/sst2_work/``, with
+``stamp.json``: model, data and options), so that an interrupted run resumes at the next epoch and gives the
+numbers of an uninterrupted one. At the end the best model + tokenizer are saved in ``out_dir``
+(``save_pretrained``) with ``labeler.json`` and ``sst2_results.json`` (per-epoch training loss, dev loss and
+accuracy, the learning rate at the epoch's start; the best epoch; written last: it marks the fine-tuning as
+done) and the work dir is removed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import math
 import os
 import random
 import shutil
+import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from speechsent.data.kaldi_dir import atomic_write_text
 from speechsent.data.labels import PSEUDO_LABELS
+from speechsent.utils.digest import file_digest
+from speechsent.utils.fileio import read_json_or_none, write_json
 
 __all__ = ["SST2FormatError", "SST2Options", "finetune_sst2", "read_sst2_tsv", "sst2_stamp"]
 
 logger = logging.getLogger(__name__)
 
 RESULTS_JSON = "sst2_results.json"
+WORK_DIR = "sst2_work"
 _ID2LABEL = dict(enumerate(PSEUDO_LABELS))  # SST-2: 0 = negative, 1 = positive
 
 
@@ -115,7 +117,7 @@ class SST2Options:
 
 
 def _file_id(path: Path) -> dict[str, Any]:
-    return {"path": str(path.resolve()), "sha1": hashlib.sha1(path.read_bytes()).hexdigest()}
+    return {"path": str(path.resolve()), "sha256": file_digest(path)}
 
 
 def sst2_stamp(model: str | Path, sst2_dir: str | Path, options: SST2Options) -> dict[str, Any]:
@@ -130,34 +132,226 @@ def sst2_stamp(model: str | Path, sst2_dir: str | Path, options: SST2Options) ->
     }
 
 
-def _set_seed(seed: int) -> None:
+class SST2Batches:
+    """Sentences as :class:`~speechsent.training.Trainer` batches (``{"ids", "inputs", "targets"}``), each
+    tokenized and padded to its longest sentence when it is drawn.
+
+    ``groups(epoch)`` gives the sentence indices of every batch of an epoch; the Trainer calls
+    :meth:`set_epoch` (1-based) before each epoch. ``inputs`` holds only what the model's ``forward``
+    takes (DistilBERT has no ``token_type_ids``).
+    """
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        texts: Sequence[str],
+        labels: Sequence[int],
+        groups: Any,  # Callable[[int], list[list[int]]]
+        *,
+        max_length: int,
+        accepted: set[str],
+    ):
+        self.tokenizer, self.texts, self.labels = tokenizer, list(texts), list(labels)
+        self.groups, self.max_length, self.accepted = groups, max_length, accepted
+        self.epoch = 1
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.groups(self.epoch))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        import torch
+
+        for idx in self.groups(self.epoch):
+            encoded = self.tokenizer(
+                [self.texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            )
+            yield {
+                "ids": [str(i) for i in idx],
+                "inputs": {k: v for k, v in encoded.items() if k in self.accepted},
+                "targets": torch.tensor([self.labels[i] for i in idx], dtype=torch.long),
+            }
+
+
+def _shuffled_batches(num: int, batch_size: int, seed: int) -> Any:
+    """The training batches of an epoch: a shuffle seeded with ``seed + epoch``, cut into ``batch_size``."""
     import torch
 
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    def groups(epoch: int) -> list[list[int]]:
+        order = torch.randperm(num, generator=torch.Generator().manual_seed(seed + epoch)).tolist()
+        return [order[i : i + batch_size] for i in range(0, num, batch_size)]
+
+    return groups
 
 
-def _atomic_torch_save(obj: Any, path: Path) -> None:
+def _load_model(model_ref: str) -> tuple[Any, Any]:
+    """Tokenizer and a 2-class sequence classifier (a fresh head) of a hub id or dir."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_ref)
+    if tokenizer.pad_token is None and getattr(tokenizer, "eos_token", None) is not None:
+        tokenizer.pad_token = tokenizer.eos_token  # GPT-style tokenizers have no pad token
+    net = AutoModelForSequenceClassification.from_pretrained(
+        model_ref,
+        num_labels=2,
+        id2label=_ID2LABEL,
+        label2id={v: k for k, v in _ID2LABEL.items()},
+        ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh 2-class one
+    )
+    if net.config.pad_token_id is None and tokenizer.pad_token_id is not None:
+        net.config.pad_token_id = tokenizer.pad_token_id
+    return tokenizer, net
+
+
+def _logits_only(net: Any) -> Any:
+    """``net`` as the Trainer's model: ``model(**inputs)`` → the logits tensor (not a transformers output)."""
     import torch
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self, inner: Any):
+            super().__init__()
+            self.net = inner
+
+        def forward(self, **inputs: Any) -> Any:
+            return self.net(**inputs).logits
+
+    return LogitsOnly(net)
 
 
-def _save_best(model: Any, tokenizer: Any, best_dir: Path) -> None:
-    """``save_pretrained`` into a temp dir, then swapped in (never a half-written best model)."""
-    tmp = best_dir.with_name(best_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
+def _param_groups(net: Any, weight_decay: float) -> list[dict[str, Any]]:
+    """AdamW's groups: weight decay on the weights, none on biases and normalisation parameters."""
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+    named = list(net.named_parameters())
+    return [
+        {"params": [p for n, p in named if not any(k in n for k in no_decay)], "weight_decay": weight_decay},
+        {"params": [p for n, p in named if any(k in n for k in no_decay)], "weight_decay": 0.0},
+    ]
+
+
+def _trainer_config(opts: SST2Options, amp_dtype: Any, total_steps: int, progress: bool) -> Any:
+    import torch
+
+    from speechsent.training import TrainerConfig
+
+    amp = {torch.float16: "fp16", torch.bfloat16: "bf16"}.get(amp_dtype)
+    return TrainerConfig(
+        max_epochs=opts.epochs,
+        patience=0,  # every epoch runs; the best one is kept
+        optimizer="adamw",
+        lr=opts.lr,
+        weight_decay=opts.weight_decay,
+        scheduler="warmup_linear",
+        warmup_steps=int(opts.warmup_ratio * total_steps),
+        grad_clip=opts.grad_clip,
+        amp=amp,
+        seed=opts.seed,
+        select_metric="weighted_recall",  # = accuracy
+        resume=True,
+        progress=progress,
+    )
+
+
+def _prepare_work_dir(work: Path, stamp: dict[str, Any]) -> None:
+    """``work`` with ``stamp.json`` = ``stamp``; a work dir of another model, data or options is cleared."""
+    if work.is_dir() and read_json_or_none(work / "stamp.json") != stamp:
+        logger.info("%s is from another model, data or options: starting afresh", work)
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    write_json(work / "stamp.json", stamp)
+
+
+def _epoch_record(h: dict[str, Any]) -> dict[str, Any]:
+    """An epoch of ``sst2_results.json`` from the Trainer's ``metrics.jsonl`` record."""
+    correct = sum(h["confusion"][i][i] for i in range(len(h["confusion"])))
+    return {
+        "epoch": h["epoch"],
+        "train_loss": h["train_loss"],
+        "dev_loss": h["valid_loss"],
+        "dev_accuracy": 100.0 * (correct / h["num_utts"]),
+        "lr": h["lr"],
+        "seconds": h["seconds"],
+    }
+
+
+def _export(net: Any, tokenizer: Any, out: Path, work: Path, name: str) -> None:
+    """The model and tokenizer (``save_pretrained``) and ``labeler.json`` into ``out``."""
+    tmp = Path(tempfile.mkdtemp(prefix=".export.", dir=work))
+    net.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
-    old = best_dir.with_name(best_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if best_dir.exists():
-        os.replace(best_dir, old)
-    os.replace(tmp, best_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    for f in tmp.iterdir():  # each file replaced whole (out also holds the stage's other files)
+        os.replace(f, out / f.name)
+    labeler = {
+        "kind": "hf",
+        "name": name,
+        "model": ".",
+        "label_map": {str(k): v for k, v in _ID2LABEL.items()},
+        "max_length": 512,
+    }
+    from speechsent.text.labelers import LABELER_JSON
+
+    write_json(out / LABELER_JSON, labeler)
+
+
+def _fit(
+    net: Any,
+    tokenizer: Any,
+    data: dict[str, tuple[list[str], list[int]]],
+    opts: SST2Options,
+    work: Path,
+    *,
+    progress: bool,
+) -> tuple[list[dict[str, Any]], int]:
+    """Train ``net`` with the shared Trainer (resuming from ``work``); leaves it with the best epoch's
+    weights. Returns the epochs of ``sst2_results.json`` and the best one (1-based)."""
+    from speechsent.text.hf_inference import (
+        default_batch_tokens,
+        model_inputs,
+        resolve_amp_dtype,
+        token_budget_batches,
+    )
+    from speechsent.training import Trainer
+    from speechsent.utils.device import resolve_device
+
+    device = resolve_device(opts.device)
+    (train_x, train_y), (dev_x, dev_y) = data["train"], data["dev"]
+    accepted = model_inputs(net)
+    train = SST2Batches(
+        tokenizer,
+        train_x,
+        train_y,
+        _shuffled_batches(len(train_x), opts.batch_size, opts.seed),
+        max_length=opts.max_length,
+        accepted=accepted,
+    )
+    dev_lengths = [len(ids) for ids in tokenizer(dev_x, truncation=True, max_length=512)["input_ids"]]
+    dev_groups = token_budget_batches(
+        dev_lengths, opts.eval_batch_tokens or default_batch_tokens(device), 256
+    )
+    dev = SST2Batches(tokenizer, dev_x, dev_y, lambda _: dev_groups, max_length=512, accepted=accepted)
+    total_steps = len(train) * opts.epochs
+    config = _trainer_config(opts, resolve_amp_dtype(opts.amp, device), total_steps, progress)
+    model = _logits_only(net)
+    trainer = Trainer(
+        model, config, work, PSEUDO_LABELS, device=device, param_groups=_param_groups(net, opts.weight_decay)
+    )
+    logger.info(
+        "fine-tuning %s on SST-2: %d train / %d dev sentences, %d epoch(s) of %d steps, on %s",
+        net.name_or_path,
+        len(train_x),
+        len(dev_x),
+        opts.epochs,
+        len(train),
+        device,
+    )
+    result = trainer.fit(train, dev)
+    trainer.load_best()
+    return [_epoch_record(h) for h in result.history], result.best_epoch
 
 
 def finetune_sst2(
@@ -173,217 +367,54 @@ def finetune_sst2(
 
     Nothing is done when ``<out_dir>/sst2_results.json`` holds the same stamp (model, data, options).
     """
-    import torch
-    from tqdm import tqdm
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        get_linear_schedule_with_warmup,
-    )
-
-    from speechsent.text.labelers import (
-        LABELER_JSON,
-        model_inputs,
-        predict_logits,
-        resolve_amp_dtype,
-        resolve_device,
-    )
+    from speechsent.training import set_seed
 
     opts = options or SST2Options()
-    out = Path(out_dir)
-    sst2 = Path(sst2_dir)
+    out, sst2 = Path(out_dir), Path(sst2_dir)
     for f in ("train.tsv", "dev.tsv"):
         if not (sst2 / f).is_file():
             raise FileNotFoundError(
                 f"{sst2 / f} not found (--sst2_dir must hold GLUE SST-2's train.tsv and dev.tsv)"
             )
     train_x, train_y = read_sst2_tsv(sst2 / "train.tsv")
-    dev_x, dev_y = read_sst2_tsv(sst2 / "dev.tsv")
+    dev = read_sst2_tsv(sst2 / "dev.tsv")
     stamp = sst2_stamp(model, sst2, opts)
     results_file = out / RESULTS_JSON
-    if results_file.is_file():
-        try:
-            done = json.loads(results_file.read_text(encoding="utf-8"))
-        except ValueError:
-            done = {}
-        if done.get("stamp") == stamp:
-            logger.info("%s: already fine-tuned (best epoch %s)", out, done.get("best_epoch"))
-            return done
+    done = read_json_or_none(results_file)
+    if isinstance(done, dict) and done.get("stamp") == stamp:
+        logger.info("%s: already fine-tuned (best epoch %s)", out, done.get("best_epoch"))
+        return done
     if opts.max_train_samples and opts.max_train_samples < len(train_x):
         pick = sorted(random.Random(opts.seed).sample(range(len(train_x)), opts.max_train_samples))
         train_x, train_y = [train_x[i] for i in pick], [train_y[i] for i in pick]
-    work = out / "sst2_work"
-    work.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(opts.device)
-    amp_dtype = resolve_amp_dtype(opts.amp, device)
-    _set_seed(opts.seed)
-    model_ref = stamp["model"]
-    tokenizer = AutoTokenizer.from_pretrained(model_ref)
-    if tokenizer.pad_token is None and getattr(tokenizer, "eos_token", None) is not None:
-        tokenizer.pad_token = tokenizer.eos_token  # GPT-style tokenizers have no pad token
-    net = AutoModelForSequenceClassification.from_pretrained(
-        model_ref,
-        num_labels=2,
-        id2label=_ID2LABEL,
-        label2id={v: k for k, v in _ID2LABEL.items()},
-        ignore_mismatched_sizes=True,  # a checkpoint with another head gets a fresh 2-class one
-    )
-    if net.config.pad_token_id is None and tokenizer.pad_token_id is not None:
-        net.config.pad_token_id = tokenizer.pad_token_id
-    net.to(device)
-    accepted = model_inputs(net)
-
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
-    groups = [
-        {
-            "params": [p for n, p in net.named_parameters() if not any(k in n for k in no_decay)],
-            "weight_decay": opts.weight_decay,
-        },
-        {
-            "params": [p for n, p in net.named_parameters() if any(k in n for k in no_decay)],
-            "weight_decay": 0.0,
-        },
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=opts.lr)
-    steps_per_epoch = math.ceil(len(train_x) / opts.batch_size)
-    total_steps = steps_per_epoch * opts.epochs
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(opts.warmup_ratio * total_steps), total_steps)
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-
-    history: list[dict[str, Any]] = []
-    best_acc, best_epoch, start_epoch = -1.0, 0, 1
-    ckpt_file = work / "checkpoint.pth"
-    if ckpt_file.is_file():
-        ckpt = torch.load(ckpt_file, map_location=device, weights_only=False)
-        if ckpt.get("stamp") == stamp:
-            net.load_state_dict(ckpt["model"])
-            optimizer.load_state_dict(ckpt["optimizer"])
-            scheduler.load_state_dict(ckpt["scheduler"])
-            scaler.load_state_dict(ckpt["scaler"])
-            history, best_acc, best_epoch = ckpt["history"], ckpt["best_acc"], ckpt["best_epoch"]
-            start_epoch = ckpt["epoch"] + 1
-            logger.info(
-                "resuming SST-2 fine-tuning after epoch %d (best so far %.2f%%)", ckpt["epoch"], best_acc
-            )
-        else:
-            logger.info("%s is from another model, data or options: starting afresh", ckpt_file)
-    logger.info(
-        "fine-tuning %s on SST-2: %d train / %d dev sentences, %d epoch(s) of %d steps, on %s",
-        model_ref,
-        len(train_x),
-        len(dev_x),
-        opts.epochs,
-        steps_per_epoch,
-        device,
-    )
+    work = out / WORK_DIR
+    _prepare_work_dir(work, stamp)
     started = time.perf_counter()
-    for epoch in range(start_epoch, opts.epochs + 1):
-        t0 = time.perf_counter()
-        torch.manual_seed(opts.seed + epoch)  # dropout and order: the same whether resumed or not
-        order = torch.randperm(
-            len(train_x), generator=torch.Generator().manual_seed(opts.seed + epoch)
-        ).tolist()
-        net.train()
-        total_loss, seen = 0.0, 0
-        with tqdm(
-            total=steps_per_epoch, desc=f"sst2 epoch {epoch}", disable=not progress, mininterval=5
-        ) as bar:
-            for step in range(steps_per_epoch):
-                idx = order[step * opts.batch_size : (step + 1) * opts.batch_size]
-                encoded = tokenizer(
-                    [train_x[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=opts.max_length,
-                    return_tensors="pt",
-                )
-                batch = {k: v.to(device) for k, v in encoded.items() if k in accepted}
-                targets = torch.tensor([train_y[i] for i in idx], device=device)
-                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                    logits = net(**batch).logits
-                loss = torch.nn.functional.cross_entropy(logits.float(), targets)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                if opts.grad_clip > 0:
-                    scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(net.parameters(), opts.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-                scheduler.step()
-                total_loss += float(loss.detach()) * len(idx)
-                seen += len(idx)
-                bar.update(1)
-                if step % 50 == 0:
-                    bar.set_postfix(loss=f"{total_loss / seen:.4f}")
-        net.eval()
-        logits, _ = predict_logits(
-            net,
-            tokenizer,
-            dev_x,
-            max_length=512,
-            batch_tokens=opts.eval_batch_tokens,
-            device=device,
-            amp_dtype=amp_dtype,
-        )
-        acc = 100.0 * float(np.mean(logits.argmax(axis=1) == np.asarray(dev_y)))
-        record = {
-            "epoch": epoch,
-            "train_loss": total_loss / max(seen, 1),
-            "dev_accuracy": acc,
-            "lr": scheduler.get_last_lr()[0],
-            "seconds": time.perf_counter() - t0,
-        }
-        history.append(record)
-        logger.info(
-            "epoch %d: train loss %.4f, dev accuracy %.2f%% (%.0f s)",
-            epoch,
-            record["train_loss"],
-            acc,
-            record["seconds"],
-        )
-        if acc > best_acc:
-            best_acc, best_epoch = acc, epoch
-            _save_best(net, tokenizer, work / "best")
-        _atomic_torch_save(
-            {
-                "stamp": stamp,
-                "epoch": epoch,
-                "model": net.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict(),
-                "history": history,
-                "best_acc": best_acc,
-                "best_epoch": best_epoch,
-            },
-            ckpt_file,
-        )
-        atomic_write_text(work / "history.json", json.dumps(history, indent=1) + "\n")
-
-    for f in (work / "best").iterdir():  # the best epoch's model becomes the labeler dir's model
-        os.replace(f, out / f.name)
-    label_name = name or out.name.removeprefix("pseudo_labeler_")
-    labeler = {
-        "kind": "hf",
-        "name": label_name,
-        "model": ".",
-        "label_map": {str(k): v for k, v in _ID2LABEL.items()},
-        "max_length": 512,
-    }
-    atomic_write_text(out / LABELER_JSON, json.dumps(labeler, indent=1) + "\n")
+    set_seed(opts.seed)  # the fresh head's initialisation
+    tokenizer, net = _load_model(stamp["model"])
+    epochs, best_epoch = _fit(
+        net, tokenizer, {"train": (train_x, train_y), "dev": dev}, opts, work, progress=progress
+    )
+    _export(net, tokenizer, out, work, name or out.name.removeprefix("pseudo_labeler_"))
+    best = epochs[best_epoch - 1]
     results = {
         "stamp": stamp,
-        "model": model_ref,
+        "model": stamp["model"],
         "sst2_dir": str(sst2),
         "num_train": len(train_x),
-        "num_dev": len(dev_x),
+        "num_dev": len(dev[0]),
         "options": asdict(opts),
-        "epochs": history,
-        "best_epoch": best_epoch,
-        "best_dev_accuracy": best_acc,
+        "epochs": epochs,
+        "best_epoch": best["epoch"],
+        "best_dev_accuracy": best["dev_accuracy"],
         "seconds": time.perf_counter() - started,
     }
-    atomic_write_text(results_file, json.dumps(results, indent=1) + "\n")
+    write_json(results_file, results)
     shutil.rmtree(work, ignore_errors=True)
-    logger.info("SST-2 fine-tuning done: best epoch %d, dev accuracy %.2f%% -> %s", best_epoch, best_acc, out)
+    logger.info(
+        "SST-2 fine-tuning done: best epoch %d, dev accuracy %.2f%% -> %s",
+        best["epoch"],
+        best["dev_accuracy"],
+        out,
+    )
     return results

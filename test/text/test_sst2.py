@@ -47,24 +47,24 @@ def test_finetune_learns_and_resumes(tmp_path, monkeypatch):
     data = make_sst2_dir(tmp_path / "sst2", num_train=120, num_dev=40)
     options = SST2Options(**FAST)
 
-    # an interrupted run: the epoch-2 evaluation fails, after epoch 1's checkpoint
-    from speechsent.text import labelers
+    # an interrupted run: the epoch-2 validation fails, after epoch 1's checkpoint
+    from speechsent.training.trainer import Trainer
 
-    real = labelers.predict_logits
+    real = Trainer._validate
     calls = {"n": 0}
 
-    def failing(*args, **kwargs):
+    def failing(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt("killed")
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(labelers, "predict_logits", failing)
+    monkeypatch.setattr(Trainer, "_validate", failing)
     out = tmp_path / "exp" / "pseudo_labeler_tiny"
     with pytest.raises(KeyboardInterrupt):
         finetune_sst2(model_dir, data, out, options, progress=False)
     assert (out / "sst2_work" / "checkpoint.pth").is_file() and not (out / "sst2_results.json").exists()
-    monkeypatch.setattr(labelers, "predict_logits", real)
+    monkeypatch.setattr(Trainer, "_validate", real)
 
     resumed = finetune_sst2(model_dir, data, out, options, progress=False)
     assert [e["epoch"] for e in resumed["epochs"]] == [1, 2, 3]
@@ -72,7 +72,9 @@ def test_finetune_learns_and_resumes(tmp_path, monkeypatch):
     clean = finetune_sst2(model_dir, data, tmp_path / "clean", options, progress=False)
     for a, b in zip(resumed["epochs"], clean["epochs"], strict=True):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
-        assert a["dev_accuracy"] == b["dev_accuracy"]
+        assert a["dev_accuracy"] == b["dev_accuracy"] and a["dev_loss"] == pytest.approx(
+            b["dev_loss"], rel=1e-5
+        )
     # a trivially separable fixture is learnt by a tiny model
     assert resumed["best_dev_accuracy"] >= 90.0, resumed["epochs"]
     saved = json.loads((out / "sst2_results.json").read_text())
