@@ -27,11 +27,15 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from speechsent import cli
 from speechsent.cli import none_or_str
 
-__all__ = ["get_parser", "main", "pseudo_label"]
+if TYPE_CHECKING:
+    from speechsent.text.pseudo_label import LabelOptions
+
+__all__ = ["get_options", "get_parser", "main", "run"]
 
 PROG = "speechsent-pseudo-label"
 
@@ -82,14 +86,11 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def pseudo_label(args: argparse.Namespace):  # -> list[SetResult] | None
-    """The work function: a worker job, or the labeling of every ``--data_dir``."""
-    from speechsent.text.pseudo_label import LabelOptions, label_job, pseudo_label_sets
+def get_options(args: argparse.Namespace) -> LabelOptions:
+    """How the jobs run, from the command line."""
+    from speechsent.text.pseudo_label import LabelOptions  # numpy and the job runner: not for --help
 
-    if args.worker:
-        label_job(args.worker, args.job)
-        return None
-    options = LabelOptions(
+    return LabelOptions(
         empty_text=args.empty_text,
         chunk_size=args.chunk_size,
         device="cuda" if args.ngpu > 0 else "cpu",
@@ -98,12 +99,21 @@ def pseudo_label(args: argparse.Namespace):  # -> list[SetResult] | None
         max_batch_size=args.max_batch_size,
         num_threads=args.num_threads,
     )
+
+
+def run(args: argparse.Namespace) -> None:
+    """A worker job, or the labeling of every ``--data_dir``."""
+    from speechsent.text.pseudo_label import label_job, pseudo_label_sets
+
+    if args.worker:
+        label_job(args.worker, args.job)
+        return
     data_dirs = [d for arg in args.data_dir for d in str(arg).split()]
-    return pseudo_label_sets(
+    pseudo_label_sets(
         args.labeler_dir,
         data_dirs,
         work_dir=args.work_dir,
-        options=options,
+        options=get_options(args),
         nj=args.nj,
         cmd=args.cmd,
         ngpu=args.ngpu,
@@ -118,24 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.worker and not (args.labeler_dir and args.data_dir):
         parser.error("--labeler_dir and --data_dir are required")
     cli.setup_logging(args.log_level)
-    log = logging.getLogger(PROG)
-    try:
-        results = pseudo_label(args)
-    except (OSError, ValueError, RuntimeError) as error:
-        log.error("%s", error)
-        return 1
-    for r in results or []:
-        log.info(
-            "%s: %d utterances: %d labeled (%s), %d skipped (empty text)%s -> %s/utt2pseudo",
-            r.name,
-            r.num_utts,
-            r.num_labeled,
-            ", ".join(f"{k} {v}" for k, v in r.counts.items()),
-            r.num_skipped,
-            " (up to date)" if r.up_to_date else "",
-            r.data_dir,
-        )
-    return 0
+    return cli.run_reporting_errors(
+        lambda: run(args), logging.getLogger(PROG), (OSError, ValueError, RuntimeError)
+    )
 
 
 if __name__ == "__main__":

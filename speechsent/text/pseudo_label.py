@@ -25,8 +25,6 @@ labeler then sees an empty string). ``cmd="local"`` runs the jobs one after anot
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import shutil
 import sys
@@ -38,8 +36,10 @@ from typing import Any
 import numpy as np
 
 from speechsent.asr.jobs import pending_job_pieces, python_module, run_jobs, split_utts
-from speechsent.data.kaldi_dir import atomic_write_text, format_number, read_table, write_table
+from speechsent.data.kaldi_dir import format_number, read_table, write_table
 from speechsent.data.labels import PSEUDO_LABELS
+from speechsent.utils.digest import file_digest
+from speechsent.utils.fileio import atomic_write_text, read_json, read_json_or_none, write_json
 
 __all__ = ["LabelOptions", "SetResult", "label_job", "merge_set", "pseudo_label_sets"]
 
@@ -78,14 +78,6 @@ class SetResult:
     up_to_date: bool = False
 
 
-def _sha1(path: Path) -> str:
-    h = hashlib.sha1()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _is_model_file(name: str) -> bool:
     """Model, config and tokenizer files (not the stage's own outputs: evaluations, stamps, results)."""
     return (
@@ -115,7 +107,7 @@ def labeler_identity(labeler_dir: str | Path) -> dict[str, Any]:
 
 def label_job(spec_file: str | Path, job: int) -> None:
     """One job: label piece ``job`` of every set of the spec, chunk by chunk (see the module doc)."""
-    spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
+    spec = read_json(spec_file)
     opts = LabelOptions(**spec["options"])
     labeler = None
     from tqdm import tqdm
@@ -194,6 +186,120 @@ def merge_set(data_dir: Path, logdir: Path, njobs: int) -> tuple[dict[str, str],
     return labels, probs, skipped
 
 
+def _set_source(ident: dict[str, Any], opts: LabelOptions, data: Path, nj: int) -> dict[str, Any]:
+    """What a set's labels are computed from (a change makes the old parts and outputs stale)."""
+    for f in ("text", "utt2spk"):
+        if not (data / f).is_file():
+            raise FileNotFoundError(f"{data / f} not found")
+    return {
+        "labeler": ident,
+        "options": opts.stamp(),
+        "data_dir": str(data.resolve()),
+        "text_sha256": file_digest(data / "text"),
+        "utt2spk_sha256": file_digest(data / "utt2spk"),
+        "nj": nj,
+    }
+
+
+def _up_to_date(result: SetResult, set_dir: Path, source: dict[str, Any]) -> bool:
+    """True (and ``result`` filled in from ``done.json``) when the set's outputs are those of ``source``."""
+    data = result.data_dir
+    done = read_json_or_none(set_dir / "done.json")
+    if not isinstance(done, dict) or done.get("source") != source:
+        return False
+    for name in ("utt2pseudo", "utt2pseudo_prob"):  # the outputs as they were written (None: absent)
+        digest = file_digest(data / name)
+        if digest is None or digest != done.get(f"{name}_sha256"):
+            return False
+    logger.info("%s: utt2pseudo is up to date (%s)", data, set_dir / "done.json")
+    result.up_to_date = True
+    result.num_utts, result.num_labeled = done["num_utts"], done["num_labeled"]
+    result.num_skipped, result.counts = done["num_skipped"], done["counts"]
+    return True
+
+
+def _prepare_logdir(data: Path, logdir: Path, source: dict[str, Any], nj: int) -> int:
+    """``logdir`` with ``source.json`` and the split (kept from an interrupted run of the same source);
+    returns the number of jobs."""
+    if read_json_or_none(logdir / "source.json") != source:
+        shutil.rmtree(logdir, ignore_errors=True)  # another labeler, text, split or options: parts of no use
+    logdir.mkdir(parents=True, exist_ok=True)
+    write_json(logdir / "source.json", source)
+    pieces = sorted(logdir.glob("keys.*"), key=lambda p: int(p.suffix[1:]))
+    if not pieces:
+        pieces = split_utts(data, nj, logdir, "keys")
+    return len(pieces)
+
+
+def _run_label_jobs(
+    labeler: str | Path, opts: LabelOptions, sets: list[dict[str, Any]], work: Path, cmd: str, ngpu: int
+) -> None:
+    """Every job of every pending set: in this process (``cmd`` local) or through the job runner."""
+    labeler_spec = str(Path(labeler).resolve()) if Path(labeler).is_dir() else str(labeler)
+    njobs = max(s["njobs"] for s in sets)
+    spec = {"labeler": labeler_spec, "options": asdict(opts), "sets": sets}
+    spec_dir = work / "pseudo_logdir"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec_file = spec_dir / f"spec.{'_'.join(s['name'] for s in sets)[:100]}.json"
+    write_json(spec_file, spec)
+    logger.info("pseudo-labeling %s with %s, %d job(s)", ", ".join(s["name"] for s in sets), labeler, njobs)
+    if cmd.strip().lower() in _LOCAL:
+        for job in range(1, njobs + 1):
+            label_job(spec_file, job)
+    else:
+        run_jobs(
+            cmd,
+            njobs,
+            spec_dir / "label.JOB.log",
+            [*python_module("speechsent.bin.pseudo_label"), "--worker", str(spec_file), "--job", "JOB"],
+            gpu=ngpu,
+        )
+
+
+def _write_set(result: SetResult, logdir: Path, njobs: int, source: dict[str, Any]) -> None:
+    """Merge a set's chunks into ``utt2pseudo`` + ``utt2pseudo_prob``, then ``skipped`` and ``done.json``."""
+    labels, probs, skipped = merge_set(result.data_dir, logdir, njobs)
+    write_table(result.data_dir / "utt2pseudo", labels)
+    write_table(result.data_dir / "utt2pseudo_prob", probs)
+    set_dir = logdir.parent
+    write_table(set_dir / "skipped", {u: "empty text" for u in skipped})
+    result.num_utts = len(labels) + len(skipped)
+    result.num_labeled = len(labels)
+    result.num_skipped = len(skipped)
+    result.counts = {k: sum(1 for v in labels.values() if v == k) for k in PSEUDO_LABELS}
+    if skipped:
+        logger.warning(
+            "%s: %d utterance(s) with an empty or missing text skipped (listed in %s), e.g. %s",
+            result.data_dir,
+            len(skipped),
+            set_dir / "skipped",
+            ", ".join(skipped[:3]),
+        )
+    done = {
+        "source": source,
+        "utt2pseudo_sha256": file_digest(result.data_dir / "utt2pseudo"),
+        "utt2pseudo_prob_sha256": file_digest(result.data_dir / "utt2pseudo_prob"),
+        "num_utts": result.num_utts,
+        "num_labeled": result.num_labeled,
+        "num_skipped": result.num_skipped,
+        "counts": result.counts,
+    }
+    write_json(set_dir / "done.json", done)
+
+
+def _log_result(r: SetResult) -> None:
+    logger.info(
+        "%s: %d utterances: %d labeled (%s), %d skipped (empty text)%s -> %s/utt2pseudo",
+        r.name,
+        r.num_utts,
+        r.num_labeled,
+        ", ".join(f"{k} {v}" for k, v in r.counts.items()),
+        r.num_skipped,
+        " (up to date)" if r.up_to_date else "",
+        r.data_dir,
+    )
+
+
 def pseudo_label_sets(
     labeler: str | Path,
     data_dirs: Sequence[str | Path],
@@ -225,112 +331,23 @@ def pseudo_label_sets(
     if len(set(names)) != len(names):
         raise ValueError(f"data dirs with the same name: {' '.join(map(str, data_dirs))}")
     ident = labeler_identity(labeler)
-    labeler_spec = str(Path(labeler).resolve()) if Path(labeler).is_dir() else str(labeler)
     results: list[SetResult] = []
-    sets: list[dict[str, Any]] = []
-    sources: dict[str, dict[str, Any]] = {}
+    pending: list[tuple[SetResult, dict[str, Any], dict[str, Any]]] = []  # (result, job-spec set, source)
     for name, d in zip(names, data_dirs, strict=True):
-        data = Path(d)
-        for f in ("text", "utt2spk"):
-            if not (data / f).is_file():
-                raise FileNotFoundError(f"{data / f} not found")
-        set_dir = work / f"pseudo_{name}"
-        logdir = set_dir / "logdir"
-        source = {
-            "labeler": ident,
-            "options": opts.stamp(),
-            "data_dir": str(data.resolve()),
-            "text_sha1": _sha1(data / "text"),
-            "utt2spk_sha1": _sha1(data / "utt2spk"),
-            "nj": nj,
-        }
-        result = SetResult(name, data)
-        done_file = set_dir / "done.json"
-        try:
-            done = json.loads(done_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            done = None
-        if (
-            done is not None
-            and done.get("source") == source
-            and (data / "utt2pseudo").is_file()
-            and (data / "utt2pseudo_prob").is_file()
-            and _sha1(data / "utt2pseudo") == done.get("utt2pseudo_sha1")
-            and _sha1(data / "utt2pseudo_prob") == done.get("utt2pseudo_prob_sha1")
-        ):
-            logger.info("%s: utt2pseudo is up to date (%s)", data, done_file)
-            result.up_to_date = True
-            result.num_utts, result.num_labeled = done["num_utts"], done["num_labeled"]
-            result.num_skipped, result.counts = done["num_skipped"], done["counts"]
-            results.append(result)
-            continue
-        try:
-            same = json.loads((logdir / "source.json").read_text(encoding="utf-8")) == source
-        except (OSError, ValueError):
-            same = False
-        if not same:  # another labeler, text, split or options: the old parts are of no use
-            shutil.rmtree(logdir, ignore_errors=True)
-        logdir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(logdir / "source.json", json.dumps(source, indent=1) + "\n")
-        pieces = sorted(logdir.glob("keys.*"), key=lambda p: int(p.suffix[1:]))
-        if not pieces:
-            pieces = split_utts(data, nj, logdir, "keys")
-        sets.append({"name": name, "data_dir": str(data), "logdir": str(logdir), "njobs": len(pieces)})
+        result = SetResult(name, Path(d))
         results.append(result)
-        sources[name] = source
-
-    if sets:
-        njobs = max(s["njobs"] for s in sets)
-        spec = {"labeler": labeler_spec, "options": asdict(opts), "sets": sets}
-        spec_dir = work / "pseudo_logdir"
-        spec_dir.mkdir(parents=True, exist_ok=True)
-        spec_file = spec_dir / f"spec.{'_'.join(s['name'] for s in sets)[:100]}.json"
-        atomic_write_text(spec_file, json.dumps(spec, indent=1) + "\n")
-        logger.info(
-            "pseudo-labeling %s with %s, %d job(s)", ", ".join(s["name"] for s in sets), labeler, njobs
-        )
-        if cmd.strip().lower() in _LOCAL:
-            for job in range(1, njobs + 1):
-                label_job(spec_file, job)
-        else:
-            run_jobs(
-                cmd,
-                njobs,
-                spec_dir / "label.JOB.log",
-                [*python_module("speechsent.bin.pseudo_label"), "--worker", str(spec_file), "--job", "JOB"],
-                gpu=ngpu,
-            )
-    by_name = {s["name"]: s for s in sets}
-    for result in results:
-        if result.up_to_date:
+        source = _set_source(ident, opts, result.data_dir, nj)
+        set_dir = work / f"pseudo_{name}"
+        if _up_to_date(result, set_dir, source):
             continue
-        s = by_name[result.name]
-        logdir = Path(s["logdir"])
-        labels, probs, skipped = merge_set(result.data_dir, logdir, s["njobs"])
-        write_table(result.data_dir / "utt2pseudo", labels)
-        write_table(result.data_dir / "utt2pseudo_prob", probs)
-        set_dir = logdir.parent
-        write_table(set_dir / "skipped", {u: "empty text" for u in skipped})
-        result.num_utts = len(labels) + len(skipped)
-        result.num_labeled = len(labels)
-        result.num_skipped = len(skipped)
-        result.counts = {k: sum(1 for v in labels.values() if v == k) for k in PSEUDO_LABELS}
-        if skipped:
-            logger.warning(
-                "%s: %d utterance(s) with an empty or missing text skipped (listed in %s), e.g. %s",
-                result.data_dir,
-                len(skipped),
-                set_dir / "skipped",
-                ", ".join(skipped[:3]),
-            )
-        done = {
-            "source": sources[result.name],
-            "utt2pseudo_sha1": _sha1(result.data_dir / "utt2pseudo"),
-            "utt2pseudo_prob_sha1": _sha1(result.data_dir / "utt2pseudo_prob"),
-            "num_utts": result.num_utts,
-            "num_labeled": result.num_labeled,
-            "num_skipped": result.num_skipped,
-            "counts": result.counts,
-        }
-        atomic_write_text(set_dir / "done.json", json.dumps(done, indent=1) + "\n")
+        logdir = set_dir / "logdir"
+        njobs = _prepare_logdir(result.data_dir, logdir, source, nj)
+        s = {"name": name, "data_dir": str(result.data_dir), "logdir": str(logdir), "njobs": njobs}
+        pending.append((result, s, source))
+    if pending:
+        _run_label_jobs(labeler, opts, [s for _, s, _ in pending], work, cmd, ngpu)
+    for result, s, source in pending:
+        _write_set(result, Path(s["logdir"]), s["njobs"], source)
+    for result in results:
+        _log_result(result)
     return results
