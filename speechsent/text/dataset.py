@@ -84,35 +84,17 @@ def sentiment_file(data_dir: str | Path) -> Path | None:
     return None
 
 
-def load_text_set(
-    data_dir: str | Path,
-    *,
-    utt_list: str | Path | None = None,
-    require_labels: bool = True,
-    skip_empty: bool = True,
-) -> TextSet:
-    """Read the transcripts (and labels) of ``data_dir``; see the module docstring for what is skipped.
-
-    ``skip_empty=False`` keeps empty transcripts, and labeled utterances with no ``text`` line as empty
-    transcripts (counted), so every utterance of a scored set gets a prediction.
-    Raises :class:`KaldiDataError` for a missing ``text`` file, malformed lines or labels (file and line
-    named), a missing ``utt2sentiment`` when labels are required, and a set left empty.
-    """
-    d = Path(data_dir)
+def _select_keys(
+    d: Path,
+    texts: dict[str, str],
+    labels: dict[str, str] | None,
+    utt_list: str | Path | None,
+    skip_empty: bool,
+    skipped: Counter[str],
+) -> list[str]:
+    """The utterances to read: ``utt_list``'s that have a text line, else every text line (and, with
+    ``skip_empty=False``, the labeled utterances without one); what is left out is counted in ``skipped``."""
     text_path = d / "text"
-    if not text_path.is_file():
-        raise KaldiDataError("no such file", text_path)
-    texts = read_table(text_path)  # a key alone is an empty transcript
-    labels: dict[str, str] | None = None
-    label_path = sentiment_file(d)
-    if label_path is not None:
-        labels = read_typed_table(label_path, parse_sentiment_label)
-        if label_path.parent != d:
-            logger.info("%s: labels from %s", d, label_path)
-    elif require_labels:
-        raise KaldiDataError("no such file (labels needed to train and score)", d / "utt2sentiment")
-
-    skipped: Counter[str] = Counter()
     if utt_list is not None:
         keys = read_utt_list(utt_list)
         absent = [u for u in keys if u not in texts]
@@ -143,7 +125,39 @@ def load_text_set(
                 skipped["labeled, no text line"] = len(no_text)
             else:  # an ASR may write no line for an utterance it recognised nothing in
                 keys += no_text
+    return keys
 
+
+def load_text_set(
+    data_dir: str | Path,
+    *,
+    utt_list: str | Path | None = None,
+    require_labels: bool = True,
+    skip_empty: bool = True,
+) -> TextSet:
+    """Read the transcripts (and labels) of ``data_dir``; see the module docstring for what is skipped.
+
+    ``skip_empty=False`` keeps empty transcripts, and labeled utterances with no ``text`` line as empty
+    transcripts (counted), so every utterance of a scored set gets a prediction.
+    Raises :class:`KaldiDataError` for a missing ``text`` file, malformed lines or labels (file and line
+    named), a missing ``utt2sentiment`` when labels are required, and a set left empty.
+    """
+    d = Path(data_dir)
+    text_path = d / "text"
+    if not text_path.is_file():
+        raise KaldiDataError("no such file", text_path)
+    texts = read_table(text_path)  # a key alone is an empty transcript
+    labels: dict[str, str] | None = None
+    label_path = sentiment_file(d)
+    if label_path is not None:
+        labels = read_typed_table(label_path, parse_sentiment_label)
+        if label_path.parent != d:
+            logger.info("%s: labels from %s", d, label_path)
+    elif require_labels:
+        raise KaldiDataError("no such file (labels needed to train and score)", d / "utt2sentiment")
+
+    skipped: Counter[str] = Counter()
+    keys = _select_keys(d, texts, labels, utt_list, skip_empty, skipped)
     utts: list[str] = []
     out_texts: list[str] = []
     out_labels: list[int] = []

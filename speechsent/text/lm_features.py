@@ -28,8 +28,6 @@ them. Example::
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -41,7 +39,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from speechsent.data.kaldi_dir import atomic_write_text
+from speechsent.utils.digest import new_hash
+from speechsent.utils.fileio import atomic_write_text, write_json
 
 __all__ = [
     "LAYER_MODES",
@@ -148,8 +147,10 @@ class LMEncoder(nn.Module):
         return feats, lengths
 
     def fingerprint(self) -> str:
-        """sha256 of the LM's weights (names, shapes, dtypes, values) and the layer choice."""
-        h = hashlib.sha256(f"v{_CACHE_VERSION} layers={self.layers}".encode())
+        """SHA-256 (:mod:`speechsent.utils.digest`) of the LM's weights (names, shapes, dtypes, values) and
+        the layer choice."""
+        h = new_hash()
+        h.update(f"v{_CACHE_VERSION} layers={self.layers}".encode())
         for key, tensor in sorted(self.lm.state_dict().items()):
             t = tensor.detach().cpu().contiguous()
             h.update(f"{key}:{tuple(t.shape)}:{t.dtype}".encode())
@@ -224,7 +225,8 @@ class FeatureStore:
 
 def cache_key(fingerprint: str, utts: Sequence[str], token_ids: Sequence[Sequence[int]]) -> str:
     """Hash of the LM fingerprint and the exact (utterance, token ids) pairs of a set."""
-    h = hashlib.sha256(fingerprint.encode())
+    h = new_hash()
+    h.update(fingerprint.encode())
     for utt, ids in zip(utts, token_ids, strict=True):
         h.update(utt.encode("utf-8", "surrogateescape"))
         h.update(np.asarray(ids, dtype=np.int64).tobytes())
@@ -283,7 +285,7 @@ def cached_features(
             "dim": dim,
             "version": _CACHE_VERSION,
         }
-        atomic_write_text(tmp / "info.json", json.dumps(info, indent=1) + "\n")
+        write_json(tmp / "info.json", info)
         try:
             os.rename(tmp, final)
         except OSError:  # another run wrote the same features first

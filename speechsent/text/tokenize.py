@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from speechsent.data.kaldi_dir import atomic_write_bytes
+from speechsent.utils.fileio import atomic_write_bytes
 
 __all__ = ["MAX_TOKENS", "PAD_ID", "SubwordTokenizer", "train_sentencepiece"]
 
