@@ -165,16 +165,16 @@ class SST2Batches:
         import torch
 
         for idx in self.groups(self.epoch):
+            # encoded, then padded: a padding call would stay in a fast tokenizer's state (and its saved
+            # tokenizer.json)
             encoded = self.tokenizer(
-                [self.texts[i] for i in idx],
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
+                [self.texts[i] for i in idx], truncation=True, max_length=self.max_length, verbose=False
             )
+            keys = [k for k in encoded if k in self.accepted]
+            padded = self.tokenizer.pad({k: encoded[k] for k in keys}, return_tensors="pt")
             yield {
                 "ids": [str(i) for i in idx],
-                "inputs": {k: v for k, v in encoded.items() if k in self.accepted},
+                "inputs": dict(padded.items()),
                 "targets": torch.tensor([self.labels[i] for i in idx], dtype=torch.long),
             }
 
