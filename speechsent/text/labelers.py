@@ -368,6 +368,10 @@ def _from_spec(spec: Mapping[str, Any], base: Path | None, runtime: dict[str, An
     if kind == "vader":
         return VaderLabeler(name=spec.get("name", "vader"))
     if kind == "hf":
+        if "model" not in spec:
+            raise ValueError(
+                f"{base / LABELER_JSON if base else 'labeler spec'}: a hf labeler without 'model'"
+            )
         model = str(spec["model"])
         if base is not None and (model == "." or (not Path(model).is_absolute() and (base / model).is_dir())):
             model = str((base / model).resolve())
@@ -381,7 +385,8 @@ def _from_spec(spec: Mapping[str, Any], base: Path | None, runtime: dict[str, An
     if kind == "ensemble":
         members = [_from_spec(m, base, runtime) for m in spec.get("members", [])]
         return EnsembleLabeler(members, spec.get("weights"), name=spec.get("name"))
-    raise ValueError(f"unknown labeler kind {kind!r} (expected hf, vader or ensemble)")
+    where = f"{base / LABELER_JSON}: " if base is not None else ""
+    raise ValueError(f"{where}unknown labeler kind {kind!r} (expected hf, vader or ensemble)")
 
 
 def load_labeler(

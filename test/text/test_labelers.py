@@ -213,3 +213,16 @@ def test_ensemble_is_the_mean(tmp_path):
     np.testing.assert_allclose(reloaded.predict_proba(TEXTS), weighted.predict_proba(TEXTS), atol=1e-6)
     with pytest.raises(ValueError, match="weights"):
         EnsembleLabeler([vader, hf], weights=[1])
+
+
+def test_bad_labeler_json_names_the_file(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "labeler.json").write_text('{"kind": "hf",\n "name": "x",}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"a/labeler.json:2: not valid JSON"):
+        load_labeler(tmp_path / "a")
+    (tmp_path / "a" / "labeler.json").write_text('{"kind": "hf"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"a/labeler.json: a hf labeler without 'model'"):
+        load_labeler(tmp_path / "a")
+    (tmp_path / "a" / "labeler.json").write_text('{"kind": "svm"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"a/labeler.json: unknown labeler kind 'svm'"):
+        load_labeler(tmp_path / "a")
