@@ -45,40 +45,29 @@ def get_parser() -> argparse.ArgumentParser:
         prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     cli.add_config_argument(parser)
-    parser.add_argument(
-        "--labeler_dir", default=None, help="stage 6's exp/pseudo_labeler_<name> (or a labeler spec)"
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("--labeler_dir", help="stage 6's exp/pseudo_labeler_<name> (or a labeler spec)")
+    add(
         "--data_dir",
         action="append",
         default=[],
         help="data dir to label (repeat, or a space-separated list)",
     )
-    parser.add_argument(
-        "--work_dir", default=None, help="splits, job logs and parts (default: --labeler_dir)"
-    )
-    parser.add_argument(
+    add("--work_dir", help="splits, job logs and parts (default: --labeler_dir)")
+    add(
         "--empty_text",
         default="skip",
         choices=("skip", "label"),
         help="utterances with an empty text: skip (counted, listed) or label the empty string",
     )
-    parser.add_argument(
-        "--chunk_size", type=int, default=10000, help="utterances per part file (resume unit)"
-    )
-    parser.add_argument("--nj", type=int, default=1, help="number of parallel jobs")
-    parser.add_argument(
-        "--cmd", default="run.pl", help="job runner (run.pl, slurm.pl, queue.pl + options; local)"
-    )
-    parser.add_argument("--ngpu", type=int, default=0, help="GPUs per job (0: CPU)")
-    parser.add_argument("--amp", type=none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
-    parser.add_argument(
-        "--batch_tokens", type=int, default=0, help="padded tokens per batch (0: 1024 on CPU, 16384 on GPU)"
-    )
-    parser.add_argument("--max_batch_size", type=int, default=256)
-    parser.add_argument(
-        "--num_threads", type=int, default=0, help="torch threads per job (0: torch's default)"
-    )
+    add("--chunk_size", type=int, default=10000, help="utterances per part file (resume unit)")
+    add("--nj", type=int, default=1, help="number of parallel jobs")
+    add("--cmd", default="run.pl", help="job runner (run.pl, slurm.pl, queue.pl + options; local)")
+    add("--ngpu", type=int, default=0, help="GPUs per job (0: CPU)")
+    add("--amp", type=none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
+    add("--batch_tokens", type=int, default=0, help="padded tokens per batch (0: 1024 on CPU, 16384 on GPU)")
+    add("--max_batch_size", type=int, default=256)
+    add("--num_threads", type=int, default=0, help="torch threads per job (0: torch's default)")
     g = parser.add_argument_group("worker (run by the jobs)")
     g.add_argument("--worker", default=None, metavar="SPEC", help="run one job of the spec file")
     g.add_argument("--job", type=int, default=None, help="the job number (with --worker)")

@@ -58,25 +58,18 @@ def get_parser() -> argparse.ArgumentParser:
         prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     cli.add_config_argument(parser)
-    parser.add_argument(
-        "--pseudo_labeler",
-        required=False,
-        help="HF model id or dir, 'vader', a labeler dir, or a comma-separated ensemble of these",
-    )
-    parser.add_argument("--out_dir", default=None, help="default exp/pseudo_labeler_<name>")
-    parser.add_argument("--name", default=None, help="the labeler's name (default: from --out_dir)")
-    parser.add_argument(
+    add = parser.add_argument
+    add("--pseudo_labeler", help="HF model id or dir, 'vader', a labeler dir, or a comma-separated ensemble")
+    add("--out_dir", default=None, help="default exp/pseudo_labeler_<name>")
+    add("--name", default=None, help="the labeler's name (default: from --out_dir)")
+    add(
         "--label_map",
         type=none_or_str,
         default=None,
         help='class index -> label of a HF model, e.g. "0:Negative,1:Positive" (default: from id2label)',
     )
-    parser.add_argument(
-        "--max_length", type=int, default=512, help="tokens per text at inference (longer: truncated)"
-    )
-    parser.add_argument(
-        "--copy_model", type=str2bool, default=False, help="save the HF model into out_dir (self-contained)"
-    )
+    add("--max_length", type=int, default=512, help="tokens per text at inference (longer: truncated)")
+    add("--copy_model", type=str2bool, default=False, help="save the HF model into out_dir (self-contained)")
     g = parser.add_argument_group("SST-2 fine-tuning (with --sst2_dir)")
     g.add_argument(
         "--sst2_dir", type=none_or_str, default=None, help="dir with GLUE SST-2 train.tsv, dev.tsv"
@@ -99,7 +92,7 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--ngpu", type=int, default=0, help="0: CPU, 1: a GPU")
     g.add_argument("--amp", type=none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
     g.add_argument(
-        "--batch_tokens", type=int, default=0, help="padded tokens per batch (0: 1024 on CPU, 16384 on GPU)"
+        "--batch_tokens", type=int, default=0, help="padded tokens per batch (0: 1024 CPU, 16384 GPU)"
     )
     g.add_argument("--max_batch_size", type=int, default=256)
     cli.add_log_level_argument(parser)
