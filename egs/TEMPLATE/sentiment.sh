@@ -37,17 +37,17 @@ log() {
 stage=1                 # first stage to run
 stop_stage=10000        # last stage to run
 
-# Stage 1: data preparation (local/data.sh)
-split=conversation      # conversation (disjoint, the paper's 86/5/5 h proportions), lists, or espnet
-split_lists=            # directory with train / test / holdout id lists (implies --split lists)
-split_hours="86 5 5"    # relative labeled hours of swbd_train, swbd_test, swbd_holdout (--split conversation)
-split_seed=0            # seed of the conversation order (--split conversation)
-match_tolerance=0.05    # seconds a sentiment row's times may differ from its MS98 segment's
-sph2pipe=speechsent-sph2pipe  # program of the wav.scp pipes (e.g. sph2pipe)
-swbd_data_dir=          # reuse an existing Kaldi/ESPnet Switchboard data dir instead of SWBD + SWBD_MS98
-skip_bad_rows=false     # skip (count, log) malformed input lines instead of stopping
-fisher_unintelligible=drop  # Fisher utterances with ((...)): drop (Kaldi), keep the words, or strip them
-local_data_opts=        # more options for the recipe's local/data.sh (e.g. the demo's "--synth_seed 2")
+# Data sets: the names of the Kaldi data dirs data/<set> (docs/contracts.md) that stage 1 (local/data.sh)
+# writes; every later stage reads them through these names (as ESPnet's asr.sh --train_set ...).
+train_set=              # labeled training set of the classifiers (e.g. swbd_train; required)
+valid_set=              # labeled validation set: model selection, ASR validation (e.g. swbd_test; required)
+test_sets=              # labeled evaluation sets (e.g. swbd_holdout; required)
+unlabeled_sets=         # unlabeled sets pseudo-labeled for pre-training (e.g. fisher; may be empty)
+asr_train_set=          # transcribed set the ASR is trained on (e.g. asr_train; required unless --asr_model_dir)
+
+# Stage 1: data preparation. The corpus, its options and the split belong to the recipe: they reach
+# local/data.sh only through --local_data_opts (e.g. "--split_seed 7"; local/data.sh --help lists them).
+local_data_opts=        # options of the recipe's local/data.sh
 
 # Jobs and directories
 nj=4                    # parallel jobs of the data stages (audio formatting, collect-stats, decoding)
@@ -67,9 +67,9 @@ bpe_train_text=         # Kaldi text file(s) of the BPE model (default: text of 
 bpe_char_cover=1.0      # sentencepiece character coverage
 fs=8000                 # sampling rate of the ASR training audio (Hz; the frontend's fs)
 audio_format=flac       # audio written for ESPnet: flac or wav
-asr_train_sets=asr_train  # data dirs the ASR is trained on (several are combined, e.g. "asr_train fisher")
+asr_train_sets=         # data dirs the ASR is trained on, combined (default: --asr_train_set; e.g. "asr_train fisher")
 asr_train_hours=        # train on a random subset of this many hours (empty: all)
-asr_valid_set=swbd_test # validation set of the ASR training
+asr_valid_set=          # validation set of the ASR training (default: --valid_set)
 min_wav_duration=0.1    # training/validation utterances kept: longer than this (s) ...
 max_wav_duration=20     # ... and shorter than this (s)
 asr_config=             # ESPnet2 ASR training config (e.g. conf/train_asr.yaml)
@@ -79,14 +79,14 @@ asr_stats_dir=          # statistics of collect-stats (default: exp/asr_stats_ra
 feats_normalize=global_mvn  # feature normalisation: global_mvn (from collect-stats) or utterance_mvn
 asr_model_dir=          # use this ESPnet2 ASR model (config.yaml + *.pth, e.g. an unpacked model-zoo model)
 asr_model_file=         # its model file (default: valid.acc.ave*, valid.acc.best, the newest *.pth)
-decode_sets="swbd_train swbd_test swbd_holdout fisher"  # data dirs decoded into data/<set>_asr (stage 4)
+decode_sets=            # data dirs decoded into data/<set>_asr (default: train, valid, test and unlabeled sets)
 decode_mode=beam        # beam (ESPnet's joint CTC/attention beam search) or ctc_greedy (batched, fast)
-fast_decode_sets=fisher # sets decoded with ctc_greedy whatever --decode_mode (2,000 h of Fisher)
+fast_decode_sets=       # sets decoded with ctc_greedy whatever --decode_mode (default: --unlabeled_sets)
 inference_config=       # decoding options (YAML: beam_size, ctc_weight, penalty, lm_weight, batch_seconds ...)
 inference_args=         # more options of speechsent-asr-decode, e.g. "--beam_size 5"
 
 # Stage 5: the frozen-encoder dump
-dump_sets="swbd_train swbd_test swbd_holdout fisher"  # data dirs dumped into dump/encoder/<set> (stage 5)
+dump_sets=             # data dirs dumped into dump/encoder/<set> (default: train, valid, test and unlabeled sets)
 dump_storage=float      # float (float32 ark) or compressed (Kaldi compressed matrices, ~1/4 of the bytes)
 amp=false               # autocast the encoder on GPU (stage 5): false, true (bf16 if supported, else fp16), fp16, bf16
 dump_args=              # more options of speechsent-dump-encoder, e.g. "--batch_frames 30000"
@@ -97,38 +97,38 @@ pseudo_labeler_tag=     # exp/pseudo_labeler_<tag> (default: from --pseudo_label
 sst2_dir=               # GLUE SST-2 dir (train.tsv, dev.tsv): fine-tune --pseudo_labeler on it (stage 6)
 pseudo_labeler_config=  # YAML options of speechsent-pseudo-labeler (SST-2 epochs, lr, batch size ...)
 pseudo_labeler_args=    # more options of speechsent-pseudo-labeler
-pseudo_eval_sets="swbd_test swbd_holdout"  # labeled sets the labeler is evaluated on (Table 3; and their _asr)
-pseudo_sets="swbd_train fisher"  # sets pseudo-labeled in stage 7 (their text and/or their _asr text)
+pseudo_eval_sets=       # labeled sets the labeler is evaluated on (Table 3; and their _asr; default: valid, test sets)
+pseudo_sets=            # sets pseudo-labeled in stage 7, text and/or _asr text (default: train, unlabeled sets)
 pseudo_transcripts="gt asr"      # label data/<set> (gt) and/or data/<set>_asr (asr)
 pseudo_args=            # more options of speechsent-pseudo-label
 
 # Stage 8: 2-step text classifiers (Table 1)
 text_archs="baseline lm"  # baseline (embedding 200 -> 2 BLSTM) and/or lm (pre-trained LM -> 3 BLSTM)
 text_lm=bert-base-uncased # the LM of the lm classifiers: hub id or local dir
-text_transcripts="gt asr" # train on swbd_train (gt) and/or swbd_train_asr (asr)
-text_hours=             # also train on seeded subsets of swbd_train of these many hours, e.g. "5"
-text_valid_set=swbd_test_asr  # selection set (the paper validates on ASR transcripts)
+text_transcripts="gt asr" # train on <train_set> (gt) and/or <train_set>_asr (asr)
+text_hours=             # also train on seeded subsets of <train_set> of these many hours, e.g. "5"
+text_valid_set=         # selection set (default: <valid_set>_asr: the paper validates on ASR transcripts)
 text_seeds="0"          # one system per seed (the report averages them)
 text_baseline_config=   # YAML options of speechsent-train-text-classifier for --arch baseline
 text_lm_config=         # ... for --arch lm
 text_args=              # more options of speechsent-train-text-classifier
 
 # Stage 9: E2E classifiers (Tables 2 and 4, Fig. 2)
-e2e_hours="all"         # fine-tuning sets: all of swbd_train and/or seeded subsets of H hours (e.g. "all 5 2.5")
+e2e_hours="all"         # fine-tuning sets: all of <train_set> and/or seeded subsets of H hours (e.g. "all 5 2.5")
 e2e_seeds="0"           # one system per seed (the report averages them)
 e2e_pseudo_transcripts="gt"  # pseudo-label pre-training on the labels of data/<set> (gt) and/or <set>_asr (asr); "" = none
 e2e_config=             # YAML options of speechsent-train-e2e (BLSTM, supervised and fine-tuning)
 e2e_pretrain_config=    # ... of the pseudo-label pre-training (default: --e2e_config)
 e2e_cnn_config=         # ... of the fbank CNN of Table 2 (empty: no CNN)
 e2e_args=               # more options of speechsent-train-e2e (every E2E system)
-subset_seed=0           # seed of the hours subsets of swbd_train (stages 8, 9; nested for one seed)
+subset_seed=0           # seed of the hours subsets of <train_set> (stages 8, 9; nested for one seed)
 report_args=            # more options of speechsent-make-report (stage 10)
 
 # Stage 11: export (self-contained model dirs for speechsent-infer and SentimentModel.from_pretrained)
 export_families="e2e two_step"  # which systems to export to exp/export/<family>
 export_e2e_system=      # the E2E system (exp dir name) to export; default: best validation unweighted F1
 export_two_step_system= # the 2-step system; default: best unweighted F1 on the validation set's ASR transcripts
-export_select_set=swbd_test  # validation set of the default choices
+export_select_set=      # validation set of the default choices (default: --valid_set)
 export_check_text=      # Kaldi text file of sentences to speak (eSpeak NG) and classify with each exported model
 export_check_synth_args=  # more options of speechsent-synth-utterance for --export_check_text
 export_check_scp=       # or a wav.scp of audio to classify with each exported model
@@ -137,16 +137,12 @@ export_args=            # more options of speechsent-export
 help_message=$(cat <<HELP
 Usage: $0 [options]
   --stage N --stop_stage M   run stages N..M (default ${stage}..${stop_stage})
-Stage 1 (data preparation: SWBD, SWBD_MS98, SWBD_SENTIMENT, FISHER of db.sh ->
-         data/{swbd_train,swbd_test,swbd_holdout,asr_train,fisher}):
-  --split conversation|lists|espnet   (default ${split})
-  --split_lists DIR                   train/test/holdout id lists (conversations, rows sw02005_57 or utterances)
-  --split_hours "86 5 5"              --split_seed N
-  --match_tolerance SECONDS           (default ${match_tolerance})
-  --sph2pipe PROGRAM                  (default ${sph2pipe})
-  --swbd_data_dir DIR                 reuse an existing Kaldi/ESPnet Switchboard data dir
-  --skip_bad_rows true|false          --fisher_unintelligible drop|keep|strip
-  --local_data_opts "..."             more options of the recipe's local/data.sh
+Data sets (names of data/<set>; a recipe's run.sh sets them):
+  --train_set SET  --valid_set SET  --test_sets "SET..."   labeled: training, validation, evaluation (required)
+  --unlabeled_sets "SET..."   pseudo-labeled for pre-training (may be empty)
+  --asr_train_set SET         the ASR's training set (required unless --asr_model_dir)
+Stage 1 (data preparation: local/data.sh writes those data dirs from the corpora of db.sh):
+  --local_data_opts "..."     options of the recipe's local/data.sh (local/data.sh --help lists them)
 Jobs: --nj N (default ${nj})  --inference_nj N  --ngpu N (default ${ngpu})  --num_nodes N  --gpu_inference true|false
       --train_nj N (default ${train_nj}: jobs side by side in stages 8, 9 and 11)
       --dumpdir DIR (default ${dumpdir})  --expdir DIR (default ${expdir})
@@ -154,32 +150,32 @@ Jobs: --nj N (default ${nj})  --inference_nj N  --ngpu N (default ${ngpu})  --nu
 Stage 2 (BPE: data/token_list/bpe_<bpemode><nbpe>/{bpe.model,tokens.txt}):
   --nbpe N (default ${nbpe})  --bpemode unigram|bpe  --bpe_train_text "FILE..."  --bpe_char_cover X
 Stage 3 (ESPnet ASR training -> exp/asr_<tag>, recorded in exp/asr_model):
-  --asr_config YAML  --asr_args "..."  --asr_tag TAG  --asr_train_sets "asr_train [fisher]" (default ${asr_train_sets})
-  --asr_train_hours H  --asr_valid_set SET (default ${asr_valid_set})  --fs HZ (default ${fs})
+  --asr_config YAML  --asr_args "..."  --asr_tag TAG  --asr_train_sets "SET..." (default: --asr_train_set)
+  --asr_train_hours H  --asr_valid_set SET (default: --valid_set)  --fs HZ (default ${fs})
   --audio_format flac|wav  --min_wav_duration S  --max_wav_duration S  --feats_normalize global_mvn|utterance_mvn
   --asr_model_dir DIR   use this ESPnet2 ASR model (config.yaml + *.pth): skips stages 2 and 3
   --asr_model_file PTH  its model file (default: valid.acc.ave*, valid.acc.best, newest *.pth)
 Stage 4 (decoding -> data/<set>_asr, exp/asr_<tag>/decode_<mode>/<set>/{text,score.txt}):
-  --decode_sets "..." (default ${decode_sets})  --decode_mode beam|ctc_greedy (default ${decode_mode})
-  --fast_decode_sets "..." (default ${fast_decode_sets})  --inference_config YAML  --inference_args "..."
+  --decode_sets "..." (default: train, valid, test, unlabeled sets)  --decode_mode beam|ctc_greedy (default ${decode_mode})
+  --fast_decode_sets "..." (default: --unlabeled_sets)  --inference_config YAML  --inference_args "..."
 Stage 5 (frozen-encoder dump -> dump/encoder/<set>/{feats.scp,feats.JOB.ark,utt2num_frames,skipped_utts}):
-  --dump_sets "..." (default ${dump_sets})  --dump_storage float|compressed (default ${dump_storage})
+  --dump_sets "..." (default: train, valid, test, unlabeled sets)  --dump_storage float|compressed (default ${dump_storage})
   --amp false|true|fp16|bf16 (GPU only)  --dump_args "..."
 Stage 6 (pseudo labeler -> exp/pseudo_labeler_<tag>/, Table 3 in eval_<set>/scores.json):
   --pseudo_labeler ID|DIR|vader|A,B (default ${pseudo_labeler})  --pseudo_labeler_tag TAG  --sst2_dir DIR
-  --pseudo_labeler_config YAML  --pseudo_labeler_args "..."  --pseudo_eval_sets "..." (default ${pseudo_eval_sets})
+  --pseudo_labeler_config YAML  --pseudo_labeler_args "..."  --pseudo_eval_sets "..." (default: valid, test sets)
 Stage 7 (pseudo labels -> data/<set>[_asr]/utt2pseudo):
-  --pseudo_sets "..." (default ${pseudo_sets})  --pseudo_transcripts "gt asr" (default ${pseudo_transcripts})  --pseudo_args "..."
+  --pseudo_sets "..." (default: train, unlabeled sets)  --pseudo_transcripts "gt asr" (default ${pseudo_transcripts})  --pseudo_args "..."
 Stage 8 (2-step text classifiers -> exp/text_<arch>_<gt|asr>[_<H>h]_s<seed>/):
   --text_archs "baseline lm"  --text_lm ID|DIR (default ${text_lm})  --text_transcripts "gt asr"  --text_hours "5"
-  --text_valid_set SET (default ${text_valid_set})  --text_seeds "0 1 2"  --text_baseline_config YAML  --text_lm_config YAML  --text_args "..."
+  --text_valid_set SET (default: <valid_set>_asr)  --text_seeds "0 1 2"  --text_baseline_config YAML  --text_lm_config YAML  --text_args "..."
 Stage 9 (E2E classifiers -> exp/e2e_*/):
   --e2e_hours "all 5 2.5" (default ${e2e_hours})  --e2e_seeds "0 1 2"  --e2e_pseudo_transcripts "gt asr"
   --e2e_config YAML  --e2e_pretrain_config YAML  --e2e_cnn_config YAML  --e2e_args "..."  --subset_seed N
 Stage 10 (report -> RESULTS.md, exp/report/*.png): --report_args "..."
 Stage 11 (export -> exp/export/{e2e,two_step}/; check outputs in exp/export/<family>/check.jsonl):
   --export_families "e2e two_step"  --export_e2e_system NAME  --export_two_step_system NAME
-  --export_select_set SET (default ${export_select_set})  --export_check_text FILE  --export_check_synth_args "..."
+  --export_select_set SET (default: --valid_set)  --export_check_text FILE  --export_check_synth_args "..."
   --export_check_scp FILE  --export_args "..."
 HELP
 )
@@ -205,16 +201,48 @@ if [ $# -ne 0 ]; then
     exit 2
 fi
 
+# ---- The sets, and every default derived from them ------------------------------------------------------
+# Computed once, here, right after the options: these derived defaults and names count as declared options
+# (the stages read them, and otherwise only what each stage sets itself).
+for _opt in train_set valid_set test_sets; do
+    if [ -z "${!_opt}" ]; then
+        log "${help_message}"
+        log "Error: --${_opt} is required (the recipe's run.sh names its sets)"
+        exit 2
+    fi
+done
+if [ -z "${asr_train_set}${asr_train_sets}${asr_model_dir}" ]; then
+    log "${help_message}"
+    log "Error: --asr_train_set is required (or --asr_train_sets, or --asr_model_dir)"
+    exit 2
+fi
+words() { echo "$*"; }   # its arguments, one space apart: words ${a} ${b}
+# shellcheck disable=SC2086  # the set options are space-separated lists
+{
+    scored_sets=$(words ${valid_set} ${test_sets})  # the labeled sets every classifier is scored on
+    all_sets=$(words ${train_set} ${valid_set} ${test_sets} ${unlabeled_sets})
+    [ -n "${asr_train_sets}" ] || asr_train_sets=${asr_train_set}
+    [ -n "${asr_valid_set}" ] || asr_valid_set=${valid_set}
+    [ -n "${decode_sets}" ] || decode_sets=${all_sets}
+    [ -n "${fast_decode_sets}" ] || fast_decode_sets=$(words ${unlabeled_sets})
+    [ -n "${dump_sets}" ] || dump_sets=${all_sets}
+    [ -n "${pseudo_eval_sets}" ] || pseudo_eval_sets=${scored_sets}
+    [ -n "${pseudo_sets}" ] || pseudo_sets=$(words ${train_set} ${unlabeled_sets})
+    [ -n "${text_valid_set}" ] || text_valid_set=${valid_set}_asr
+    [ -n "${export_select_set}" ] || export_select_set=${valid_set}
+}
+
 # ---- Derived names (stages 2-4) ------------------------------------------------------------------------
 bpedir=data/token_list/bpe_${bpemode}${nbpe}
 bpemodel=${bpedir}/bpe.model
 token_list=${bpedir}/tokens.txt
-# The ASR training set: the --asr_train_sets combined, optionally a random subset of --asr_train_hours.
-asr_train_set=$(echo "${asr_train_sets}" | tr -s ' ' '_')
+# The ASR training set data/<asr_train_data>: the --asr_train_sets combined, optionally a random subset of
+# --asr_train_hours.
+asr_train_data=$(echo "${asr_train_sets}" | tr -s ' ' '_')
 _train_suffix=
-[ "${asr_train_set}" = asr_train ] || _train_suffix+="_${asr_train_set}"
+[ "${asr_train_data}" = "${asr_train_set}" ] || _train_suffix+="_${asr_train_data}"
 if [ -n "${asr_train_hours}" ]; then
-    asr_train_set+="_${asr_train_hours}h"
+    asr_train_data+="_${asr_train_hours}h"
     _train_suffix+="_${asr_train_hours}h"
 fi
 [ -n "${bpe_train_text}" ] || bpe_train_text=$(for s in ${asr_train_sets}; do printf 'data/%s/text ' "${s}"; done)
@@ -264,12 +292,20 @@ use_asr_model() {
     fi
 }
 
-# data/swbd_train_<H>h: a seeded random subset of H hours of swbd_train (nested for increasing H).
+# data/<train_set>_<H>h: a seeded random subset of H hours of the training set (nested for increasing H).
 make_hours_subset() {
-    local dst=data/swbd_train_${1}h
+    local dst=data/${train_set}_${1}h
     [ -f "${dst}/utt2spk" ] && return 0
-    log "data/swbd_train -> ${dst} (${1} h, seed ${subset_seed})"
-    subset_data_dir.sh --hours "${1}" --seed "${subset_seed}" data/swbd_train "${dst}"
+    log "data/${train_set} -> ${dst} (${1} h, seed ${subset_seed})"
+    subset_data_dir.sh --hours "${1}" --seed "${subset_seed}" "data/${train_set}" "${dst}"
+}
+
+# score_sets_of DIR: speechsent-train-e2e's --score_sets of the scored sets, features in DIR/<set>/feats.scp:
+# "<set>:DIR/<set>/feats.scp:data/<set>/utt2sentiment ..." (one space apart).
+score_sets_of() {
+    local s specs=()
+    for s in ${scored_sets}; do specs+=("${s}:$1/${s}/feats.scp:data/${s}/utt2sentiment"); done
+    echo "${specs[*]}"
 }
 
 # One E2E system: train_e2e NAME OPTIONS... -> exp/NAME (through $train_cmd, or $cuda_cmd and torchrun).
@@ -301,31 +337,157 @@ bg_wait() {
     [ "${failed}" -eq 0 ] || { log "Error: ${failed} background job(s) failed: see their logs above"; exit 1; }
 }
 
-# A checksum of files and strings: what a finished step was made from (its .done stamp).
+# A checksum (SHA-256) of files and strings: what a finished step was made from (its .done stamp).
 stamp_of() {
     local x
     for x in "$@"; do
-        if [ -f "${x}" ]; then md5sum < "${x}"; else echo "${x}"; fi
-    done | md5sum | cut -d' ' -f1
+        if [ -f "${x}" ]; then sha256sum < "${x}"; else echo "${x}"; fi
+    done | sha256sum | cut -d' ' -f1
+}
+
+# ---- Stage 3's steps, as asr.sh runs them (each reads the declared options and its arguments) --------------
+# asr_training_set: data/<asr_train_data>, the --asr_train_sets combined, optionally a random subset of
+# --asr_train_hours.
+asr_training_set() {
+    local src dirs s
+    src=$(echo "${asr_train_sets}" | tr -s ' ' '_')
+    if [ "$(echo "${asr_train_sets}" | wc -w)" -gt 1 ]; then
+        dirs=$(for s in ${asr_train_sets}; do printf 'data/%s ' "${s}"; done)
+        # shellcheck disable=SC2086
+        combine_data.sh "data/${src}" ${dirs}
+    fi
+    if [ -n "${asr_train_hours}" ]; then
+        subset_data_dir.sh --hours "${asr_train_hours}" "data/${src}" "data/${asr_train_data}"
+    fi
+}
+
+# asr_format_audio SET...: audio files for ESPnet's loaders in dump/raw/<set> (resampled to fs;
+# short/long/empty-text utterances removed).
+asr_format_audio() {
+    local dset
+    for dset in "$@"; do
+        python -m speechsent.bin.format_wav --data_dir "data/${dset}" --out_dir "${dumpdir}/raw/${dset}" \
+            --fs "${fs}" --audio_format "${audio_format}" --nj "${nj}" --cmd "${train_cmd}" \
+            --min_duration "${min_wav_duration}" --max_duration "${max_wav_duration}" --drop_empty_text true \
+            --max_failed_fraction "${max_failed_fraction}"
+    done
+}
+
+# asr_opts: sets the options of espnet2.bin.asr_train that collect-stats and the training share:
+# _asr_common (array) and _asr_extra (--config, --use_tensorboard false: split into words where used).
+asr_opts() {
+    _asr_common=(--use_preprocessor true --token_type bpe --bpemodel "${bpemodel}" --token_list "${token_list}"
+                 --frontend_conf "fs=${fs}")
+    _asr_extra=
+    [ -z "${asr_config}" ] || _asr_extra+="--config ${asr_config} "
+    if ! python -c "import importlib.util as u, sys; sys.exit(u.find_spec('tensorboard') is None)"; then
+        _asr_extra+="--use_tensorboard false "   # ESPnet's trainer needs tensorboard for its summaries
+    fi
+}
+
+# asr_stats_stamp TRAIN_DIR VALID_DIR: what the collect-stats of asr_stats_dir is made from.
+asr_stats_stamp() {
+    stamp_of "$1/wav.scp" "$1/text" "$2/wav.scp" "$2/text" "${token_list}" "${asr_config}" "${asr_args}" "${fs}"
+}
+
+# asr_collect_stats TRAIN_DIR VALID_DIR: shapes and global-MVN statistics -> asr_stats_dir, as asr.sh
+# (skipped when its .done stamp matches).
+asr_collect_stats() {
+    local train_dir=$1 valid_dir=$2 stamp logdir n i x
+    stamp=$(asr_stats_stamp "${train_dir}" "${valid_dir}")
+    if [ -f "${asr_stats_dir}/.done" ] && [ "$(cat "${asr_stats_dir}/.done")" = "${stamp}" ]; then
+        log "collect-stats: ${asr_stats_dir} is up to date"
+        return 0
+    fi
+    asr_opts
+    logdir=${asr_stats_dir}/logdir
+    rm -rf "${logdir}" "${asr_stats_dir}/.done"
+    mkdir -p "${logdir}"
+    n=$(( nj < $(wc -l < "${train_dir}/wav.scp") ? nj : $(wc -l < "${train_dir}/wav.scp") ))
+    n=$(( n < $(wc -l < "${valid_dir}/wav.scp") ? n : $(wc -l < "${valid_dir}/wav.scp") ))
+    split_scp.pl "${train_dir}/wav.scp" $(seq -f "${logdir}/train.%g.scp" "${n}")
+    split_scp.pl "${valid_dir}/wav.scp" $(seq -f "${logdir}/valid.%g.scp" "${n}")
+    log "ASR collect-stats started... log: '${logdir}/stats.*.log'"
+    # shellcheck disable=SC2086
+    ${train_cmd} JOB=1:"${n}" "${logdir}"/stats.JOB.log \
+        python -m espnet2.bin.asr_train \
+            --collect_stats true \
+            "${_asr_common[@]}" \
+            --train_data_path_and_name_and_type "${train_dir}/wav.scp,speech,sound" \
+            --train_data_path_and_name_and_type "${train_dir}/text,text,text" \
+            --valid_data_path_and_name_and_type "${valid_dir}/wav.scp,speech,sound" \
+            --valid_data_path_and_name_and_type "${valid_dir}/text,text,text" \
+            --train_shape_file "${logdir}/train.JOB.scp" \
+            --valid_shape_file "${logdir}/valid.JOB.scp" \
+            --output_dir "${logdir}/stats.JOB" \
+            ${_asr_extra} ${asr_args} || { cat "${logdir}"/stats.1.log; exit 1; }
+    # shellcheck disable=SC2046
+    python -m espnet2.bin.aggregate_stats_dirs \
+        $(for i in $(seq "${n}"); do printf -- '--input_dir %s ' "${logdir}/stats.${i}"; done) \
+        --output_dir "${asr_stats_dir}"
+    # the number of tokens appended to the text shapes (for batch-bins counting), as asr.sh
+    for x in train valid; do
+        awk -v N="$(wc -l < "${token_list}")" '{ print $0 "," N }' \
+            "${asr_stats_dir}/${x}/text_shape" > "${asr_stats_dir}/${x}/text_shape.bpe"
+    done
+    echo "${stamp}" > "${asr_stats_dir}/.done"
+}
+
+# asr_train_model TRAIN_DIR VALID_DIR: the training -> asr_exp (espnet2.bin.launch: one process per GPU with
+# --ngpu N > 1, as asr.sh); skipped when its .done stamp matches, ESPnet's --resume true otherwise.
+asr_train_model() {
+    local train_dir=$1 valid_dir=$2 stamp opts
+    stamp=$(stamp_of "$(asr_stats_stamp "${train_dir}" "${valid_dir}")" "${asr_stats_dir}/train/feats_stats.npz" \
+        "${feats_normalize}" "${ngpu}")
+    if [ -f "${asr_exp}/.done" ] && [ "$(cat "${asr_exp}/.done")" = "${stamp}" ]; then
+        log "training: ${asr_exp} is trained already (remove ${asr_exp}/.done to train again)"
+        return 0
+    fi
+    asr_opts
+    opts=${_asr_extra}
+    if [ "${feats_normalize}" = global_mvn ]; then
+        opts+="--normalize=global_mvn --normalize_conf stats_file=${asr_stats_dir}/train/feats_stats.npz "
+    else
+        opts+="--normalize=${feats_normalize} "
+    fi
+    rm -f "${asr_exp}/.done"
+    mkdir -p "${asr_exp}"
+    log "ASR training started... log: '${asr_exp}/train.log'"
+    # shellcheck disable=SC2086
+    python -m espnet2.bin.launch \
+        --cmd "${cuda_cmd} --name ${asr_exp}/train.log" \
+        --log "${asr_exp}/train.log" \
+        --ngpu "${ngpu}" \
+        --num_nodes "${num_nodes}" \
+        --init_file_prefix "${asr_exp}/.dist_init_" \
+        --multiprocessing_distributed true -- \
+        python -m espnet2.bin.asr_train \
+            "${_asr_common[@]}" \
+            --train_data_path_and_name_and_type "${train_dir}/wav.scp,speech,sound" \
+            --train_data_path_and_name_and_type "${train_dir}/text,text,text" \
+            --train_shape_file "${asr_stats_dir}/train/speech_shape" \
+            --train_shape_file "${asr_stats_dir}/train/text_shape.bpe" \
+            --valid_data_path_and_name_and_type "${valid_dir}/wav.scp,speech,sound" \
+            --valid_data_path_and_name_and_type "${valid_dir}/text,text,text" \
+            --valid_shape_file "${asr_stats_dir}/valid/speech_shape" \
+            --valid_shape_file "${asr_stats_dir}/valid/text_shape.bpe" \
+            --resume true \
+            --fold_length 80000 \
+            --fold_length 150 \
+            --output_dir "${asr_exp}" \
+            ${opts} ${asr_args}
+    echo "${stamp}" > "${asr_exp}/.done"
 }
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
-    log "Stage 1: data preparation"
-    log "  inputs: SWBD=${SWBD} SWBD_MS98=${SWBD_MS98} SWBD_SENTIMENT=${SWBD_SENTIMENT} FISHER=${FISHER}${swbd_data_dir:+ swbd_data_dir=${swbd_data_dir}}"
-    log "  outputs: data/{swbd_train,swbd_test,swbd_holdout,asr_train,fisher}"
+    # shellcheck disable=SC2086  # the set options are space-separated lists
+    _sets=$(words ${all_sets} ${asr_train_set})
+    log "Stage 1: data preparation: local/data.sh ${local_data_opts}"
+    log "  inputs: the corpora of db.sh (local/data.sh names them)"
+    log "  outputs: data/{${_sets// /,}}"
     # shellcheck disable=SC2086  # local_data_opts holds several options
-    local/data.sh \
-        --split "${split}" \
-        --split_lists "${split_lists}" \
-        --split_hours "${split_hours}" \
-        --split_seed "${split_seed}" \
-        --match_tolerance "${match_tolerance}" \
-        --sph2pipe "${sph2pipe}" \
-        --swbd_data_dir "${swbd_data_dir}" \
-        --skip_bad_rows "${skip_bad_rows}" \
-        --fisher_unintelligible "${fisher_unintelligible}" \
-        ${local_data_opts}
-    log "Stage 1 done: data/{swbd_train,swbd_test,swbd_holdout,asr_train,fisher}"
+    local/data.sh ${local_data_opts}
+    log "Stage 1 done: data/{${_sets// /,}}"
 fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
@@ -354,118 +516,16 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
             --pointer "${asr_pointer}" --expect_fs "${fs}"
         log "Stage 3 done: ${asr_pointer} -> ${asr_model_dir}"
     else
-        _train_dir=${dumpdir}/raw/${asr_train_set}
+        _train_dir=${dumpdir}/raw/${asr_train_data}
         _valid_dir=${dumpdir}/raw/${asr_valid_set}
         log "Stage 3: ESPnet ASR training: data/{${asr_train_sets// /,}} -> ${asr_exp}"
         log "  inputs: data/{${asr_train_sets// /,}}${asr_train_hours:+ (${asr_train_hours} h)} data/${asr_valid_set} ${token_list} ${asr_config:-(no --asr_config)}"
         log "  outputs: ${_train_dir} ${_valid_dir} ${asr_stats_dir} ${asr_exp} ${asr_pointer}"
         [ -f "${token_list}" ] || { log "Error: ${token_list} missing: run stage 2"; exit 1; }
-
-        # 1. The training set: the --asr_train_sets combined, optionally a random subset
-        _src=$(echo "${asr_train_sets}" | tr -s ' ' '_')
-        if [ "$(echo "${asr_train_sets}" | wc -w)" -gt 1 ]; then
-            _dirs=$(for s in ${asr_train_sets}; do printf 'data/%s ' "${s}"; done)
-            # shellcheck disable=SC2086
-            combine_data.sh "data/${_src}" ${_dirs}
-        fi
-        if [ -n "${asr_train_hours}" ]; then
-            subset_data_dir.sh --hours "${asr_train_hours}" "data/${_src}" "data/${asr_train_set}"
-        fi
-
-        # 2. Audio files for ESPnet's loaders (resampled to fs; short/long/empty-text utterances removed)
-        for dset in "${asr_train_set}" "${asr_valid_set}"; do
-            python -m speechsent.bin.format_wav --data_dir "data/${dset}" --out_dir "${dumpdir}/raw/${dset}" \
-                --fs "${fs}" --audio_format "${audio_format}" --nj "${nj}" --cmd "${train_cmd}" \
-                --min_duration "${min_wav_duration}" --max_duration "${max_wav_duration}" --drop_empty_text true \
-                --max_failed_fraction "${max_failed_fraction}"
-        done
-
-        _train_opts=
-        [ -z "${asr_config}" ] || _train_opts+="--config ${asr_config} "
-        if ! python -c "import importlib.util as u, sys; sys.exit(u.find_spec('tensorboard') is None)"; then
-            _train_opts+="--use_tensorboard false "   # ESPnet's trainer needs tensorboard for its summaries
-        fi
-        _common=(--use_preprocessor true --token_type bpe --bpemodel "${bpemodel}" --token_list "${token_list}"
-                 --frontend_conf "fs=${fs}")
-
-        # 3. Collect-stats (shapes, global-MVN statistics), as asr.sh
-        _stats_stamp=$(stamp_of "${_train_dir}/wav.scp" "${_train_dir}/text" "${_valid_dir}/wav.scp" \
-            "${_valid_dir}/text" "${token_list}" "${asr_config}" "${asr_args}" "${fs}")
-        if [ -f "${asr_stats_dir}/.done" ] && [ "$(cat "${asr_stats_dir}/.done")" = "${_stats_stamp}" ]; then
-            log "collect-stats: ${asr_stats_dir} is up to date"
-        else
-            _logdir=${asr_stats_dir}/logdir
-            rm -rf "${_logdir}" "${asr_stats_dir}/.done"
-            mkdir -p "${_logdir}"
-            _nj=$(( nj < $(wc -l < "${_train_dir}/wav.scp") ? nj : $(wc -l < "${_train_dir}/wav.scp") ))
-            _nj=$(( _nj < $(wc -l < "${_valid_dir}/wav.scp") ? _nj : $(wc -l < "${_valid_dir}/wav.scp") ))
-            split_scp.pl "${_train_dir}/wav.scp" $(seq -f "${_logdir}/train.%g.scp" "${_nj}")
-            split_scp.pl "${_valid_dir}/wav.scp" $(seq -f "${_logdir}/valid.%g.scp" "${_nj}")
-            log "ASR collect-stats started... log: '${_logdir}/stats.*.log'"
-            # shellcheck disable=SC2086
-            ${train_cmd} JOB=1:"${_nj}" "${_logdir}"/stats.JOB.log \
-                python -m espnet2.bin.asr_train \
-                    --collect_stats true \
-                    "${_common[@]}" \
-                    --train_data_path_and_name_and_type "${_train_dir}/wav.scp,speech,sound" \
-                    --train_data_path_and_name_and_type "${_train_dir}/text,text,text" \
-                    --valid_data_path_and_name_and_type "${_valid_dir}/wav.scp,speech,sound" \
-                    --valid_data_path_and_name_and_type "${_valid_dir}/text,text,text" \
-                    --train_shape_file "${_logdir}/train.JOB.scp" \
-                    --valid_shape_file "${_logdir}/valid.JOB.scp" \
-                    --output_dir "${_logdir}/stats.JOB" \
-                    ${_train_opts} ${asr_args} || { cat "${_logdir}"/stats.1.log; exit 1; }
-            # shellcheck disable=SC2046
-            python -m espnet2.bin.aggregate_stats_dirs \
-                $(for i in $(seq "${_nj}"); do printf -- '--input_dir %s ' "${_logdir}/stats.${i}"; done) \
-                --output_dir "${asr_stats_dir}"
-            # the number of tokens appended to the text shapes (for batch-bins counting), as asr.sh
-            for x in train valid; do
-                awk -v N="$(wc -l < "${token_list}")" '{ print $0 "," N }' \
-                    "${asr_stats_dir}/${x}/text_shape" > "${asr_stats_dir}/${x}/text_shape.bpe"
-            done
-            echo "${_stats_stamp}" > "${asr_stats_dir}/.done"
-        fi
-
-        # 4. Training (espnet2.bin.launch: one process per GPU with --ngpu N > 1, as asr.sh)
-        if [ "${feats_normalize}" = global_mvn ]; then
-            _train_opts+="--normalize=global_mvn --normalize_conf stats_file=${asr_stats_dir}/train/feats_stats.npz "
-        else
-            _train_opts+="--normalize=${feats_normalize} "
-        fi
-        _train_stamp=$(stamp_of "${_stats_stamp}" "${asr_stats_dir}/train/feats_stats.npz" "${feats_normalize}" \
-            "${ngpu}")
-        if [ -f "${asr_exp}/.done" ] && [ "$(cat "${asr_exp}/.done")" = "${_train_stamp}" ]; then
-            log "training: ${asr_exp} is trained already (remove ${asr_exp}/.done to train again)"
-        else
-            rm -f "${asr_exp}/.done"
-            mkdir -p "${asr_exp}"
-            log "ASR training started... log: '${asr_exp}/train.log'"
-            # shellcheck disable=SC2086
-            python -m espnet2.bin.launch \
-                --cmd "${cuda_cmd} --name ${asr_exp}/train.log" \
-                --log "${asr_exp}/train.log" \
-                --ngpu "${ngpu}" \
-                --num_nodes "${num_nodes}" \
-                --init_file_prefix "${asr_exp}/.dist_init_" \
-                --multiprocessing_distributed true -- \
-                python -m espnet2.bin.asr_train \
-                    "${_common[@]}" \
-                    --train_data_path_and_name_and_type "${_train_dir}/wav.scp,speech,sound" \
-                    --train_data_path_and_name_and_type "${_train_dir}/text,text,text" \
-                    --train_shape_file "${asr_stats_dir}/train/speech_shape" \
-                    --train_shape_file "${asr_stats_dir}/train/text_shape.bpe" \
-                    --valid_data_path_and_name_and_type "${_valid_dir}/wav.scp,speech,sound" \
-                    --valid_data_path_and_name_and_type "${_valid_dir}/text,text,text" \
-                    --valid_shape_file "${asr_stats_dir}/valid/speech_shape" \
-                    --valid_shape_file "${asr_stats_dir}/valid/text_shape.bpe" \
-                    --resume true \
-                    --fold_length 80000 \
-                    --fold_length 150 \
-                    --output_dir "${asr_exp}" \
-                    ${_train_opts} ${asr_args}
-            echo "${_train_stamp}" > "${asr_exp}/.done"
-        fi
+        asr_training_set                                        # data/<asr_train_data>
+        asr_format_audio "${asr_train_data}" "${asr_valid_set}"  # -> dump/raw/<set>
+        asr_collect_stats "${_train_dir}" "${_valid_dir}"       # -> asr_stats_dir
+        asr_train_model "${_train_dir}" "${_valid_dir}"         # -> asr_exp
         python -m speechsent.bin.asr_model --model_dir "${asr_exp}" ${asr_model_file:+--model_file "${asr_model_file}"} \
             --pointer "${asr_pointer}"
         log "Stage 3 done: ${asr_exp} ($(grep -h 'epoch results' "${asr_exp}/train.log" | tail -n 1 \
@@ -624,20 +684,21 @@ fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     log "Stage 8: 2-step text classifiers: ${text_archs} x transcripts ${text_transcripts} x sizes all ${text_hours} x seeds ${text_seeds}"
-    log "  inputs: data/swbd_train[_asr]/{text,utt2sentiment} data/${text_valid_set}, LM ${text_lm}"
+    log "  inputs: data/${train_set}[_asr]/{text,utt2sentiment} data/${text_valid_set}, LM ${text_lm}"
     log "  outputs: ${expdir}/text_*/{system.json,best.pth,score_<set>/scores.json}"
     if [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu 1"; _ngpu=1; else _cmd=${train_cmd}; _ngpu=0; fi
-    _score_dirs=$(for s in swbd_test swbd_holdout swbd_test_asr swbd_holdout_asr; do [ ! -d "data/${s}" ] || printf 'data/%s ' "${s}"; done)
+    # shellcheck disable=SC2086  # the set options are space-separated lists
+    _score_dirs=$(for s in ${scored_sets} $(printf '%s_asr ' ${scored_sets}); do [ ! -d "data/${s}" ] || printf 'data/%s ' "${s}"; done)
     for h in ${text_hours}; do make_hours_subset "${h}"; done
     for arch in ${text_archs}; do
         for t in ${text_transcripts}; do
-            if [ "${t}" = asr ]; then _train=data/swbd_train_asr; else _train=data/swbd_train; fi
+            if [ "${t}" = asr ]; then _train=data/${train_set}_asr; else _train=data/${train_set}; fi
             [ -f "${_train}/text" ] || { log "Error: ${_train}/text missing (stage 1, or stage 4 for asr)"; exit 1; }
             for h in all ${text_hours}; do
                 for seed in ${text_seeds}; do
                     _name=text_${arch}_${t}$([ "${h}" = all ] || echo "_${h}h")_s${seed}
                     _opts=(--arch "${arch}" --train_dir "${_train}" --input "${t}")
-                    [ "${h}" = all ] || _opts+=(--train_utt_list "data/swbd_train_${h}h/utt2spk" --train_hours "${h}")
+                    [ "${h}" = all ] || _opts+=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --train_hours "${h}")
                     if [ "${arch}" = baseline ]; then _conf=${text_baseline_config}; else _conf=${text_lm_config}; fi
                     [ -z "${_conf}" ] || _opts+=(--config "${_conf}")
                     [ "${arch}" = baseline ] || _opts+=(--lm "${text_lm}" --lm_cache_dir "${dumpdir}/lm_features")
@@ -661,14 +722,16 @@ fi
 
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     log "Stage 9: E2E classifiers on the frozen encoder: sizes ${e2e_hours} x seeds ${e2e_seeds}, pseudo-label pre-training on ${pseudo_sets} (${e2e_pseudo_transcripts:-none})${e2e_cnn_config:+, fbank CNN}"
-    log "  inputs: ${dumpdir}/encoder/{swbd_train,swbd_test,swbd_holdout$(for s in ${pseudo_sets}; do printf ',%s' "${s}"; done)}/feats.scp data/swbd_*/utt2sentiment data/<set>[_asr]/utt2pseudo"
+    # shellcheck disable=SC2086  # the set options are space-separated lists
+    _sets=$(words ${train_set} ${scored_sets} ${pseudo_sets})
+    log "  inputs: ${dumpdir}/encoder/{${_sets// /,}}/feats.scp data/{${train_set},${scored_sets// /,}}/utt2sentiment data/<set>[_asr]/utt2pseudo"
     log "  outputs: ${expdir}/e2e_*/{system.json,best.pth,score_<set>/scores.json}"
     if [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu ${ngpu}"; else _cmd=${train_cmd}; fi
     for h in ${e2e_hours}; do [ "${h}" = all ] || make_hours_subset "${h}"; done
     _enc=${dumpdir}/encoder
-    _score=(--score_sets "swbd_test:${_enc}/swbd_test/feats.scp:data/swbd_test/utt2sentiment swbd_holdout:${_enc}/swbd_holdout/feats.scp:data/swbd_holdout/utt2sentiment")
-    _valid=(--valid_feats "${_enc}/swbd_test/feats.scp" --valid_labels data/swbd_test/utt2sentiment)
-    _train=(--train_feats "${_enc}/swbd_train/feats.scp" --train_labels data/swbd_train/utt2sentiment)
+    _score=(--score_sets "$(score_sets_of "${_enc}")")
+    _valid=(--valid_feats "${_enc}/${valid_set}/feats.scp" --valid_labels "data/${valid_set}/utt2sentiment")
+    _train=(--train_feats "${_enc}/${train_set}/feats.scp" --train_labels "data/${train_set}/utt2sentiment")
     for seed in ${e2e_seeds}; do
         for t in ${e2e_pseudo_transcripts}; do  # pseudo-label pre-training (first: the fine-tuning waits for it)
             _pre=e2e_pretrain_${pseudo_labeler_tag}_${t}_s${seed}
@@ -684,7 +747,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         done
         if [ -n "${e2e_cnn_config}" ]; then  # Table 2's first row: a CNN on log-mel filterbanks, no ASR encoder
             _fb=${dumpdir}/fbank
-            for s in swbd_train swbd_test swbd_holdout; do
+            for s in ${train_set} ${scored_sets}; do
                 [ -f "${_fb}/${s}/feats.scp" ] && continue
                 log "fbank features of data/${s} -> ${_fb}/${s}"
                 ${decode_cmd} JOB=1:"${nj}" "${_fb}/${s}/log/dump.JOB.log" \
@@ -692,13 +755,13 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
                 python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${_fb}/${s}" --nj "${nj}" --merge true
             done
             bg_run train_e2e "e2e_cnn_fbank_s${seed}" --config "${e2e_cnn_config}" --model cnn --seed "${seed}" \
-                --train_feats "${_fb}/swbd_train/feats.scp" --train_labels data/swbd_train/utt2sentiment \
-                --valid_feats "${_fb}/swbd_test/feats.scp" --valid_labels data/swbd_test/utt2sentiment \
-                --score_sets "swbd_test:${_fb}/swbd_test/feats.scp:data/swbd_test/utt2sentiment swbd_holdout:${_fb}/swbd_holdout/feats.scp:data/swbd_holdout/utt2sentiment"
+                --train_feats "${_fb}/${train_set}/feats.scp" --train_labels "data/${train_set}/utt2sentiment" \
+                --valid_feats "${_fb}/${valid_set}/feats.scp" --valid_labels "data/${valid_set}/utt2sentiment" \
+                --score_sets "$(score_sets_of "${_fb}")"
         fi
         for h in ${e2e_hours}; do  # supervised only
             _sub=()
-            [ "${h}" = all ] || _sub=(--train_utt_list "data/swbd_train_${h}h/utt2spk" --system_train_hours "${h}")
+            [ "${h}" = all ] || _sub=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --system_train_hours "${h}")
             bg_run train_e2e "e2e_blstm_${h}$([ "${h}" = all ] || echo h)_s${seed}" "${_train[@]}" "${_valid[@]}" \
                 "${_score[@]}" "${_sub[@]}" --seed "${seed}" ${e2e_config:+--config "${e2e_config}"}
         done
@@ -707,7 +770,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
             _pre=e2e_pretrain_${pseudo_labeler_tag}_${t}_s${seed}
             for h in ${e2e_hours}; do
                 _sub=()
-                [ "${h}" = all ] || _sub=(--train_utt_list "data/swbd_train_${h}h/utt2spk" --system_train_hours "${h}")
+                [ "${h}" = all ] || _sub=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --system_train_hours "${h}")
                 bg_run train_e2e "e2e_blstm_pseudo_${pseudo_labeler_tag}_${t}_${h}$([ "${h}" = all ] || echo h)_s${seed}" \
                     "${_train[@]}" "${_valid[@]}" "${_score[@]}" "${_sub[@]}" --seed "${seed}" \
                     --init_from "${expdir}/${_pre}/best.pth" --reset_head true \
@@ -731,7 +794,7 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         --out RESULTS.md \
         --plots_dir "${expdir}/report" \
         --data_dir data \
-        --train_set swbd_train \
+        --train_set "${train_set}" \
         --print false \
         --summary_out "${expdir}/report/summary.md" \
         ${report_args}

