@@ -481,7 +481,7 @@ asr_train_model() {
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     # shellcheck disable=SC2086  # the set options are space-separated lists
-    _sets=$(words ${all_sets} ${asr_train_set})
+    _sets=$(words ${train_set} ${valid_set} ${test_sets} ${asr_train_set} ${unlabeled_sets})
     log "Stage 1: data preparation: local/data.sh ${local_data_opts}"
     log "  inputs: the corpora of db.sh (local/data.sh names them)"
     log "  outputs: data/{${_sets// /,}}"

@@ -1,14 +1,10 @@
 """Stage 1 of the recipes as users run it: ``egs/mini_sentiment/run.sh --stage 1 --stop_stage 1`` on a fixture
 corpus named through the db.sh variables, in a temporary copy of the recipe; ``egs/swbd_sentiment/run.sh``
-options and help."""
+options (the corpus options through --local_data_opts to local/data.sh) and help."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,53 +20,13 @@ SETS = ("swbd_train", "swbd_test", "swbd_holdout")
 pytestmark = pytest.mark.slow
 
 
-def _corpus_module():
-    name = "speechsent_test_prep_corpus"
-    if name not in sys.modules:
-        path = ROOT / "test" / "data" / "prep_corpus.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return _corpus_module().build_corpus(tmp_path_factory.mktemp("corpus"))
-
-
-def _recipe(tmp_path: Path, name: str) -> Path:
-    dst = tmp_path / "egs" / name
-    shutil.copytree(
-        ROOT / "egs" / name, dst, ignore=shutil.ignore_patterns("data", "exp", "dump", "downloads")
-    )
-    return dst
-
-
-def _run(recipe: Path, args: list[str], env_extra: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("SWBD", "SWBD_MS98", "SWBD_SENTIMENT", "FISHER")}
-    env.update(env_extra)
-    env["SPEECHSENT_ROOT"] = str(ROOT)  # the copy is outside the repository: path.sh finds the toolkit here
-    return subprocess.run(
-        ["bash", "./run.sh", *args],
-        cwd=recipe,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-
-
 def _snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_mini_sentiment_stage1(corpus, tmp_path: Path):
-    recipe = _recipe(tmp_path, "mini_sentiment")
-    r = _run(recipe, ["--stage", "1", "--stop_stage", "1"], corpus.env)
+def test_mini_sentiment_stage1(corpus, tmp_path: Path, copy_recipe, run_recipe):
+    recipe = copy_recipe(tmp_path, "mini_sentiment")
+    r = run_recipe(recipe, ["--stage", "1", "--stop_stage", "1"], corpus.env)
     assert r.returncode == 0, r.stdout + r.stderr
     log = r.stdout + r.stderr
     assert "Stage 1: data preparation" in log and "Successfully finished" in log
@@ -109,23 +65,23 @@ def test_mini_sentiment_stage1(corpus, tmp_path: Path):
     assert all(len(x) > 0 for _, x, _ in reader.iter_utterances())
     # a rerun writes the same bytes
     before = _snapshot(data)
-    r = _run(recipe, ["--stage", "1", "--stop_stage", "1"], corpus.env)
+    r = run_recipe(recipe, ["--stage", "1", "--stop_stage", "1"], corpus.env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert _snapshot(data) == before
 
 
-def test_mini_sentiment_needs_all_corpora_or_none(corpus, tmp_path: Path):
-    recipe = _recipe(tmp_path, "mini_sentiment")
-    r = _run(recipe, ["--stage", "1"], {"SWBD": corpus.env["SWBD"]})
+def test_mini_sentiment_needs_all_corpora_or_none(corpus, tmp_path: Path, copy_recipe, run_recipe):
+    recipe = copy_recipe(tmp_path, "mini_sentiment")
+    r = run_recipe(recipe, ["--stage", "1"], {"SWBD": corpus.env["SWBD"]})
     assert r.returncode != 0
     assert "set SWBD, SWBD_MS98 and SWBD_SENTIMENT" in r.stdout + r.stderr
 
 
-def test_swbd_sentiment_stage1_with_options(corpus, tmp_path: Path):
-    recipe = _recipe(tmp_path, "swbd_sentiment")
-    r = _run(
+def test_swbd_sentiment_stage1_with_options(corpus, tmp_path: Path, copy_recipe, run_recipe):
+    recipe = copy_recipe(tmp_path, "swbd_sentiment")
+    r = run_recipe(
         recipe,
-        ["--stage", "1", "--stop_stage", "1", "--split_seed", "7", "--sph2pipe", "sph2pipe"],
+        ["--stage", "1", "--stop_stage", "1", "--local_data_opts", "--split_seed 7 --sph2pipe sph2pipe"],
         corpus.env,
     )
     assert r.returncode == 0, r.stdout + r.stderr
@@ -133,24 +89,33 @@ def test_swbd_sentiment_stage1_with_options(corpus, tmp_path: Path):
     assert all(v.startswith("sph2pipe -f wav -p -c ") and v.endswith(" |") for v in wav.values())
     # stage 1 with the same options again writes the same bytes
     before = _snapshot(recipe / "data")
-    r = _run(
+    r = run_recipe(
         recipe,
-        ["--stage", "1", "--stop_stage", "1", "--split_seed", "7", "--sph2pipe", "sph2pipe"],
+        ["--stage", "1", "--stop_stage", "1", "--local_data_opts", "--split_seed 7 --sph2pipe sph2pipe"],
         corpus.env,
     )
     assert r.returncode == 0 and _snapshot(recipe / "data") == before
 
 
-def test_swbd_sentiment_options_and_help(tmp_path: Path):
-    recipe = _recipe(tmp_path, "swbd_sentiment")
-    r = _run(recipe, ["--help"], {})
-    assert r.returncode == 0 and "--split conversation|lists|espnet" in r.stderr
-    r = _run(recipe, ["--no_such_option", "1"], {})
+def test_swbd_sentiment_options_and_help(tmp_path: Path, copy_recipe, run_recipe):
+    recipe = copy_recipe(tmp_path, "swbd_sentiment")
+    r = run_recipe(recipe, ["--help"], {})
+    assert r.returncode == 0 and "--train_set SET" in r.stderr and "--local_data_opts" in r.stderr
+    # the corpus options are local/data.sh's (speechsent-prepare-data's), never the template's
+    assert "--split_seed" not in r.stderr
+    r = run_recipe(recipe, ["--help"], {}, script="local/data.sh")
+    assert r.returncode == 0 and "--split {conversation,lists,espnet}" in r.stderr and "--datadir" in r.stderr
+    r = run_recipe(recipe, ["--stage", "1", "--split_seed", "7"], {})
     assert r.returncode != 0
-    r = _run(recipe, ["positional"], {})
+    # the template names no set: a recipe must
+    r = run_recipe(recipe, ["--stage", "1"], {}, script=ROOT / "egs" / "TEMPLATE" / "sentiment.sh")
+    assert r.returncode == 2 and "Error: --train_set is required" in r.stdout + r.stderr
+    r = run_recipe(recipe, ["--no_such_option", "1"], {})
+    assert r.returncode != 0
+    r = run_recipe(recipe, ["positional"], {})
     assert r.returncode == 2
     # bad input: stage 1 fails and says where
-    r = _run(
+    r = run_recipe(
         recipe,
         ["--stage", "1"],
         {
