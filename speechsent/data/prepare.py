@@ -68,9 +68,9 @@ __all__ = [
     "PrepareConfig",
     "PrepareError",
     "PrepareReport",
+    "optional_path",
     "parse_hours",
     "path_list",
-    "optional_path",
     "prepare_data",
     "sentiment_tsv_path",
     "sph2pipe_command",
@@ -123,12 +123,11 @@ def parse_hours(value: str | Sequence[float]) -> tuple[float, float, float]:
     return hours  # type: ignore[return-value]
 
 
-def _option(default, text: str, group: str, parse=None, choices=None):
-    """A :class:`PrepareConfig` field and its command-line option (``speechsent/bin/prepare_data.py`` builds
+def _meta(text: str, group: str, parse=None, choices=None) -> dict:
+    """The command-line option of a :class:`PrepareConfig` field (``speechsent/bin/prepare_data.py`` builds
     its parser from these): the ``help`` text, argument ``group``, ``parse`` (str → value; default: the type
     of the default), ``choices``."""
-    meta = {"help": text, "group": group, "parse": parse, "choices": choices}
-    return dataclasses.field(default=default, metadata=meta)
+    return {"help": text, "group": group, "parse": parse, "choices": choices}
 
 
 _CORPORA, _OUTPUT, _LABELS = "corpora (db.sh)", "output", "labels and splits"
@@ -139,65 +138,100 @@ class PrepareConfig:
     """Options of :func:`prepare_data`: their one definition (``speechsent-prepare-data``'s options, the
     options of the recipes' ``local/data.sh``; docs/contracts.md)."""
 
-    swbd: str | None = _option(
-        None, "Switchboard-1 Release 2 (LDC97S62) root: *.sph below", _CORPORA, optional_path
+    swbd: str | None = dataclasses.field(
+        default=None,
+        metadata=_meta("Switchboard-1 Release 2 (LDC97S62) root: *.sph below", _CORPORA, optional_path),
     )
-    swbd_ms98: str | None = _option(
-        None, "MS98 transcripts root (swb_ms98_transcriptions)", _CORPORA, optional_path
+    swbd_ms98: str | None = dataclasses.field(
+        default=None,
+        metadata=_meta("MS98 transcripts root (swb_ms98_transcriptions)", _CORPORA, optional_path),
     )
-    swbd_sentiment: str | None = _option(
-        None, "Speech Sentiment Annotations (LDC2020T14) root", _CORPORA, optional_path
+    swbd_sentiment: str | None = dataclasses.field(
+        default=None,
+        metadata=_meta("Speech Sentiment Annotations (LDC2020T14) root", _CORPORA, optional_path),
     )
-    fisher: Sequence[str] = _option(
-        (),
-        "space-separated roots of LDC2004S13 LDC2005S13 LDC2004T19 LDC2005T19 (empty: no Fisher data dir)",
-        _CORPORA,
-        path_list,
+    fisher: Sequence[str] = dataclasses.field(
+        default=(),
+        metadata=_meta(
+            "space-separated roots of LDC2004S13 LDC2005S13 LDC2004T19 LDC2005T19 (empty: no Fisher dir)",
+            _CORPORA,
+            path_list,
+        ),
     )
-    swbd_data_dir: str | None = _option(
-        None,
-        "reuse an existing Kaldi/ESPnet Switchboard data dir (segments, text, wav.scp) instead of "
-        "--swbd/--swbd_ms98",
-        _CORPORA,
-        optional_path,
+    swbd_data_dir: str | None = dataclasses.field(
+        default=None,
+        metadata=_meta(
+            "reuse an existing Kaldi/ESPnet Switchboard data dir (segments, text, wav.scp) instead of "
+            "--swbd/--swbd_ms98",
+            _CORPORA,
+            optional_path,
+        ),
     )
-    out_dir: str | os.PathLike[str] = _option("data", "where the data dirs are written", _OUTPUT)
-    sph2pipe: str = _option(
-        "speechsent-sph2pipe", "program of the wav.scp pipes (e.g. sph2pipe, or its full path)", _OUTPUT
+    out_dir: str | os.PathLike[str] = dataclasses.field(
+        default="data", metadata=_meta("where the data dirs are written", _OUTPUT)
     )
-    train_set: str = _option("swbd_train", "name of the labeled training data dir", _OUTPUT)
-    test_set: str = _option("swbd_test", "name of the labeled validation data dir", _OUTPUT)
-    holdout_set: str = _option("swbd_holdout", "name of the labeled evaluation data dir", _OUTPUT)
-    asr_train_set: str = _option("asr_train", "name of the ASR training data dir", _OUTPUT)
-    fisher_set: str = _option("fisher", "name of the (unlabeled) Fisher data dir", _OUTPUT)
-    match_tolerance: float = _option(
-        0.05, "seconds a sentiment row's start and end may differ from its MS98 segment's", _LABELS
+    sph2pipe: str = dataclasses.field(
+        default="speechsent-sph2pipe",
+        metadata=_meta("program of the wav.scp pipes (e.g. sph2pipe, or its full path)", _OUTPUT),
     )
-    split: str = _option(
-        "conversation",
-        "conversation (disjoint, --split_hours proportions), lists (--split_lists), or espnet (ESPnet "
-        "egs2/swbd_sentiment's split)",
-        _LABELS,
-        choices=SPLIT_METHODS,
+    train_set: str = dataclasses.field(
+        default="swbd_train", metadata=_meta("name of the labeled training data dir", _OUTPUT)
     )
-    split_lists: str | None = _option(
-        None, "directory with train, test, holdout id lists (implies --split lists)", _LABELS, optional_path
+    test_set: str = dataclasses.field(
+        default="swbd_test", metadata=_meta("name of the labeled validation data dir", _OUTPUT)
     )
-    split_hours: Sequence[float] = _option(
-        PAPER_HOURS,
-        "relative sizes of train, test, holdout (labeled hours), for --split conversation",
-        _LABELS,
-        parse_hours,
+    holdout_set: str = dataclasses.field(
+        default="swbd_holdout", metadata=_meta("name of the labeled evaluation data dir", _OUTPUT)
     )
-    split_seed: int = _option(0, "seed of the conversation hash order", _LABELS)
-    skip_bad_rows: bool = _option(
-        False, "skip (count and log) malformed input lines instead of stopping at the first", _LABELS
+    asr_train_set: str = dataclasses.field(
+        default="asr_train", metadata=_meta("name of the ASR training data dir", _OUTPUT)
     )
-    fisher_unintelligible: str = _option(
-        "drop",
-        "Fisher utterances with '((': drop them (Kaldi), keep the words, or strip the marked words",
-        _LABELS,
-        choices=fisher_mod.UNINTELLIGIBLE_MODES,
+    fisher_set: str = dataclasses.field(
+        default="fisher", metadata=_meta("name of the (unlabeled) Fisher data dir", _OUTPUT)
+    )
+    match_tolerance: float = dataclasses.field(
+        default=0.05,
+        metadata=_meta("seconds a sentiment row's start and end may differ from its MS98 segment's", _LABELS),
+    )
+    split: str = dataclasses.field(
+        default="conversation",
+        metadata=_meta(
+            "conversation (disjoint, --split_hours proportions), lists (--split_lists), or espnet (ESPnet "
+            "egs2/swbd_sentiment's split)",
+            _LABELS,
+            choices=SPLIT_METHODS,
+        ),
+    )
+    split_lists: str | None = dataclasses.field(
+        default=None,
+        metadata=_meta(
+            "directory with train, test, holdout id lists (implies --split lists)", _LABELS, optional_path
+        ),
+    )
+    split_hours: Sequence[float] = dataclasses.field(
+        default=PAPER_HOURS,
+        metadata=_meta(
+            "relative sizes of train, test, holdout (labeled hours), for --split conversation",
+            _LABELS,
+            parse_hours,
+        ),
+    )
+    split_seed: int = dataclasses.field(
+        default=0, metadata=_meta("seed of the conversation hash order", _LABELS)
+    )
+    skip_bad_rows: bool = dataclasses.field(
+        default=False,
+        metadata=_meta(
+            "skip (count and log) malformed input lines instead of stopping at the first", _LABELS
+        ),
+    )
+    fisher_unintelligible: str = dataclasses.field(
+        default="drop",
+        metadata=_meta(
+            "Fisher utterances with '((': drop them (Kaldi), keep the words, or strip the marked words",
+            _LABELS,
+            choices=fisher_mod.UNINTELLIGIBLE_MODES,
+        ),
     )
 
     def set_name(self, split: str) -> str:

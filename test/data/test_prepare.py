@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import logging
 import shutil
@@ -369,6 +370,29 @@ def test_cli(corpus, tmp_path: Path, caplog):
     bad.write_text("no_such_option: 1\n")
     with pytest.raises(SystemExit):
         cli.main(["--config", str(bad)])
+
+
+def test_cli_options_are_the_config_fields(capsys):
+    """PrepareConfig is the one definition of the stage-1 options: the parser is built from its fields."""
+    parser = cli.get_parser()
+    assert {f.name for f in dataclasses.fields(PrepareConfig)} <= {a.dest for a in parser._actions}
+    cfg = cli.config_from_args(
+        parser.parse_args(["--fisher", "a b", "--split_hours", "80,8,8", "--swbd", ""])
+    )
+    assert cfg.fisher == ("a", "b") and cfg.split_hours == (80.0, 8.0, 8.0) and cfg.swbd is None
+    assert cli.config_from_args(parser.parse_args([])) == PrepareConfig()
+    # the names of the data dirs the options write (recipes' local/data.sh validates those)
+    assert cli.main(["--list_sets", "true", "--train_set", "calls_train", "--fisher_set", "calls_unlab"]) == 0
+    assert capsys.readouterr().out.split() == [
+        "calls_train",
+        "swbd_test",
+        "swbd_holdout",
+        "asr_train",
+        "calls_unlab",
+    ]
+    with pytest.raises(SystemExit):
+        cli.main(["--split_hours", "1 2"])
+    assert "expected three hours" in capsys.readouterr().err
 
 
 def test_cli_help_is_fast():

@@ -4,7 +4,6 @@ options (the corpus options through --local_data_opts to local/data.sh) and help
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np

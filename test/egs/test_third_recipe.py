@@ -50,7 +50,8 @@ TINY = [
     "--nbpe", "40",
     "--pseudo_transcripts", "gt",
     "--text_archs", "baseline", "--text_transcripts", "gt", "--text_valid_set", "calls_dev",
-    "--text_args", "--max_epochs 1 --patience 0 --batch_size 16 --num_threads 1 --nbpe 60 --embed_dim 8 --hidden 8",
+    "--text_args",
+    "--max_epochs 1 --patience 0 --batch_size 16 --num_threads 1 --nbpe 60 --embed_dim 8 --hidden 8",
 ]  # fmt: skip
 
 
