@@ -2,7 +2,12 @@
 # The stages of every speechsent recipe (Shon et al., Interspeech 2021), as ESPnet's egs2/TEMPLATE/asr1/asr.sh
 # is for ASR recipes. A recipe's run.sh calls it from the recipe directory, which holds path.sh, cmd.sh,
 # db.sh (the corpora), conf/ and local/data.sh (stage 1):
-#   ../TEMPLATE/sentiment.sh [--stage N] [--stop_stage M] [options]
+#   ../TEMPLATE/sentiment.sh --train_set SET --valid_set SET --test_sets "SET..." [--unlabeled_sets "SET..."]
+#       --asr_train_set SET [--local_data_opts "..."] [--stage N] [--stop_stage M] [options]
+# The template names no corpus and no set: run.sh names the recipe's data sets (data/<set>) by role, every
+# other set option defaults from them, and the corpus options go to local/data.sh (stage 1) through
+# --local_data_opts only (docs/contracts.md, "Recipe stages"). Every stage reads the options, the defaults
+# derived from them right after parsing, and what it sets itself: never what another stage set.
 #
 # Stages 2-4, the ASR (ESPnet2's joint CTC-attention model, run as asr.sh runs it):
 #   2  sentencepiece BPE (speechsent-train-bpe) -> data/token_list/bpe_<bpemode><nbpe>/{bpe.model,tokens.txt}
@@ -232,7 +237,7 @@ words() { echo "$*"; }   # its arguments, one space apart: words ${a} ${b}
     [ -n "${export_select_set}" ] || export_select_set=${valid_set}
 }
 
-# ---- Derived names (stages 2-4) ------------------------------------------------------------------------
+# ---- Derived names (stages 2-4; computed once, here: declared) ---------------------------------------------
 bpedir=data/token_list/bpe_${bpemode}${nbpe}
 bpemodel=${bpedir}/bpe.model
 token_list=${bpedir}/tokens.txt
@@ -272,7 +277,7 @@ if [ -z "${gpu_inference}" ]; then
     if [ "${ngpu}" -gt 0 ]; then gpu_inference=true; else gpu_inference=false; fi
 fi
 
-# ---- Derived names and helpers (stages 6-9) -------------------------------------------------------------
+# ---- Derived names (declared, as above) and helpers (stages 6-9) -------------------------------------------
 if [ -z "${pseudo_labeler_tag}" ]; then
     pseudo_labeler_tag=$(basename "${pseudo_labeler%/}" | tr ',/' '__')
     [ -z "${sst2_dir}" ] || pseudo_labeler_tag+=_sst2
