@@ -225,7 +225,8 @@ def validate_dirs(data: Path, names: list[str], nj: int) -> tuple[float, float, 
 
 def main(argv: list[str] | None = None) -> None:
     args = get_parser().parse_args(argv)
-    from speechsent.data.prepare import PrepareConfig, prepare_data
+    from speechsent.data.prepare import prepare_data
+    from speechsent.data.prepare_common import PrepareConfig
 
     logging.basicConfig(level=logging.ERROR)
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="bench_data_prep."))

@@ -12,8 +12,8 @@ Splits: ``--split conversation`` (default: conversation-disjoint, the paper's 86
 authors' split) or ``--split espnet`` (ESPnet egs2/swbd_sentiment's split reproduced). ``--swbd_data_dir DIR``
 reuses an existing Kaldi/ESPnet Switchboard data dir instead of ``--swbd``/``--swbd_ms98``.
 
-The options are the fields of ``speechsent.data.prepare.PrepareConfig`` (their one definition). They may also
-come from ``--config FILE`` (YAML mapping of option names to values; command-line options win).
+The options are the fields of ``speechsent.data.prepare_common.PrepareConfig`` (their one definition). They
+may also come from ``--config FILE`` (YAML mapping of option names to values; command-line options win).
 ``--list_sets true`` prints the names of the data dirs the options write, one a line, and exits.
 Exit status: 0 on success, 1 on bad input (the message names ``file:line``), 2 on a usage error.
 """
@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 
 from speechsent import cli
 from speechsent.cli import str2bool
-from speechsent.data.prepare import PrepareConfig
+from speechsent.data.prepare_common import PrepareConfig
 
 __all__ = ["get_parser", "main", "prepare_data"]
 
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     cli.setup_logging(args.log_level)
     from speechsent.data.kaldi_dir import KaldiDataError
-    from speechsent.data.prepare import PrepareError
+    from speechsent.data.prepare_common import PrepareError
 
     try:
         prepare_data(args)

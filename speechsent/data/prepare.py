@@ -1,6 +1,7 @@
 """Stage 1 of the recipes: the LDC releases → the Kaldi data dirs of the contract (stdlib only).
 
-:func:`prepare_data` writes, below ``out_dir``:
+:func:`prepare_data` writes, below ``out_dir`` (the names are options of
+:class:`~speechsent.data.prepare_common.PrepareConfig`; these are the defaults):
 
 * ``swbd_train``, ``swbd_test`` (validation), ``swbd_holdout`` (evaluation): the sentiment-labeled Switchboard
   segments with ``utt2sentiment`` (majority vote), split by conversation (:mod:`speechsent.data.splits`);
@@ -15,14 +16,15 @@ segments), ``reco2file_and_channel``, and for the labeled sets ``utt2sentiment``
 written atomically, so that a rerun on the same input writes the same bytes.
 
 Nothing is dropped silently: every segment and every sentiment row ends in one outcome, counted in
-:class:`PrepareReport` and logged (the last log line holds all the counts); every skipped item is listed,
-``outcome<TAB>where: what``, in ``<out_dir>/local/prepare_data.skipped``. Malformed input lines (sentiment
-rows, MS98 lines, Fisher transcripts without a header) are errors naming ``file:line``, or with
-``skip_bad_rows`` counted skips.
+:class:`~speechsent.data.prepare_common.PrepareReport` and logged (the last log line holds all the counts);
+every skipped item is listed, ``outcome<TAB>where: what``, in ``<out_dir>/local/prepare_data.skipped``.
+Malformed input lines (sentiment rows, MS98 lines, Fisher transcripts without a header) are errors naming
+``file:line``, or with ``skip_bad_rows`` counted skips.
 
 Existing data dirs can be reused (``swbd_data_dir``): a Kaldi/ESPnet Switchboard dir (``wav.scp`` with
 sph2pipe pipes, ``segments``, ``text``, Kaldi ids ``sw02001-A_000098-001156``) replaces the audio search and
-the MS98 transcripts; only the sentiment labels and the splits are added.
+the MS98 transcripts; only the sentiment labels and the splits are added. The Switchboard segments come from
+:mod:`speechsent.data.swbd_pool`.
 """
 
 from __future__ import annotations
@@ -30,10 +32,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import logging
 import os
-import re
-import shlex
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,45 +40,46 @@ from operator import itemgetter
 from pathlib import Path
 
 from speechsent.data import fisher as fisher_mod
-from speechsent.data import ms98
 from speechsent.data import splits as splits_mod
 from speechsent.data.kaldi_dir import (
     UTT_FILES,
-    DataDir,
     WavEntry,
     atomic_write_text,
     c_sort_key,
     format_number,
 )
+from speechsent.data.prepare_common import (
+    SPLIT_METHODS,
+    PrepareConfig,
+    PrepareError,
+    PrepareReport,
+    Skips,
+    cs_text,
+    logger,
+    sph2pipe_command,
+)
 from speechsent.data.sentiment import SegmentIndex, SentimentRow, read_sentiment_tsv
 from speechsent.data.splits import (
-    PAPER_HOURS,
     SPLITS,
-    EspnetTextLine,
     espnet_assign,
     hash_split,
     read_split_lists,
 )
+from speechsent.data.swbd_pool import (
+    PoolSegment,
+    espnet_text_line,
+    mark_overlaps,
+    pool_from_data_dir,
+    pool_from_ms98,
+)
 
 __all__ = [
-    "SPLIT_METHODS",
     "STAGE1_FILES",
-    "PoolSegment",
-    "PrepareConfig",
-    "PrepareError",
-    "PrepareReport",
-    "optional_path",
-    "parse_hours",
-    "path_list",
     "prepare_data",
     "sentiment_tsv_path",
-    "sph2pipe_command",
     "write_data_dir",
 ]
 
-logger = logging.getLogger("speechsent.prepare_data")
-
-SPLIT_METHODS = ("conversation", "lists", "espnet")
 #: The files stage 1 writes in a data dir (others found there are left alone or, if the utterances
 #: changed, moved to ``.backup/``).
 STAGE1_FILES = (
@@ -92,247 +92,6 @@ STAGE1_FILES = (
     "reco2file_and_channel",
     "utt2sentiment",
 )
-_SWBD_RECO_RE = re.compile(r"^(sw\d{5})-([AB])$")
-_SWBD_UTT_TIMES_RE = re.compile(r"_(\d{6})-(\d{6})$")
-_EXAMPLES = 5  # individual log lines per kind of skip; the rest are counted
-
-
-class PrepareError(RuntimeError):
-    """Input that makes the preparation impossible (missing release, no labeled segment, ...)."""
-
-
-def optional_path(value: str | None) -> str | None:
-    """An optional path or name as shell scripts pass it: empty → None."""
-    return value or None
-
-
-def path_list(value: str | Sequence[str]) -> tuple[str, ...]:
-    """Space-separated paths (as the ``FISHER`` variable of db.sh holds them) → a tuple."""
-    return tuple(value.split()) if isinstance(value, str) else tuple(value)
-
-
-def parse_hours(value: str | Sequence[float]) -> tuple[float, float, float]:
-    """Three relative hours, e.g. ``"86 5 5"`` (also ``86,5,5`` or ``86/5/5``); ValueError otherwise."""
-    parts = value.replace(",", " ").replace("/", " ").split() if isinstance(value, str) else list(value)
-    try:
-        hours = tuple(float(p) for p in parts)
-    except (TypeError, ValueError):
-        hours = ()
-    if len(hours) != 3 or any(h < 0 for h in hours) or sum(hours) <= 0:
-        raise ValueError(f"expected three hours, e.g. '86 5 5', got {value!r}")
-    return hours  # type: ignore[return-value]
-
-
-def _meta(text: str, group: str, parse=None, choices=None) -> dict:
-    """The command-line option of a :class:`PrepareConfig` field (``speechsent/bin/prepare_data.py`` builds
-    its parser from these): the ``help`` text, argument ``group``, ``parse`` (str → value; default: the type
-    of the default), ``choices``."""
-    return {"help": text, "group": group, "parse": parse, "choices": choices}
-
-
-_CORPORA, _OUTPUT, _LABELS = "corpora (db.sh)", "output", "labels and splits"
-
-
-@dataclasses.dataclass
-class PrepareConfig:
-    """Options of :func:`prepare_data`: their one definition (``speechsent-prepare-data``'s options, the
-    options of the recipes' ``local/data.sh``; docs/contracts.md)."""
-
-    swbd: str | None = dataclasses.field(
-        default=None,
-        metadata=_meta("Switchboard-1 Release 2 (LDC97S62) root: *.sph below", _CORPORA, optional_path),
-    )
-    swbd_ms98: str | None = dataclasses.field(
-        default=None,
-        metadata=_meta("MS98 transcripts root (swb_ms98_transcriptions)", _CORPORA, optional_path),
-    )
-    swbd_sentiment: str | None = dataclasses.field(
-        default=None,
-        metadata=_meta("Speech Sentiment Annotations (LDC2020T14) root", _CORPORA, optional_path),
-    )
-    fisher: Sequence[str] = dataclasses.field(
-        default=(),
-        metadata=_meta(
-            "space-separated roots of LDC2004S13 LDC2005S13 LDC2004T19 LDC2005T19 (empty: no Fisher dir)",
-            _CORPORA,
-            path_list,
-        ),
-    )
-    swbd_data_dir: str | None = dataclasses.field(
-        default=None,
-        metadata=_meta(
-            "reuse an existing Kaldi/ESPnet Switchboard data dir (segments, text, wav.scp) instead of "
-            "--swbd/--swbd_ms98",
-            _CORPORA,
-            optional_path,
-        ),
-    )
-    out_dir: str | os.PathLike[str] = dataclasses.field(
-        default="data", metadata=_meta("where the data dirs are written", _OUTPUT)
-    )
-    sph2pipe: str = dataclasses.field(
-        default="speechsent-sph2pipe",
-        metadata=_meta("program of the wav.scp pipes (e.g. sph2pipe, or its full path)", _OUTPUT),
-    )
-    train_set: str = dataclasses.field(
-        default="swbd_train", metadata=_meta("name of the labeled training data dir", _OUTPUT)
-    )
-    test_set: str = dataclasses.field(
-        default="swbd_test", metadata=_meta("name of the labeled validation data dir", _OUTPUT)
-    )
-    holdout_set: str = dataclasses.field(
-        default="swbd_holdout", metadata=_meta("name of the labeled evaluation data dir", _OUTPUT)
-    )
-    asr_train_set: str = dataclasses.field(
-        default="asr_train", metadata=_meta("name of the ASR training data dir", _OUTPUT)
-    )
-    fisher_set: str = dataclasses.field(
-        default="fisher", metadata=_meta("name of the (unlabeled) Fisher data dir", _OUTPUT)
-    )
-    match_tolerance: float = dataclasses.field(
-        default=0.05,
-        metadata=_meta("seconds a sentiment row's start and end may differ from its MS98 segment's", _LABELS),
-    )
-    split: str = dataclasses.field(
-        default="conversation",
-        metadata=_meta(
-            "conversation (disjoint, --split_hours proportions), lists (--split_lists), or espnet (ESPnet "
-            "egs2/swbd_sentiment's split)",
-            _LABELS,
-            choices=SPLIT_METHODS,
-        ),
-    )
-    split_lists: str | None = dataclasses.field(
-        default=None,
-        metadata=_meta(
-            "directory with train, test, holdout id lists (implies --split lists)", _LABELS, optional_path
-        ),
-    )
-    split_hours: Sequence[float] = dataclasses.field(
-        default=PAPER_HOURS,
-        metadata=_meta(
-            "relative sizes of train, test, holdout (labeled hours), for --split conversation",
-            _LABELS,
-            parse_hours,
-        ),
-    )
-    split_seed: int = dataclasses.field(
-        default=0, metadata=_meta("seed of the conversation hash order", _LABELS)
-    )
-    skip_bad_rows: bool = dataclasses.field(
-        default=False,
-        metadata=_meta(
-            "skip (count and log) malformed input lines instead of stopping at the first", _LABELS
-        ),
-    )
-    fisher_unintelligible: str = dataclasses.field(
-        default="drop",
-        metadata=_meta(
-            "Fisher utterances with '((': drop them (Kaldi), keep the words, or strip the marked words",
-            _LABELS,
-            choices=fisher_mod.UNINTELLIGIBLE_MODES,
-        ),
-    )
-
-    def set_name(self, split: str) -> str:
-        return {"train": self.train_set, "test": self.test_set, "holdout": self.holdout_set}[split]
-
-    def set_names(self) -> tuple[str, ...]:
-        """The data dirs written, in order: training, validation, evaluation, ASR training, Fisher."""
-        return (self.train_set, self.test_set, self.holdout_set, self.asr_train_set, self.fisher_set)
-
-
-@dataclasses.dataclass(slots=True)
-class PoolSegment:
-    """A Switchboard segment, from MS98 or from a reused data dir, with its outcome."""
-
-    utt: str
-    reco: str
-    conv: str
-    start: float  # times matched against the sentiment rows
-    end: float
-    seg_start: float  # times written to segments
-    seg_end: float
-    text: str
-    status: str  # "ok" or why it is left out
-    kaldi_kept: bool  # in Kaldi's (hence ESPnet's) text
-    where: str
-    #: The segment times in centiseconds (MS98: the id's), None for a reused dir's segments.
-    cs: tuple[int, int] | None = None
-
-    @property
-    def duration(self) -> float:
-        return round(self.seg_end - self.seg_start, 6)
-
-    def entry(self) -> tuple[str, str, str, str, str, str]:
-        """``(utt, reco, start, end, duration, text)`` as written to the data dir."""
-        if self.cs is not None:
-            a, b = self.cs
-            return (self.utt, self.reco, _cs_text(a), _cs_text(b), _cs_text(b - a), self.text)
-        return (
-            self.utt,
-            self.reco,
-            format_number(self.seg_start),
-            format_number(self.seg_end),
-            format_number(self.duration),
-            self.text,
-        )
-
-
-_CS_TEXT: list[str] = []
-
-
-def _cs_text(cs: int) -> str:
-    """Centiseconds as seconds with two decimals (``98`` → ``0.98``), exactly (a table: Fisher needs 6 M)."""
-    if cs >= len(_CS_TEXT):
-        _CS_TEXT.extend(
-            f"{i // 100}.{i % 100:02d}" for i in range(len(_CS_TEXT), max(cs + 1, 2 * len(_CS_TEXT)))
-        )
-    return _CS_TEXT[cs]
-
-
-@dataclasses.dataclass
-class PrepareReport:
-    """What :func:`prepare_data` did: counts per outcome and the data dirs written (name → #utterances)."""
-
-    counts: Counter[str] = dataclasses.field(default_factory=Counter)
-    dirs: dict[str, int] = dataclasses.field(default_factory=dict)
-    hours: dict[str, float] = dataclasses.field(default_factory=dict)
-
-    def summary(self) -> str:
-        parts = [f"{k}={v}" for k, v in sorted(self.counts.items())]
-        return "counts: " + " ".join(parts)
-
-
-class _Skips:
-    """Count skips by outcome, log the first few of each kind, keep every message for the skip list."""
-
-    def __init__(self, report: PrepareReport):
-        self.report = report
-        self.logged: Counter[str] = Counter()
-        self.messages: list[str] = []
-
-    def __call__(self, outcome: str, message: str | None = None, n: int = 1) -> None:
-        self.report.counts[outcome] += n
-        if message is not None:
-            self.logged[outcome] += 1
-            self.messages.append(f"{outcome}\t{message}")
-            if self.logged[outcome] <= _EXAMPLES:
-                logger.warning("%s: %s", outcome, message)
-
-    def close(self, skip_list: Path) -> None:
-        """Log the number of messages not shown, and write them all to ``skip_list`` (sorted)."""
-        for outcome, n in sorted(self.logged.items()):
-            if n > _EXAMPLES:
-                logger.warning("%s: %d more not shown (%d in all)", outcome, n - _EXAMPLES, n)
-        skip_list.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(skip_list, "".join(f"{m}\n" for m in sorted(self.messages)))
-        logger.info("every skip is listed in %s (%d lines)", skip_list, len(self.messages))
-
-
-def sph2pipe_command(sph2pipe: str, path: str | os.PathLike[str], channel: int) -> str:
-    """``<sph2pipe> -f wav -p -c <channel> <path> |`` (path shell-quoted when needed)."""
-    return f"{sph2pipe} -f wav -p -c {channel} {shlex.quote(str(path))} |"
 
 
 def sentiment_tsv_path(swbd_sentiment: str | os.PathLike[str]) -> Path:
@@ -347,161 +106,14 @@ def sentiment_tsv_path(swbd_sentiment: str | os.PathLike[str]) -> Path:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Switchboard pool
-
-
-def _mark_overlaps(pool: Sequence[PoolSegment]) -> None:
-    by_reco: dict[str, list[PoolSegment]] = {}
-    for seg in pool:
-        if seg.status == "ok":
-            by_reco.setdefault(seg.reco, []).append(seg)
-    for segs in by_reco.values():
-        segs.sort(key=lambda s: (s.seg_start, s.seg_end, c_sort_key(s.utt)))
-        last_end = -1.0
-        last_utt = None
-        for seg in segs:
-            if seg.utt == last_utt:
-                seg.status = "duplicate_id"
-            elif seg.seg_start < last_end - 1e-9:
-                seg.status = "overlap"
-            else:
-                last_end = seg.seg_end
-                last_utt = seg.utt
-
-
-def _pool_from_ms98(
-    cfg: PrepareConfig, report: PrepareReport, skip: _Skips
-) -> tuple[list[PoolSegment], dict[str, WavEntry]]:
-    if not cfg.swbd or not cfg.swbd_ms98:
-        raise PrepareError("SWBD and SWBD_MS98 are needed (or an existing data dir with --swbd_data_dir)")
-    for name, root in (("SWBD", cfg.swbd), ("SWBD_MS98", cfg.swbd_ms98)):
-        if not Path(root).is_dir():
-            raise PrepareError(f"{name}={root}: no such directory")
-    logger.info("Switchboard audio: searching *.sph below %s", cfg.swbd)
-    sph = ms98.find_sph_files(cfg.swbd)
-    n = len(sph.files)
-    report.counts["swbd_sph_files"] = n
-    logger.info("found %d Switchboard conversations with audio", n)
-    if n not in ms98.EXPECTED_SPH_COUNTS:
-        logger.warning(
-            "expected %s .sph files in LDC97S62, found %d", " or ".join(map(str, ms98.EXPECTED_SPH_COUNTS)), n
-        )
-    for p in sph.duplicates:
-        skip("swbd_duplicate_sph", f"{p}: another file of this conversation was found first")
-
-    logger.info("MS98 transcripts: reading %s", cfg.swbd_ms98)
-    tree = ms98.read_ms98_tree(cfg.swbd_ms98, skip_bad_lines=cfg.skip_bad_rows)
-    report.counts["swbd_transcript_files"] = len(tree.files)
-    for p in tree.duplicate_files:
-        skip("swbd_duplicate_transcript", f"{p}: another transcript of this side was found first")
-    for line in tree.bad_lines:
-        skip("swbd_bad_line", line)
-    logger.info("read %d MS98 segments from %d transcript files", len(tree.segments), len(tree.files))
-
-    pool: list[PoolSegment] = []
-    for seg in tree.segments:
-        status = seg.status
-        if status == "ok" and seg.conv not in sph.files:
-            status = "no_audio"
-        start_cs, end_cs = seg.start_cs, seg.end_cs
-        pool.append(
-            PoolSegment(
-                utt=seg.utt,
-                reco=seg.reco,
-                conv=seg.conv,
-                start=seg.start,
-                end=seg.end,
-                seg_start=start_cs / 100,
-                seg_end=end_cs / 100,
-                text=seg.text,
-                status=status,
-                kaldi_kept=seg.kaldi_kept and seg.conv in sph.files,
-                where=seg.where,
-                cs=(start_cs, end_cs),
-            )
-        )
-    transcribed_sides = set(tree.files)
-    for side in sorted(transcribed_sides):
-        conv = side.split("-")[0]
-        if conv not in sph.files:
-            skip("swbd_side_no_audio", f"{tree.files[side]}: no audio file for conversation {conv}")
-    wav: dict[str, WavEntry] = {}
-    for conv, path in sph.files.items():
-        for side, channel in (("A", 1), ("B", 2)):
-            reco = f"{conv}-{side}"
-            if reco not in transcribed_sides:
-                skip("swbd_side_no_transcript", f"{path}: side {side} has no MS98 transcript")
-                continue
-            wav[reco] = WavEntry.from_command(reco, sph2pipe_command(cfg.sph2pipe, path, channel))
-    return pool, wav
-
-
-def _pool_from_data_dir(
-    cfg: PrepareConfig, report: PrepareReport, skip: _Skips
-) -> tuple[list[PoolSegment], dict[str, WavEntry]]:
-    assert cfg.swbd_data_dir is not None
-    d = DataDir(cfg.swbd_data_dir)
-    logger.info("reusing the Switchboard data dir %s (segments, text, wav.scp)", d.path)
-    segments = d.segments
-    text = d.text
-    wav = d.wav_scp
-    if segments is None or text is None or wav is None:
-        raise PrepareError(f"{d.path}: a reused Switchboard data dir needs segments, text and wav.scp")
-    pool: list[PoolSegment] = []
-    for utt, seg in segments.items():
-        m = _SWBD_RECO_RE.match(seg.reco)
-        if m is None:
-            raise PrepareError(
-                f"{d.file('segments')}: recording {seg.reco!r} of {utt} is not a Switchboard side (sw02001-A)"
-            )
-        words = [w.lower() for w in text.get(utt, "").split() if not ms98.is_nonspeech_tag(w)]
-        status = "ok"
-        if utt not in text:
-            status = "no_text"
-        elif not words:
-            status = "empty_text"
-        elif seg.reco not in wav:
-            status = "no_audio"
-        pool.append(
-            PoolSegment(
-                utt=utt,
-                reco=seg.reco,
-                conv=m.group(1),
-                start=seg.start,
-                end=seg.end,
-                seg_start=seg.start,
-                seg_end=seg.end,
-                text=" ".join(words),
-                status=status,
-                kaldi_kept=utt in text and seg.reco in wav,
-                where=f"{d.file('segments')}: {utt}",
-            )
-        )
-    report.counts["swbd_reused_segments"] = len(pool)
-    used = {seg.reco for seg in pool}
-    for reco in sorted(set(wav) - used):
-        skip("swbd_side_no_transcript", f"{d.file('wav.scp')}: {reco} has no segment")
-    return pool, {reco: e for reco, e in wav.items() if reco in used}
-
-
-# ----------------------------------------------------------------------------------------------------------
 # Labels and splits
-
-
-def _espnet_text_line(seg: PoolSegment) -> EspnetTextLine:
-    m = _SWBD_UTT_TIMES_RE.search(seg.utt)
-    if m:
-        s, e = int(m.group(1)), int(m.group(2))
-    else:
-        s, e = ms98.centiseconds(seg.seg_start), ms98.centiseconds(seg.seg_end)
-    return EspnetTextLine(seg.utt, seg.conv, s, e)
 
 
 def _label_conversation_or_lists(
     cfg: PrepareConfig,
     rows: Sequence[SentimentRow],
     pool_by_utt: Mapping[str, PoolSegment],
-    skip: _Skips,
+    skip: Skips,
 ) -> dict[str, tuple[str, SentimentRow]]:
     """Majority vote and time matching: usable utterance → (label, row)."""
     index = SegmentIndex()
@@ -543,7 +155,7 @@ def _split_labeled(
     cfg: PrepareConfig,
     labeled: Mapping[str, tuple[str, SentimentRow]],
     pool_by_utt: Mapping[str, PoolSegment],
-    skip: _Skips,
+    skip: Skips,
 ) -> tuple[dict[str, dict[str, str]], set[str]]:
     """Per split ``utt → label``, and the conversations that must stay out of asr_train."""
     out: dict[str, dict[str, str]] = {s: {} for s in SPLITS}
@@ -597,14 +209,14 @@ def _label_espnet(
     rows: Sequence[SentimentRow],
     pool: Sequence[PoolSegment],
     pool_by_utt: Mapping[str, PoolSegment],
-    skip: _Skips,
+    skip: Skips,
 ) -> tuple[dict[str, dict[str, str]], set[str]]:
     seen: set[str] = set()
     text_lines = []
     for seg in pool:
         if seg.kaldi_kept and seg.utt not in seen:
             seen.add(seg.utt)
-            text_lines.append(_espnet_text_line(seg))
+            text_lines.append(espnet_text_line(seg))
     a = espnet_assign(rows, text_lines, splits_mod.ESPNET_LINE_RANGES)
     for _row in a.no_majority:
         skip("rows_no_majority", None)
@@ -713,7 +325,7 @@ def write_data_dir(
 
 
 def _prepare_fisher(
-    cfg: PrepareConfig, report: PrepareReport, skip: _Skips
+    cfg: PrepareConfig, report: PrepareReport, skip: Skips
 ) -> tuple[list[Entry], dict[str, WavEntry]]:
     roots = [r for r in cfg.fisher if r]
     for root in roots:
@@ -735,7 +347,7 @@ def _prepare_fisher(
     for p in trans.duplicates:
         skip("fisher_duplicate_transcript", f"{p}: another transcript of this call was found first")
     entries: list[Entry] = []
-    cs = _cs_text
+    cs = cs_text
     for call in sorted(trans.files):
         path = trans.files[call]
         try:
@@ -787,6 +399,22 @@ def prepare_data(cfg: PrepareConfig) -> PrepareReport:
 
 
 def _prepare_data(cfg: PrepareConfig) -> PrepareReport:
+    cfg = _checked(cfg)
+    report = PrepareReport()
+    skip = Skips(report)
+    out_dir = Path(cfg.out_dir)
+    pool, pool_by_utt, swbd_wav = _swbd_segments(cfg, report, skip)
+    rows = _sentiment_rows(cfg, report, skip)
+    split_labels, held_out = _labels_by_split(cfg, rows, pool, pool_by_utt, report, skip)
+    _write_swbd_dirs(cfg, out_dir, split_labels, held_out, pool_by_utt, swbd_wav, report)
+    _write_fisher_dir(cfg, out_dir, report, skip)
+    skip.close(out_dir / "local" / "prepare_data.skipped")
+    logger.info(report.summary())
+    return report
+
+
+def _checked(cfg: PrepareConfig) -> PrepareConfig:
+    """``cfg`` with its values checked (PrepareError), ``--split_lists`` implying ``--split lists``."""
     if cfg.split not in SPLIT_METHODS:
         raise PrepareError(f"--split must be one of {', '.join(SPLIT_METHODS)}, got {cfg.split!r}")
     if cfg.split_lists and cfg.split == "conversation":
@@ -799,18 +427,20 @@ def _prepare_data(cfg: PrepareConfig) -> PrepareReport:
         )
     if not cfg.swbd_sentiment:
         raise PrepareError("SWBD_SENTIMENT (the LDC2020T14 root) is needed")
-    report = PrepareReport()
-    skip = _Skips(report)
-    out_dir = Path(cfg.out_dir)
+    return cfg
 
-    # -- Switchboard segments ---------------------------------------------------------------------------
+
+def _swbd_segments(
+    cfg: PrepareConfig, report: PrepareReport, skip: Skips
+) -> tuple[list[PoolSegment], dict[str, PoolSegment], dict[str, WavEntry]]:
+    """The Switchboard segments (each outcome counted), by utterance, and the recordings' wav.scp entries."""
     if cfg.swbd_data_dir:
-        pool, swbd_wav = _pool_from_data_dir(cfg, report, skip)
+        pool, swbd_wav = pool_from_data_dir(cfg, report, skip)
     else:
-        pool, swbd_wav = _pool_from_ms98(cfg, report, skip)
+        pool, swbd_wav = pool_from_ms98(cfg, report, skip)
     pool_by_utt: dict[str, PoolSegment] = {}
     if cfg.swbd_data_dir:
-        _mark_overlaps(pool)  # (MS98 segments are marked while read)
+        mark_overlaps(pool)  # (MS98 segments are marked while read)
     for seg in pool:
         if seg.utt in pool_by_utt and pool_by_utt[seg.utt].status == "ok":
             continue
@@ -823,8 +453,12 @@ def _prepare_data(cfg: PrepareConfig) -> PrepareReport:
                 f"swbd_segments_{seg.status}",
                 None if seg.status == "silence_only" else f"{seg.where}: {seg.utt}",
             )
+    return pool, pool_by_utt, swbd_wav
 
-    # -- Sentiment rows -----------------------------------------------------------------------------------
+
+def _sentiment_rows(cfg: PrepareConfig, report: PrepareReport, skip: Skips) -> list[SentimentRow]:
+    """The rows of the sentiment TSV (header, blank and bad lines counted)."""
+    assert cfg.swbd_sentiment is not None
     tsv = sentiment_tsv_path(cfg.swbd_sentiment)
     logger.info("sentiment labels: reading %s", tsv)
     table = read_sentiment_tsv(tsv, skip_bad_rows=cfg.skip_bad_rows)
@@ -839,12 +473,23 @@ def _prepare_data(cfg: PrepareConfig) -> PrepareReport:
         logger.warning("%s: %d row(s) with fewer than 3 votes", tsv, table.few_votes)
     report.counts["rows_read"] = len(table.rows)
     logger.info("read %d sentiment rows", len(table.rows))
+    return table.rows
 
+
+def _labels_by_split(
+    cfg: PrepareConfig,
+    rows: Sequence[SentimentRow],
+    pool: Sequence[PoolSegment],
+    pool_by_utt: Mapping[str, PoolSegment],
+    report: PrepareReport,
+    skip: Skips,
+) -> tuple[dict[str, dict[str, str]], set[str]]:
+    """Per split ``utt → label`` (each split non-empty, or PrepareError), and the held-out conversations."""
     if cfg.split == "espnet":
         logger.info("split: ESPnet egs2/swbd_sentiment's (TSV line ranges, its matching reproduced)")
-        split_labels, held_out = _label_espnet(table.rows, pool, pool_by_utt, skip)
+        split_labels, held_out = _label_espnet(rows, pool, pool_by_utt, skip)
     else:
-        labeled = _label_conversation_or_lists(cfg, table.rows, pool_by_utt, skip)
+        labeled = _label_conversation_or_lists(cfg, rows, pool_by_utt, skip)
         if cfg.split == "conversation":
             logger.info(
                 "split: by conversation, %s h proportions, seed %s",
@@ -863,8 +508,19 @@ def _prepare_data(cfg: PrepareConfig) -> PrepareReport:
             "espnet": "ESPnet's line ranges need the full 52,293-row TSV",
         }[cfg.split]
         raise PrepareError(f"no labeled segment in {', '.join(empty)} ({hint}; {report.summary()})")
+    return split_labels, held_out
 
-    # -- Write the Switchboard dirs -------------------------------------------------------------------------
+
+def _write_swbd_dirs(
+    cfg: PrepareConfig,
+    out_dir: Path,
+    split_labels: Mapping[str, Mapping[str, str]],
+    held_out: set[str],
+    pool_by_utt: Mapping[str, PoolSegment],
+    swbd_wav: Mapping[str, WavEntry],
+    report: PrepareReport,
+) -> None:
+    """The labeled dirs (one per split) and the ASR training dir (the conversations not held out)."""
     for split in SPLITS:
         name = cfg.set_name(split)
         labels = split_labels[split]
@@ -895,19 +551,15 @@ def _prepare_data(cfg: PrepareConfig) -> PrepareReport:
         len({s.conv for s in asr_segs}),
     )
 
-    # -- Fisher ---------------------------------------------------------------------------------------------
-    if any(cfg.fisher):
-        fentries, fwav = _prepare_fisher(cfg, report, skip)
-        report.counts["fisher_segments_ok"] = len(fentries)
-        seconds = sum(float(e[4]) for e in fentries)
-        n = write_data_dir(out_dir / cfg.fisher_set, fentries, fwav)
-        report.dirs[cfg.fisher_set] = n
-        report.hours[cfg.fisher_set] = round(seconds / 3600, 3)
-        logger.info(
-            "wrote %s: %d utterances (%.2f h)", out_dir / cfg.fisher_set, n, report.hours[cfg.fisher_set]
-        )
-    else:
+
+def _write_fisher_dir(cfg: PrepareConfig, out_dir: Path, report: PrepareReport, skip: Skips) -> None:
+    if not any(cfg.fisher):
         logger.warning("FISHER is empty: %s not prepared", out_dir / cfg.fisher_set)
-    skip.close(out_dir / "local" / "prepare_data.skipped")
-    logger.info(report.summary())
-    return report
+        return
+    fentries, fwav = _prepare_fisher(cfg, report, skip)
+    report.counts["fisher_segments_ok"] = len(fentries)
+    seconds = sum(float(e[4]) for e in fentries)
+    n = write_data_dir(out_dir / cfg.fisher_set, fentries, fwav)
+    report.dirs[cfg.fisher_set] = n
+    report.hours[cfg.fisher_set] = round(seconds / 3600, 3)
+    logger.info("wrote %s: %d utterances (%.2f h)", out_dir / cfg.fisher_set, n, report.hours[cfg.fisher_set])

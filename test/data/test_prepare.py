@@ -20,7 +20,8 @@ from speechsent.data import ops
 from speechsent.data import splits as splits_mod
 from speechsent.data.kaldi_dir import KaldiDataError, read_table, write_table
 from speechsent.data.ms98 import Ms98FormatError
-from speechsent.data.prepare import PrepareConfig, PrepareError, prepare_data
+from speechsent.data.prepare import prepare_data
+from speechsent.data.prepare_common import PrepareConfig, PrepareError
 from speechsent.data.sentiment import SentimentFormatError
 
 SETS = ("swbd_train", "swbd_test", "swbd_holdout")

@@ -15,7 +15,8 @@ from speechsent.audio.io import UtteranceReader
 from speechsent.audio.sphere import read_sphere
 from speechsent.data import ops
 from speechsent.data.kaldi_dir import DataDir
-from speechsent.data.prepare import PrepareConfig, prepare_data
+from speechsent.data.prepare import prepare_data
+from speechsent.data.prepare_common import PrepareConfig
 from speechsent.synth.corpus import synthesize_corpus
 from speechsent.synth.manifest import CorpusConfig
 
