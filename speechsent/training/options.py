@@ -1,15 +1,11 @@
-"""The trainer options every training entry point shares (light: torch only inside the functions).
+"""The trainer options every training task shares (light: torch only inside the functions).
 
-Usage in an entry point::
+:class:`TrainerOptions` is the dataclass of these options (a task's config extends it: its fields are the
+command-line options, so the YAML keys of ``--config`` match); :func:`add_trainer_arguments` adds the same
+options, with the same defaults, to a parser. The functions below read them from any such config::
 
-    g = parser.add_argument_group("training")
-    add_trainer_arguments(g, select_metric="unweighted_f1")
-    ...
-    args = cli.parse_args(parser, argv)
-    check_trainer_args(parser, args)
-    ...
-    with trainer_run(args, exp_dir, training_stamp, training_files=FILES) as dist:  # threads, GPUs, DDP
-        trainer = Trainer(model, trainer_config_from_args(args), exp_dir, ..., dist=dist)
+    with trainer_run(config, exp_dir, training_stamp, training_files=FILES) as dist:  # threads, GPUs, DDP
+        trainer = Trainer(model, trainer_config_from_options(config), exp_dir, ..., dist=dist)
 """
 
 from __future__ import annotations
@@ -18,23 +14,54 @@ import argparse
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from speechsent.cli import amp_type, str2bool
 
 __all__ = [
+    "TrainerOptions",
     "add_trainer_arguments",
     "check_class_counts",
-    "check_trainer_args",
+    "check_trainer_options",
     "init_trainer_runtime",
-    "trainer_config_from_args",
+    "trainer_config_from_options",
     "trainer_run",
 ]
 
 _NUM_THREADS_HELP = "torch CPU threads (0: torch's default, or OMP_NUM_THREADS)"
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainerOptions:
+    """The options of :func:`add_trainer_arguments` (same names and defaults), ``--progress``,
+    ``--log_level`` and ``--config`` (the YAML file the options came from, if any)."""
+
+    max_epochs: int = 20
+    patience: int = 5
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    scheduler: str = "plateau"
+    warmup_steps: int = 0
+    grad_clip: float = 5.0
+    accum_grad: int = 1
+    batch_size: int = 32
+    amp: str | None = None
+    seed: int = 0
+    select_metric: str = "unweighted_f1"
+    keep_checkpoints: bool = False
+    num_workers: int = 0
+    num_threads: int = 0
+    ngpu: int = 0
+    force: bool = False
+    allow_missing_classes: bool = False
+    progress: bool = True
+    log_level: str = "INFO"
+    config: str | None = None
 
 
 def add_trainer_arguments(
@@ -80,12 +107,13 @@ def add_trainer_arguments(
     )
 
 
-def check_trainer_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Usage checks of the trainer options (a YAML ``amp: true`` means fp16); errors exit via ``parser``."""
-    if isinstance(args.amp, bool):  # YAML true/false
-        args.amp = "fp16" if args.amp else None
-    if args.amp is not None and args.ngpu == 0:
-        parser.error("--amp needs --ngpu >= 1")
+def check_trainer_options(options: TrainerOptions) -> None:
+    """Usage checks of the trainer options (a YAML ``amp: true`` means fp16); a ValueError names the
+    option."""
+    if isinstance(options.amp, bool):  # YAML true/false
+        options.amp = "fp16" if options.amp else None
+    if options.amp is not None and options.ngpu == 0:
+        raise ValueError("--amp needs --ngpu >= 1")
 
 
 def check_class_counts(
@@ -107,7 +135,7 @@ def check_class_counts(
     return absent
 
 
-def init_trainer_runtime(args: argparse.Namespace) -> Any:
+def init_trainer_runtime(options: TrainerOptions) -> Any:
     """Apply ``--num_threads``, check ``--ngpu`` against CUDA and the torchrun world; returns the
     :class:`~speechsent.training.distributed.DistInfo` of this process (pair with ``cleanup_distributed``).
 
@@ -117,20 +145,20 @@ def init_trainer_runtime(args: argparse.Namespace) -> Any:
 
     from speechsent.training.distributed import init_distributed
 
-    if args.num_threads > 0:
-        torch.set_num_threads(args.num_threads)
-    use_cuda = args.ngpu > 0
+    if options.num_threads > 0:
+        torch.set_num_threads(options.num_threads)
+    use_cuda = options.ngpu > 0
     if use_cuda and not torch.cuda.is_available():
-        raise RuntimeError(f"--ngpu {args.ngpu} but CUDA is not available")
+        raise RuntimeError(f"--ngpu {options.ngpu} but CUDA is not available")
     dist = init_distributed(use_cuda=use_cuda)
-    if args.ngpu > 1 and dist.world_size != args.ngpu:
-        raise RuntimeError(f"--ngpu {args.ngpu}: launch with torchrun --nproc_per_node {args.ngpu}")
+    if options.ngpu > 1 and dist.world_size != options.ngpu:
+        raise RuntimeError(f"--ngpu {options.ngpu}: launch with torchrun --nproc_per_node {options.ngpu}")
     return dist
 
 
 @contextlib.contextmanager
 def trainer_run(
-    args: argparse.Namespace, exp_dir: Path, training_stamp: dict, *, training_files: Iterable[str]
+    options: TrainerOptions, exp_dir: Path, training_stamp: dict, *, training_files: Iterable[str]
 ) -> Iterator[Any]:
     """One training run: :func:`init_trainer_runtime`, then (rank 0) ``exp_dir`` made and its previous run
     continued or cleared by :func:`~speechsent.training.stamps.prepare_training_dir`, all ranks waiting;
@@ -138,24 +166,24 @@ def trainer_run(
     from speechsent.training.distributed import barrier, cleanup_distributed
     from speechsent.training.stamps import prepare_training_dir
 
-    dist = init_trainer_runtime(args)
+    dist = init_trainer_runtime(options)
     try:
         exp_dir.mkdir(parents=True, exist_ok=True)
         if dist.is_main:
-            prepare_training_dir(exp_dir, training_stamp, force=args.force, training_files=training_files)
+            prepare_training_dir(exp_dir, training_stamp, force=options.force, training_files=training_files)
         barrier(dist)
         yield dist
     finally:
         cleanup_distributed()
 
 
-def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
+def trainer_config_from_options(options: TrainerOptions, **overrides: Any) -> Any:
     """The :class:`~speechsent.training.TrainerConfig` of the options :func:`add_trainer_arguments` added;
     ``overrides`` (e.g. a resolved ``select_metric``, ``find_unused_parameters``) win."""
     from speechsent.training.trainer import TrainerConfig
 
     fields = {
-        name: getattr(args, name)
+        name: getattr(options, name)
         for name in (
             "max_epochs",
             "patience",

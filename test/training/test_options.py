@@ -10,7 +10,12 @@ import pytest
 
 from speechsent import cli
 from speechsent.training import stamps
-from speechsent.training.options import add_trainer_arguments, check_trainer_args, trainer_config_from_args
+from speechsent.training.options import (
+    TrainerOptions,
+    add_trainer_arguments,
+    check_trainer_options,
+    trainer_config_from_options,
+)
 from speechsent.utils.fileio import read_json_or_none
 
 
@@ -25,7 +30,7 @@ def _parser(**kwargs) -> argparse.ArgumentParser:
 def test_trainer_arguments_to_config():
     parser = _parser(select_metric="loss")
     args = cli.parse_args(parser, ["--lr", "0.01", "--max_epochs", "3", "--scheduler", "cosine"])
-    config = trainer_config_from_args(args, find_unused_parameters=True)
+    config = trainer_config_from_options(args, find_unused_parameters=True)
     assert (config.lr, config.max_epochs, config.scheduler, config.select_metric) == (
         0.01,
         3,
@@ -33,7 +38,7 @@ def test_trainer_arguments_to_config():
         "loss",
     )
     assert config.find_unused_parameters and config.amp is None and config.progress
-    assert trainer_config_from_args(args, select_metric="unweighted_f1").select_metric == "unweighted_f1"
+    assert trainer_config_from_options(args, select_metric="unweighted_f1").select_metric == "unweighted_f1"
 
 
 def test_batching_arguments_follow_batch_size():
@@ -42,17 +47,22 @@ def test_batching_arguments_follow_batch_size():
     assert dests.index("max_frames") == dests.index("batch_size") + 1
 
 
-def test_check_trainer_args(tmp_path, capsys):
+def test_check_trainer_options(tmp_path):
     parser = _parser()
     config = tmp_path / "c.yaml"
     config.write_text("amp: false\n")
-    args = cli.parse_args(parser, ["--config", str(config)])
-    check_trainer_args(parser, args)
-    assert args.amp is None
-    args = cli.parse_args(parser, ["--amp", "bf16"])
-    with pytest.raises(SystemExit):
-        check_trainer_args(parser, args)
-    assert "--amp needs --ngpu >= 1" in capsys.readouterr().err
+    options = TrainerOptions(amp=cli.parse_args(parser, ["--config", str(config)]).amp)
+    check_trainer_options(options)
+    assert options.amp is None
+    with pytest.raises(ValueError, match="--amp needs --ngpu >= 1"):
+        check_trainer_options(TrainerOptions(amp=cli.parse_args(parser, ["--amp", "bf16"]).amp))
+
+
+def test_trainer_options_defaults_are_the_parsers():
+    parser = _parser()
+    parser.add_argument("--log_level", default="INFO")
+    defaults = vars(cli.parse_args(parser, []))
+    assert defaults == {k: v for k, v in vars(TrainerOptions()).items()}
 
 
 def test_options_module_is_light():
@@ -94,8 +104,7 @@ def test_done_stamp_and_restart(tmp_path):
 def test_trainer_run_prepares_the_exp_dir(tmp_path):
     from speechsent.training.options import trainer_run
 
-    args = argparse.Namespace(num_threads=0, ngpu=0, force=False)
     exp = tmp_path / "exp"
     stamp = {"options": {"lr": 0.1}, "inputs": {}}
-    with trainer_run(args, exp, stamp, training_files=("best.pth",)) as dist:
+    with trainer_run(TrainerOptions(), exp, stamp, training_files=("best.pth",)) as dist:
         assert dist.is_main and read_json_or_none(exp / stamps.TRAINING_STAMP) == stamp

@@ -1,0 +1,187 @@
+"""The pieces of the E2E task that are not its lifecycle: the held-out split, the model config and its
+initialisation from a pre-trained model, balanced class weights and the ``system.json`` description
+(pseudo-label provenance, hours, skip counts). Light at import: torch inside the functions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from speechsent.tasks.manifests import E2EModelManifest, PretrainManifest
+from speechsent.utils.seeded import seeded_share
+
+__all__ = [
+    "class_weights",
+    "describe",
+    "heldout_utterances",
+    "init_model",
+    "input_kind",
+    "model_config",
+    "pseudo_provenance",
+    "reason_counts",
+    "set_name",
+    "train_hours",
+]
+
+log = logging.getLogger("speechsent.train_e2e")
+
+
+def _recording(utt: str) -> str:
+    """The conversation side of a Kaldi utterance id (``sw02001-A_000098-001156`` → ``sw02001-A``)."""
+    return utt.rsplit("_", 1)[0] if "_" in utt else utt
+
+
+def heldout_utterances(utts: Sequence[str], fraction: float, seed: int) -> set[str]:
+    """About ``fraction`` of ``utts``, whole conversation sides chosen by a seeded hash (stable across runs
+    and processes; neighbouring utterances of one side never straddle the split)."""
+    if fraction <= 0:
+        return set()
+    chosen = seeded_share({_recording(u) for u in utts}, fraction, seed)
+    held = {u for u in utts if _recording(u) in chosen}
+    if not held or len(held) == len(utts):  # tiny sets: take every 1/fraction-th side instead
+        recs = sorted({_recording(u) for u in utts})
+        step = max(2, round(1 / fraction))
+        chosen = set(recs[::step]) if len(recs) > 1 else set()
+        held = {u for u in utts if _recording(u) in chosen}
+    return held
+
+
+def model_config(config: Any, input_dim: int, num_classes: int) -> dict[str, Any]:
+    """The classifier's config fields (``speechsent.models.build_model(config.model, **fields)``)."""
+    if config.model == "blstm":
+        return {
+            "input_dim": input_dim,
+            "fc_dim": config.fc_dim,
+            "lstm_dim": config.lstm_dim,
+            "num_lstm_layers": config.num_lstm_layers,
+            "attention_dim": config.attention_dim,
+            "num_classes": num_classes,
+            "dropout": config.dropout,
+        }
+    return {
+        "input_dim": input_dim,
+        "channels": list(config.cnn_channels),
+        "kernels": list(config.cnn_kernels),
+        "strides": list(config.cnn_strides),
+        "pooling": config.cnn_pooling,
+        "input_norm": config.cnn_input_norm,
+        "num_classes": num_classes,
+        "dropout": config.dropout,
+    }
+
+
+def init_model(model: Any, path: str | Path, reset_head: bool, manifest: E2EModelManifest) -> None:
+    """Load ``path`` (a ``best.pth`` state_dict) into ``model`` (described by ``manifest``): all of it, or
+    the body only with ``reset_head`` (the model's own, randomly initialised output layer stays). A model of
+    another architecture (its ``model.json`` beside it) is an error naming what differs."""
+    import torch
+
+    path = Path(path)
+    if (path.parent / E2EModelManifest.FILE).is_file():
+        theirs_manifest = E2EModelManifest.read(path.parent / E2EModelManifest.FILE)
+        ours = {k: v for k, v in manifest.config.items() if k not in ("num_classes", "dropout")}
+        theirs = {k: v for k, v in theirs_manifest.config.items() if k not in ("num_classes", "dropout")}
+        if theirs_manifest.architecture != manifest.architecture or ours != theirs:
+            raise ValueError(
+                f"--init_from {path}: its model ({theirs_manifest.architecture}, {theirs}) differs from "
+                f"this one ({manifest.architecture}, {ours})"
+            )
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if reset_head:
+        state = {k: v for k, v in state.items() if not k.startswith("head.")}
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as error:
+        raise ValueError(f"--init_from {path}: does not fit the model: {error}") from None
+    bad_missing = [k for k in missing if not (reset_head and k.startswith("head."))]
+    if bad_missing or unexpected:
+        raise ValueError(
+            f"--init_from {path}: missing {bad_missing[:5]}, unexpected {unexpected[:5]} parameters"
+        )
+    log.info(
+        "initialised from %s (%d tensors%s)",
+        path,
+        len(state),
+        "; new random output layer" if reset_head else "",
+    )
+
+
+def class_weights(counts: Sequence[int], labels: Sequence[str]) -> list[float]:
+    """scikit-learn's "balanced" weights, n / (classes x count), of the training label counts."""
+    import numpy as np
+    from sklearn.utils.class_weight import compute_class_weight
+
+    absent = [label for label, n in zip(labels, counts, strict=True) if n == 0]
+    if absent:
+        raise ValueError(f"--class_weights balanced: no training utterance of {', '.join(absent)}")
+    y = np.repeat(np.arange(len(counts)), counts)
+    return [float(w) for w in compute_class_weight("balanced", classes=np.arange(len(counts)), y=y)]
+
+
+def set_name(label_file: str | Path) -> str:
+    """The set a label file is of: its dir's name, without ``_asr``."""
+    name = Path(label_file).parent.name
+    return name[: -len("_asr")] if name.endswith("_asr") else name
+
+
+def pseudo_provenance(config: Any) -> dict[str, Any]:
+    """pseudo_labeler, pseudo_sets, pseudo_transcript: of the labels (pseudo task) or of the --init_from
+    model's pretrain.json (sentiment task); options override."""
+    prov: dict[str, Any] = {"pseudo_labeler": None, "pseudo_sets": None, "pseudo_transcript": None}
+    if config.task == "pseudo":
+        dirs = [Path(lab).parent.name for lab in config.train_labels]
+        prov["pseudo_sets"] = [set_name(lab) for lab in config.train_labels]
+        asr = [d.endswith("_asr") for d in dirs]
+        prov["pseudo_transcript"] = "asr" if all(asr) else "gt" if not any(asr) else "mixed"
+    elif config.init_from:
+        path = Path(config.init_from).parent / PretrainManifest.FILE
+        if path.is_file():
+            pretrain = PretrainManifest.read(path)
+            prov.update({k: getattr(pretrain, k) for k in prov})
+        else:
+            log.warning("%s: no pretrain.json beside it: pseudo-label provenance unknown", config.init_from)
+    if config.system_pseudo_labeler:
+        prov["pseudo_labeler"] = config.system_pseudo_labeler
+    if config.system_pseudo_sets:
+        prov["pseudo_sets"] = config.system_pseudo_sets.split()
+    if config.system_pseudo_transcript != "auto":
+        prov["pseudo_transcript"] = config.system_pseudo_transcript
+    return prov
+
+
+def train_hours(config: Any, utts: Sequence[str]) -> float | None:
+    """--system_train_hours; else, for a --train_utt_list subset, the utt2dur sum of its utterances."""
+    if config.system_train_hours is not None or not config.train_utt_list:
+        return config.system_train_hours
+    from speechsent.data.kaldi_dir import read_table
+
+    durations: dict[str, str] = {}
+    for lab in config.train_labels:
+        path = Path(lab).parent / "utt2dur"
+        if path.is_file():
+            durations.update(read_table(path, num_fields=2))
+    if not durations:
+        log.warning("no utt2dur beside %s: train_hours of the subset unknown", config.train_labels)
+        return None
+    return round(sum(float(durations.get(u, 0.0)) for u in utts) / 3600, 2)
+
+
+def reason_counts(left_out: dict[str, str]) -> dict[str, int]:
+    """reason -> count, sorted by reason (system.json)."""
+    counts: dict[str, int] = {}
+    for reason in left_out.values():
+        counts[reason] = counts.get(reason, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def describe(reason_counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {reason}" for reason, n in reason_counts.items()) or "none"
+
+
+def input_kind(config: Any) -> str:
+    """``--system_input``, or ``fbank`` when a training scp is below a ``fbank`` dir, else ``encoder``."""
+    if config.system_input != "auto":
+        return config.system_input
+    return "fbank" if any("fbank" in Path(f).parts for f in config.train_feats) else "encoder"
