@@ -148,9 +148,10 @@ def cross_score(exp: Path, feats: Path, labels: Path, out: Path, args: argparse.
     from speechsent.data.labels import SENTIMENT_LABELS
     from speechsent.models import build_model
     from speechsent.scoring import compute_scores, write_predictions
+    from speechsent.tasks.manifests import E2EModelManifest
 
-    model_json = json.loads((exp / "model.json").read_text())
-    model = build_model(model_json["architecture"], **model_json["config"])
+    model_json = E2EModelManifest.read(exp / "model.json")
+    model = build_model(model_json.architecture, **model_json.config)
     model.load_state_dict(torch.load(exp / "best.pth", weights_only=True))
     model.eval()
     ds = FeatsDataset([(feats / "feats.scp", labels)], SENTIMENT_LABELS, name="cross")

@@ -19,6 +19,9 @@ from speechsent.bin import train_e2e
 from speechsent.data.kaldi_dir import write_table
 from speechsent.data.labels import SENTIMENT_LABELS
 from speechsent.models import build_model
+from speechsent.tasks.e2e_args import as_list
+from speechsent.tasks.e2e_parts import init_model
+from speechsent.tasks.manifests import E2EModelManifest
 from speechsent.training import Trainer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -180,9 +183,9 @@ def test_pseudo_pretraining_then_finetuning(corpus):
     ]
     assert system["init_from"] == str(pre / "best.pth")
     # the body is what pre-training learned, the head is new
-    model_json = json.loads((root / "exp" / "e2e_ft" / "model.json").read_text())
-    model = build_model("blstm", **model_json["config"])
-    train_e2e.init_model(model, pre / "best.pth", True, model_json)
+    model_json = E2EModelManifest.read(root / "exp" / "e2e_ft" / "model.json")
+    model = build_model("blstm", **model_json.config)
+    init_model(model, pre / "best.pth", True, model_json)
     pre_state = torch.load(pre / "best.pth", weights_only=True)
     assert all(
         torch.equal(v, pre_state[k]) for k, v in model.state_dict().items() if not k.startswith("head.")
@@ -190,12 +193,10 @@ def test_pseudo_pretraining_then_finetuning(corpus):
     assert model.state_dict()["head.weight"].shape[0] == 3 and pre_state["head.weight"].shape[0] == 2
     # without --reset_head the 2-class head does not fit; another architecture is refused
     with pytest.raises(ValueError, match="does not fit"):
-        train_e2e.init_model(
-            build_model("blstm", **model_json["config"]), pre / "best.pth", False, model_json
-        )
-    other = {**model_json, "config": {**model_json["config"], "lstm_dim": 4}}
+        init_model(build_model("blstm", **model_json.config), pre / "best.pth", False, model_json)
+    other = E2EModelManifest("blstm", {**model_json.config, "lstm_dim": 4})
     with pytest.raises(ValueError, match="differs from this one"):
-        train_e2e.init_model(build_model("blstm", **other["config"]), pre / "best.pth", True, other)
+        init_model(build_model("blstm", **other.config), pre / "best.pth", True, other)
 
 
 def test_interrupted_run_resumes_to_the_same_weights(corpus, monkeypatch):
@@ -247,7 +248,7 @@ def test_config_file_and_usage_errors(corpus, tmp_path, capsys):
         f"train_feats: [{train_scp}]\ntrain_labels: [{train_dir / 'utt2sentiment'}]\nlstm_dim: 4\n"
     )
     args = train_e2e.cli.parse_args(train_e2e.get_parser(), ["--config", str(conf), "--exp_dir", "x"])
-    assert train_e2e.as_list(args.train_feats) == [str(train_scp)] and args.lstm_dim == 4
+    assert as_list(args.train_feats) == [str(train_scp)] and args.lstm_dim == 4
     args = train_e2e.cli.parse_args(
         train_e2e.get_parser(), ["--config", str(conf), "--train_feats", "a b", "--train_feats", "c"]
     )
@@ -264,16 +265,6 @@ def test_config_file_and_usage_errors(corpus, tmp_path, capsys):
         with pytest.raises(SystemExit) as exit_info:
             train_e2e.main(argv)
         assert exit_info.value.code == 2 and message in capsys.readouterr().err, message
-
-
-def test_heldout_split_is_by_side_and_stable():
-    utts = [f"fe_03_{k:05d}-A_{i:06d}-{i + 5:06d}" for k in range(200) for i in range(3)]
-    held = train_e2e.heldout_utterances(utts, 0.05, 0)
-    assert held == train_e2e.heldout_utterances(list(reversed(utts)), 0.05, 0)
-    sides = {u.rsplit("_", 1)[0] for u in held}
-    assert all(f"{s}_{i:06d}-{i + 5:06d}" in held for s in sides for i in range(3))
-    assert 0.01 < len(held) / len(utts) < 0.12
-    assert held != train_e2e.heldout_utterances(utts, 0.05, 1)
 
 
 @pytest.mark.slow
