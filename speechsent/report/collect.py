@@ -1,7 +1,7 @@
 """Finding the scored systems and pseudo labelers of an exp dir, and averaging seed repeats.
 
-What is read (written by the trainers, ``speechsent/bin/train_e2e.py`` and ``train_text_classifier.py``,
-and the scorer, ``speechsent/scoring/``)::
+What is read (written by the training tasks, ``speechsent/tasks/``, and the scorer, ``speechsent/scoring/``;
+``system.json`` through its typed manifest, :class:`speechsent.tasks.manifests.SystemManifest`)::
 
     exp/<system>/system.json                      what the system is (family, architecture, input, hours, ...)
     exp/<system>/score_<set>/scores.json          its scores on <set> (percent; docs/contracts.md keys)
@@ -27,7 +27,6 @@ dir without ``scores.json`` in a score dir, or a score dir without ``system.json
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -39,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from speechsent.scoring.metrics import METRIC_KEYS
+from speechsent.tasks.manifests import ManifestFormatError, SystemManifest
+from speechsent.utils.fileio import read_json
 
 __all__ = [
     "METRICS",
@@ -73,11 +74,6 @@ METRICS: tuple[str, ...] = METRIC_KEYS
 #: speechsent-train-e2e, names the pre-trained model of the same seed; its provenance is in pseudo_*).
 REPEAT_FIELDS: frozenset[str] = frozenset({"seed", "system", "best_epoch", "config", "init_from"})
 
-#: system.json fields every system must have (the tables are laid out by them).
-REQUIRED_FIELDS: tuple[str, ...] = ("family", "architecture", "input")
-
-FAMILIES: frozenset[str] = frozenset({"two_step", "e2e"})
-
 SCORE_PREFIX = "score_"
 EVAL_PREFIX = "eval_"
 PSEUDO_LABELER_PREFIX = "pseudo_labeler"
@@ -92,16 +88,14 @@ class ReportError(ValueError):
 
 
 def load_json(path: str | os.PathLike[str]) -> Any:
-    """The JSON value in ``path``; a missing, unreadable or malformed file is a :class:`ReportError`."""
+    """The JSON value in ``path``; a missing, unreadable or malformed file is a :class:`ReportError`
+    (``<path>:<line>: not valid JSON: ...`` for bad JSON)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except json.JSONDecodeError as error:
-        raise ReportError(
-            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}"
-        ) from None
+        return read_json(path)
     except (OSError, UnicodeDecodeError) as error:
         raise ReportError(f"{path}: cannot read: {error}") from None
+    except ValueError as error:
+        raise ReportError(str(error)) from None
 
 
 def _number(value: Any) -> bool:
@@ -141,36 +135,26 @@ def load_scores(path: str | os.PathLike[str], metrics: Sequence[str] = METRICS) 
 
 @dataclass
 class SystemRun:
-    """One trained system: ``exp/<name>/`` with its ``system.json`` and its scores per scored set."""
+    """One trained system: ``exp/<name>/`` with its ``system.json`` (``manifest``; ``meta``: its fields, as
+    the tables group and label systems by them) and its scores per scored set."""
 
     name: str
     dir: Path
     meta: dict[str, Any]
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    manifest: SystemManifest | None = None
 
     @property
     def seed(self) -> Any:
         return self.meta.get("seed")
 
 
-def _check_meta(path: Path, meta: Any) -> dict[str, Any]:
-    if not isinstance(meta, dict):
-        raise ReportError(f"{path}: expected a JSON object, got {type(meta).__name__}")
-    for key in REQUIRED_FIELDS:
-        if not isinstance(meta.get(key), str) or not meta[key]:
-            raise ReportError(f"{path}: field {key!r} missing or not a non-empty string")
-    if meta["family"] not in FAMILIES:
-        raise ReportError(f"{path}: family {meta['family']!r} is not one of {sorted(FAMILIES)}")
-    hours = meta.get("train_hours")
-    if hours is not None and not (_number(hours) and hours > 0):
-        raise ReportError(f"{path}: train_hours must be null or a positive number, got {hours!r}")
-    sets = meta.get("pseudo_sets")
-    if sets is not None and not (isinstance(sets, list) and all(isinstance(s, str) for s in sets)):
-        raise ReportError(f"{path}: pseudo_sets must be null or a list of set names, got {sets!r}")
-    for key in ("lm", "pseudo_labeler", "pseudo_transcript", "train_set"):
-        if meta.get(key) is not None and not isinstance(meta[key], str):
-            raise ReportError(f"{path}: field {key!r} must be null or a string, got {meta[key]!r}")
-    return meta
+def load_system_manifest(path: Path) -> SystemManifest:
+    """The ``system.json`` at ``path``; a bad file or field is a :class:`ReportError` naming both."""
+    try:
+        return SystemManifest.from_dict(load_json(path), path)
+    except ManifestFormatError as error:
+        raise ReportError(str(error)) from None
 
 
 def _score_dirs(directory: Path, prefix: str) -> list[tuple[str, Path]]:
@@ -189,7 +173,8 @@ def load_system(directory: str | os.PathLike[str], skipped: list[str] | None = N
     """
     directory = Path(directory)
     meta_path = directory / "system.json"
-    meta = _check_meta(meta_path, load_json(meta_path))
+    manifest = load_system_manifest(meta_path)
+    meta = manifest.fields()
     name = directory.name
     if meta.get("system") not in (None, name):
         log.warning(
@@ -198,7 +183,7 @@ def load_system(directory: str | os.PathLike[str], skipped: list[str] | None = N
             meta.get("system"),
             name,
         )
-    run = SystemRun(name=name, dir=directory, meta=meta)
+    run = SystemRun(name=name, dir=directory, meta=meta, manifest=manifest)
     for set_name, score_dir in _score_dirs(directory, SCORE_PREFIX):
         path = score_dir / "scores.json"
         if not path.is_file():

@@ -146,7 +146,7 @@ def test_bad_json_exit_1_names_file(tmp_path, caplog):
     bad.write_text("{oops")
     out = tmp_path / "RESULTS.md"
     assert make_report.main(["--exp_dir", str(exp), "--out", str(out), "--plots_dir", "none"]) == 1
-    assert f"{bad}: not valid JSON" in caplog.text
+    assert f"{bad}:1: not valid JSON" in caplog.text
     assert not out.exists()
 
 
