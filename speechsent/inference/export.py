@@ -29,7 +29,6 @@ it).
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 import shutil
@@ -49,6 +48,13 @@ from speechsent.inference.manifest import (
     check_checkpoint,
     check_model_files,
 )
+from speechsent.tasks.manifests import (
+    E2EModelManifest,
+    ManifestFormatError,
+    SystemManifest,
+    TextModelManifest,
+)
+from speechsent.utils.fileio import read_json, replace_dir, write_json
 
 __all__ = [
     "FAMILIES",
@@ -94,9 +100,19 @@ class ExportError(ValueError):
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        return read_json(path)
+    except (OSError, UnicodeDecodeError) as error:
         raise ExportError(f"{path}: {error}") from None
+    except ValueError as error:  # names the file and the line
+        raise ExportError(str(error)) from None
+
+
+def _read_manifest(kind: type[Any], path: Path) -> Any:
+    """``kind.from_dict`` of the JSON in ``path``; a bad file or field is an :class:`ExportError`."""
+    try:
+        return kind.from_dict(_read_json(path), path)
+    except ManifestFormatError as error:
+        raise ExportError(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -139,8 +155,8 @@ def find_systems(
     subsets: list[SystemCandidate] = []
     for system_json in sorted(root.glob("*/system.json")):
         system_dir = system_json.parent
-        info = _read_json(system_json)
-        if info.get("family") != family or not (system_dir / "model.json").is_file():
+        info = _read_manifest(SystemManifest, system_json)
+        if info.family != family or not (system_dir / "model.json").is_file():
             continue
         score_file = _score_file(system_dir, family, select_set)
         if score_file is None:
@@ -149,8 +165,8 @@ def find_systems(
         scores = _read_json(score_file)
         if "unweighted_f1" not in scores:
             raise ExportError(f"{score_file}: no unweighted_f1")
-        seed = info.get("seed")
-        (subsets if info.get("train_hours") is not None else found).append(
+        seed = info.seed
+        (subsets if info.train_hours is not None else found).append(
             SystemCandidate(
                 system_dir,
                 score_file,
@@ -212,7 +228,7 @@ def _copy_file(src: Path, dst: Path) -> None:
 
 def _write_json(path: Path, obj: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(path, obj, ensure_ascii=False)
 
 
 def _check_source_checkpoint(path: Path) -> None:
@@ -280,18 +296,18 @@ def _local_dir(value: str, bases: list[Path]) -> Path | None:
     return None
 
 
-def _export_classifier(system_dir: Path, model: dict[str, Any], out: Path) -> dict[str, Any]:
+def _export_classifier(system_dir: Path, model: E2EModelManifest | TextModelManifest, out: Path) -> dict:
     """Copy model.json + weights (+ tokenizer files; a local LM into ``out/lm``) into ``out/classifier``."""
     cls_dir = out / "classifier"
     cls_dir.mkdir(parents=True)
     model = copy.deepcopy(model)
-    weights = model.get("weights", "best.pth")
+    weights = model.weights
     if not (system_dir / weights).is_file():
         raise ExportError(f"{system_dir}: no weights file {weights} (is the training finished?)")
     _check_source_checkpoint(system_dir / weights)
     _copy_file(system_dir / weights, cls_dir / Path(weights).name)
-    model["weights"] = Path(weights).name
-    tok = model.get("tokenizer") or {}
+    model.weights = Path(weights).name
+    tok = model.tokenizer if isinstance(model, TextModelManifest) else {}
     lm_source = None
     if tok.get("kind") == "sentencepiece":
         src = system_dir / tok["model"]
@@ -305,16 +321,17 @@ def _export_classifier(system_dir: Path, model: dict[str, Any], out: Path) -> di
         if lm_dir is not None:
             shutil.copytree(lm_dir, out / "lm", symlinks=False)
             tok["lm"] = "../lm"  # relative to the classifier dir
-            extra = (model.get("classifier") or {}).get("extra") or {}
+            assert isinstance(model, TextModelManifest)
+            extra = model.classifier.get("extra") or {}
             if "lm" in extra:
                 extra["lm"] = "../lm"
-    _write_json(cls_dir / "model.json", model)
+    _write_json(cls_dir / "model.json", model.to_dict())
     return {"lm_source": lm_source, "lm": tok.get("lm") if tok.get("kind") == "lm" else None}
 
 
-def _fbank_features(system_dir: Path, system: dict[str, Any]) -> dict[str, Any]:
+def _fbank_features(system_dir: Path, system: SystemManifest) -> dict[str, Any]:
     """The fbank options of the dump an fbank system was trained on (its ``info.json``)."""
-    config = system.get("config") or {}
+    config = system.config
     feats = config.get("train_feats") or []
     feats = feats if isinstance(feats, list) else [feats]
     bases = [Path.cwd(), system_dir.parent.parent, system_dir.parent]
@@ -452,6 +469,56 @@ def _model_card(info: dict[str, Any], asr_source: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _read_system(system_dir: Path) -> tuple[SystemManifest, E2EModelManifest | TextModelManifest]:
+    """The system's ``system.json`` and ``model.json`` (of the schema of its family)."""
+    if not (system_dir / "system.json").is_file():
+        raise ExportError(f"{system_dir}: no system.json (not a trained sentiment system)")
+    system = _read_manifest(SystemManifest, system_dir / "system.json")
+    if not (system_dir / "model.json").is_file():
+        raise ExportError(f"{system_dir}: no model.json")
+    kind = E2EModelManifest if system.family == "e2e" else TextModelManifest
+    model = _read_manifest(kind, system_dir / "model.json")
+    if not model.labels:
+        raise ExportError(f"{system_dir}/model.json: no labels")
+    return system, model
+
+
+def _add_inputs(
+    manifest: ModelManifest,
+    system_dir: Path,
+    system: SystemManifest,
+    model: E2EModelManifest | TextModelManifest,
+    tmp: Path,
+    asr: tuple[str | Path, str | Path | None, dict | None],
+) -> str | None:
+    """Fill in ``manifest``'s features / ASR / decoding and ``fs`` (exporting the ASR model into ``tmp``);
+    returns the ASR model's source (for the model card), None for an fbank system."""
+    asr_model, asr_model_file, decode_config = asr
+    family = system.family
+    input_kind = model.input if isinstance(model, E2EModelManifest) else "transcript"
+    if family == "e2e" and input_kind == "fbank":
+        features = _fbank_features(system_dir, system)
+        manifest.features = Features(kind="fbank", fbank=features["fbank"], fs=features["fs"])
+        manifest.fs = features["fs"]
+        return None
+    exported = _export_asr(_default_asr_model(asr_model, system_dir), asr_model_file, tmp)
+    manifest.asr = AsrFiles(config=exported["config"], model_file=exported["model_file"])
+    manifest.fs = exported["fs"]
+    if isinstance(model, E2EModelManifest):
+        if input_kind != "encoder":
+            raise ExportError(f"{system_dir}/model.json: unknown input {input_kind!r}")
+        manifest.features = Features(kind="encoder")
+        dim, encoder_dim = model.config.get("input_dim"), exported["encoder_dim"]
+        if encoder_dim is not None and dim is not None and int(dim) != int(encoder_dim):
+            raise ExportError(
+                f"{system_dir}: the classifier takes {dim}-dim features but the ASR encoder of "
+                f"{exported['source']} gives {encoder_dim}: not the model it was trained on"
+            )
+    else:
+        manifest.decode = _decode_options(decode_config)
+    return f"{Path(exported['source']).parent.name}/{Path(exported['source']).name}"
+
+
 def export_system(
     system_dir: str | Path,
     out_dir: str | Path,
@@ -472,56 +539,24 @@ def export_system(
     import speechsent
 
     system_dir, out_dir = Path(system_dir), Path(out_dir)
-    if not (system_dir / "system.json").is_file():
-        raise ExportError(f"{system_dir}: no system.json (not a trained sentiment system)")
-    system = _read_json(system_dir / "system.json")
-    model = _read_json(system_dir / "model.json") if (system_dir / "model.json").is_file() else None
-    if model is None:
-        raise ExportError(f"{system_dir}: no model.json")
-    family = system.get("family")
-    if family not in FAMILIES:
-        raise ExportError(f"{system_dir}/system.json: family {family!r} is not one of {', '.join(FAMILIES)}")
-    labels = list(model.get("labels") or [])
-    if not labels:
-        raise ExportError(f"{system_dir}/model.json: no labels")
-
+    system, model = _read_system(system_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f".{out_dir.name}.tmp.{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
         manifest = ModelManifest(
-            type=family,
-            labels=labels,
+            type=system.family,
+            labels=list(model.labels),
             fs=0,  # set below: the ASR model's rate, or the fbank dump's
-            system=system.get("system", system_dir.name),
-            system_json=system,
+            system=system.system or system_dir.name,
+            system_json=system.to_dict(),
             scores=_scores(system_dir),
             speechsent_version=speechsent.__version__,
         )
-        input_kind = model.get("input") if family == "e2e" else "transcript"
-        asr_source = None
-        if family == "e2e" and input_kind == "fbank":
-            features = _fbank_features(system_dir, system)
-            manifest.features = Features(kind="fbank", fbank=features["fbank"], fs=features["fs"])
-            manifest.fs = features["fs"]
-        else:
-            asr = _export_asr(_default_asr_model(asr_model, system_dir), asr_model_file, tmp)
-            manifest.asr = AsrFiles(config=asr["config"], model_file=asr["model_file"])
-            asr_source = f"{Path(asr['source']).parent.name}/{Path(asr['source']).name}"
-            manifest.fs = asr["fs"]
-            if family == "e2e":
-                if input_kind != "encoder":
-                    raise ExportError(f"{system_dir}/model.json: unknown input {input_kind!r}")
-                manifest.features = Features(kind="encoder")
-                dim = (model.get("config") or {}).get("input_dim")
-                if asr["encoder_dim"] is not None and dim is not None and int(dim) != int(asr["encoder_dim"]):
-                    raise ExportError(
-                        f"{system_dir}: the classifier takes {dim}-dim features but the ASR encoder of "
-                        f"{asr['source']} gives {asr['encoder_dim']}: not the model it was trained on"
-                    )
-            else:
-                manifest.decode = _decode_options(decode_config)
+        asr_source = _add_inputs(
+            manifest, system_dir, system, model, tmp, (asr_model, asr_model_file, decode_config)
+        )
         cls = _export_classifier(system_dir, model, tmp)
         if cls["lm"] is not None:
             manifest.lm = cls["lm"] if cls["lm"] != "../lm" else "lm"
@@ -533,18 +568,14 @@ def export_system(
             raise ExportError(f"{system_dir}: the exported model would not load: {message}") from None
         _write_json(tmp / MODEL_JSON, info)
         (tmp / "README.md").write_text(_model_card(info, asr_source), encoding="utf-8")
-        old = out_dir.parent / f".{out_dir.name}.old.{os.getpid()}"
-        if out_dir.exists():
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     log.info(
         "exported %s (%s, %d Hz) to %s; scores: %s",
         info["system"],
-        family,
+        system.family,
         info["fs"],
         out_dir,
         ", ".join(f"{k} UF1 {v.get('unweighted_f1', float('nan')):.2f}" for k, v in info["scores"].items())

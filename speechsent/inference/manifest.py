@@ -400,8 +400,23 @@ def _classifier_head(spec: _Fields, key: str, default: int) -> int:
     return default if value is None else int(value)
 
 
+def _typed_classifier(kind: type[Any], path: Path) -> dict[str, Any]:
+    """The classifier's ``model.json`` read through its typed manifest
+    (:mod:`speechsent.tasks.manifests`); returns the dict for the checks below."""
+    from speechsent.tasks.manifests import ManifestFormatError
+
+    data = _read_json_object(path)
+    try:
+        kind.from_dict(data, path)
+    except ManifestFormatError as error:
+        raise ManifestError(str(error)) from None
+    return data
+
+
 def _check_e2e_classifier(cls_dir: Path, manifest: ModelManifest, manifest_path: Path) -> dict[str, Any]:
-    spec = _Fields(_read_json_object(cls_dir / "model.json"), str(cls_dir / "model.json"))
+    from speechsent.tasks.manifests import E2EModelManifest
+
+    spec = _Fields(_typed_classifier(E2EModelManifest, cls_dir / "model.json"), str(cls_dir / "model.json"))
     spec.string("architecture", required=True)
     _labels_match(manifest_path, manifest.labels, spec, _classifier_head(spec, "config", 3))
     check_checkpoint(cls_dir / str(spec.string("weights", default="best.pth")))
@@ -409,7 +424,9 @@ def _check_e2e_classifier(cls_dir: Path, manifest: ModelManifest, manifest_path:
 
 
 def _check_text_classifier(cls_dir: Path, manifest: ModelManifest, manifest_path: Path) -> None:
-    spec = _Fields(_read_json_object(cls_dir / "model.json"), str(cls_dir / "model.json"))
+    from speechsent.tasks.manifests import TextModelManifest
+
+    spec = _Fields(_typed_classifier(TextModelManifest, cls_dir / "model.json"), str(cls_dir / "model.json"))
     _labels_match(manifest_path, manifest.labels, spec, _classifier_head(spec, "classifier", 3))
     check_checkpoint(cls_dir / str(spec.string("weights", default="best.pth")))
     tok = spec.sub("tokenizer", required=True)

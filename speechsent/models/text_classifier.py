@@ -19,7 +19,6 @@ way an utterance's logits do not depend on the batch it is in. Example::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from torch import Tensor, nn
 
 from speechsent.models.blstm import run_blstm
 from speechsent.models.pooling import MeanPooling, lengths_to_mask
+from speechsent.tasks.manifests import TextModelManifest
 
 __all__ = [
     "POOLINGS",
@@ -212,13 +212,13 @@ class TextSentimentPredictor:
         self.model_dir = Path(model_dir)
         info_path = self.model_dir / "model.json"
         try:
-            info = json.loads(info_path.read_text(encoding="utf-8"))
+            info = TextModelManifest.read(info_path)
         except (OSError, ValueError) as error:
             raise ValueError(f"{info_path}: not a text classifier description: {error}") from None
-        self.labels: list[str] = list(info["labels"])
+        self.labels: list[str] = list(info.labels)
         self.device = torch.device(device)
-        config = TextClassifierConfig(**info["classifier"])
-        tok = info["tokenizer"]
+        config = TextClassifierConfig(**info.classifier)
+        tok = info.tokenizer
         self.tokenizer = None
         self.encoder = None
         if tok["kind"] == "sentencepiece":
@@ -234,9 +234,7 @@ class TextSentimentPredictor:
             self.encoder = LMEncoder.from_pretrained(lm, layers=tok["layers"], max_tokens=tok["max_tokens"])
         self.finetuned = bool(config.extra.get("finetune_lm"))
         self.model = build_text_classifier(config, self.encoder if self.finetuned else None)
-        state = torch.load(
-            self.model_dir / (weights or info["weights"]), map_location="cpu", weights_only=True
-        )
+        state = torch.load(self.model_dir / (weights or info.weights), map_location="cpu", weights_only=True)
         self.model.load_state_dict(state)
         self.model.to(self.device).eval()
         if self.encoder is not None:

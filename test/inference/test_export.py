@@ -86,6 +86,9 @@ def test_selection_errors(recipe, tmp_path):
     (bad / "model.json").write_text("{}")
     (bad / "score_swbd_test").mkdir()
     (bad / "score_swbd_test" / "scores.json").write_text('{"weighted_f1": 3}')
+    with pytest.raises(ExportError, match="e2e_bad_s0/system.json: field 'architecture' missing"):
+        select_best_system(tmp_path / "exp", "e2e")
+    (bad / "system.json").write_text('{"family": "e2e", "architecture": "blstm", "input": "encoder"}')
     with pytest.raises(ExportError, match="no unweighted_f1"):
         select_best_system(tmp_path / "exp", "e2e")
 
