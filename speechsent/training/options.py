@@ -180,7 +180,7 @@ def trainer_run(
 def trainer_config_from_options(options: TrainerOptions, **overrides: Any) -> Any:
     """The :class:`~speechsent.training.TrainerConfig` of the options :func:`add_trainer_arguments` added;
     ``overrides`` (e.g. a resolved ``select_metric``, ``find_unused_parameters``) win."""
-    from speechsent.training.trainer import TrainerConfig
+    from speechsent.training.config import TrainerConfig
 
     fields = {
         name: getattr(options, name)

@@ -1,6 +1,9 @@
 """A classifier trainer shared by the E2E and text systems: epochs, validation with the paper's scores,
 best-model selection, early stopping, exact resume, AMP, gradient accumulation and DDP.
 
+(Over 600 lines with this documentation: one class whose epoch loop, exact resume and DDP collectives share
+their state; its options and result are in :mod:`speechsent.training.config`.)
+
 Usage::
 
     from speechsent.training import Trainer, TrainerConfig, set_seed
@@ -49,7 +52,6 @@ are counted once. Every rank reaches the same early-stopping decision (rank 0's,
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import math
@@ -64,7 +66,6 @@ import torch.nn.functional as F  # noqa: N812 (the usual name)
 from torch import Tensor
 
 from speechsent.cli import LOG_FORMAT
-from speechsent.data.kaldi_dir import atomic_write_text
 from speechsent.scoring import METRIC_KEYS, compute_scores
 from speechsent.training.checkpoint import (
     get_rng_state,
@@ -73,6 +74,7 @@ from speechsent.training.checkpoint import (
     set_rng_state,
     set_seed,
 )
+from speechsent.training.config import FitResult, TrainerConfig, lr_lambda
 from speechsent.training.distributed import (
     DistInfo,
     all_gather_objects,
@@ -80,6 +82,7 @@ from speechsent.training.distributed import (
     barrier,
     broadcast_object,
 )
+from speechsent.utils.fileio import atomic_write_text
 
 __all__ = ["Batch", "FitResult", "Trainer", "TrainerConfig"]
 
@@ -88,78 +91,8 @@ log = logging.getLogger(__name__)
 #: A batch: {"ids": list[str], "inputs": dict[str, Tensor | Any], "targets": LongTensor (B,)}.
 Batch = dict[str, Any]
 
-OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULERS = ("none", "plateau", "warmup_linear", "cosine")
-AMP_TYPES = (None, "fp16", "bf16")
-#: select_metric values: a compute_scores key (higher is better) or "loss" (lower is better).
-SELECT_METRICS = (*METRIC_KEYS, "loss")
 #: Options that may change between a run and its resumption without a warning.
 _RESUME_FREE = {"max_epochs", "patience", "resume", "keep_checkpoints", "log_interval", "progress"}
-
-
-@dataclasses.dataclass
-class TrainerConfig:
-    """Training options (INTERFACES.md §3); the fields after ``keep_checkpoints`` are additions."""
-
-    max_epochs: int = 20
-    patience: int = 5  # early stopping: epochs without improvement of select_metric (0: off)
-    optimizer: str = "adam"  # adam | adamw | sgd
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    scheduler: str = "plateau"  # none | plateau (on select_metric) | warmup_linear | cosine
-    warmup_steps: int = 0  # optimizer steps of linear warm-up (warmup_linear, cosine)
-    grad_clip: float = 5.0  # max gradient norm (0: off)
-    accum_grad: int = 1
-    amp: str | None = None  # None | "fp16" | "bf16" (ignored on CPU with a warning)
-    seed: int = 0
-    select_metric: str = "unweighted_f1"  # a compute_scores key, higher is better; or "loss"
-    log_interval: int = 50  # batches between progress-bar loss updates
-    resume: bool = True  # continue from exp_dir/checkpoint.pth if present
-    keep_checkpoints: bool = False  # also keep epoch{N}.pth
-    # additions
-    momentum: float = 0.9  # sgd
-    plateau_factor: float = 0.5  # plateau: lr *= factor after plateau_patience epochs without improvement
-    plateau_patience: int = 1
-    min_lr: float = 0.0  # plateau: floor
-    find_unused_parameters: bool = False  # DDP: a model with parameters unused in some forward passes
-    progress: bool = True  # tqdm progress bars (rank 0)
-
-    def __post_init__(self) -> None:
-        if self.amp in ("none", "None", ""):
-            self.amp = None
-        checks = [
-            (self.max_epochs >= 0, "max_epochs must be >= 0"),
-            (self.patience >= 0, "patience must be >= 0"),
-            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
-            (self.scheduler in SCHEDULERS, f"scheduler must be one of {SCHEDULERS}"),
-            (self.amp in AMP_TYPES, f"amp must be one of {AMP_TYPES}"),
-            (self.select_metric in SELECT_METRICS, f"select_metric must be one of {SELECT_METRICS}"),
-            (self.accum_grad >= 1, "accum_grad must be >= 1"),
-            (self.lr > 0, "lr must be > 0"),
-            (self.grad_clip >= 0, "grad_clip must be >= 0 (0: off)"),
-            (self.warmup_steps >= 0, "warmup_steps must be >= 0"),
-            (self.log_interval >= 1, "log_interval must be >= 1"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(f"TrainerConfig: {message}, got {dataclasses.asdict(self)}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass
-class FitResult:
-    """What ``fit`` achieved: the best epoch (1-based; 0 if none), its metric, epochs completed in total
-    (resumed ones included) and the per-epoch records of ``metrics.jsonl``."""
-
-    best_epoch: int
-    best_metric: float
-    epochs_run: int
-    history: list[dict]
-    #: utterances the loaders left out (utt -> what is wrong), over every epoch of the run (resumed included)
-    dropped_train: dict[str, str] = dataclasses.field(default_factory=dict)
-    dropped_valid: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _set_epoch(loader: Any, epoch: int) -> None:
@@ -185,21 +118,6 @@ def _length(loader: Any) -> int | None:
         return len(loader)
     except TypeError:
         return None
-
-
-def _lr_lambda(kind: str, warmup: int, total: int) -> Callable[[int], float]:
-    """The LR factor after ``step`` optimizer steps: linear warm-up, then linear or cosine decay to 0."""
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        span = max(1, total - warmup)
-        progress = min(1.0, (step - warmup) / span)
-        if kind == "cosine":
-            return 0.5 * (1.0 + math.cos(math.pi * progress))
-        return max(0.0, 1.0 - progress)
-
-    return factor
 
 
 class Trainer:
@@ -297,7 +215,7 @@ class Trainer:
             if steps_per_epoch is None:
                 raise ValueError(f"scheduler {cfg.scheduler} needs a training loader with a len()")
             total = max(1, cfg.max_epochs * steps_per_epoch)
-            factor = _lr_lambda(cfg.scheduler, cfg.warmup_steps, total)
+            factor = lr_lambda(cfg.scheduler, cfg.warmup_steps, total)
             self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
             self._step_scheduler = True
         if cfg.warmup_steps and cfg.scheduler in ("none", "plateau"):
