@@ -160,8 +160,16 @@ class AbsTask(abc.ABC, Generic[C]):
         """The datasets and the model, made in the task's order of random draws."""
 
     @abc.abstractmethod
-    def loader(self, dataset: Any, shuffle: bool, dist: Any) -> Any:
-        """A DataLoader of ``dataset`` (length-bucketed batches, this rank's share)."""
+    def lengths(self, dataset: Any) -> Sequence[int]:
+        """The lengths of ``dataset``'s items (frames, tokens), for the length-bucketed batches."""
+
+    @abc.abstractmethod
+    def collate(self, dataset: Any) -> Any:
+        """The function that makes a batch of ``dataset``'s items."""
+
+    def batching(self) -> dict[str, Any]:
+        """The task's own options of the batch sampler (e.g. ``max_frames``)."""
+        return {}
 
     @abc.abstractmethod
     def predict_set(self, trainer: Any, built: Built, target: ScoreTarget, dist: Any) -> SetPrediction | None:
@@ -232,6 +240,26 @@ class AbsTask(abc.ABC, Generic[C]):
                 write_stamp(self.exp_dir / DONE, stamp)
             barrier(dist)
             return TaskResult(False, scores, fit.best_epoch, fit)
+
+    def loader(self, dataset: Any, shuffle: bool, dist: Any) -> Any:
+        """A DataLoader of ``dataset``: length-bucketed batches, this rank's share."""
+        from torch.utils.data import DataLoader
+
+        from speechsent.training.sampler import BucketBatchSampler
+
+        c = self.config
+        sampler = BucketBatchSampler(
+            self.lengths(dataset),
+            batch_size=c.batch_size,
+            shuffle=shuffle,
+            seed=c.seed,
+            rank=dist.rank,
+            world_size=dist.world_size,
+            **self.batching(),
+        )
+        return DataLoader(
+            dataset, batch_sampler=sampler, collate_fn=self.collate(dataset), num_workers=c.num_workers
+        )
 
     def _fit(self, built: Built, dist: Any) -> Any:
         """Train ``built.model``; the best epoch's weights are loaded; returns the Trainer."""

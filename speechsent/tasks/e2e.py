@@ -258,24 +258,16 @@ class E2ETask(AbsTask[E2EConfig]):
             state={"full_train": full_train, "select_set": select_set},
         )
 
-    def loader(self, dataset: Any, shuffle: bool, dist: Any) -> Any:
-        from torch.utils.data import DataLoader
+    def lengths(self, dataset: Any) -> Sequence[int]:
+        return dataset.lengths
 
+    def collate(self, dataset: Any) -> Any:
         from speechsent.data.feats_dataset import collate_feats
-        from speechsent.training.sampler import BucketBatchSampler
 
-        c = self.config
-        sampler = BucketBatchSampler(
-            dataset.lengths,
-            batch_size=c.batch_size,
-            max_frames=c.max_frames,
-            shuffle=shuffle,
-            seed=c.seed,
-            num_buckets=c.num_buckets,
-            rank=dist.rank,
-            world_size=dist.world_size,
-        )
-        return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_feats, num_workers=c.num_workers)
+        return collate_feats
+
+    def batching(self) -> dict[str, Any]:
+        return {"max_frames": self.config.max_frames, "num_buckets": self.config.num_buckets}
 
     # ------------------------------------------------------------------ after training
 

@@ -277,23 +277,11 @@ class TextTask(AbsTask[TextConfig]):
         )
         return TextModelManifest(config.to_dict(), tokenizer, list(SENTIMENT_LABELS), "best.pth")
 
-    def loader(self, dataset: Any, shuffle: bool, dist: Any) -> Any:
-        from torch.utils.data import DataLoader
+    def lengths(self, dataset: Any) -> Sequence[int]:
+        return dataset.lengths()
 
-        from speechsent.training.sampler import BucketBatchSampler
-
-        c = self.config
-        sampler = BucketBatchSampler(
-            dataset.lengths(),
-            batch_size=c.batch_size,
-            shuffle=shuffle,
-            seed=c.seed,
-            rank=dist.rank,
-            world_size=dist.world_size,
-        )
-        return DataLoader(
-            dataset, batch_sampler=sampler, collate_fn=dataset.collate, num_workers=c.num_workers
-        )
+    def collate(self, dataset: Any) -> Any:
+        return dataset.collate
 
     def predict_set(self, trainer: Any, built: Built, target: ScoreTarget, dist: Any) -> SetPrediction | None:
         from speechsent.text.dataset import load_text_set
