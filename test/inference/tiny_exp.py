@@ -43,7 +43,7 @@ def _scores(f1: float) -> dict[str, Any]:
 
 
 def _system(name: str, family: str, arch: str, input_kind: str, seed: int, **extra: Any) -> dict[str, Any]:
-    """system.json as the trainers write it (the report tests' fixture, INTERFACES §2)."""
+    """system.json as the trainers write it (the report tests' fixture, docs/contracts.md)."""
     fixtures = runpy.run_path(str(Path(__file__).parents[1] / "report" / "report_fixtures.py"))
     fields = {"family": family, "architecture": arch, "input": input_kind, "seed": seed, **extra}
     return fixtures["meta"](name, **fields)
