@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from speechsent.models.blstm import run_blstm
 from speechsent.models.pooling import MeanPooling, lengths_to_mask
 from speechsent.tasks.manifests import TextModelManifest
+from speechsent.utils.device import resolve_device
 
 __all__ = [
     "POOLINGS",
@@ -216,7 +217,7 @@ class TextSentimentPredictor:
         except (OSError, ValueError) as error:
             raise ValueError(f"{info_path}: not a text classifier description: {error}") from None
         self.labels: list[str] = list(info.labels)
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         config = TextClassifierConfig(**info.classifier)
         tok = info.tokenizer
         self.tokenizer = None

@@ -82,6 +82,7 @@ from speechsent.training.distributed import (
     barrier,
     broadcast_object,
 )
+from speechsent.utils.device import resolve_device
 from speechsent.utils.fileio import atomic_write_text
 
 __all__ = ["Batch", "FitResult", "Trainer", "TrainerConfig"]
@@ -145,10 +146,8 @@ class Trainer:
             if device is not None and torch.device(device) != dist.device:
                 log.warning("device %s ignored: the process group's device is %s", device, dist.device)
             self.device = dist.device
-        elif device is not None:
-            self.device = torch.device(device)
         else:
-            self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            self.device = resolve_device(device)  # None: CUDA when available
         self.dist = dist if dist is not None else DistInfo(device=self.device)
         self.is_main = self.dist.is_main
         self.model = model.to(self.device)
