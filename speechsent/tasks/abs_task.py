@@ -80,10 +80,7 @@ class TaskResult:
     skipped: bool
     scores: dict[str, Any] = field(default_factory=dict)
     best_epoch: int | None = None
-    fit: Any = None
-
-    def __getitem__(self, key: str) -> Any:  # result["scores"], as the dict the trainers returned
-        return getattr(self, {"result": "fit"}.get(key, key))
+    fit: Any = None  # the Trainer's FitResult
 
 
 def argmax_labels(utt2prob: dict[str, list[float]], labels: Sequence[str]) -> dict[str, str]:
@@ -226,8 +223,7 @@ class AbsTask(abc.ABC, Generic[C]):
             built = self.build(dist)
             if dist.is_main:
                 built.manifest.write(self.exp_dir / built.manifest.FILE)
-            trainer = self._fit(built, dist)
-            fit = built.state["fit"]
+            trainer, fit = self._fit(built, dist)
             self.after_fit(built, fit)
             scores: dict[str, Any] = {}
             for target in targets:
@@ -261,8 +257,8 @@ class AbsTask(abc.ABC, Generic[C]):
             dataset, batch_sampler=sampler, collate_fn=self.collate(dataset), num_workers=c.num_workers
         )
 
-    def _fit(self, built: Built, dist: Any) -> Any:
-        """Train ``built.model``; the best epoch's weights are loaded; returns the Trainer."""
+    def _fit(self, built: Built, dist: Any) -> tuple[Any, Any]:
+        """Train ``built.model`` and load the best epoch's weights; returns the Trainer and its FitResult."""
         from speechsent.training import Trainer
 
         if built.class_weight is not None:
@@ -289,8 +285,7 @@ class AbsTask(abc.ABC, Generic[C]):
             fit.epochs_run,
         )
         trainer.load_best()
-        built.state["fit"] = fit
-        return trainer
+        return trainer, fit
 
     def _score(self, trainer: Any, built: Built, target: ScoreTarget, dist: Any) -> dict[str, Any] | None:
         """Predict ``target``, write ``score_<name>/`` (rank 0); returns its scores."""

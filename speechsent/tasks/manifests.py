@@ -20,7 +20,6 @@ a missing optional field gets the default the class documents. Keys the class do
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -301,8 +300,3 @@ class TextModelManifest(_Manifest):
         out = {"format_version": FORMAT_VERSION, "classifier": self.classifier, "tokenizer": self.tokenizer}
         out.update(labels=self.labels, weights=self.weights)
         return {**out, **self.extra}
-
-
-def replace(manifest: M, **changes: Any) -> M:
-    """A copy of ``manifest`` with ``changes`` (``dataclasses.replace``)."""
-    return dataclasses.replace(manifest, **changes)  # type: ignore[type-var]
