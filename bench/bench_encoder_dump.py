@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     from espnet2.tasks.asr import ASRTask
 
     from speechsent.asr.batch_encode import BatchEncoder
-    from speechsent.asr.encoder_dump import DumpConfig, dump_job, merge_jobs
+    from speechsent.asr.dump_jobs import merge_jobs
+    from speechsent.asr.encoder_dump import DumpConfig, dump_job
     from speechsent.asr.feat_storage import REFUSED_METHODS, StorageSpec, compress_matrix
     from speechsent.asr.tiny_model import TinyModelSpec, write_tiny_asr_model
     from speechsent.audio.io import UtteranceReader

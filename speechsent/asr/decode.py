@@ -56,10 +56,10 @@ from pathlib import Path
 from typing import Any
 
 from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
-from speechsent.asr.jobs import pending_job_pieces, python_module, run_jobs, split_utts
 from speechsent.asr.model_dir import ModelFiles, resolve_model_dir, write_resolved_config
 from speechsent.asr.wer import ErrorCounts, format_score, score_texts
 from speechsent.data.kaldi_dir import atomic_write_text, read_table, split_line, write_table
+from speechsent.jobs import pending_job_pieces, python_module, run_jobs, split_utts
 
 __all__ = [
     "DECODE_MODES",

@@ -1,22 +1,13 @@
 """Stage 5: frozen ASR-encoder features of a Kaldi data dir, ``nj`` resumable jobs, merged into ``feats.scp``.
 
-For a data dir ``data/<set>`` and an ESPnet2 ASR model, :func:`dump_job` writes job ``J`` of ``N``::
-
-    <out_dir>/feats.J.ark  feats.J.scp      the encoder output of every utterance of the job (T' x D matrices)
-    <out_dir>/utt2num_frames.J  skipped.J  frames per dumped utterance; utterances not dumped and why
-    <out_dir>/done.J                        JSON: what was done (counts, storage error, options' fingerprint)
-
-and :func:`merge_jobs` checks that every utterance of the data dir was dumped or skipped, then writes
-``utt2num_frames``, ``skipped_utts`` (``<utt> <reason>``), ``info.json`` and, last, ``feats.scp``
-(``LC_ALL=C`` sorted). Every file appears atomically: the ark is written under a temporary name and renamed
-when complete, then the job's scp, then ``done.J``; so no scp line ever points into a partial ark, and a
-rerun skips a job whose ``done.J`` matches its options (a changed model, storage or utterance list redoes
-it). Batch size and device are not part of the fingerprint: the features do not depend on them
-(:mod:`speechsent.asr.batch_encode`).
-
-The utterances of job ``J`` are those of ``--data_dir`` split into ``N`` contiguous, duration-balanced groups
-of whole recordings (each recording is read once, by one job), or all of ``--data_dir`` when it is a
-pre-split ``.../splitN/J`` (or ``splitNutt/J``) dir.
+For a data dir ``data/<set>`` and an ESPnet2 ASR model, :func:`dump_job` writes job ``J`` of ``N``
+(``feats.J.ark``/``.scp``, ``utt2num_frames.J``, ``skipped.J``, ``done.J``) and
+:func:`speechsent.asr.dump_jobs.merge_jobs` merges them into ``feats.scp`` (written last),
+``utt2num_frames``, ``skipped_utts`` (``<utt> <reason>``) and ``info.json``: the layout, the atomic order
+of the files, the split into jobs and the rerun check that both feature dumps share
+(:mod:`speechsent.asr.dump_jobs`). A rerun skips a job whose ``done.J`` matches its fingerprint (a changed
+model, storage or utterance list redoes it). Batch size and device are not part of the fingerprint: the
+features do not depend on them (:mod:`speechsent.asr.batch_encode`).
 
 Each utterance is encoded as ``model.encode(speech[None], lengths)`` would encode it alone: on CPU one at a
 time (the fastest there), on GPU in length-sorted batches made exact by :class:`BatchEncoder`. Utterances too
@@ -29,13 +20,9 @@ of the set is unreadable (:mod:`speechsent.asr.failures`); ``feats.scp`` is then
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
-import hashlib
-import json
 import logging
-import os
 import queue
 import sys
 import threading
@@ -45,43 +32,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
-from speechsent.asr.feat_storage import StorageSpec, StorageStats
-from speechsent.data.kaldi_dir import (
-    DataDir,
-    atomic_write_text,
-    c_sorted,
-    read_table,
-    write_table,
+from speechsent.asr.dump_jobs import (
+    DumpError,
+    JobFiles,
+    JobResult,
+    job_files,
+    job_utterances,
+    publish_job_outputs,
+    reuse_complete_job,
 )
+from speechsent.asr.feat_storage import StorageSpec, StorageStats
+from speechsent.utils.digest import file_digest, text_digest
+from speechsent.utils.fileio import write_json
 
 __all__ = [
     "FORMAT_VERSION",
     "DumpConfig",
-    "DumpError",
-    "JobResult",
-    "MergeResult",
-    "check_compression_option",
-    "check_job_options",
     "dump_job",
-    "job_complete",
-    "job_files",
-    "job_utterances",
-    "merge_jobs",
-    "publish_job_outputs",
+    "model_info",
     "resolve_model",
-    "reuse_complete_job",
-    "run_reporting_errors",
-    "split_utterances",
 ]
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-
-
-class DumpError(RuntimeError):
-    """A dump or merge that cannot be completed (the message says what to do)."""
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -116,6 +90,15 @@ class DumpConfig:
         self.out_dir = Path(self.out_dir)
         if self.nj < 1:
             raise ValueError("nj must be at least 1")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DumpConfig:
+        """The config :func:`speechsent.asr.dump_jobs.config_dict` wrote (a job's spec)."""
+        d = dict(d)
+        for key in ("asr_model_dir", "asr_config", "asr_model_file"):
+            d[key] = Path(d[key]) if d.get(key) is not None else None
+        d["storage"] = StorageSpec(**d["storage"])
+        return cls(**d)
 
     @property
     def on_gpu(self) -> bool:
@@ -169,159 +152,25 @@ def resolve_model(cfg: DumpConfig) -> ModelPaths:
     return ModelPaths(config, Path(files.model_file), Path(files.config_file))
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Splitting
-
-
-def _durations(data: DataDir, utts: Sequence[str]) -> dict[str, float]:
-    utt2dur = data.utt2dur
-    segments = data.segments
-    out = {}
-    for utt in utts:
-        if utt2dur is not None and utt in utt2dur:
-            out[utt] = utt2dur[utt]
-        elif segments is not None and utt in segments:
-            out[utt] = segments[utt].duration
-        else:
-            out[utt] = 1.0
-    return out
-
-
-def split_utterances(data: DataDir, nj: int) -> list[list[str]]:
-    """The utterances of ``data`` in ``nj`` contiguous groups of whole recordings, balanced by duration.
-
-    Recordings are taken in ``LC_ALL=C`` order (utterances without ``segments``: each its own recording); a
-    recording goes to the job its duration midpoint falls into. Jobs may be empty when there are fewer
-    recordings than jobs. Each group is ``LC_ALL=C`` sorted.
-    """
-    utts = data.utt_ids
-    segments = data.segments
-    by_reco: dict[str, list[str]] = {}
-    for utt in utts:
-        reco = segments[utt].reco if segments is not None and utt in segments else utt
-        by_reco.setdefault(reco, []).append(utt)
-    durations = _durations(data, utts)
-    recos = c_sorted(by_reco)
-    weights = [sum(durations[u] for u in by_reco[r]) for r in recos]
-    total = sum(weights) or 1.0
-    jobs: list[list[str]] = [[] for _ in range(nj)]
-    done = 0.0
-    for reco, weight in zip(recos, weights, strict=True):
-        mid = (done + weight / 2) / total
-        jobs[min(nj - 1, int(mid * nj))].extend(by_reco[reco])
-        done += weight
-    return [c_sorted(j) for j in jobs]
-
-
-def _is_presplit(data_dir: Path, nj: int, job: int) -> bool:
-    return data_dir.name == str(job) and data_dir.parent.name in (f"split{nj}", f"split{nj}utt")
-
-
-def job_utterances(data_dir: Path, nj: int, job: int) -> list[str]:
-    """The utterances job ``job`` (1-based) of ``nj`` dumps (see :func:`split_utterances`)."""
-    if not 1 <= job <= nj:
-        raise DumpError(f"job {job} is not in 1..{nj}")
-    data = DataDir(data_dir)
-    if _is_presplit(data_dir, nj, job):
-        return data.utt_ids
-    return split_utterances(data, nj)[job - 1]
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Job files
-
-
-@dataclass(frozen=True)
-class JobFiles:
-    ark: Path
-    scp: Path
-    num_frames: Path
-    skipped: Path
-    done: Path
-    tmp_ark: Path
-
-    def outputs(self) -> tuple[Path, ...]:
-        return (self.done, self.scp, self.num_frames, self.skipped, self.ark, self.tmp_ark)
-
-
-def job_files(out_dir: Path, job: int) -> JobFiles:
-    out_dir = Path(out_dir).absolute()
-    return JobFiles(
-        ark=out_dir / f"feats.{job}.ark",
-        scp=out_dir / f"feats.{job}.scp",
-        num_frames=out_dir / f"utt2num_frames.{job}",
-        skipped=out_dir / f"skipped.{job}",
-        done=out_dir / f"done.{job}",
-        tmp_ark=out_dir / f".feats.{job}.ark.tmp",
-    )
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-
-
 def _fingerprint(cfg: DumpConfig, model: ModelPaths, utts: Sequence[str]) -> dict[str, Any]:
     """What the job's output depends on (not batch size or device: the features do not)."""
     stat = model.model_file.stat()
     return {
         "format_version": FORMAT_VERSION,
-        "config_sha256": hashlib.sha256(model.config_file.read_bytes()).hexdigest(),
+        "config_sha256": file_digest(model.config_file),
         "model_file": str(model.model_file.resolve()),
         "model_size": stat.st_size,
         "model_mtime_ns": stat.st_mtime_ns,
         "storage": cfg.storage.describe(),
         "amp": cfg.amp,
         "channel": cfg.channel,
-        "utts_sha256": _sha("\n".join(utts)),
+        "utts_sha256": text_digest("\n".join(utts)),
         "num_utts": len(utts),
     }
 
 
-def _read_done(files: JobFiles) -> dict[str, Any] | None:
-    try:
-        return json.loads(files.done.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _unreadable(skipped: dict[str, str]) -> dict[str, str]:
-    return {u: r for u, r in skipped.items() if r.startswith("unreadable")}
-
-
-def job_complete(files: JobFiles, fingerprint: dict[str, Any]) -> dict[str, Any] | None:
-    """The job's done record if its output is complete and was made with the same fingerprint.
-
-    A job that could not read some utterances is not complete: it is to be done again, retrying them.
-    """
-    done = _read_done(files)
-    if done is None or done.get("fingerprint") != fingerprint:
-        return None
-    if _unreadable(dict(done.get("skipped") or {})):
-        return None
-    try:
-        if files.ark.stat().st_size != done["ark_bytes"]:
-            return None
-        scp_lines = len(read_table(files.scp))
-    except (OSError, KeyError, ValueError):
-        return None
-    return done if scp_lines == done["num_dumped"] else None
-
-
 # ----------------------------------------------------------------------------------------------------------
 # The job
-
-
-@dataclass
-class JobResult:
-    job: int
-    num_utts: int
-    num_dumped: int
-    skipped: dict[str, str]
-    num_frames: int
-    seconds: float
-    skipped_job: bool = False  # already complete: nothing done
-    storage: StorageStats = field(default_factory=StorageStats)
-    record: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -452,50 +301,6 @@ def dump_job(cfg: DumpConfig, job: int, *, force: bool = False) -> JobResult:
     return _run_job(cfg, job, utts, paths, files, fingerprint, start)
 
 
-def reuse_complete_job(
-    files: JobFiles,
-    fingerprint: dict[str, Any],
-    job: int,
-    nj: int,
-    *,
-    force: bool = False,
-    message: str = "job %d/%d: already complete (%d utterances dumped), nothing to do",
-) -> JobResult | None:
-    """The result of job ``job`` of ``nj`` when its output is complete with the same ``fingerprint`` (and not
-    ``force``): ``message`` is logged (job, nj, utterances dumped). Otherwise None, with the outputs of a
-    stale or partial earlier attempt removed, ready for the job to run."""
-    done = None if force else job_complete(files, fingerprint)
-    if done is None and not force:
-        old = _read_done(files)
-        failed = _unreadable(dict((old or {}).get("skipped") or {}))
-        if failed and old is not None and old.get("fingerprint") == fingerprint:
-            log.info(
-                "job %d/%d: %d utterance(s) could not be read last time (e.g. %s): doing the job again",
-                job,
-                nj,
-                len(failed),
-                next(iter(failed)),
-                stacklevel=2,
-            )
-    if done is not None:
-        log.info(message, job, nj, done["num_dumped"], stacklevel=2)  # as from the dump's module
-        return JobResult(
-            job,
-            done["num_utts"],
-            done["num_dumped"],
-            dict(done.get("skipped", {})),
-            done["num_frames"],
-            0.0,
-            skipped_job=True,
-            storage=StorageStats.from_json(done["storage"]),
-            record=done,
-        )
-    for path in files.outputs():  # a stale or partial earlier attempt
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-    return None
-
-
 class _Writer:
     """Writer thread: compresses/serialises the encoded matrices and appends them to the job's temp ark,
     overlapping with the encoding of the next batch (the compression kernel releases the GIL)."""
@@ -550,18 +355,8 @@ class _Writer:
             raise self.error
 
 
-def _run_job(
-    cfg: DumpConfig,
-    job: int,
-    utts: list[str],
-    paths: ModelPaths,
-    files: JobFiles,
-    fingerprint: dict[str, Any],
-    start: float,
-) -> JobResult:
+def _set_torch_options(cfg: DumpConfig) -> None:
     import torch
-
-    from speechsent.asr.batch_encode import BatchEncoder, TooShortError
 
     if cfg.num_threads > 0:
         torch.set_num_threads(cfg.num_threads)
@@ -573,62 +368,65 @@ def _run_job(
         # TF32 convolutions/matmuls round to 10-bit mantissas, differently for different batch shapes.
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
-    model, args = _load_model(cfg, paths)
-    encoder = BatchEncoder(model, cfg.device, cfg.amp)
-    info = model_info(model, args, paths, encoder)
-    fs = info["frontend"]["fs"]
-    min_samples = encoder.min_samples()
-    batch_size = cfg.effective_batch_size()
-    if batch_size > 1 and not encoder.batch_invariant_batching:
-        log.warning("job %d: batching off, one utterance at a time: %s", job, encoder.reason)
-        batch_size = 1
-    log.info(
-        "job %d/%d: %d utterances of %s -> %s (%s, %s, batch size %d, storage %s)",
-        job,
-        cfg.nj,
-        len(utts),
-        cfg.data_dir,
-        files.ark,
-        info["encoder"],
-        cfg.device + (f", amp {cfg.amp}" if cfg.amp else ""),
-        batch_size,
-        cfg.storage.kind,
-    )
 
-    skipped: dict[str, str] = {}
-    invariance: dict[str, Any] = {"checked": False}
-    frames_of = encoder.num_feature_frames
-    max_frames = cfg.effective_batch_frames()
-    sort_buffer = max(cfg.effective_sort_buffer(), 1) if batch_size > 1 else 1
 
-    bar = None
-    if cfg.progress:
-        from tqdm import tqdm
+class _JobEncoder:
+    """The encoding side of one job: what is skipped and why, batching and its invariance check; encoded
+    matrices (None for a skipped utterance) go to ``writer`` in the order they are done."""
 
-        bar = tqdm(
-            total=len(utts),
-            desc=f"dump job {job}",
-            unit="utt",
-            file=sys.stderr,
-            mininterval=1.0 if sys.stderr.isatty() else 30.0,
-        )
+    def __init__(self, cfg: DumpConfig, job: int, encoder: Any, info: dict[str, Any]):
+        self.cfg, self.job, self.encoder, self.info = cfg, job, encoder, info
+        self.fs = info["frontend"]["fs"]
+        self.min_samples = encoder.min_samples()
+        self.batch_size = cfg.effective_batch_size()
+        if self.batch_size > 1 and not encoder.batch_invariant_batching:
+            log.warning("job %d: batching off, one utterance at a time: %s", job, encoder.reason)
+            self.batch_size = 1
+        self.max_frames = cfg.effective_batch_frames()
+        self.sort_buffer = max(cfg.effective_sort_buffer(), 1) if self.batch_size > 1 else 1
+        self.skipped: dict[str, str] = {}
+        self.invariance: dict[str, Any] = {"checked": False}
+        self.writer: _Writer | None = None
 
-    def skip(item: _Utt, reason: str) -> None:
-        skipped[item.utt] = " ".join(reason.split())  # one line
-        writer.put([item.utt], [None])  # in order, and counted by the progress bar
+    def take(self, item: _Utt, buffer: list[_Utt]) -> None:
+        """One utterance read: skipped (unreadable, too short) or buffered; a full buffer is encoded."""
+        if item.wav is None:
+            if not item.utt:
+                raise DumpError(item.error)
+            if not self.cfg.skip_unreadable:
+                raise DumpError(
+                    f"job {self.job}: {item.error} (--skip_unreadable true lists such utterances)"
+                )
+            log.warning("job %d: skipping unreadable %s: %s", self.job, item.utt, item.error)
+            self.skip(item, f"unreadable: {item.error}")
+        elif self.min_samples is not None and len(item.wav) < self.min_samples:
+            self.skip(
+                item,
+                f"too_short ({len(item.wav)} samples < {self.min_samples}, the fewest the frontend and "
+                f"{self.info['input_layer']} accept)",
+            )
+        else:
+            buffer.append(item)
+            if len(buffer) >= self.sort_buffer:
+                self.flush(buffer)
+                buffer.clear()
 
-    def check_invariance(wavs: list[Any]) -> None:
+    def skip(self, item: _Utt, reason: str) -> None:
+        assert self.writer is not None
+        self.skipped[item.utt] = " ".join(reason.split())  # one line
+        self.writer.put([item.utt], [None])  # in order, and counted by the progress bar
+
+    def check_invariance(self, wavs: list[Any]) -> None:
         """Up to 8 utterances spread over the first batch (longest and shortest included), as one batch."""
-        nonlocal batch_size
-        tol = cfg.effective_tol()
+        tol = self.cfg.effective_tol()
         step = max(1, (len(wavs) - 1) // 7)
         sample = [*wavs[:-1:step][:7], wavs[-1]]
-        report = encoder.self_check(sample, tol)
-        invariance.update(dataclasses.asdict(report), checked=True, tol=tol)
+        report = self.encoder.self_check(sample, tol)
+        self.invariance.update(dataclasses.asdict(report), checked=True, tol=tol)
         if report.ok:
             log.info(
                 "job %d: batch invariance checked on %d utterances: max abs diff %.3g",
-                job,
+                self.job,
                 report.num_utts,
                 report.max_abs_diff,
             )
@@ -636,70 +434,77 @@ def _run_job(
         log.error(
             "job %d: batched encoding differs from single-utterance encode() (%d length mismatches, max abs "
             "diff %.3g > %.3g): batching turned off for this job",
-            job,
+            self.job,
             report.length_mismatches,
             report.max_abs_diff,
             tol,
         )
-        batch_size = 1
+        self.batch_size = 1
 
-    def encode(batch: list[_Utt]) -> None:
+    def encode(self, batch: list[_Utt]) -> None:
+        from speechsent.asr.batch_encode import TooShortError
+
+        assert self.writer is not None
         wavs = [b.wav for b in batch]
-        if len(batch) > 1 and cfg.check_invariance and not invariance["checked"]:
-            check_invariance(wavs)
-        if batch_size > 1 and len(batch) > 1:
-            outs = encoder.encode_batch(wavs)
+        if len(batch) > 1 and self.cfg.check_invariance and not self.invariance["checked"]:
+            self.check_invariance(wavs)
+        if self.batch_size > 1 and len(batch) > 1:
+            outs = self.encoder.encode_batch(wavs)
         else:
             outs = []
             for b in batch:
                 try:
-                    outs.append(encoder.encode_single(b.wav))
+                    outs.append(self.encoder.encode_single(b.wav))
                 except TooShortError as error:  # the frontend's or encoder's own verdict
-                    skipped[b.utt] = f"too_short ({len(b.wav)} samples): {' '.join(str(error).split())}"
+                    self.skipped[b.utt] = f"too_short ({len(b.wav)} samples): {' '.join(str(error).split())}"
                     outs.append(None)
-        writer.put([b.utt for b in batch], outs)
+        self.writer.put([b.utt for b in batch], outs)
 
-    def flush(buffer: list[_Utt]) -> None:
-        if batch_size == 1:
+    def flush(self, buffer: list[_Utt]) -> None:
+        if self.batch_size == 1:
             for item in buffer:
-                encode([item])
+                self.encode([item])
             return
         # padded feature frames of a batch (frontends without STFT arithmetic: 10 ms frames assumed)
-        for batch in _batches(buffer, batch_size, max_frames, lambda n: frames_of(n) or n * 100 // fs):
-            encode(batch)
+        frames_of, fs = self.encoder.num_feature_frames, self.fs
+        for batch in _batches(
+            buffer, self.batch_size, self.max_frames, lambda n: frames_of(n) or n * 100 // fs
+        ):
+            self.encode(batch)
 
-    audio: queue.Queue[_Utt | None] = queue.Queue(maxsize=max(64, 2 * sort_buffer))
+
+def _progress_bar(cfg: DumpConfig, job: int, total: int) -> Any:
+    if not cfg.progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=f"dump job {job}",
+        unit="utt",
+        file=sys.stderr,
+        mininterval=1.0 if sys.stderr.isatty() else 30.0,
+    )
+
+
+def _encode_all(cfg: DumpConfig, utts: list[str], files: JobFiles, enc: _JobEncoder) -> _Writer:
+    """Read (a thread), encode (here) and write (a thread) every utterance of the job into its temporary
+    ark; the writer holds the scp and frame counts. The temporary ark is removed when this fails."""
+    import torch
+
+    bar = _progress_bar(cfg, enc.job, len(utts))
+    audio: queue.Queue[_Utt | None] = queue.Queue(maxsize=max(64, 2 * enc.sort_buffer))
     stop = threading.Event()
-    reader = threading.Thread(target=_read_audio, args=(cfg, utts, fs, audio, stop), daemon=True)
-    loop_start, loop_cpu = time.perf_counter(), time.process_time()
-    writer = _Writer(files.tmp_ark, str(files.ark), cfg.storage, bar)
+    reader = threading.Thread(target=_read_audio, args=(cfg, utts, enc.fs, audio, stop), daemon=True)
+    writer = enc.writer = _Writer(files.tmp_ark, str(files.ark), cfg.storage, bar)
     reader.start()
     ok = False
     try:
         buffer: list[_Utt] = []
         with torch.inference_mode():
             while (item := audio.get()) is not None:
-                if item.wav is None:
-                    if not item.utt:
-                        raise DumpError(item.error)
-                    if not cfg.skip_unreadable:
-                        raise DumpError(
-                            f"job {job}: {item.error} (--skip_unreadable true lists such utterances)"
-                        )
-                    log.warning("job %d: skipping unreadable %s: %s", job, item.utt, item.error)
-                    skip(item, f"unreadable: {item.error}")
-                elif min_samples is not None and len(item.wav) < min_samples:
-                    skip(
-                        item,
-                        f"too_short ({len(item.wav)} samples < {min_samples}, the fewest the frontend and "
-                        f"{info['input_layer']} accept)",
-                    )
-                else:
-                    buffer.append(item)
-                    if len(buffer) >= sort_buffer:
-                        flush(buffer)
-                        buffer = []
-            flush(buffer)
+                enc.take(item, buffer)
+            enc.flush(buffer)
         ok = True
     finally:
         stop.set()
@@ -712,9 +517,58 @@ def _run_job(
             if not ok or writer.error is not None:
                 with contextlib.suppress(FileNotFoundError):
                     files.tmp_ark.unlink()
-    loop_seconds, loop_cpu = time.perf_counter() - loop_start, time.process_time() - loop_cpu
-    scp, num_frames = writer.scp, writer.num_frames
+    return writer
 
+
+def _run_job(
+    cfg: DumpConfig,
+    job: int,
+    utts: list[str],
+    paths: ModelPaths,
+    files: JobFiles,
+    fingerprint: dict[str, Any],
+    start: float,
+) -> JobResult:
+    from speechsent.asr.batch_encode import BatchEncoder
+
+    _set_torch_options(cfg)
+    model, args = _load_model(cfg, paths)
+    encoder = BatchEncoder(model, cfg.device, cfg.amp)
+    enc = _JobEncoder(cfg, job, encoder, model_info(model, args, paths, encoder))
+    log.info(
+        "job %d/%d: %d utterances of %s -> %s (%s, %s, batch size %d, storage %s)",
+        job,
+        cfg.nj,
+        len(utts),
+        cfg.data_dir,
+        files.ark,
+        enc.info["encoder"],
+        cfg.device + (f", amp {cfg.amp}" if cfg.amp else ""),
+        enc.batch_size,
+        cfg.storage.kind,
+    )
+    loop_start, loop_cpu = time.perf_counter(), time.process_time()
+    writer = _encode_all(cfg, utts, files, enc)
+    timing = {
+        "loop_seconds": time.perf_counter() - loop_start,
+        "loop_cpu_seconds": time.process_time() - loop_cpu,
+    }
+    return _finish_job(cfg, job, utts, files, fingerprint, enc, writer, start, timing)
+
+
+def _finish_job(
+    cfg: DumpConfig,
+    job: int,
+    utts: list[str],
+    files: JobFiles,
+    fingerprint: dict[str, Any],
+    enc: _JobEncoder,
+    writer: _Writer,
+    start: float,
+    timing: dict[str, float],
+) -> JobResult:
+    """Check that every utterance was dumped or skipped, publish the job's files, write ``done.J`` last."""
+    scp, num_frames, skipped = writer.scp, writer.num_frames, enc.skipped
     missing = set(utts) - set(scp) - set(skipped)
     if missing:
         raise DumpError(
@@ -736,16 +590,15 @@ def _run_job(
     seconds = time.perf_counter() - start
     record = {
         **base,
-        "model": info,
+        "model": enc.info,
         "device": cfg.device,
         "amp": cfg.amp,
-        "batch_size": batch_size,
-        "invariance_check": invariance,
+        "batch_size": enc.batch_size,
+        "invariance_check": enc.invariance,
         "seconds": seconds,
-        "loop_seconds": loop_seconds,
-        "loop_cpu_seconds": loop_cpu,
+        **timing,
     }
-    atomic_write_text(files.done, json.dumps(record, indent=1) + "\n")
+    write_json(files.done, record)
     if stats.fallbacks:
         log.warning(
             "job %d: %d matrices failed the compression error check and were stored as float32: %s",
@@ -759,41 +612,11 @@ def _run_job(
         len(scp),
         record["num_frames"],
         _storage_summary(stats, cfg.storage),
-        loop_seconds,
-        len(utts) / loop_seconds if loop_seconds else 0.0,
+        timing["loop_seconds"],
+        len(utts) / timing["loop_seconds"] if timing["loop_seconds"] else 0.0,
         seconds,
     )
     return JobResult(job, len(utts), len(scp), skipped, record["num_frames"], seconds, False, stats, record)
-
-
-def publish_job_outputs(
-    files: JobFiles,
-    job: int,
-    nj: int,
-    fingerprint: dict[str, Any],
-    utts: Sequence[str],
-    scp: dict[str, str],
-    num_frames: dict[str, int],
-    skipped: dict[str, str],
-    stats: StorageStats,
-) -> dict[str, Any]:
-    """Move a finished job's ark into place and write its tables (feats scp last); returns the fields of its
-    done record that every dump has (the caller adds its own, then writes ``files.done``)."""
-    os.replace(files.tmp_ark, files.ark)
-    write_table(files.num_frames, num_frames)
-    write_table(files.skipped, skipped)
-    write_table(files.scp, scp)
-    return {
-        "job": job,
-        "nj": nj,
-        "fingerprint": fingerprint,
-        "num_utts": len(utts),
-        "num_dumped": len(scp),
-        "num_frames": sum(num_frames.values()),
-        "skipped": skipped,
-        "ark_bytes": files.ark.stat().st_size,
-        "storage": stats.to_json(),
-    }
 
 
 def _storage_summary(stats: StorageStats, spec: StorageSpec) -> str:
@@ -803,168 +626,3 @@ def _storage_summary(stats: StorageStats, spec: StorageSpec) -> str:
         f"compressed to {stats.bytes_ratio:.3f} of float32, max abs error {stats.max_abs_error:.4g}, "
         f"mean {stats.mean_abs_error:.3g}"
     )
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Merging
-
-
-@dataclass
-class MergeResult:
-    num_utts: int
-    num_dumped: int
-    skipped: dict[str, str]
-    info: dict[str, Any]
-
-
-def merge_jobs(
-    data_dir: Path,
-    out_dir: Path,
-    nj: int,
-    *,
-    max_failed_fraction: float | None = DEFAULT_MAX_FAILED_FRACTION,
-) -> MergeResult:
-    """Check and merge the ``nj`` jobs under ``out_dir`` into ``feats.scp`` (written last) and friends.
-
-    A :class:`DumpError` (naming ``skipped_utts``; no ``feats.scp`` is left) when no utterance was dumped or
-    more than ``max_failed_fraction`` of them could not be read (None: no limit).
-    """
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    utts = DataDir(data_dir).utt_ids
-    records = []
-    missing = []
-    for job in range(1, nj + 1):
-        files = job_files(out_dir, job)
-        done = _read_done(files)
-        if done is None or done.get("nj") != nj or not files.scp.is_file() or not files.ark.is_file():
-            missing.append(job)
-            continue
-        records.append((files, done))
-    if missing:
-        raise DumpError(
-            f"{out_dir}: job(s) {' '.join(map(str, missing))} of {nj} are not complete (see their logs); "
-            "rerun the dump (finished jobs are skipped)"
-        )
-    scp: dict[str, str] = {}
-    num_frames: dict[str, int] = {}
-    skipped: dict[str, str] = {}
-    storage = StorageStats()
-    for files, done in records:
-        job_scp = read_table(files.scp)
-        if len(job_scp) != done["num_dumped"]:
-            raise DumpError(f"{files.scp}: {len(job_scp)} lines, but {files.done} says {done['num_dumped']}")
-        for name, table, source in (
-            (files.scp, scp, job_scp),
-            (files.skipped, skipped, read_table(files.skipped)),
-        ):
-            dup = set(table) & set(source)
-            if dup:
-                raise DumpError(f"{name}: utterances also in another job: {sorted(dup)[:5]}")
-            table.update(source)
-        num_frames.update({k: int(v) for k, v in read_table(files.num_frames).items()})
-        storage.merge(StorageStats.from_json(done["storage"]))
-    expected = set(utts)
-    covered = set(scp) | set(skipped)
-    if covered != expected:
-        lost = sorted(expected - covered)
-        extra = sorted(covered - expected)
-        raise DumpError(
-            f"{out_dir}: the jobs do not cover {data_dir}: {len(lost)} utterances missing {lost[:5]}, "
-            f"{len(extra)} not in the data dir {extra[:5]} (was the data dir changed? rerun the dump)"
-        )
-    first = records[0][1]
-    too_short = sorted(u for u, r in skipped.items() if r.startswith("too_short"))
-    message = failure_message(
-        f"{out_dir} (of {data_dir})",
-        total=len(utts),
-        failed=_unreadable(skipped),
-        usable=len(scp),
-        failed_list=out_dir / "skipped_utts",
-        max_failed_fraction=max_failed_fraction,
-        empty_detail=f"{len(too_short)} too short" if too_short else "",
-    )
-    if message is not None:
-        write_table(out_dir / "skipped_utts", skipped)
-        (out_dir / "feats.scp").unlink(missing_ok=True)  # no later step may take the set as dumped
-        raise DumpError(message)
-    info = {
-        "data_dir": str(data_dir),
-        "nj": nj,
-        "num_utts": len(utts),
-        "num_dumped": len(scp),
-        "num_skipped": len(skipped),
-        "num_too_short": len(too_short),
-        "num_frames": sum(num_frames.values()),
-        "model": first["model"],
-        "dim": first["model"]["output_dim"],
-        "subsampling": first["model"]["subsampling"],
-        "storage": {**first["fingerprint"]["storage"], "measured": _storage_json(storage)},
-        "amp": first["amp"],
-        "jobs": [
-            {
-                "job": d["job"],
-                "device": d["device"],
-                "batch_size": d["batch_size"],
-                "invariance_check": d["invariance_check"],
-                "seconds": round(d["seconds"], 3),
-            }
-            for _, d in records
-        ],
-    }
-    write_table(out_dir / "utt2num_frames", num_frames)
-    write_table(out_dir / "skipped_utts", skipped)
-    atomic_write_text(out_dir / "info.json", json.dumps(info, indent=1) + "\n")
-    write_table(out_dir / "feats.scp", scp)
-    if skipped:
-        log.warning(
-            "%s: %d of %d utterances not dumped (%d too short, %d unreadable), listed in %s",
-            out_dir,
-            len(skipped),
-            len(utts),
-            len(too_short),
-            len(_unreadable(skipped)),
-            out_dir / "skipped_utts",
-        )
-    log.info("%s: feats.scp of %d utterances (%d frames)", out_dir, len(scp), info["num_frames"])
-    return MergeResult(len(utts), len(scp), skipped, info)
-
-
-def _storage_json(stats: StorageStats) -> dict[str, Any]:
-    out = stats.to_json()
-    out["num_fallbacks"] = len(out.pop("fallbacks"))
-    return out
-
-
-# ----------------------------------------------------------------------------------------------------------
-# What the dump entry points (speechsent-dump-encoder, speechsent-dump-fbank) share
-
-
-def check_job_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Usage errors of ``--nj``, ``--job`` and ``--merge`` (exit via ``parser.error``)."""
-    if args.nj < 1:
-        parser.error("--nj must be at least 1")
-    if args.job is not None and not 1 <= args.job <= args.nj:
-        parser.error(f"--job must be in 1..--nj ({args.nj})")
-    if args.merge and args.job is not None:
-        parser.error("--merge and --job exclude each other")
-
-
-def check_compression_option(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """A usage error for an unknown ``--compression_method``."""
-    from speechsent.asr.feat_storage import CompressionError, parse_compression_method
-
-    try:
-        parse_compression_method(args.compression_method)
-    except CompressionError as error:
-        parser.error(f"--compression_method: {error}")
-
-
-def run_reporting_errors(work: Callable[[], object], logger: logging.Logger) -> int:
-    """Run ``work()``: 0, or 1 with the error logged (no traceback) for bad input, storage or data errors."""
-    from speechsent import cli
-    from speechsent.asr.feat_storage import CompressionError
-    from speechsent.audio.io import AudioError
-    from speechsent.data.kaldi_dir import KaldiDataError
-
-    errors = (DumpError, CompressionError, AudioError, KaldiDataError, OSError, ValueError)
-    return cli.run_reporting_errors(work, logger, errors)

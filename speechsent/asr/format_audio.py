@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
-from speechsent.asr.jobs import python_module, run_jobs, split_utts
 from speechsent.data.kaldi_dir import (
     UTT_FILES,
     atomic_write_text,
@@ -53,6 +52,7 @@ from speechsent.data.kaldi_dir import (
     utt2spk_to_spk2utt,
     write_table,
 )
+from speechsent.jobs import python_module, run_jobs, split_utts
 
 __all__ = ["AUDIO_FORMATS", "FormatError", "FormatReport", "format_data_dir", "format_job", "merge_jobs"]
 

@@ -4,21 +4,23 @@ Runs the frontend, normalisation and encoder of an ESPnet2 ASR model (eval mode,
 utterance of ``--data_dir`` and writes ``<out_dir>/feats.scp`` (+ ``feats.J.ark``), ``utt2num_frames``,
 ``skipped_utts`` (utterances too short for the encoder's subsampling, with the reason) and ``info.json``::
 
-    # one job of four, through $cmd (the stage does this), then the merge:
-    run.pl JOB=1:4 dump/encoder/swbd_train/log/dump.JOB.log \\
-        speechsent-dump-encoder --data_dir data/swbd_train --out_dir dump/encoder/swbd_train \\
-            --asr_model_dir exp/asr_train --nj 4 --job JOB
-    speechsent-dump-encoder --data_dir data/swbd_train --out_dir dump/encoder/swbd_train --nj 4 --merge true
+    # stage 5: one call; its nj jobs through --cmd (logs in dump/encoder/log/dump.JOB.log), then the merge
+    speechsent-dump-encoder --data_dir data/swbd_test --out_dir dump/encoder/swbd_test \\
+        --data_dir data/swbd_holdout --out_dir dump/encoder/swbd_holdout --asr_model_dir exp/asr_model \\
+        --nj 4 --cmd run.pl
 
-    # several sets in one process per job (ESPnet is imported and the model loaded once per job):
-    run.pl JOB=1:4 dump/encoder/log/dump.JOB.log \\
-        speechsent-dump-encoder --data_dir data/swbd_test --out_dir dump/encoder/swbd_test \\
-            --data_dir data/swbd_holdout --out_dir dump/encoder/swbd_holdout --asr_model_dir exp/asr_model \\
-            --nj 4 --job JOB
+    # by hand: one job of four (under any job runner), then the merge
+    speechsent-dump-encoder --data_dir data/swbd_train --out_dir dump/encoder/swbd_train \\
+        --asr_model_dir exp/asr_train --nj 4 --job 2
+    speechsent-dump-encoder --data_dir data/swbd_train --out_dir dump/encoder/swbd_train --nj 4 --merge true
 
     # everything in this process (all jobs, then the merge):
     speechsent-dump-encoder --data_dir data/swbd_test --out_dir dump/encoder/swbd_test \\
         --asr_config exp/asr_train/config.yaml --asr_model_file exp/asr_train/valid.acc.ave.pth
+
+With several ``--data_dir``, each job does its share of every set (ESPnet is imported and the model loaded
+once per job); ``--cmd`` runs the jobs as every parallel stage runs its jobs (:mod:`speechsent.jobs`; the
+exact ``${cmd} JOB=1:N ...`` line is logged), with ``--ngpu 1`` adding ``--gpu 1`` to the runner.
 
 Each dumped matrix equals what ``model.encode(speech[None], lengths)`` gives for the utterance alone, whatever
 the batch it was encoded in (on GPU, batches are length-sorted and made exact; on CPU one utterance at a
@@ -49,7 +51,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from speechsent import cli
-from speechsent.asr.failures import add_max_failed_fraction_argument
+from speechsent.asr.dump_cli import add_job_arguments, add_storage_arguments
 from speechsent.cli import amp_or_auto_type, none_or_str, str2bool
 
 __all__ = ["dump_encoder", "get_parser", "main"]
@@ -76,28 +78,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help="output dir, one per --data_dir in the same order (default dump/encoder/<basename of data_dir>)",
     )
-    g.add_argument("--nj", type=int, default=1, help="number of jobs the data dir is split into")
-    g.add_argument(
-        "--job",
-        type=int,
-        default=None,
-        help="dump only job JOB (1..nj), e.g. under run.pl JOB=1:nj; default: every job, then --merge",
-    )
-    g.add_argument(
-        "--merge",
-        type=str2bool,
-        default=False,
-        help="only merge the nj finished jobs into feats.scp, utt2num_frames, skipped_utts, info.json",
-    )
-    g.add_argument("--force", type=str2bool, default=False, help="redo jobs even when already complete")
-    g.add_argument(
-        "--skip_unreadable",
-        type=str2bool,
-        default=False,
-        help="list utterances whose audio cannot be read in skipped_utts instead of failing",
-    )
-    add_max_failed_fraction_argument(g, " (checked by the merge, with --skip_unreadable true)")
-    g.add_argument("--channel", type=int, default=None, help="0-based channel of multi-channel recordings")
+    add_job_arguments(g)
     g = parser.add_argument_group("model")
     g.add_argument(
         "--asr_model_dir",
@@ -157,28 +138,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="max abs difference allowed by that check (0: 1e-4, or 5e-2 with --amp)",
     )
-    g = parser.add_argument_group("storage")
-    g.add_argument(
-        "--storage", default="float", choices=("float", "compressed"), help="float32 (FM) or compressed"
-    )
-    g.add_argument(
-        "--compression_method",
-        default="speech_feature",
-        help="Kaldi compression method of --storage compressed: speech_feature (2, default), auto (1), "
-        "two_byte (3: more than half of float32's bytes), one_byte (5)",
-    )
-    g.add_argument(
-        "--compress_max_rel_error",
-        type=float,
-        default=0.1,
-        help="largest max abs error of a compressed matrix, relative to the matrix's std",
-    )
-    g.add_argument(
-        "--compress_fallback",
-        default="float",
-        choices=("float", "error"),
-        help="a matrix over that limit: store it as float32 (with a warning), or fail",
-    )
+    add_storage_arguments(parser.add_argument_group("storage"))
     parser.add_argument("--progress", type=str2bool, default=True, help="progress bar on stderr")
     cli.add_log_level_argument(parser)
     return parser
@@ -209,17 +169,10 @@ def make_config(args: argparse.Namespace) -> Any:
     """The :class:`speechsent.asr.encoder_dump.DumpConfig` of parsed options (one data_dir, out_dir)."""
     from pathlib import Path
 
+    from speechsent.asr.dump_cli import storage_spec
     from speechsent.asr.encoder_dump import DumpConfig
-    from speechsent.asr.feat_storage import StorageSpec, parse_compression_method
 
-    method = parse_compression_method(args.compression_method)
     amp = amp_or_auto_type(str(args.amp)) if isinstance(args.amp, bool) else args.amp  # YAML true/false
-    storage = StorageSpec(
-        kind=args.storage,
-        method=method,
-        max_rel_error=args.compress_max_rel_error,
-        fallback=args.compress_fallback,
-    )
     out_dir = args.out_dir or str(Path("dump/encoder") / Path(args.data_dir).name)
     return DumpConfig(
         data_dir=Path(args.data_dir),
@@ -228,7 +181,7 @@ def make_config(args: argparse.Namespace) -> Any:
         asr_model_dir=Path(args.asr_model_dir) if args.asr_model_dir else None,
         asr_config=Path(args.asr_config) if args.asr_config else None,
         asr_model_file=Path(args.asr_model_file) if args.asr_model_file else None,
-        storage=storage,
+        storage=storage_spec(args),
         device="cuda" if args.ngpu > 0 else "cpu",
         amp=_resolve_amp(amp) if args.ngpu > 0 else amp,
         batch_size=args.batch_size,
@@ -244,47 +197,44 @@ def make_config(args: argparse.Namespace) -> Any:
 
 
 def dump_encoder(args: argparse.Namespace) -> list[Any]:
-    """The work function, for each ``--data_dir``: one job (``--job``), the merge (``--merge``), or every job
-    then the merge.
+    """The work function: a worker job (``--worker``), one job (``--job``) or the merge (``--merge``) of each
+    ``--data_dir``, else the whole dump (its jobs through ``--cmd``, or here), then the merge.
 
-    Returns, per data dir, the :class:`~speechsent.asr.encoder_dump.JobResult` of a single job, else the
-    :class:`~speechsent.asr.encoder_dump.MergeResult`.
+    Returns, per data dir, the :class:`~speechsent.asr.dump_jobs.JobResult` of a job, else the
+    :class:`~speechsent.asr.dump_jobs.MergeResult`.
     """
-    from speechsent.asr.encoder_dump import dump_job, merge_jobs
+    from speechsent.asr.dump_cli import run_dump_command
+    from speechsent.asr.encoder_dump import DumpConfig, dump_job
 
-    results = []
-    for cfg in make_configs(args):
-        if args.merge:
-            results.append(
-                merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj, max_failed_fraction=args.max_failed_fraction)
-            )
-        elif args.job is not None:
-            results.append(dump_job(cfg, args.job, force=args.force))
-        else:
-            for job in range(1, cfg.nj + 1):
-                dump_job(cfg, job, force=args.force)
-            results.append(
-                merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj, max_failed_fraction=args.max_failed_fraction)
-            )
-    return results
+    return run_dump_command(
+        args,
+        lambda: make_configs(args),
+        DumpConfig.from_dict,
+        dump_job,
+        worker_module="speechsent.bin.dump_encoder",
+        gpu=args.ngpu,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
     args = cli.parse_args(parser, argv)
-    if not args.data_dir:
-        parser.error("--data_dir is required")
-    if args.out_dir and len(args.out_dir) != len(args.data_dir):
-        parser.error(f"{len(args.data_dir)} --data_dir, {len(args.out_dir)} --out_dir: give one per data dir")
-    from speechsent.asr.encoder_dump import check_compression_option, check_job_options, run_reporting_errors
+    from speechsent.asr.dump_cli import check_compression_option, check_job_options, run_reporting_errors
 
     check_job_options(parser, args)
-    if args.amp not in (None, False) and args.ngpu == 0:
-        parser.error("--amp needs --ngpu 1")
-    if not args.merge and not (args.asr_model_dir or args.asr_config):
-        parser.error("give --asr_model_dir, or --asr_config (and --asr_model_file)")
-    if args.asr_model_dir and args.asr_config:
-        parser.error("give --asr_model_dir or --asr_config, not both")
+    if not args.worker:
+        if not args.data_dir:
+            parser.error("--data_dir is required")
+        if args.out_dir and len(args.out_dir) != len(args.data_dir):
+            parser.error(
+                f"{len(args.data_dir)} --data_dir, {len(args.out_dir)} --out_dir: give one per data dir"
+            )
+        if args.amp not in (None, False) and args.ngpu == 0:
+            parser.error("--amp needs --ngpu 1")
+        if not args.merge and not (args.asr_model_dir or args.asr_config):
+            parser.error("give --asr_model_dir, or --asr_config (and --asr_model_file)")
+        if args.asr_model_dir and args.asr_config:
+            parser.error("give --asr_model_dir or --asr_config, not both")
     check_compression_option(parser, args)
     cli.setup_logging(args.log_level)
     return run_reporting_errors(lambda: dump_encoder(args), logging.getLogger("speechsent.dump_encoder"))

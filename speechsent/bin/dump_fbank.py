@@ -3,12 +3,13 @@
 Writes ``<out_dir>/feats.scp`` (+ ``feats.J.ark``), ``utt2num_frames``, ``skipped_utts`` and ``info.json``,
 in ``nj`` resumable jobs exactly like ``speechsent-dump-encoder`` (stage 5)::
 
-    # one job of four, through $cmd, then the merge:
-    run.pl JOB=1:4 dump/fbank/swbd_train/log/dump.JOB.log \\
-        python -m speechsent.bin.dump_fbank --data_dir data/swbd_train --out_dir dump/fbank/swbd_train \\
-            --nj 4 --job JOB
+    # stage 9: one call; its four jobs through --cmd (logs in dump/fbank/swbd_train/log/dump.JOB.log)
     python -m speechsent.bin.dump_fbank --data_dir data/swbd_train --out_dir dump/fbank/swbd_train \\
-        --nj 4 --merge true
+        --nj 4 --cmd run.pl
+
+    # by hand: one job of four (under any job runner), then the merge
+    python -m speechsent.bin.dump_fbank --data_dir data/swbd_train --nj 4 --job 2
+    python -m speechsent.bin.dump_fbank --data_dir data/swbd_train --nj 4 --merge true
 
     # everything in this process:
     python -m speechsent.bin.dump_fbank --data_dir data/swbd_test
@@ -30,12 +31,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from speechsent import cli
-from speechsent.asr.failures import add_max_failed_fraction_argument
+from speechsent.asr.dump_cli import add_job_arguments, add_storage_arguments
 from speechsent.cli import str2bool
 
 __all__ = ["dump_fbank", "get_parser", "main"]
 
 PROG = "speechsent-dump-fbank"
+PROG_MODULE = "speechsent.bin.dump_fbank"
 
 
 def _none_or_int(value: str) -> int | None:
@@ -50,20 +52,7 @@ def get_parser() -> argparse.ArgumentParser:
     g = parser.add_argument_group("data and jobs")
     g.add_argument("--data_dir", default=None, help="Kaldi data dir (wav.scp, segments, ...)")
     g.add_argument("--out_dir", default=None, help="output dir (default dump/fbank/<basename of data_dir>)")
-    g.add_argument("--nj", type=int, default=1, help="number of jobs the data dir is split into")
-    g.add_argument(
-        "--job", type=int, default=None, help="dump only job JOB (1..nj); default: all, then merge"
-    )
-    g.add_argument("--merge", type=str2bool, default=False, help="only merge the nj finished jobs")
-    g.add_argument("--force", type=str2bool, default=False, help="redo jobs even when already complete")
-    g.add_argument(
-        "--skip_unreadable",
-        type=str2bool,
-        default=False,
-        help="list unreadable utterances instead of failing",
-    )
-    add_max_failed_fraction_argument(g, " (checked by the merge, with --skip_unreadable true)")
-    g.add_argument("--channel", type=int, default=None, help="0-based channel of multi-channel recordings")
+    add_job_arguments(g)
     g = parser.add_argument_group("filterbank (Kaldi compute-fbank-feats options)")
     g.add_argument("--num_mel_bins", type=int, default=80)
     g.add_argument("--frame_length", type=float, default=25.0, help="ms")
@@ -77,11 +66,7 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--sample_rate", type=_none_or_int, default=None, help="resample to this rate (default: the audio's)"
     )
-    g = parser.add_argument_group("storage (as speechsent-dump-encoder)")
-    g.add_argument("--storage", default="float", choices=("float", "compressed"))
-    g.add_argument("--compression_method", default="speech_feature", help="Kaldi compression method")
-    g.add_argument("--compress_max_rel_error", type=float, default=0.1)
-    g.add_argument("--compress_fallback", default="float", choices=("float", "error"))
+    add_storage_arguments(parser.add_argument_group("storage (as speechsent-dump-encoder)"))
     parser.add_argument("--progress", type=str2bool, default=True, help="progress bar on stderr")
     cli.add_log_level_argument(parser)
     return parser
@@ -91,7 +76,7 @@ def make_config(args: argparse.Namespace) -> Any:
     """The :class:`speechsent.features.fbank.FbankDumpConfig` of parsed options."""
     from pathlib import Path
 
-    from speechsent.asr.feat_storage import StorageSpec, parse_compression_method
+    from speechsent.asr.dump_cli import storage_spec
     from speechsent.features.fbank import FbankConfig, FbankDumpConfig
 
     fbank = FbankConfig(
@@ -104,19 +89,13 @@ def make_config(args: argparse.Namespace) -> Any:
         preemphasis_coefficient=args.preemphasis_coefficient,
         sample_rate=args.sample_rate,
     )
-    storage = StorageSpec(
-        kind=args.storage,
-        method=parse_compression_method(args.compression_method),
-        max_rel_error=args.compress_max_rel_error,
-        fallback=args.compress_fallback,
-    )
     out_dir = args.out_dir or str(Path("dump/fbank") / Path(args.data_dir).name)
     return FbankDumpConfig(
         data_dir=Path(args.data_dir),
         out_dir=Path(out_dir),
         nj=args.nj,
         fbank=fbank,
-        storage=storage,
+        storage=storage_spec(args),
         skip_unreadable=args.skip_unreadable,
         channel=args.channel,
         progress=args.progress,
@@ -124,27 +103,29 @@ def make_config(args: argparse.Namespace) -> Any:
 
 
 def dump_fbank(args: argparse.Namespace) -> Any:
-    """The work function: one job (``--job``), the merge (``--merge``), or every job then the merge."""
-    from speechsent.features.fbank import dump_fbank_job, merge_jobs
+    """The work function: a worker job (``--worker``), one job (``--job``), the merge (``--merge``), or the
+    whole dump (its jobs through ``--cmd``, or here) then the merge."""
+    from speechsent.asr.dump_cli import run_dump_command
+    from speechsent.features.fbank import FbankDumpConfig, dump_fbank_job
 
-    cfg = make_config(args)
-    if args.merge:
-        return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj, max_failed_fraction=args.max_failed_fraction)
-    if args.job is not None:
-        return dump_fbank_job(cfg, args.job, force=args.force)
-    for job in range(1, cfg.nj + 1):
-        dump_fbank_job(cfg, job, force=args.force)
-    return merge_jobs(cfg.data_dir, cfg.out_dir, cfg.nj, max_failed_fraction=args.max_failed_fraction)
+    results = run_dump_command(
+        args,
+        lambda: [make_config(args)],
+        FbankDumpConfig.from_dict,
+        dump_fbank_job,
+        worker_module=PROG_MODULE,
+    )
+    return results[0] if len(results) == 1 else results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
     args = cli.parse_args(parser, argv)
-    if not args.data_dir:
-        parser.error("--data_dir is required")
-    from speechsent.asr.encoder_dump import check_compression_option, check_job_options, run_reporting_errors
+    from speechsent.asr.dump_cli import check_compression_option, check_job_options, run_reporting_errors
 
     check_job_options(parser, args)
+    if not args.data_dir and not args.worker:
+        parser.error("--data_dir is required")
     check_compression_option(parser, args)
     cli.setup_logging(args.log_level)
     return run_reporting_errors(lambda: dump_fbank(args), logging.getLogger("speechsent.dump_fbank"))

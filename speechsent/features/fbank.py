@@ -10,16 +10,15 @@ pipes included, each recording decoded once)::
     merge_jobs(Path("data/swbd_test"), Path("dump/fbank/swbd_test"), 4)   # -> feats.scp, utt2num_frames
 
 The job files, their atomic order (temporary ark renamed, then the job's scp, then ``done.J``), the rerun
-check and the merge are those of the encoder dump (:mod:`speechsent.asr.encoder_dump`), so that both dumps
-look alike to the classifiers and to the recipe. Utterances shorter than one frame are listed in
-``skipped_utts`` (``too_short``); unreadable audio fails the job, or is listed with ``skip_unreadable``.
+check, the merge (``merge_jobs``) and the job array are those of the encoder dump
+(:mod:`speechsent.asr.dump_jobs`), so that both dumps look alike to the classifiers and to the recipe.
+Utterances shorter than one frame are listed in ``skipped_utts`` (``too_short``); unreadable audio fails the
+job, or is listed with ``skip_unreadable``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import sys
 import time
@@ -29,16 +28,17 @@ from typing import Any
 
 import numpy as np
 
-from speechsent.asr.encoder_dump import (  # the encoder dump's job layout, rerun check and merge
+from speechsent.asr.dump_jobs import (  # the encoder dump's job layout, rerun check and merge
+    JobFiles,
     JobResult,
     job_files,
     job_utterances,
-    merge_jobs,
     publish_job_outputs,
     reuse_complete_job,
 )
 from speechsent.asr.feat_storage import ArkWriter, StorageSpec
-from speechsent.data.kaldi_dir import atomic_write_text
+from speechsent.utils.digest import text_digest
+from speechsent.utils.fileio import write_json
 
 __all__ = [
     "FORMAT_VERSION",
@@ -47,7 +47,6 @@ __all__ = [
     "TooShortError",
     "compute_fbank",
     "dump_fbank_job",
-    "merge_jobs",
 ]
 
 log = logging.getLogger(__name__)
@@ -126,6 +125,11 @@ class FbankDumpConfig:
         if self.nj < 1:
             raise ValueError("nj must be at least 1")
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FbankDumpConfig:
+        """The config :func:`speechsent.asr.dump_jobs.config_dict` wrote (a job's spec)."""
+        return cls(**{**d, "fbank": FbankConfig(**d["fbank"]), "storage": StorageSpec(**d["storage"])})
+
 
 def _fingerprint(cfg: FbankDumpConfig, utts: list[str]) -> dict[str, Any]:
     """What a job's output depends on; a finished job with the same fingerprint is not redone."""
@@ -135,7 +139,7 @@ def _fingerprint(cfg: FbankDumpConfig, utts: list[str]) -> dict[str, Any]:
         "fbank": asdict(cfg.fbank),
         "storage": cfg.storage.describe(),
         "channel": cfg.channel,
-        "utts_sha256": hashlib.sha256("\n".join(utts).encode("utf-8", "surrogateescape")).hexdigest(),
+        "utts_sha256": text_digest("\n".join(utts)),
         "num_utts": len(utts),
     }
 
@@ -161,54 +165,22 @@ def dump_fbank_job(cfg: FbankDumpConfig, job: int, *, force: bool = False) -> Jo
 
 
 def _run_job(
-    cfg: FbankDumpConfig, job: int, utts: list[str], files: Any, fingerprint: dict[str, Any], start: float
+    cfg: FbankDumpConfig,
+    job: int,
+    utts: list[str],
+    files: JobFiles,
+    fingerprint: dict[str, Any],
+    start: float,
 ) -> JobResult:
     import torch
-    from tqdm import tqdm
-
-    from speechsent.audio.io import AudioError, UtteranceReader
 
     torch.set_num_threads(1)  # parallelism comes from nj, as in the encoder dump
-    reader = UtteranceReader(cfg.data_dir, channel=cfg.channel, target_rate=cfg.fbank.sample_rate)
-    scp: dict[str, str] = {}
-    num_frames: dict[str, int] = {}
-    skipped: dict[str, str] = {}
-    rate_seen: set[int] = set()
-    bar = tqdm(
-        total=len(utts),
-        desc=f"fbank job {job}",
-        unit="utt",
-        file=sys.stderr,
-        disable=not cfg.progress,
-        mininterval=1.0 if sys.stderr.isatty() else 30.0,
-    )
-    ok = False
     writer = ArkWriter(files.tmp_ark, cfg.storage)
+    ok = False
     try:
-        for utt in _recording_order(reader, utts):  # each recording decoded once (the reader caches it)
-            try:
-                samples, rate = reader.load(utt)
-            except AudioError as error:
-                if not cfg.skip_unreadable:
-                    raise AudioError(
-                        f"{utt}: {error} (--skip_unreadable true lists such utterances)"
-                    ) from None
-                log.warning("fbank job %d: skipping unreadable %s: %s", job, utt, error)
-                skipped[utt] = " ".join(f"unreadable: {error}".split())
-                bar.update(1)
-                continue
-            rate_seen.add(rate)
-            try:
-                mat = compute_fbank(samples, rate, cfg.fbank)
-            except TooShortError as error:
-                skipped[utt] = f"too_short ({error})"
-            else:
-                scp[utt] = f"{files.ark}:{writer.write(utt, mat)}"
-                num_frames[utt] = int(mat.shape[0])
-            bar.update(1)
+        scp, num_frames, skipped, rates = _compute_all(cfg, job, utts, files, writer)
         ok = True
     finally:
-        bar.close()
         writer.close(sync=ok)
         if not ok:
             with contextlib.suppress(FileNotFoundError):
@@ -230,7 +202,7 @@ def _run_job(
         "model": {
             "frontend": "torchaudio.compliance.kaldi.fbank",
             "fbank": asdict(cfg.fbank),
-            "sample_rates": sorted(rate_seen),
+            "sample_rates": sorted(rates),
             "output_dim": cfg.fbank.num_mel_bins,
             "subsampling": 1,
         },
@@ -240,9 +212,54 @@ def _run_job(
         "invariance_check": {"checked": False},
         "seconds": seconds,
     }
-    atomic_write_text(files.done, json.dumps(record, indent=1) + "\n")
+    write_json(files.done, record)
     log.info("fbank job %d: %d utterances, %d frames in %.1f s", job, len(scp), record["num_frames"], seconds)
     return JobResult(job, len(utts), len(scp), skipped, record["num_frames"], seconds, False, stats, record)
+
+
+def _compute_all(
+    cfg: FbankDumpConfig, job: int, utts: list[str], files: JobFiles, writer: ArkWriter
+) -> tuple[dict[str, str], dict[str, int], dict[str, str], set[int]]:
+    """The features of every utterance of the job into ``writer``: the scp, frame counts, skipped
+    utterances (why) and the sample rates seen."""
+    from tqdm import tqdm
+
+    from speechsent.audio.io import AudioError, UtteranceReader
+
+    reader = UtteranceReader(cfg.data_dir, channel=cfg.channel, target_rate=cfg.fbank.sample_rate)
+    scp: dict[str, str] = {}
+    num_frames: dict[str, int] = {}
+    skipped: dict[str, str] = {}
+    rates: set[int] = set()
+    with tqdm(
+        total=len(utts),
+        desc=f"fbank job {job}",
+        unit="utt",
+        file=sys.stderr,
+        disable=not cfg.progress,
+        mininterval=1.0 if sys.stderr.isatty() else 30.0,
+    ) as bar:
+        for utt in _recording_order(reader, utts):  # each recording decoded once (the reader caches it)
+            bar.update(1)
+            try:
+                samples, rate = reader.load(utt)
+            except AudioError as error:
+                if not cfg.skip_unreadable:
+                    raise AudioError(
+                        f"{utt}: {error} (--skip_unreadable true lists such utterances)"
+                    ) from None
+                log.warning("fbank job %d: skipping unreadable %s: %s", job, utt, error)
+                skipped[utt] = " ".join(f"unreadable: {error}".split())
+                continue
+            rates.add(rate)
+            try:
+                mat = compute_fbank(samples, rate, cfg.fbank)
+            except TooShortError as error:
+                skipped[utt] = f"too_short ({error})"
+            else:
+                scp[utt] = f"{files.ark}:{writer.write(utt, mat)}"
+                num_frames[utt] = int(mat.shape[0])
+    return scp, num_frames, skipped, rates
 
 
 def _recording_order(reader: Any, utts: list[str]) -> list[str]:

@@ -15,8 +15,8 @@ from speechsent.asr.decode import (
     merge_set,
     write_asr_data_dir,
 )
-from speechsent.asr.jobs import pending_job_pieces, split_utts
 from speechsent.data.kaldi_dir import read_table
+from speechsent.jobs import pending_job_pieces, split_utts
 
 
 def test_ctc_greedy_ids():

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from speechsent.asr.encoder_dump import check_compression_option, check_job_options, run_reporting_errors
+from speechsent.asr.dump_cli import check_compression_option, check_job_options, run_reporting_errors
 
 
 def _check(capsys, **options) -> str:

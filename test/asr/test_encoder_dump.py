@@ -18,15 +18,14 @@ pytest.importorskip("espnet2")
 torch = pytest.importorskip("torch")
 
 from speechsent.asr.batch_encode import BatchEncoder, TooShortError  # noqa: E402
-from speechsent.asr.encoder_dump import (  # noqa: E402
-    DumpConfig,
+from speechsent.asr.dump_jobs import (  # noqa: E402
     DumpError,
-    dump_job,
     job_files,
     job_utterances,
     merge_jobs,
     split_utterances,
 )
+from speechsent.asr.encoder_dump import DumpConfig, dump_job  # noqa: E402
 from speechsent.asr.feat_storage import (  # noqa: E402
     ArkWriter,
     CompressionError,

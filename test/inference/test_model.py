@@ -87,7 +87,8 @@ def test_e2e_features_and_probabilities_are_those_of_the_dump(e2e, recipe, tmp_p
     model on the same utterances of wav.scp + segments gives the same features and probabilities."""
     import kaldiio
 
-    from speechsent.asr.encoder_dump import DumpConfig, dump_job, merge_jobs
+    from speechsent.asr.dump_jobs import merge_jobs
+    from speechsent.asr.encoder_dump import DumpConfig, dump_job
     from speechsent.asr.tiny_model import write_synthetic_data_dir
 
     data = write_synthetic_data_dir(tmp_path, [[0.7, 1.3], [0.9]], fs=8000, seed=3)
