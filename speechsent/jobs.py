@@ -46,7 +46,7 @@ def toolkit_utils() -> Path:
     main_root = os.environ.get("MAIN_ROOT")
     if main_root and (Path(main_root) / "utils" / "run.pl").is_file():
         return Path(main_root) / "utils"
-    return Path(__file__).resolve().parents[2] / "utils"
+    return Path(__file__).resolve().parents[1] / "utils"
 
 
 def job_runner(cmd: str | Sequence[str]) -> list[str]:

@@ -610,16 +610,15 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
         _dumped+="${dset} "
     done
     [ -n "${_dumped}" ] || { log "Error: none of --dump_sets (${dump_sets}) exists under data/"; exit 1; }
-    # One job array for all sets (each job imports ESPnet and loads the model once, then does its share of
-    # every set); finished jobs are skipped by the jobs themselves (their part is final), so a rerun does
-    # no work. Then the merge writes each set's feats.scp (last).
+    # One call, as stage 4's: one job array through ${_cmd} for all sets (each job imports ESPnet and loads
+    # the model once, then does its share of every set; logs in ${dumpdir}/encoder/log/dump.JOB.log),
+    # finished jobs skipped (a rerun does no work), then the merge writes each set's feats.scp (last).
     # shellcheck disable=SC2086  # dump_args holds several options
-    ${_cmd} JOB=1:"${inference_nj}" "${dumpdir}/encoder/log/dump.JOB.log" \
-        python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" --job JOB \
-            --asr_model_dir "${_model}" ${_model_file:+--asr_model_file "${_model_file}"} \
-            --storage "${dump_storage}" --ngpu "${_ngpu}" --amp "${amp}" --skip_unreadable true ${dump_args}
-    python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" --merge true \
-        --max_failed_fraction "${max_failed_fraction}"
+    python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" \
+        --cmd "${_cmd}" --log_dir "${dumpdir}/encoder/log" \
+        --asr_model_dir "${_model}" ${_model_file:+--asr_model_file "${_model_file}"} \
+        --storage "${dump_storage}" --ngpu "${_ngpu}" --amp "${amp}" --skip_unreadable true \
+        --max_failed_fraction "${max_failed_fraction}" ${dump_args}
     for dset in ${_dumped}; do
         _dir=${dumpdir}/encoder/${dset}
         log "${dset}: $(wc -l < "${_dir}/feats.scp") utterances in ${_dir}/feats.scp," \
@@ -755,9 +754,8 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
             for s in ${train_set} ${scored_sets}; do
                 [ -f "${_fb}/${s}/feats.scp" ] && continue
                 log "fbank features of data/${s} -> ${_fb}/${s}"
-                ${decode_cmd} JOB=1:"${nj}" "${_fb}/${s}/log/dump.JOB.log" \
-                    python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${_fb}/${s}" --nj "${nj}" --job JOB
-                python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${_fb}/${s}" --nj "${nj}" --merge true
+                python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${_fb}/${s}" --nj "${nj}" \
+                    --cmd "${decode_cmd}"  # logs in ${_fb}/${s}/log/dump.JOB.log
             done
             bg_run train_e2e "e2e_cnn_fbank_s${seed}" --config "${e2e_cnn_config}" --model cnn --seed "${seed}" \
                 --train_feats "${_fb}/${train_set}/feats.scp" --train_labels "data/${train_set}/utt2sentiment" \
