@@ -1,10 +1,27 @@
 """Parallel jobs over a data dir, the Kaldi way: ``${cmd} JOB=1:N <logdir>/<name>.JOB.log <command>``.
 
-The utterances are split with ``utils/split_scp.pl --utt2spk`` (all utterances of a speaker, i.e. of a
-conversation side, in one job: each recording is read by one job only; balanced by ``utt2dur`` when there is
-one), and each job runs a speechsent worker (``python -m speechsent.bin.<tool> --worker SPEC --job JOB``)
-that reads what to do from a JSON spec file, so that the command line stays short and the same for every
-job runner (``run.pl``, ``slurm.pl``, ``queue.pl``, or ESPnet's).
+**The one job-running pattern of every parallel stage** (format_wav in stage 3, asr_decode in stage 4,
+dump_encoder in stage 5, pseudo_label in stage 7, dump_fbank in stage 9). A stage makes one call to a
+speechsent command with ``--nj N --cmd "${cmd}"``; that command, in Python:
+
+1. splits the data dir (:func:`split_utts`: ``utils/split_scp.pl --utt2spk``, all utterances of a speaker,
+   i.e. of a conversation side, in one job, so each recording is read by one job only; balanced by
+   ``utt2dur`` when there is one; the feature dumps keep their own duration-balanced split of whole
+   recordings, :func:`speechsent.asr.dump_jobs.split_utterances`, computed by each job);
+2. writes what the jobs are to do to a JSON spec file, so that the command line stays short and the same
+   for every job runner (``run.pl``, ``slurm.pl``, ``queue.pl``, or ESPnet's);
+3. runs the job array through :func:`run_jobs`, each job a worker ``python -m speechsent.bin.<tool>
+   --worker SPEC --job JOB`` (:func:`python_module`) that skips its pieces already done
+   (:func:`pending_job_pieces`, or the dump's ``done.J``) — so a rerun of the stage redoes only what failed;
+   the exact ``${cmd} ... JOB=1:N ...`` line is logged, so the recipe log shows it as a shell array would;
+4. checks and merges the jobs' outputs, applying the stage's failure rule
+   (:mod:`speechsent.asr.failures`) once, for the whole set.
+
+Why this pattern rather than shell job arrays plus a second ``--merge`` call in the recipe: the project's
+rule is "one stage = one call", and the split, the skip of finished work, the failure rule and the merge
+then live in one place, in Python, tested once, instead of being spelled out again in each stage of
+``egs/TEMPLATE/sentiment.sh``. The commands keep ``--job``/``--merge`` (the dumps) or ``--worker`` for
+a user who runs a job by hand.
 """
 
 from __future__ import annotations

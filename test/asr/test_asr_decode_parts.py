@@ -50,19 +50,6 @@ def _data(root: Path) -> Path:
     return d
 
 
-def test_split_keeps_speakers_together(tmp_path):
-    data = _data(tmp_path)
-    pieces = split_utts(data, 4, tmp_path / "logdir")
-    assert len(pieces) == 4
-    seen = []
-    for p in pieces:
-        utts = p.read_text().split()
-        assert utts and len({u.split("_")[0] for u in utts}) * 2 == len(utts)
-        seen += utts
-    assert sorted(seen) == sorted(read_table(data / "utt2spk"))
-    assert len(split_utts(data, 50, tmp_path / "logdir2")) == 6  # at most one job per speaker
-
-
 def test_merge_set_loses_nothing(tmp_path):
     data = _data(tmp_path)
     utts = list(read_table(data / "utt2spk"))

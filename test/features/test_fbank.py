@@ -115,3 +115,23 @@ def test_usage_errors(capsys):
         with pytest.raises(SystemExit) as exit_info:
             dump_fbank.main(argv)
         assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_one_call_through_run_pl_writes_what_the_jobs_by_hand_write(tmp_path, caplog):
+    """Stage 9's call (``--cmd run.pl``: the job array, then the merge) and the jobs run by hand then
+    ``--merge true`` write the same files; the exact ``run.pl ... JOB=1:2 ...`` line is logged."""
+    data, _ = _data_dir(tmp_path)
+    one, by_hand = tmp_path / "one", tmp_path / "by_hand"
+    common = ["--data_dir", str(data), "--nj", "2", "--progress", "false"]
+    with caplog.at_level("INFO"):
+        assert dump_fbank.main([*common, "--out_dir", str(one), "--cmd", "run.pl"]) == 0
+    assert f"JOB=1:2 {one / 'log' / 'dump.JOB.log'} " in caplog.text
+    assert "-m speechsent.bin.dump_fbank --worker" in caplog.text
+    assert (one / "log" / "dump.2.log").read_text().rstrip().splitlines()[-1].startswith("# Ended (code 0)")
+    for job in ("1", "2"):
+        assert dump_fbank.main([*common, "--out_dir", str(by_hand), "--job", job]) == 0
+    assert dump_fbank.main([*common, "--out_dir", str(by_hand), "--merge", "true"]) == 0
+    for name in ("feats.1.ark", "feats.2.ark", "utt2num_frames", "skipped_utts"):
+        assert (one / name).read_bytes() == (by_hand / name).read_bytes(), name
+    scp = read_table(one / "feats.scp")
+    assert {u: v.replace(str(one), str(by_hand)) for u, v in scp.items()} == read_table(by_hand / "feats.scp")
