@@ -43,8 +43,6 @@ afresh.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -58,8 +56,10 @@ from typing import Any
 from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
 from speechsent.asr.model_dir import ModelFiles, resolve_model_dir, write_resolved_config
 from speechsent.asr.wer import ErrorCounts, format_score, score_texts
-from speechsent.data.kaldi_dir import atomic_write_text, read_table, split_line, write_table
+from speechsent.data.kaldi_dir import read_table, split_line, write_table
 from speechsent.jobs import pending_job_pieces, python_module, run_jobs, split_utts
+from speechsent.utils.digest import bytes_digest, file_digest
+from speechsent.utils.fileio import atomic_write_text, read_json, read_json_or_none, write_json
 
 __all__ = [
     "DECODE_MODES",
@@ -351,86 +351,120 @@ def _reopen(out: Path, partial_text: Path, partial_failed: Path) -> None:
 
 def decode_job(spec_file: str | Path, job: int) -> None:
     """One job: decode piece ``job`` of every set of the spec (see the module doc)."""
+    spec = read_json(spec_file)
+    decoder = _LazyDecoder(spec)  # loaded for the first audio read (never when all is unreadable)
+    for s, out, utts in pending_job_pieces(spec["sets"], job, "text", unfinished=_has_unreadable):
+        _decode_piece(spec, decoder, s, out, utts, job)
+
+
+class _LazyDecoder:
+    """The job's :class:`Decoder`, built on first use."""
+
+    def __init__(self, spec: dict[str, Any]):
+        self.spec = spec
+        self.decoder: Decoder | None = None
+
+    def get(self) -> Decoder:
+        if self.decoder is None:
+            start = time.perf_counter()
+            self.decoder = _Decoder(self.spec)
+            logger.info(
+                "model loaded in %.1f s (%s mode)", time.perf_counter() - start, self.spec["options"]["mode"]
+            )
+        return self.decoder
+
+
+def _decode_piece(
+    spec: dict[str, Any], decoder: _LazyDecoder, s: dict[str, Any], out: Path, utts: list[str], job: int
+) -> None:
+    """Decode one set's piece into ``out`` (``output.JOB``), resuming from its partial files."""
+    partial_text, partial_failed = out / "text.partial", out / "failed.partial"
+    if (out / "text").is_file():  # finished, but some audio could not be read: retry that
+        _reopen(out, partial_text, partial_failed)
+    done = _read_partial(partial_text)
+    failed = _read_partial(partial_failed)
+    retried = [u for u in utts if is_unreadable(failed.get(u, ""))]
+    failed = {u: r for u, r in failed.items() if not is_unreadable(r)}  # read again
+    todo = [u for u in utts if u not in done and u not in failed]
+    logger.info("%s: job %d: %d utterances, %d done before", s["name"], job, len(utts), len(utts) - len(todo))
+    if retried:
+        logger.info(
+            "%s: job %d: %d utterance(s) whose audio could not be read before: reading them again (e.g. %s)",
+            s["name"],
+            job,
+            len(retried),
+            retried[0],
+        )
+    _decode_utterances(spec, decoder, s, todo, job, done, failed, partial_text, partial_failed)
+    write_table(out / "failed", {u: failed[u] for u in utts if u in failed})
+    # last: marks the piece done (unless it lists unreadable utterances: see _has_unreadable)
+    write_table(out / "text", {u: done[u] for u in utts if u in done})
+    partial_text.unlink(missing_ok=True)
+    partial_failed.unlink(missing_ok=True)
+    unreadable = sum(1 for r in failed.values() if is_unreadable(r))
+    logger.info(
+        "%s: job %d: %d decoded, %d failed (%d unreadable%s)",
+        s["name"],
+        job,
+        len(done),
+        len(failed),
+        unreadable,
+        ": a rerun reads them again" if unreadable else "",
+    )
+
+
+def _decode_utterances(
+    spec: dict[str, Any],
+    decoder: _LazyDecoder,
+    s: dict[str, Any],
+    todo: list[str],
+    job: int,
+    done: dict[str, str],
+    failed: dict[str, str],
+    partial_text: Path,
+    partial_failed: Path,
+) -> None:
+    """Decode ``todo`` chunk by chunk, appending each chunk's results to the partial files and to ``done``
+    (texts) and ``failed`` (reasons)."""
     from tqdm import tqdm
 
     from speechsent.audio.io import UtteranceReader
 
-    spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
     opts = DecodeOptions(**spec["options"])
-    decoder = None
-    for s, out, utts in pending_job_pieces(spec["sets"], job, "text", unfinished=_has_unreadable):
-        partial_text, partial_failed = out / "text.partial", out / "failed.partial"
-        if (out / "text").is_file():  # finished, but some audio could not be read: retry that
-            _reopen(out, partial_text, partial_failed)
-        done = _read_partial(partial_text)
-        failed = _read_partial(partial_failed)
-        retried = [u for u in utts if is_unreadable(failed.get(u, ""))]
-        failed = {u: r for u, r in failed.items() if not is_unreadable(r)}  # read again
-        todo = [u for u in utts if u not in done and u not in failed]
-        logger.info(
-            "%s: job %d: %d utterances, %d done before", s["name"], job, len(utts), len(utts) - len(todo)
-        )
-        if retried:
-            logger.info(
-                "%s: job %d: %d utterance(s) whose audio could not be read before: reading them again "
-                "(e.g. %s)",
-                s["name"],
-                job,
-                len(retried),
-                retried[0],
+    fs = int(spec["fs"])
+    reader = UtteranceReader(s["data_dir"], target_rate=fs)
+    read_failed: dict[str, str] = {}
+    with tqdm(total=len(todo), desc=f"{s['name']}.{job}", unit="utt", mininterval=10, file=sys.stderr) as bar:
+        for chunk in _chunks(reader, todo, fs, opts.chunk_seconds, read_failed):
+            model = decoder.get()
+            texts: dict[str, str] = {}
+            errors: dict[str, str] = dict(read_failed)
+            read_failed.clear()
+            batches = (
+                _batches(chunk, opts.batch_seconds * fs)
+                if opts.mode == "ctc_greedy"
+                else ([item] for item in chunk)
             )
-        reader = UtteranceReader(s["data_dir"], target_rate=int(spec["fs"]))
-        read_failed: dict[str, str] = {}
-        with tqdm(
-            total=len(todo), desc=f"{s['name']}.{job}", unit="utt", mininterval=10, file=sys.stderr
-        ) as bar:
-            for chunk in _chunks(reader, todo, int(spec["fs"]), opts.chunk_seconds, read_failed):
-                if decoder is None:  # loaded for the first audio read (none when all is unreadable)
-                    start = time.perf_counter()
-                    decoder = _Decoder(spec)
-                    logger.info("model loaded in %.1f s (%s mode)", time.perf_counter() - start, opts.mode)
-                texts: dict[str, str] = {}
-                errors: dict[str, str] = dict(read_failed)
-                read_failed.clear()
-                batches = (
-                    _batches(chunk, opts.batch_seconds * int(spec["fs"]))
-                    if opts.mode == "ctc_greedy"
-                    else ([item] for item in chunk)
-                )
-                for batch in batches:
-                    assert decoder is not None
-                    for utt, text, error in decoder.decode(batch):
-                        if error is None:
-                            texts[utt] = text or ""
-                        else:
-                            errors[utt] = error
-                    bar.update(len(batch))
-                for utt in errors:
-                    logger.warning("%s: not decoded: %s", utt, errors[utt])
-                _append_lines(partial_failed, {u: " ".join(e.split()) for u, e in errors.items()})
-                _append_lines(partial_text, texts)
-                done.update(texts)
-                failed.update(errors)
-            if read_failed:
-                for utt in read_failed:
-                    logger.warning("%s: not decoded: %s", utt, read_failed[utt])
-                _append_lines(partial_failed, {u: " ".join(e.split()) for u, e in read_failed.items()})
-                failed.update(read_failed)
-        write_table(out / "failed", {u: failed[u] for u in utts if u in failed})
-        # last: marks the piece done (unless it lists unreadable utterances: see _has_unreadable)
-        write_table(out / "text", {u: done[u] for u in utts if u in done})
-        partial_text.unlink(missing_ok=True)
-        partial_failed.unlink(missing_ok=True)
-        unreadable = sum(1 for r in failed.values() if is_unreadable(r))
-        logger.info(
-            "%s: job %d: %d decoded, %d failed (%d unreadable%s)",
-            s["name"],
-            job,
-            len(done),
-            len(failed),
-            unreadable,
-            ": a rerun reads them again" if unreadable else "",
-        )
+            for batch in batches:
+                for utt, text, error in model.decode(batch):
+                    if error is None:
+                        texts[utt] = text or ""
+                    else:
+                        errors[utt] = error
+                bar.update(len(batch))
+            _record(errors, texts, partial_text, partial_failed)
+            done.update(texts)
+            failed.update(errors)
+        if read_failed:
+            _record(read_failed, {}, partial_text, partial_failed)
+            failed.update(read_failed)
+
+
+def _record(errors: dict[str, str], texts: dict[str, str], partial_text: Path, partial_failed: Path) -> None:
+    for utt in errors:
+        logger.warning("%s: not decoded: %s", utt, errors[utt])
+    _append_lines(partial_failed, {u: " ".join(e.split()) for u, e in errors.items()})
+    _append_lines(partial_text, texts)
 
 
 # -- the whole stage ---------------------------------------------------------------------------------------
@@ -486,7 +520,7 @@ def write_asr_data_dir(data_dir: str | Path, asr_dir: str | Path, hyp: dict[str,
 def _options_stamp(files: ModelFiles, opts: DecodeOptions) -> dict[str, Any]:
     return {
         "model_file": _file_id(files.model_file),
-        "config_sha1": hashlib.sha1(files.config_file.read_bytes()).hexdigest(),
+        "config_sha256": file_digest(files.config_file),
         "options": opts.stamp(),
     }
 
@@ -518,47 +552,84 @@ def decode_sets(
         opts.device = "cuda"
     files = resolve_model_dir(model_dir, model_file)
     out = Path(decode_dir)
-    logdir = out / "logdir"
-    stamp = _options_stamp(files, opts)
-    stamp_file = out / "decode.json"
     names = [Path(d).name for d in data_dirs]
     if len(set(names)) != len(names):
         raise ValueError(f"data dirs with the same name: {' '.join(map(str, data_dirs))}")
-    old = None
-    if stamp_file.is_file():
-        try:
-            old = json.loads(stamp_file.read_text(encoding="utf-8"))
-        except ValueError:
-            old = None
+    _prepare_decode_dir(out, _options_stamp(files, opts), names, data_dirs, nj)
+    spec_file, sets, njobs = _write_spec(out, files, opts, names, data_dirs, nj)
+    logger.info(
+        "decoding %s (%s) with %s (%d Hz), %d job(s)",
+        ", ".join(names),
+        opts.mode,
+        files.model_file,
+        files.fs,
+        njobs,
+    )
+    run_jobs(
+        cmd,
+        njobs,
+        out / "logdir" / "decode.JOB.log",
+        [*python_module("speechsent.bin.asr_decode"), "--worker", str(spec_file), "--job", "JOB"],
+        gpu=ngpu,
+    )
+    results = []
+    errors = []
+    for s, data_dir in zip(sets, data_dirs, strict=True):
+        result = _merge_decoded_set(
+            Path(data_dir), out / s["name"], s["njobs"], asr_suffix, opts, files, max_failed_fraction
+        )
+        if isinstance(result, str):
+            errors.append(result)
+        else:
+            results.append(result)
+    if errors:
+        raise DecodeError("\n".join(errors))
+    return results
+
+
+def _prepare_decode_dir(
+    out: Path, stamp: dict[str, Any], names: list[str], data_dirs: Sequence[str | Path], nj: int
+) -> None:
+    """Start afresh what another model, other options or another data dir (or split) decoded; write the
+    stamps (``decode.json``, ``<set>/logdir/source.json``) of this decoding."""
+    stamp_file = out / "decode.json"
+    old = read_json_or_none(stamp_file)
     if old is not None and old != stamp:
         logger.info("%s was decoded with another model or options: decoding afresh", out)
     for name, data_dir in zip(names, data_dirs, strict=True):
         set_logdir = out / name / "logdir"
         source = {
             "data_dir": str(Path(data_dir).resolve()),
-            "utt2spk_sha1": hashlib.sha1((Path(data_dir) / "utt2spk").read_bytes()).hexdigest(),
-            "wav_sha1": hashlib.sha1((Path(data_dir) / "wav.scp").read_bytes()).hexdigest(),
+            "utt2spk_sha256": bytes_digest((Path(data_dir) / "utt2spk").read_bytes()),
+            "wav_sha256": bytes_digest((Path(data_dir) / "wav.scp").read_bytes()),
             "nj": nj,
         }
         source_file = set_logdir / "source.json"
-        try:
-            same_source = json.loads(source_file.read_text(encoding="utf-8")) == source
-        except (OSError, ValueError):
-            same_source = False
-        if old != stamp or not same_source:
+        if old != stamp or read_json_or_none(source_file) != source:
             shutil.rmtree(set_logdir, ignore_errors=True)
         set_logdir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(source_file, json.dumps(source, indent=1) + "\n")
+        write_json(source_file, source)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(stamp_file, json.dumps(stamp, indent=1) + "\n")
-    config = write_resolved_config(files, logdir / "asr_config.yaml")
+    write_json(stamp_file, stamp)
 
+
+def _write_spec(
+    out: Path,
+    files: ModelFiles,
+    opts: DecodeOptions,
+    names: list[str],
+    data_dirs: Sequence[str | Path],
+    nj: int,
+) -> tuple[Path, list[dict[str, Any]], int]:
+    """The jobs' spec file (the split of each set kept when there is one), its sets, the number of jobs."""
+    logdir = out / "logdir"
+    config = write_resolved_config(files, logdir / "asr_config.yaml")
     sets = []
     njobs = 0
     for name, data_dir in zip(names, data_dirs, strict=True):
         set_logdir = out / name / "logdir"
         pieces = sorted(set_logdir.glob("keys.*"), key=lambda p: int(p.suffix[1:]))
-        if not pieces:  # a new split (the old one, if any, went with its outputs above)
+        if not pieces:  # a new split (the old one, if any, went with its outputs)
             pieces = split_utts(data_dir, nj, set_logdir, "keys")
         sets.append(
             {"name": name, "data_dir": str(data_dir), "logdir": str(set_logdir), "njobs": len(pieces)}
@@ -573,76 +644,65 @@ def decode_sets(
         "sets": sets,
     }
     spec_file = logdir / "spec.json"
-    atomic_write_text(spec_file, json.dumps(spec, indent=1) + "\n")
-    logger.info(
-        "decoding %s (%s) with %s (%d Hz), %d job(s)",
-        ", ".join(names),
-        opts.mode,
-        files.model_file,
-        files.fs,
-        njobs,
-    )
-    run_jobs(
-        cmd,
-        njobs,
-        logdir / "decode.JOB.log",
-        [*python_module("speechsent.bin.asr_decode"), "--worker", str(spec_file), "--job", "JOB"],
-        gpu=ngpu,
-    )
+    write_json(spec_file, spec)
+    return spec_file, sets, njobs
 
-    results = []
-    errors = []
-    for s, data_dir in zip(sets, data_dirs, strict=True):
-        data = Path(data_dir)
-        set_dir = out / s["name"]
-        asr_dir = data.parent / f"{data.name}{asr_suffix}" if asr_suffix else None
-        hyp, failed = merge_set(data, set_dir, s["njobs"])
-        write_table(set_dir / "failed", failed)
-        unreadable = {u: r for u, r in failed.items() if is_unreadable(r)}
-        message = _failure_message(data, set_dir, hyp, failed, unreadable, max_failed_fraction)
-        if message is not None:
-            # nothing a later stage could take for the set's decoding
-            for stale in (set_dir / "text", set_dir / "score.txt", asr_dir / "text" if asr_dir else None):
-                if stale is not None:
-                    stale.unlink(missing_ok=True)
-            errors.append(message)
-            continue
-        write_table(set_dir / "text", hyp)
-        result = SetResult(
-            s["name"],
-            set_dir,
-            None,
-            num_utts=len(hyp),
-            num_failed=len(failed),
-            num_unreadable=len(unreadable),
-            num_empty=sum(1 for t in hyp.values() if not t),
+
+def _merge_decoded_set(
+    data: Path,
+    set_dir: Path,
+    njobs: int,
+    asr_suffix: str | None,
+    opts: DecodeOptions,
+    files: ModelFiles,
+    max_failed_fraction: float | None,
+) -> SetResult | str:
+    """Merge one set's jobs: its ``text``, ``failed``, ``score.txt`` and ``data/<set>_asr``; or, when the set
+    cannot be taken as decoded, why (with those files removed)."""
+    asr_dir = data.parent / f"{data.name}{asr_suffix}" if asr_suffix else None
+    hyp, failed = merge_set(data, set_dir, njobs)
+    write_table(set_dir / "failed", failed)
+    unreadable = {u: r for u, r in failed.items() if is_unreadable(r)}
+    message = _failure_message(data, set_dir, hyp, failed, unreadable, max_failed_fraction)
+    if message is not None:
+        # nothing a later stage could take for the set's decoding
+        for stale in (set_dir / "text", set_dir / "score.txt", asr_dir / "text" if asr_dir else None):
+            if stale is not None:
+                stale.unlink(missing_ok=True)
+        return message
+    write_table(set_dir / "text", hyp)
+    result = SetResult(
+        set_dir.name,
+        set_dir,
+        None,
+        num_utts=len(hyp),
+        num_failed=len(failed),
+        num_unreadable=len(unreadable),
+        num_empty=sum(1 for t in hyp.values() if not t),
+    )
+    result.failed_examples = list(failed.items())[:3]
+    if unreadable:
+        logger.warning(
+            "%s: %d of %d utterance(s) could not be read (their text in %s is empty): listed in %s",
+            set_dir.name,
+            len(unreadable),
+            len(hyp),
+            asr_dir or set_dir,
+            set_dir / "failed",
         )
-        result.failed_examples = list(failed.items())[:3]
-        if unreadable:
-            logger.warning(
-                "%s: %d of %d utterance(s) could not be read (their text in %s is empty): listed in %s",
-                s["name"],
-                len(unreadable),
-                len(hyp),
-                asr_dir or set_dir,
-                set_dir / "failed",
-            )
-        score_lines = ""
-        if (data / "text").is_file():
-            result.score = score_texts(read_table(data / "text"), hyp)
-            score_lines = format_score(result.score, f"{s['name']}: {opts.mode}, {files.model_file}")
-        score_lines += (
-            f"Failed to decode: {len(failed)} ({len(unreadable)} unreadable; listed in {set_dir / 'failed'}; "
-            "their text is empty)\n"
-        )
-        atomic_write_text(set_dir / "score.txt", score_lines)
-        if asr_dir is not None:
-            write_asr_data_dir(data, asr_dir, hyp)
-            result.asr_dir = asr_dir
-        results.append(result)
-    if errors:
-        raise DecodeError("\n".join(errors))
-    return results
+    score_lines = ""
+    if (data / "text").is_file():
+        result.score = score_texts(read_table(data / "text"), hyp)
+        score_lines = format_score(result.score, f"{set_dir.name}: {opts.mode}, {files.model_file}")
+    score_lines += (
+        f"Failed to decode: {len(failed)} ({len(unreadable)} unreadable; listed in {set_dir / 'failed'}; "
+        "their text is empty)\n"
+    )
+    atomic_write_text(set_dir / "score.txt", score_lines)
+    if asr_dir is not None:
+        write_asr_data_dir(data, asr_dir, hyp)
+        result.asr_dir = asr_dir
+    return result
 
 
 def _failure_message(

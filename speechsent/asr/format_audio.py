@@ -33,8 +33,6 @@ then not written), so that no later step trains or computes statistics on it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -53,6 +51,8 @@ from speechsent.data.kaldi_dir import (
     write_table,
 )
 from speechsent.jobs import python_module, run_jobs, split_utts
+from speechsent.utils.digest import new_hash, text_digest
+from speechsent.utils.fileio import read_json, read_json_or_none, write_json
 
 __all__ = ["AUDIO_FORMATS", "FormatError", "FormatReport", "format_data_dir", "format_job", "merge_jobs"]
 
@@ -77,8 +77,8 @@ class FormatReport:
     seconds: float = 0.0
 
 
-def _sha1_files(paths: list[Path]) -> str:
-    h = hashlib.sha1()
+def _digest_files(paths: list[Path]) -> str:
+    h = new_hash()
     for p in paths:
         h.update(p.name.encode())
         h.update(p.read_bytes() if p.is_file() else b"<absent>")
@@ -90,7 +90,7 @@ def _stamp(data_dir: Path, fs: int, audio_format: str) -> dict[str, object]:
         "data_dir": str(data_dir.resolve()),
         "fs": fs,
         "audio_format": audio_format,
-        "source_sha1": _sha1_files([data_dir / n for n in ("wav.scp", "segments", "utt2spk")]),
+        "source_sha256": _digest_files([data_dir / n for n in ("wav.scp", "segments", "utt2spk")]),
     }
 
 
@@ -107,15 +107,15 @@ def format_job(spec_file: str | Path, job: int) -> None:
 
     from speechsent.audio.io import AudioError, UtteranceReader
 
-    spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
+    spec = read_json(spec_file)
     logdir = Path(spec["logdir"])
     done = logdir / f"format.{job}.done"
     keys_file = logdir / f"keys.{job}"
     keys = keys_file.read_text(encoding="utf-8", errors="surrogateescape").split()
-    keys_sha1 = hashlib.sha1("\n".join(keys).encode("utf-8", "surrogateescape")).hexdigest()
+    keys_digest = text_digest("\n".join(keys))
     failed_file = logdir / f"failed.{job}"
     # done: every utterance was read (a job of an older version may have left done beside failures: not done)
-    if done.is_file() and done.read_text().strip() == keys_sha1 and not read_table(failed_file):
+    if done.is_file() and done.read_text().strip() == keys_digest and not read_table(failed_file):
         logger.info("job %d already done (%s)", job, done)
         return
     done.unlink(missing_ok=True)
@@ -162,7 +162,7 @@ def format_job(spec_file: str | Path, job: int) -> None:
     write_table(logdir / f"utt2num_samples.{job}", {u: str(n) for u, n in num_samples.items()})
     write_table(failed_file, failed)
     if not failed:  # a job with failures stays to do: its rerun retries them
-        atomic_write_text(done, keys_sha1 + "\n")
+        atomic_write_text(done, keys_digest + "\n")
     logger.info("job %d: wrote %d files, %d failed", job, written, len(failed))
 
 
@@ -281,18 +281,14 @@ def format_data_dir(
     stamp = _stamp(src, fs, audio_format)
     stamp_file = out / "format.json"
     if stamp_file.is_file():
-        try:
-            old = json.loads(stamp_file.read_text(encoding="utf-8"))
-        except ValueError:
-            old = None
-        if old != stamp:
+        if read_json_or_none(stamp_file) != stamp:
             logger.info("%s was formatted from other audio or with other options: starting afresh", out)
             shutil.rmtree(out / "data", ignore_errors=True)
             shutil.rmtree(logdir, ignore_errors=True)
     elif (out / "data").exists():
         shutil.rmtree(out / "data")  # no record of what these files are
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(stamp_file, json.dumps(stamp, indent=1) + "\n")
+    write_json(stamp_file, stamp)
     pieces = split_utts(src, nj, logdir, "keys")
     spec_file = logdir / "spec.json"
     spec = {
@@ -302,7 +298,7 @@ def format_data_dir(
         "fs": fs,
         "audio_format": audio_format,
     }
-    atomic_write_text(spec_file, json.dumps(spec, indent=1) + "\n")
+    write_json(spec_file, spec)
     logger.info("formatting %s -> %s (%s, %d Hz) with %d job(s)", src, out, audio_format, fs, len(pieces))
     before = sum(1 for _ in (out / "data").rglob(f"*.{audio_format}")) if (out / "data").is_dir() else 0
     run_jobs(

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from speechsent.data.kaldi_dir import atomic_write_text
+from speechsent.utils.fileio import atomic_write_text
 
 __all__ = [
     "MODEL_POINTER",

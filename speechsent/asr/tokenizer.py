@@ -21,14 +21,14 @@ from the token list (``len(token_list)``), not from ``nbpe``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from speechsent.data.kaldi_dir import atomic_write_text, read_table
+from speechsent.data.kaldi_dir import read_table
+from speechsent.utils.digest import text_digest
+from speechsent.utils.fileio import atomic_write_text, read_json_or_none, write_json
 
 __all__ = [
     "BLANK",
@@ -111,7 +111,6 @@ def train_bpe(
     ``ValueError`` when there is no text or when sentencepiece refuses the vocabulary size (smaller than the
     text's characters need).
     """
-    import sentencepiece as spm
 
     config = config or BpeConfig()
     if config.bpemode not in ("unigram", "bpe"):
@@ -127,21 +126,37 @@ def train_bpe(
     train_txt = "".join(s + "\n" for s in sentences)
     stamp = {
         "text_files": [str(p) for p in text_files],
-        "text_sha1": hashlib.sha1(train_txt.encode("utf-8", "surrogateescape")).hexdigest(),
+        "text_sha256": text_digest(train_txt),
         "config": asdict(config),
     }
-    if stamp_file.is_file() and bpemodel.is_file() and token_list.is_file():
-        try:
-            old = json.loads(stamp_file.read_text(encoding="utf-8"))
-        except ValueError:
-            old = None
-        if old == stamp:
-            logger.info("%s is up to date (same text and options): kept", bpedir)
-            result = BpeResult(
-                bpedir, bpemodel, token_list, len(read_token_list(token_list)), True, config.nbpe
-            )
-            _warn_if_capped(result, len(sentences))
-            return result
+    if (
+        stamp_file.is_file()
+        and bpemodel.is_file()
+        and token_list.is_file()
+        and read_json_or_none(stamp_file) == stamp
+    ):
+        logger.info("%s is up to date (same text and options): kept", bpedir)
+        result = BpeResult(bpedir, bpemodel, token_list, len(read_token_list(token_list)), True, config.nbpe)
+        _warn_if_capped(result, len(sentences))
+        return result
+
+    tmp_prefix, tokens = _train_sentencepiece(config, bpedir, train_txt, len(sentences))
+    Path(str(tmp_prefix) + ".model").replace(bpemodel)
+    Path(str(tmp_prefix) + ".vocab").replace(bpedir / "bpe.vocab")
+    atomic_write_text(token_list, "".join(t + "\n" for t in tokens))
+    write_json(stamp_file, stamp)
+    logger.info("wrote %s and %s (%d tokens)", bpemodel, token_list, len(tokens))
+    result = BpeResult(bpedir, bpemodel, token_list, len(tokens), False, config.nbpe)
+    _warn_if_capped(result, len(sentences))
+    return result
+
+
+def _train_sentencepiece(
+    config: BpeConfig, bpedir: Path, train_txt: str, num_sentences: int
+) -> tuple[Path, list[str]]:
+    """Train the model on ``<bpedir>/train.txt`` (written here) under ``<bpedir>/bpe.tmp.*``; that prefix
+    and the token list of the model's vocabulary."""
+    import sentencepiece as spm
 
     bpedir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(bpedir / "train.txt", train_txt)
@@ -163,8 +178,8 @@ def train_bpe(
         "training a %s sentencepiece model of %d pieces on %d sentences -> %s",
         config.bpemode,
         config.nbpe,
-        len(sentences),
-        bpemodel,
+        num_sentences,
+        bpedir / "bpe.model",
     )
     try:
         spm.SentencePieceTrainer.train(**kwargs)
@@ -172,14 +187,7 @@ def train_bpe(
         raise ValueError(f"sentencepiece training failed (--nbpe {config.nbpe}): {error}") from None
     sp = spm.SentencePieceProcessor(model_file=str(tmp_prefix) + ".model")
     tokens = token_list_from_vocab(sp.id_to_piece(i) for i in range(sp.get_piece_size()))
-    Path(str(tmp_prefix) + ".model").replace(bpemodel)
-    Path(str(tmp_prefix) + ".vocab").replace(bpedir / "bpe.vocab")
-    atomic_write_text(token_list, "".join(t + "\n" for t in tokens))
-    atomic_write_text(stamp_file, json.dumps(stamp, indent=1) + "\n")
-    logger.info("wrote %s and %s (%d tokens)", bpemodel, token_list, len(tokens))
-    result = BpeResult(bpedir, bpemodel, token_list, len(tokens), False, config.nbpe)
-    _warn_if_capped(result, len(sentences))
-    return result
+    return tmp_prefix, tokens
 
 
 def _warn_if_capped(result: BpeResult, num_sentences: int) -> None:
