@@ -206,6 +206,37 @@ def merge_jobs(
         )
     else:
         (out / "failed").unlink(missing_ok=True)  # of an earlier run: retried and read now
+    keep, removed = _filtered(src, out, wav, nsamples, fs, min_duration, max_duration, drop_empty_text)
+    report.removed = removed
+    message = failure_message(
+        f"formatting {src} -> {out}",
+        total=len(source_utts),
+        failed=failed,
+        usable=len(keep),
+        failed_list=out / "failed",
+        max_failed_fraction=max_failed_fraction,
+        empty_detail=", ".join(f"{n} {why}" for why, n in removed.items()),
+    )
+    if message is not None:
+        for name in ("wav.scp", "utt2num_samples"):  # no later step may take the set as formatted
+            (out / name).unlink(missing_ok=True)
+        raise FormatError(message)
+    _write_formatted(src, out, keep, wav, nsamples, source_utts)
+    report.num_utts = len(keep)
+    return report
+
+
+def _filtered(
+    src: Path,
+    out: Path,
+    wav: dict[str, str],
+    nsamples: dict[str, str],
+    fs: int,
+    min_duration: float | None,
+    max_duration: float | None,
+    drop_empty_text: bool,
+) -> tuple[set[str], dict[str, int]]:
+    """The formatted utterances the duration and empty-text filters keep, and how many each removed."""
     keep = set(wav)
     text = read_table(src / "text") if (src / "text").is_file() else None
     removed: dict[str, int] = {}
@@ -223,20 +254,18 @@ def merge_jobs(
             removed[reason] = removed.get(reason, 0) + 1
     for reason, count in removed.items():
         logger.info("%s: %d utterance(s) %s removed", out, count, reason)
-    report.removed = removed
-    message = failure_message(
-        f"formatting {src} -> {out}",
-        total=len(source_utts),
-        failed=failed,
-        usable=len(keep),
-        failed_list=out / "failed",
-        max_failed_fraction=max_failed_fraction,
-        empty_detail=", ".join(f"{n} {why}" for why, n in removed.items()),
-    )
-    if message is not None:
-        for name in ("wav.scp", "utt2num_samples"):  # no later step may take the set as formatted
-            (out / name).unlink(missing_ok=True)
-        raise FormatError(message)
+    return keep, removed
+
+
+def _write_formatted(
+    src: Path,
+    out: Path,
+    keep: set[str],
+    wav: dict[str, str],
+    nsamples: dict[str, str],
+    source_utts: dict[str, str],
+) -> None:
+    """``wav.scp``, ``utt2num_samples`` and the source's utterance tables, of the kept utterances."""
     write_table(out / "wav.scp", {u: wav[u] for u in keep})
     write_table(out / "utt2num_samples", {u: nsamples[u] for u in keep})
     for name in UTT_FILES:
@@ -248,8 +277,6 @@ def merge_jobs(
     write_table(out / "utt2spk", utt2spk)
     write_table(out / "spk2utt", {s: " ".join(us) for s, us in utt2spk_to_spk2utt(utt2spk).items()})
     atomic_write_text(out / "feats_type", "raw\n")
-    report.num_utts = len(keep)
-    return report
 
 
 def format_data_dir(

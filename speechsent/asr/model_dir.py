@@ -250,30 +250,7 @@ def resolve_model_dir(path: str | Path, model_file: str | Path | None = None) ->
     p = _follow_pointer(Path(path))
     if not p.exists():
         raise ModelDirError(f"{p}: no such file or directory")
-    root: Path | None = None
-    chosen: Path | None = None
-    if p.is_dir() and (p / "meta.yaml").is_file():
-        meta = _load_yaml(p / "meta.yaml")
-        root = p
-        yaml_files = meta.get("yaml_files") or {}
-        files = meta.get("files") or {}
-        config_name = yaml_files.get("asr_train_config")
-        if not config_name:
-            raise ModelDirError(f"{p / 'meta.yaml'}: no yaml_files.asr_train_config (not an ASR model)")
-        config_file = _resolve_one(
-            config_name, [p.resolve(), Path.cwd()], "asr_train_config", p / "meta.yaml"
-        )
-        if files.get("asr_model_file"):
-            chosen = _resolve_one(
-                files["asr_model_file"], [p.resolve(), Path.cwd()], "asr_model_file", p / "meta.yaml"
-            )
-    elif p.is_dir():
-        config_file = _find_config(p)
-    elif p.suffix in (".pth", ".pt"):
-        chosen = p
-        config_file = _find_config(p.parent)
-    else:
-        config_file = p
+    root, config_file, chosen = _locate(p)
     config_file = config_file.resolve()
     if model_file is not None:
         m = Path(model_file)
@@ -287,13 +264,53 @@ def resolve_model_dir(path: str | Path, model_file: str | Path | None = None) ->
     raw = _load_yaml(config_file)
     roots = _roots(root, config_file)
     config = _resolve_paths(copy.deepcopy(raw), roots)
+    bpemodel, token_list = _resolve_config_files(config, raw, roots, config_file)
+    frontend_conf = config.get("frontend_conf") or {}
+    fs = parse_fs(frontend_conf.get("fs"), 16000)
+    return ModelFiles(
+        config_file=config_file,
+        model_file=chosen.resolve(),
+        bpemodel=bpemodel,
+        token_list=[str(t) for t in token_list],
+        fs=fs,
+        token_type=config.get("token_type"),
+        root=(root or config_file.parent).resolve(),
+        config=config,
+    )
 
-    token_type = config.get("token_type")
+
+def _locate(p: Path) -> tuple[Path | None, Path, Path | None]:
+    """``(model root of a packed model or None, config file, model file named by the model or None)``."""
+    if p.is_dir() and (p / "meta.yaml").is_file():
+        meta = _load_yaml(p / "meta.yaml")
+        yaml_files = meta.get("yaml_files") or {}
+        files = meta.get("files") or {}
+        config_name = yaml_files.get("asr_train_config")
+        if not config_name:
+            raise ModelDirError(f"{p / 'meta.yaml'}: no yaml_files.asr_train_config (not an ASR model)")
+        roots = [p.resolve(), Path.cwd()]
+        config_file = _resolve_one(config_name, roots, "asr_train_config", p / "meta.yaml")
+        chosen = None
+        if files.get("asr_model_file"):
+            chosen = _resolve_one(files["asr_model_file"], roots, "asr_model_file", p / "meta.yaml")
+        return p, config_file, chosen
+    if p.is_dir():
+        return None, _find_config(p), None
+    if p.suffix in (".pth", ".pt"):
+        return None, _find_config(p.parent), p
+    return None, p, None
+
+
+def _resolve_config_files(
+    config: dict[str, Any], raw: dict[str, Any], roots: list[Path], config_file: Path
+) -> tuple[Path | None, list[Any]]:
+    """Make the config's bpemodel, token list and global-MVN stats absolute (in ``config``); the bpemodel
+    and the tokens."""
     bpemodel: Path | None = None
     if config.get("bpemodel") not in (None, "none", "None", ""):
         bpemodel = _resolve_one(raw["bpemodel"], roots, "bpemodel", config_file).resolve()
         config["bpemodel"] = str(bpemodel)
-    elif token_type == "bpe":
+    elif config.get("token_type") == "bpe":
         raise ModelDirError(f"{config_file}: token_type bpe but no bpemodel")
     token_list = config.get("token_list")
     if isinstance(token_list, str):
@@ -309,18 +326,7 @@ def resolve_model_dir(path: str | Path, model_file: str | Path | None = None) ->
         config["normalize_conf"]["stats_file"] = str(
             _resolve_one(stats, roots, "normalize_conf.stats_file", config_file).resolve()
         )
-    frontend_conf = config.get("frontend_conf") or {}
-    fs = parse_fs(frontend_conf.get("fs"), 16000)
-    return ModelFiles(
-        config_file=config_file,
-        model_file=chosen.resolve(),
-        bpemodel=bpemodel,
-        token_list=[str(t) for t in token_list],
-        fs=fs,
-        token_type=token_type,
-        root=(root or config_file.parent).resolve(),
-        config=config,
-    )
+    return bpemodel, token_list
 
 
 def write_resolved_config(files: ModelFiles, out_path: str | Path) -> Path:
