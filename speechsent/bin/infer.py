@@ -37,12 +37,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
-import os
 import sys
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import IO, Any
 
 from speechsent import cli
@@ -99,123 +96,40 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _inputs(args: argparse.Namespace, fs: int) -> Iterator[Any]:
-    """The inputs as :class:`speechsent.inference.audio_inputs.AudioItem` (files first, then wav.scp)."""
-    from speechsent.inference.audio_inputs import AudioItem, InputError, iter_wav_scp, load_file
+def make_config(args: argparse.Namespace) -> Any:
+    """The :class:`speechsent.inference.batch_infer.InferConfig` of parsed options."""
+    from speechsent.inference.batch_infer import InferConfig
 
-    for name in args.files:
-        try:
-            yield AudioItem(name, load_file(name, fs, args.channel))
-        except InputError as error:
-            yield AudioItem(name, None, str(error))
-    if args.wav_scp:
-        yield from iter_wav_scp(args.wav_scp, args.segments, fs, args.channel)
-
-
-def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    return InferConfig(
+        model_dir=args.model_dir,
+        files=list(args.files),
+        wav_scp=args.wav_scp,
+        segments=args.segments,
+        channel=args.channel,
+        batch_size=args.batch_size,
+        max_duration=args.max_duration,
+        chunk_seconds=args.chunk_seconds,
+        device=args.device,
+        amp=args.amp,
+    )
 
 
 def infer(args: argparse.Namespace, out: IO[str]) -> tuple[int, int]:
     """The work function: every input classified, one JSON line each to ``out``; (classified, failed)."""
-    from tqdm import tqdm
+    from speechsent.inference.batch_infer import infer as infer_inputs
 
-    from speechsent.inference.model import DEFAULT_MAX_DURATION, InferenceError, SentimentModel
-
-    max_duration = DEFAULT_MAX_DURATION if args.max_duration is None else args.max_duration
-    model = SentimentModel.from_pretrained(
-        args.model_dir, args.device, args.batch_size, args.amp, max_duration=max_duration
-    )
-    if args.chunk_seconds is not None:
-        model.check_chunk_seconds(args.chunk_seconds)
-    log.info(
-        "model %s (%s, %s, %d Hz) on %s",
-        args.model_dir,
-        model.type,
-        model.info.get("system"),
-        model.fs,
-        model.device,
-    )
-    done = failed = 0
-
-    def write(record: dict[str, Any]) -> None:
-        nonlocal done, failed
-        try:  # (a last line of defence: the model refuses non-finite results itself)
-            line = json.dumps(record, ensure_ascii=False, allow_nan=False)
-        except ValueError:
-            record = {"file": record["file"], "error": f"{record['file']}: a non-finite number in the result"}
-            line = json.dumps(record, ensure_ascii=False)
-        if "error" in record:
-            log.warning("not classified: %s", record["error"])
-            failed += 1
-        else:
-            done += 1
-        out.write(line + "\n")
-
-    def result_record(name: str, result: Any) -> dict[str, Any]:
-        if isinstance(result, InferenceError):
-            record: dict[str, Any] = {"file": name}
-            if result.start is not None:
-                record.update(start=result.start, end=result.end)
-            return {**record, "error": str(result)}
-        return {"file": name, **result.to_dict()}
-
-    unit = "input" if args.chunk_seconds is None else "window"
-    with tqdm(desc="infer", unit=unit, file=sys.stderr, disable=None, mininterval=5) as bar:
-        if args.chunk_seconds is not None:
-            for item in _inputs(args, model.fs):  # one input at a time, its windows batch_size at a time
-                if item.samples is None:
-                    write({"file": item.name, "error": item.error})
-                    continue
-                results = model.predict_waveform_chunks(
-                    item.samples, args.chunk_seconds, errors="return", name=item.name
-                )
-                for result in results:
-                    write(result_record(item.name, result))
-                out.flush()
-                bar.update(len(results))
-        else:
-            for chunk in _chunks(_inputs(args, model.fs), args.batch_size):
-                readable = [item for item in chunk if item.samples is not None]
-                results = model.predict_waveforms(
-                    [item.samples for item in readable],
-                    errors="return",
-                    names=[item.name for item in readable],
-                )
-                by_item = {id(item): result for item, result in zip(readable, results, strict=True)}
-                for item in chunk:
-                    if item.samples is None:
-                        write({"file": item.name, "error": item.error})
-                    else:
-                        write(result_record(item.name, by_item[id(item)]))
-                out.flush()
-                bar.update(len(chunk))
-    log.info("%d input(s) classified, %d failed", done, failed)
-    return done, failed
+    return infer_inputs(make_config(args), out)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from speechsent.inference.batch_infer import infer_to_file
+
     # Only the JSON lines go to stdout: what libraries print there (ESPnet does on import) goes to stderr.
     stdout = sys.stdout
     with contextlib.redirect_stdout(sys.stderr):
         if args.output is None:
             return 1 if infer(args, stdout)[1] else 0
-        path = Path(args.output)
-        tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-        try:
-            with tmp.open("w", encoding="utf-8") as f:
-                _, failed = infer(args, f)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return 1 if failed else 0
+        return 1 if infer_to_file(make_config(args), args.output)[1] else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

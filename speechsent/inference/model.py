@@ -74,7 +74,6 @@ __all__ = [
     "Prediction",
     "SentimentModel",
     "TwoStepSentimentModel",
-    "resolve_device",
     "window_bounds",
 ]
 
@@ -166,17 +165,14 @@ def _check_parameters(module: Any, path: Path) -> None:
             raise InferenceError(f"{path}: {name} holds non-finite values (NaN or infinity): a broken model")
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` → ``cuda`` when available, else ``cpu``; ``cuda``/``cuda:N`` without CUDA is an error."""
-    import torch
+def _device(device: str) -> str:
+    """:func:`speechsent.utils.device.resolve_device` as a str, its errors as :class:`InferenceError`."""
+    from speechsent.utils.device import DeviceError, resolve_device
 
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InferenceError(f"device {device}: CUDA is not available")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise InferenceError(f"device must be auto, cpu, cuda or cuda:N, not {device!r}")
-    return device
+    try:
+        return str(resolve_device(device))
+    except DeviceError as error:
+        raise InferenceError(str(error)) from None
 
 
 @contextlib.contextmanager
@@ -272,7 +268,7 @@ class SentimentModel:
         except ManifestError as error:
             raise InferenceError(str(error)) from None
         kind = {"e2e": E2ESentimentModel, "two_step": TwoStepSentimentModel}[manifest.type]
-        return kind(path, manifest, resolve_device(device), batch_size, amp, max_duration)
+        return kind(path, manifest, _device(device), batch_size, amp, max_duration)
 
     # -- inputs ------------------------------------------------------------------------------------------
 
