@@ -2,7 +2,8 @@
 
 - :mod:`speechsent.inference.export`: :func:`export_system`, :func:`select_best_system` (no torch needed);
 - :mod:`speechsent.inference.model`: :class:`SentimentModel` (``from_pretrained``, ``__call__``,
-  ``predict``, ``predict_chunks``) and :class:`Prediction`;
+  ``predict``, ``predict_chunks``) and :class:`Prediction`; :mod:`speechsent.inference.model_kinds`: its two
+  kinds, :class:`E2ESentimentModel` and :class:`TwoStepSentimentModel`;
 - :mod:`speechsent.inference.manifest`: :class:`ModelManifest`, the schema of ``speechsent_model.json``, and
   the checks of a model dir's files (no torch needed);
 - :mod:`speechsent.inference.audio_inputs`: files, arrays and ``wav.scp`` as the model's input.
@@ -24,11 +25,11 @@ _NAMES = {
     "ExportError": "export",
     "export_system": "export",
     "select_best_system": "export",
-    "E2ESentimentModel": "model",
+    "E2ESentimentModel": "model_kinds",
     "InferenceError": "model",
     "Prediction": "model",
     "SentimentModel": "model",
-    "TwoStepSentimentModel": "model",
+    "TwoStepSentimentModel": "model_kinds",
 }
 
 __all__ = sorted(_NAMES)

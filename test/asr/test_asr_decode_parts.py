@@ -11,10 +11,10 @@ import numpy as np
 from speechsent.asr.decode import (
     _batches,
     _read_partial,
-    ctc_greedy_ids,
     merge_set,
     write_asr_data_dir,
 )
+from speechsent.asr.decoder import ctc_greedy_ids
 from speechsent.data.kaldi_dir import read_table
 from speechsent.jobs import pending_job_pieces, split_utts
 

@@ -21,6 +21,7 @@ pytest.importorskip("espnet2")
 
 from speechsent.asr import decode
 from speechsent.asr.decode import DecodeOptions, decode_sets
+from speechsent.asr.decoder import Decoder
 from speechsent.asr.tiny_model import (
     TinyModelSpec,
     write_synthetic_data_dir,
@@ -62,7 +63,7 @@ def _utt(data: Path, reco: str) -> str:
     return next(u for u, s in read_table(data / "utt2spk").items() if s == reco)
 
 
-class _Spy(decode.Decoder):
+class _Spy(Decoder):
     """The real decoder, recording which utterances it is given."""
 
     seen: ClassVar[list[str]] = []

@@ -18,12 +18,8 @@ torch = pytest.importorskip("torch")
 from speechsent import SentimentModel  # noqa: E402
 from speechsent.inference.audio_inputs import iter_wav_scp, load_file  # noqa: E402
 from speechsent.inference.export import export_system  # noqa: E402
-from speechsent.inference.model import (  # noqa: E402
-    E2ESentimentModel,
-    InferenceError,
-    Prediction,
-    TwoStepSentimentModel,
-)
+from speechsent.inference.model import InferenceError, Prediction  # noqa: E402
+from speechsent.inference.model_kinds import E2ESentimentModel, TwoStepSentimentModel  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -211,7 +207,7 @@ def test_fbank_model(models, audio):
 
 
 def test_two_step_transcribes_as_stage_4_and_classifies_as_stage_8(two_step, recipe, audio):
-    from speechsent.asr.decode import Decoder
+    from speechsent.asr.decoder import Decoder
     from speechsent.asr.model_dir import resolve_model_dir, write_resolved_config
     from speechsent.models.text_classifier import TextSentimentPredictor
 
