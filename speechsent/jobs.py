@@ -26,6 +26,7 @@ a user who runs a job by hand.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import shlex
@@ -40,6 +41,8 @@ from speechsent.data.kaldi_dir import read_table, split_line
 
 __all__ = [
     "JobError",
+    "add_worker_arguments",
+    "check_worker_arguments",
     "job_runner",
     "pending_job_pieces",
     "python_module",
@@ -166,3 +169,18 @@ def run_jobs(
 def python_module(module: str) -> list[str]:
     """The argv prefix that runs a speechsent module with this interpreter in a job."""
     return [sys.executable, "-m", module]
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--worker SPEC --job JOB``: what a command's jobs run (:func:`run_jobs`), in their own group."""
+    g = parser.add_argument_group("worker (run by the jobs)")
+    g.add_argument("--worker", default=None, metavar="SPEC", help="run one job of the spec file")
+    g.add_argument("--job", type=int, default=None, help="the job number (with --worker)")
+
+
+def check_worker_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace, *required: str) -> None:
+    """Usage errors: ``--worker`` without ``--job``; without ``--worker``, a missing ``required`` option."""
+    if args.worker and args.job is None:
+        parser.error("--worker needs --job")
+    if not args.worker and not all(getattr(args, name) for name in required):
+        parser.error(f"{' and '.join('--' + name for name in required)} are required")

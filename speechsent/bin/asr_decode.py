@@ -32,10 +32,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from speechsent import cli
 from speechsent.asr.failures import add_max_failed_fraction_argument
 from speechsent.cli import none_or_str
+from speechsent.jobs import add_worker_arguments, check_worker_arguments
 
 __all__ = ["asr_decode", "get_parser", "main"]
 
@@ -92,9 +94,7 @@ def get_parser() -> argparse.ArgumentParser:
         default=1800.0,
         help="audio read and length-sorted at a time, also the resume granularity (s)",
     )
-    g = parser.add_argument_group("worker (run by the jobs)")
-    g.add_argument("--worker", default=None, metavar="SPEC", help="run one job of the spec file")
-    g.add_argument("--job", type=int, default=None, help="the job number (with --worker)")
+    add_worker_arguments(parser)
     cli.add_log_level_argument(parser)
     return parser
 
@@ -138,17 +138,15 @@ def asr_decode(args: argparse.Namespace):  # -> list[SetResult] | None
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
     args = cli.parse_args(parser, argv)
-    if args.worker and args.job is None:
-        parser.error("--worker needs --job")
-    if not args.worker and not (args.data_dir and args.decode_dir):
-        parser.error("--data_dir and --decode_dir are required")
+    check_worker_arguments(parser, args, "data_dir", "decode_dir")
     cli.setup_logging(args.log_level)
     log = logging.getLogger(PROG)
-    try:
-        results = asr_decode(args)
-    except (OSError, ValueError, RuntimeError) as error:
-        log.error("%s", error)
-        return 1
+    return cli.run_reporting_errors(
+        lambda: _report(asr_decode(args), log), log, (OSError, ValueError, RuntimeError)
+    )
+
+
+def _report(results: list[Any] | None, log: logging.Logger) -> None:
     for r in results or []:
         wer = (
             f"%WER {r.score.wer:.2f} [ {r.score.errors} / {r.score.ref_words} ]"
@@ -168,7 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for utt, reason in r.failed_examples:
             log.warning("%s: failed: %s: %s", r.name, utt, reason)
-    return 0
 
 
 if __name__ == "__main__":

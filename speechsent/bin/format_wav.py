@@ -25,10 +25,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from speechsent import cli
 from speechsent.asr.failures import add_max_failed_fraction_argument
 from speechsent.cli import str2bool
+from speechsent.jobs import add_worker_arguments, check_worker_arguments
 
 __all__ = ["format_wav", "get_parser", "main"]
 
@@ -71,9 +73,7 @@ def get_parser() -> argparse.ArgumentParser:
         help="leave out utterances with an empty transcript",
     )
     add_max_failed_fraction_argument(parser)
-    g = parser.add_argument_group("worker (run by the jobs)")
-    g.add_argument("--worker", default=None, metavar="SPEC", help="run one job of the spec file")
-    g.add_argument("--job", type=int, default=None, help="the job number (with --worker)")
+    add_worker_arguments(parser)
     cli.add_log_level_argument(parser)
     return parser
 
@@ -102,17 +102,15 @@ def format_wav(args: argparse.Namespace):  # -> FormatReport | None
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
     args = cli.parse_args(parser, argv)
-    if args.worker and args.job is None:
-        parser.error("--worker needs --job")
-    if not args.worker and not (args.data_dir and args.out_dir):
-        parser.error("--data_dir and --out_dir are required")
+    check_worker_arguments(parser, args, "data_dir", "out_dir")
     cli.setup_logging(args.log_level)
     log = logging.getLogger(PROG)
-    try:
-        report = format_wav(args)
-    except (OSError, ValueError, RuntimeError) as error:
-        log.error("%s", error)
-        return 1
+    return cli.run_reporting_errors(
+        lambda: _report(format_wav(args), log), log, (OSError, ValueError, RuntimeError)
+    )
+
+
+def _report(report: Any, log: logging.Logger) -> None:
     if report is not None:
         removed = ", ".join(f"{n} {why}" for why, n in report.removed.items()) or "none"
         failed = f", listed in {report.out_dir / 'failed'}" if report.num_failed else ""
@@ -127,7 +125,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             removed,
             report.seconds,
         )
-    return 0
 
 
 if __name__ == "__main__":
