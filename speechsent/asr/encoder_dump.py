@@ -27,7 +27,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from speechsent.asr.dump_jobs import (
     publish_job_outputs,
     reuse_complete_job,
 )
+from speechsent.asr.dump_threads import ArkWriterThread, Utt, length_batches, read_audio
 from speechsent.asr.feat_storage import StorageSpec, StorageStats
 from speechsent.utils.digest import file_digest, text_digest
 from speechsent.utils.fileio import write_json
@@ -173,71 +174,6 @@ def _fingerprint(cfg: DumpConfig, model: ModelPaths, utts: Sequence[str]) -> dic
 # The job
 
 
-@dataclass
-class _Utt:
-    utt: str
-    wav: Any  # float32 samples, or None
-    error: str = ""
-
-
-def _read_audio(
-    cfg: DumpConfig,
-    utts: Sequence[str],
-    target_rate: int,
-    out: queue.Queue[_Utt | None],
-    stop: threading.Event,
-) -> None:
-    """Reader thread: the utterances in recording order (each recording decoded once) → ``out``; ends with
-    None, or as soon as ``stop`` is set."""
-    from speechsent.audio.io import AudioError, UtteranceReader
-
-    def put(item: _Utt | None) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    try:
-        reader = UtteranceReader(cfg.data_dir, channel=cfg.channel, target_rate=target_rate)
-        segments = reader.segments
-
-        def key(utt: str) -> tuple[str, float, str]:
-            seg = segments.get(utt) if segments is not None else None
-            return (seg.reco, seg.start, utt) if seg is not None else (utt, 0.0, utt)
-
-        for utt in sorted(utts, key=key):
-            try:
-                wav, _ = reader.load(utt)
-                item = _Utt(utt, wav)
-            except AudioError as error:
-                item = _Utt(utt, None, str(error))
-            if not put(item):
-                return
-    except BaseException as error:  # surfaced by the consumer
-        put(_Utt("", None, f"reader failed: {type(error).__name__}: {error}"))
-    put(None)
-
-
-def _batches(
-    items: list[_Utt], max_size: int, max_frames: int, frames: Callable[[int], int]
-) -> Iterator[list[_Utt]]:
-    """Length-sorted (longest first) batches of at most ``max_size`` utterances and ``max_frames`` padded
-    frames."""
-    items = sorted(items, key=lambda u: -len(u.wav))
-    batch: list[_Utt] = []
-    for item in items:
-        longest = len(batch[0].wav) if batch else len(item.wav)
-        if batch and (len(batch) >= max_size or frames(longest) * (len(batch) + 1) > max_frames):
-            yield batch
-            batch = []
-        batch.append(item)
-    if batch:
-        yield batch
-
-
 def _load_model(cfg: DumpConfig, paths: ModelPaths) -> tuple[Any, Any]:
     import torch
     from espnet2.tasks.asr import ASRTask
@@ -301,60 +237,6 @@ def dump_job(cfg: DumpConfig, job: int, *, force: bool = False) -> JobResult:
     return _run_job(cfg, job, utts, paths, files, fingerprint, start)
 
 
-class _Writer:
-    """Writer thread: compresses/serialises the encoded matrices and appends them to the job's temp ark,
-    overlapping with the encoding of the next batch (the compression kernel releases the GIL)."""
-
-    def __init__(self, path: Path, ark_name: str, spec: StorageSpec, bar: Any):
-        from speechsent.asr.feat_storage import ArkWriter
-
-        self.ark = ArkWriter(path, spec)
-        self.ark_name = ark_name
-        self.bar = bar
-        self.scp: dict[str, str] = {}
-        self.num_frames: dict[str, int] = {}
-        self.error: BaseException | None = None
-        self._queue: queue.Queue[tuple[list[str], list[Any]] | None] = queue.Queue(maxsize=8)
-        self._thread = threading.Thread(target=self._loop, name="ark-writer", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self.error is not None:
-                continue  # drain
-            try:
-                for utt, mat in zip(*item, strict=True):
-                    if mat is None:
-                        continue
-                    offset = self.ark.write(utt, mat)
-                    self.scp[utt] = f"{self.ark_name}:{offset}"
-                    self.num_frames[utt] = int(mat.shape[0])
-                if self.bar is not None:
-                    self.bar.update(len(item[0]))
-            except BaseException as error:
-                self.error = error
-
-    def put(self, utts: list[str], mats: list[Any]) -> None:
-        if self.error is not None:
-            raise self.error
-        self._queue.put((utts, mats))
-
-    def close(self, ok: bool) -> None:
-        """Wait for the queued matrices (``ok``) or drop them, then close the ark (fsync'ed when ``ok``)."""
-        if not ok:
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    self._queue.get_nowait()
-        self._queue.put(None)
-        self._thread.join()
-        self.ark.close(sync=ok and self.error is None)
-        if ok and self.error is not None:
-            raise self.error
-
-
 def _set_torch_options(cfg: DumpConfig) -> None:
     import torch
 
@@ -386,9 +268,9 @@ class _JobEncoder:
         self.sort_buffer = max(cfg.effective_sort_buffer(), 1) if self.batch_size > 1 else 1
         self.skipped: dict[str, str] = {}
         self.invariance: dict[str, Any] = {"checked": False}
-        self.writer: _Writer | None = None
+        self.writer: ArkWriterThread | None = None
 
-    def take(self, item: _Utt, buffer: list[_Utt]) -> None:
+    def take(self, item: Utt, buffer: list[Utt]) -> None:
         """One utterance read: skipped (unreadable, too short) or buffered; a full buffer is encoded."""
         if item.wav is None:
             if not item.utt:
@@ -411,7 +293,7 @@ class _JobEncoder:
                 self.flush(buffer)
                 buffer.clear()
 
-    def skip(self, item: _Utt, reason: str) -> None:
+    def skip(self, item: Utt, reason: str) -> None:
         assert self.writer is not None
         self.skipped[item.utt] = " ".join(reason.split())  # one line
         self.writer.put([item.utt], [None])  # in order, and counted by the progress bar
@@ -441,7 +323,7 @@ class _JobEncoder:
         )
         self.batch_size = 1
 
-    def encode(self, batch: list[_Utt]) -> None:
+    def encode(self, batch: list[Utt]) -> None:
         from speechsent.asr.batch_encode import TooShortError
 
         assert self.writer is not None
@@ -460,14 +342,14 @@ class _JobEncoder:
                     outs.append(None)
         self.writer.put([b.utt for b in batch], outs)
 
-    def flush(self, buffer: list[_Utt]) -> None:
+    def flush(self, buffer: list[Utt]) -> None:
         if self.batch_size == 1:
             for item in buffer:
                 self.encode([item])
             return
         # padded feature frames of a batch (frontends without STFT arithmetic: 10 ms frames assumed)
         frames_of, fs = self.encoder.num_feature_frames, self.fs
-        for batch in _batches(
+        for batch in length_batches(
             buffer, self.batch_size, self.max_frames, lambda n: frames_of(n) or n * 100 // fs
         ):
             self.encode(batch)
@@ -487,20 +369,22 @@ def _progress_bar(cfg: DumpConfig, job: int, total: int) -> Any:
     )
 
 
-def _encode_all(cfg: DumpConfig, utts: list[str], files: JobFiles, enc: _JobEncoder) -> _Writer:
+def _encode_all(cfg: DumpConfig, utts: list[str], files: JobFiles, enc: _JobEncoder) -> ArkWriterThread:
     """Read (a thread), encode (here) and write (a thread) every utterance of the job into its temporary
     ark; the writer holds the scp and frame counts. The temporary ark is removed when this fails."""
     import torch
 
     bar = _progress_bar(cfg, enc.job, len(utts))
-    audio: queue.Queue[_Utt | None] = queue.Queue(maxsize=max(64, 2 * enc.sort_buffer))
+    audio: queue.Queue[Utt | None] = queue.Queue(maxsize=max(64, 2 * enc.sort_buffer))
     stop = threading.Event()
-    reader = threading.Thread(target=_read_audio, args=(cfg, utts, enc.fs, audio, stop), daemon=True)
-    writer = enc.writer = _Writer(files.tmp_ark, str(files.ark), cfg.storage, bar)
+    reader = threading.Thread(
+        target=read_audio, args=(cfg.data_dir, cfg.channel, utts, enc.fs, audio, stop), daemon=True
+    )
+    writer = enc.writer = ArkWriterThread(files.tmp_ark, str(files.ark), cfg.storage, bar)
     reader.start()
     ok = False
     try:
-        buffer: list[_Utt] = []
+        buffer: list[Utt] = []
         with torch.inference_mode():
             while (item := audio.get()) is not None:
                 enc.take(item, buffer)
@@ -563,7 +447,7 @@ def _finish_job(
     files: JobFiles,
     fingerprint: dict[str, Any],
     enc: _JobEncoder,
-    writer: _Writer,
+    writer: ArkWriterThread,
     start: float,
     timing: dict[str, float],
 ) -> JobResult:
