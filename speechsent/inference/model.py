@@ -9,9 +9,9 @@
     pred.label, pred.probabilities             # "Neutral", {"Negative": 0.1, "Neutral": 0.7, "Positive": 0.2}
     model.predict(["a.wav", "b.flac"])         # batched: [Prediction, Prediction]
 
-``from_pretrained`` returns :class:`E2ESentimentModel` (ASR-encoder features, or fbank, → classifier) or
-:class:`TwoStepSentimentModel` (ASR transcript → text classifier; ``Prediction.transcript`` holds the
-transcript) by the model's ``type``. The features are computed by the code of the recipe's stages (the
+``from_pretrained`` returns a :class:`~speechsent.inference.model_kinds.E2ESentimentModel` (ASR-encoder
+features, or fbank, → classifier) or :class:`~speechsent.inference.model_kinds.TwoStepSentimentModel` (ASR
+transcript → text classifier; ``Prediction.transcript`` holds the transcript) by the model's ``type``. The features are computed by the code of the recipe's stages (the
 encoder dump's :class:`speechsent.asr.batch_encode.BatchEncoder`, the fbank dump's ``compute_fbank``, the
 decoding of stage 4 :class:`speechsent.asr.decoder.Decoder`), on audio read as the data dirs are read
 (:mod:`speechsent.inference.audio_inputs`), so an utterance of a scored set gets the probabilities of its
