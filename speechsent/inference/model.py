@@ -11,9 +11,10 @@
 
 ``from_pretrained`` returns a :class:`~speechsent.inference.model_kinds.E2ESentimentModel` (ASR-encoder
 features, or fbank, → classifier) or :class:`~speechsent.inference.model_kinds.TwoStepSentimentModel` (ASR
-transcript → text classifier; ``Prediction.transcript`` holds the transcript) by the model's ``type``. The features are computed by the code of the recipe's stages (the
-encoder dump's :class:`speechsent.asr.batch_encode.BatchEncoder`, the fbank dump's ``compute_fbank``, the
-decoding of stage 4 :class:`speechsent.asr.decoder.Decoder`), on audio read as the data dirs are read
+transcript → text classifier; ``Prediction.transcript`` holds the transcript) by the model's ``type``. The
+features are computed by the code of the recipe's stages (the encoder dump's
+:class:`speechsent.asr.batch_encode.BatchEncoder`, the fbank dump's ``compute_fbank``, the decoding of stage 4
+:class:`speechsent.asr.decoder.Decoder`), on audio read as the data dirs are read
 (:mod:`speechsent.inference.audio_inputs`), so an utterance of a scored set gets the probabilities of its
 ``score_<set>/utt2prob``.
 
