@@ -228,3 +228,26 @@ def test_killed_job_leaves_no_scp_and_resumes(setup):
     argv_fresh = [a if a != str(out) else str(fresh) for a in argv]
     assert subprocess.run(argv_fresh, env=_env(), capture_output=True, check=False).returncode == 0
     assert (fresh / "feats.1.ark").read_bytes() == (out / "feats.1.ark").read_bytes()
+
+
+@pytest.mark.slow
+def test_one_call_dumps_every_set_through_run_pl(setup):
+    """Stage 5's call: both sets, their two jobs through ``--cmd run.pl`` (logs in the sets' parent), then
+    the merges; the same arks as the jobs run by hand; a rerun has nothing to do."""
+    root, data, config, model_file = setup
+    from speechsent.data.kaldi_dir import read_table
+
+    base = root / "dump" / "one_call"
+    sets = ["--data_dir", str(data), "--out_dir", str(base / "a"), "--data_dir", str(data)]
+    argv = [*_command(), *sets, "--out_dir", str(base / "b"), *_model_args(config, model_file), "--nj", "2"]
+    argv += ["--cmd", "run.pl", "--progress", "false"]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=_env(), cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert f"JOB=1:2 {base / 'log' / 'dump.JOB.log'} " in proc.stderr  # the job array's command line, logged
+    assert (base / "log" / "spec.json").is_file()
+    for s in ("a", "b"):
+        assert len(read_table(base / s / "feats.scp")) == 8
+    assert (base / "a" / "feats.1.ark").read_bytes() == (base / "b" / "feats.1.ark").read_bytes()
+    again = subprocess.run(argv, capture_output=True, text=True, check=False, env=_env(), cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert (base / "log" / "dump.2.log").read_text().count("nothing to do") == 2
