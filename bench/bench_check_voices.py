@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
 
     from speechsent import SentimentModel
-    from speechsent.data.kaldi_dir import parse_sentiment_label, read_typed_table
+    from speechsent.kaldi.data_dir import parse_sentiment_label
+    from speechsent.kaldi.table import read_typed_table
     from speechsent.synth.utterance import Rendering, read_sentences, synth_utterances
 
     sentences = read_sentences(Path(args.text_file))

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     from speechsent.asr.model_dir import resolve_model_dir, write_resolved_config
     from speechsent.asr.wer import format_score, score_texts
     from speechsent.audio.io import UtteranceReader
-    from speechsent.data.kaldi_dir import read_table
+    from speechsent.kaldi.table import read_table
 
     files = resolve_model_dir(args.model_dir)
     config = write_resolved_config(files, Path("exp/bench_decode/asr_config.yaml"))

@@ -4,7 +4,7 @@ change the E2E classifier's unweighted F1? Target: |difference| <= 0.3 points.
 
 For each seed, the same classifier (``speechsent.bin.train_e2e``, the same options and seed) is trained and
 scored twice: on the float32 dump, and on a compressed copy of it written with
-:class:`speechsent.asr.feat_storage.ArkWriter` (every set: train, validation and scored sets). Printed:
+:class:`speechsent.kaldi.ark.ArkWriter` (every set: train, validation and scored sets). Printed:
 
 * storage: bytes ratio and the measured compression error of the copy;
 * per seed: unweighted F1 of both systems on each scored set, their difference, and how many predictions
@@ -64,8 +64,8 @@ def synthesize(root: Path, num_utts: dict[str, int], dim: int, seed: int) -> Non
     """Encoder-like features and labels under ``root/dump/encoder/<set>`` and ``root/data/<set>``."""
     import kaldiio
 
-    from speechsent.data.kaldi_dir import write_table
     from speechsent.data.labels import SENTIMENT_LABELS
+    from speechsent.kaldi.table import write_table
 
     rng = np.random.default_rng(seed)
     mixing = rng.normal(0, 1 / np.sqrt(dim), (dim, dim)).astype(np.float32)  # correlated columns
@@ -99,8 +99,8 @@ def compress_dump(src: Path, dst: Path) -> dict[str, Any]:
     """A compressed copy (Kaldi speech_feature) of the float dump ``src/feats.scp`` in ``dst``."""
     import kaldiio
 
-    from speechsent.asr.feat_storage import ArkWriter, StorageSpec
-    from speechsent.data.kaldi_dir import write_table
+    from speechsent.kaldi.ark import ArkWriter, StorageSpec
+    from speechsent.kaldi.table import write_table
 
     dst.mkdir(parents=True, exist_ok=True)
     scp, frames = {}, {}

@@ -142,9 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     from speechsent.asr.batch_encode import BatchEncoder
     from speechsent.asr.dump_jobs import merge_jobs
     from speechsent.asr.encoder_dump import DumpConfig, dump_job
-    from speechsent.asr.feat_storage import REFUSED_METHODS, StorageSpec, compress_matrix
     from speechsent.asr.tiny_model import TinyModelSpec, write_tiny_asr_model
     from speechsent.audio.io import UtteranceReader
+    from speechsent.kaldi.ark import REFUSED_METHODS, StorageSpec, compress_matrix
 
     spec = TinyModelSpec(
         encoder=args.encoder,
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{best_cpu[name] / n * 1e3:8.2f}ms {best_cpu['bare'] / best_cpu[name]:10.2f}"
         )
     # The dump's own work besides encoding, measured alone (CPU time, so hardly affected by a busy machine).
-    from speechsent.asr.feat_storage import ArkWriter
+    from speechsent.kaldi.ark import ArkWriter
 
     io_cpu = {}
     for _ in range(args.repeats):

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from speechsent.data.kaldi_dir import read_table, split_line
+from speechsent.kaldi.table import read_table, split_line
 
 __all__ = [
     "JobError",

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from speechsent.data.kaldi_dir import read_table
 from speechsent.jobs import JobError, run_jobs, split_utts
+from speechsent.kaldi.table import read_table
 
 
 def _data(root):

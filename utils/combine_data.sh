@@ -5,7 +5,7 @@
 # first, and fixed (utils/fix_data_dir.sh) at the end unless --skip-fix true; the exit status is 1 when the
 # fixed result still fails validation.  A source file that starts with a UTF-8 byte-order mark or has CRLF
 # line ends is an error naming it (utils/fix_data_dir.sh on that source repairs it).
-# Implemented in speechsent/data/ops.py (combine).
+# Implemented in speechsent/kaldi/combine.py.
 
 extra_files=  # additional files in the source dirs to combine, e.g. "file1 file2 ..."
 skip_fix=false  # skip the fix_data_dir.sh at the end

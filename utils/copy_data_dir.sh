@@ -6,7 +6,7 @@
 # Files of <destdir> that the source lacks are moved to <destdir>/.backup (a new .backup.1, .backup.2 ...
 # when the newest already holds one of those names: never overwritten).  A source file that starts with a
 # UTF-8 byte-order mark or has CRLF line ends is an error naming it (utils/fix_data_dir.sh repairs it).
-# Implemented in speechsent/data/ops.py (copy).
+# Implemented in speechsent/kaldi/copy.py.
 
 spk_prefix=
 utt_prefix=

@@ -3,7 +3,7 @@
 # duplicate keys and malformed lines, keep only the utterances present in all of utt2spk, text, segments,
 # feats.scp, utt2dur, utt2sentiment, utt2pseudo ... (and --utt-extra-files), whose speaker is in cmvn.scp,
 # spk2gender ... (and --spk-extra-files), drop segments whose recording is missing and recordings without
-# segments, and regenerate spk2utt.  Implemented in speechsent/data/ops.py (fix).
+# segments, and regenerate spk2utt.  Implemented in speechsent/kaldi/fix.py.
 #
 # Unlike Kaldi's:
 # - backups are never overwritten: before a run rewrites anything, the files as they were are copied to

@@ -4,7 +4,7 @@
 # by utterance, cmvn.scp, spk2gender ... by speaker, wav.scp, reco2file_and_channel, reco2dur, stm by
 # recording.  Files of <destdir> that are not written move to <destdir>/.backup (never over an older
 # backup: then .backup.1 ...).  A source file with a UTF-8 byte-order mark or CRLF line ends is an error
-# naming it.  Implemented in speechsent/data/ops.py (subset).
+# naming it.  Implemented in speechsent/kaldi/subset.py.
 #
 # --hours H [--seed S]: a random subset of at most H hours (durations from utt2dur, else segments): the
 # longest prefix of a seeded permutation of the utterances that fits, so that with the same seed the

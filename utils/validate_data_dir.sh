@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check a Kaldi data directory: Kaldi's validate_data_dir.sh checks, plus utt2sentiment, utt2pseudo and
 # utt2pseudo_prob.  Unlike Kaldi's script, every failed check gives a non-zero exit status, and all
-# problems are reported, not only the first.  Implemented in speechsent/data/ops.py (validate).
+# problems are reported, not only the first.  Implemented in speechsent/kaldi/validate.py.
 #
 # Beyond Kaldi's checks (files written by other tools):
 # - a UTF-8 byte-order mark at the start of a file, a UTF-16 file and carriage returns (CRLF line ends) are

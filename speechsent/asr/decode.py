@@ -57,8 +57,8 @@ from speechsent.asr.decoder import Decoder
 from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
 from speechsent.asr.model_dir import ModelFiles, resolve_model_dir, write_resolved_config
 from speechsent.asr.wer import ErrorCounts, format_score, score_texts
-from speechsent.data.kaldi_dir import read_table, split_line, write_table
 from speechsent.jobs import pending_job_pieces, python_module, run_jobs, split_utts
+from speechsent.kaldi.table import read_table, split_line, write_table
 from speechsent.utils.digest import bytes_digest, file_digest
 from speechsent.utils.fileio import atomic_write_text, read_json, read_json_or_none, write_json
 
@@ -386,7 +386,7 @@ def write_asr_data_dir(data_dir: str | Path, asr_dir: str | Path, hyp: dict[str,
     by later stages, e.g. ``utt2pseudo``, stay); otherwise it is rewritten as a copy (Kaldi's
     ``copy_data_dir.sh``: files the source lacks move to ``<asr_dir>/.backup``).
     """
-    from speechsent.data import ops
+    from speechsent.kaldi.copy import copy as copy_data_dir
 
     src, dst = Path(data_dir), Path(asr_dir)
     new_text = "".join(f"{u} {t}\n" if t else f"{u}\n" for u, t in hyp.items())
@@ -400,7 +400,7 @@ def write_asr_data_dir(data_dir: str | Path, asr_dir: str | Path, hyp: dict[str,
         (dst / p.name).is_file() and (dst / p.name).read_bytes() == p.read_bytes() for p in src_files
     ):
         return False
-    ops.copy(src, dst)
+    copy_data_dir(src, dst)
     write_table(dst / "text", hyp)
     return True
 

@@ -90,8 +90,8 @@ def add_storage_arguments(g: argparse._ArgumentGroup | argparse.ArgumentParser) 
 
 
 def storage_spec(args: argparse.Namespace) -> Any:
-    """The :class:`speechsent.asr.feat_storage.StorageSpec` of the storage options."""
-    from speechsent.asr.feat_storage import StorageSpec, parse_compression_method
+    """The :class:`speechsent.kaldi.ark.StorageSpec` of the storage options."""
+    from speechsent.kaldi.ark import StorageSpec, parse_compression_method
 
     return StorageSpec(
         kind=args.storage,
@@ -117,7 +117,7 @@ def check_job_options(parser: argparse.ArgumentParser, args: argparse.Namespace)
 
 def check_compression_option(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """A usage error for an unknown ``--compression_method``."""
-    from speechsent.asr.feat_storage import CompressionError, parse_compression_method
+    from speechsent.kaldi.ark import CompressionError, parse_compression_method
 
     try:
         parse_compression_method(args.compression_method)
@@ -164,10 +164,10 @@ def run_reporting_errors(work: Callable[[], object], logger: logging.Logger) -> 
     errors."""
     from speechsent import cli
     from speechsent.asr.dump_jobs import DumpError
-    from speechsent.asr.feat_storage import CompressionError
     from speechsent.audio.io import AudioError
-    from speechsent.data.kaldi_dir import KaldiDataError
     from speechsent.jobs import JobError
+    from speechsent.kaldi.ark import CompressionError
+    from speechsent.kaldi.table import KaldiDataError
 
     errors = (DumpError, CompressionError, AudioError, KaldiDataError, JobError, OSError, ValueError)
     return cli.run_reporting_errors(work, logger, errors)

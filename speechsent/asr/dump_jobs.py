@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
-from speechsent.asr.feat_storage import StorageStats
-from speechsent.data.kaldi_dir import DataDir, c_sorted, read_table, write_table
 from speechsent.jobs import python_module, run_jobs
+from speechsent.kaldi.ark import StorageStats
+from speechsent.kaldi.data_dir import DataDir
+from speechsent.kaldi.table import c_sorted, read_table, write_table
 from speechsent.utils.fileio import read_json, read_json_or_none, write_json
 
 __all__ = [

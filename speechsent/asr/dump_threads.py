@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from speechsent.asr.feat_storage import StorageSpec
+from speechsent.kaldi.ark import StorageSpec
 
 __all__ = ["ArkWriterThread", "Utt", "length_batches", "read_audio"]
 
@@ -91,7 +91,7 @@ class ArkWriterThread:
     overlapping with the encoding of the next batch (the compression kernel releases the GIL)."""
 
     def __init__(self, path: Path, ark_name: str, spec: StorageSpec, bar: Any):
-        from speechsent.asr.feat_storage import ArkWriter
+        from speechsent.kaldi.ark import ArkWriter
 
         self.ark = ArkWriter(path, spec)
         self.ark_name = ark_name

@@ -42,7 +42,7 @@ from speechsent.asr.dump_jobs import (
     reuse_complete_job,
 )
 from speechsent.asr.dump_threads import ArkWriterThread, Utt, length_batches, read_audio
-from speechsent.asr.feat_storage import StorageSpec, StorageStats
+from speechsent.kaldi.ark import StorageSpec, StorageStats
 from speechsent.utils.digest import file_digest, text_digest
 from speechsent.utils.fileio import write_json
 

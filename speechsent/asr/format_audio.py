@@ -42,17 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
-from speechsent.data.kaldi_dir import (
-    UTT_FILES,
-    atomic_write_text,
-    c_sorted,
-    read_table,
-    utt2spk_to_spk2utt,
-    write_table,
-)
 from speechsent.jobs import python_module, run_jobs, split_utts
+from speechsent.kaldi.data_dir import UTT_FILES, utt2spk_to_spk2utt
+from speechsent.kaldi.table import c_sorted, read_table, write_table
 from speechsent.utils.digest import new_hash, text_digest
-from speechsent.utils.fileio import read_json, read_json_or_none, write_json
+from speechsent.utils.fileio import atomic_write_text, read_json, read_json_or_none, write_json
 
 __all__ = ["AUDIO_FORMATS", "FormatError", "FormatReport", "format_data_dir", "format_job", "merge_jobs"]
 

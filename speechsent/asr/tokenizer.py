@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
 from speechsent.utils.digest import text_digest
 from speechsent.utils.fileio import atomic_write_text, read_json_or_none, write_json
 

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from speechsent.audio.sphere import read_sphere
-from speechsent.data.kaldi_dir import DataDir, Segment, WavEntry
+from speechsent.kaldi.data_dir import DataDir, Segment, WavEntry
 
 MAX_OVERSHOOT = 0.5  # seconds, Kaldi extract-segments' default
 SPHERE_MAGIC = b"NIST_1A"  # first bytes of every SPHERE header

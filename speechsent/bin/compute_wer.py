@@ -37,7 +37,7 @@ def get_parser() -> argparse.ArgumentParser:
 def compute_wer(args: argparse.Namespace) -> str:
     """The work function: the score lines."""
     from speechsent.asr.wer import format_score, score_texts
-    from speechsent.data.kaldi_dir import read_table
+    from speechsent.kaldi.table import read_table
 
     return format_score(score_texts(read_table(args.ref), read_table(args.hyp)))
 

@@ -157,8 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.amp = "auto" if args.amp else None
     cli.setup_logging(args.log_level)
     from speechsent.audio.io import AudioError
-    from speechsent.data.kaldi_dir import KaldiDataError
     from speechsent.inference.model import InferenceError
+    from speechsent.kaldi.table import KaldiDataError
 
     status = 1
     try:

@@ -97,8 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(config_from_args(args).set_names()))
         return 0
     cli.setup_logging(args.log_level)
-    from speechsent.data.kaldi_dir import KaldiDataError
     from speechsent.data.prepare_common import PrepareError
+    from speechsent.kaldi.table import KaldiDataError
 
     try:
         prepare_data(args)

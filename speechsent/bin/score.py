@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--labels needs at least two distinct labels")
     cli.setup_logging(args.log_level)
     log = logging.getLogger("speechsent.score")
-    from speechsent.data.kaldi_dir import KaldiDataError
+    from speechsent.kaldi.table import KaldiDataError
     from speechsent.scoring import ScoringError
 
     try:

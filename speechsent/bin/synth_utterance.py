@@ -31,7 +31,8 @@ from pathlib import Path
 
 from speechsent import cli
 from speechsent.cli import str2bool
-from speechsent.data.kaldi_dir import parse_sentiment_label, read_typed_table
+from speechsent.kaldi.data_dir import parse_sentiment_label
+from speechsent.kaldi.table import read_typed_table
 
 __all__ = ["get_parser", "main"]
 

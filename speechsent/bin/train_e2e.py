@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         parser.error(str(error))
     cli.setup_logging(config.log_level)
-    from speechsent.data.kaldi_dir import KaldiDataError
+    from speechsent.kaldi.table import KaldiDataError
 
     return cli.run_reporting_errors(
         lambda: E2ETask(config).train(), log, (KaldiDataError, OSError, ValueError, RuntimeError)

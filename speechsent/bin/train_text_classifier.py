@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         parser.error(str(error))
     cli.setup_logging(config.log_level)
-    from speechsent.data.kaldi_dir import KaldiDataError
+    from speechsent.kaldi.table import KaldiDataError
 
     return cli.run_reporting_errors(
         lambda: TextTask(config).train(), log, (KaldiDataError, OSError, ValueError, RuntimeError)

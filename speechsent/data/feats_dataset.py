@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from speechsent.data.kaldi_dir import KaldiDataError, read_table, read_typed_table, split_fields
+from speechsent.kaldi.table import KaldiDataError, read_table, read_typed_table, split_fields
 
 __all__ = [
     "NON_FINITE",

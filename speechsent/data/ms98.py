@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from speechsent.data.kaldi_dir import KaldiDataError, read_lines
+from speechsent.kaldi.table import KaldiDataError, read_lines
 
 __all__ = [
     "EXPECTED_SPH_COUNTS",

@@ -41,13 +41,6 @@ from pathlib import Path
 
 from speechsent.data import fisher as fisher_mod
 from speechsent.data import splits as splits_mod
-from speechsent.data.kaldi_dir import (
-    UTT_FILES,
-    WavEntry,
-    atomic_write_text,
-    c_sort_key,
-    format_number,
-)
 from speechsent.data.prepare_common import (
     SPLIT_METHODS,
     PrepareConfig,
@@ -72,6 +65,9 @@ from speechsent.data.swbd_pool import (
     pool_from_data_dir,
     pool_from_ms98,
 )
+from speechsent.kaldi.data_dir import UTT_FILES, WavEntry
+from speechsent.kaldi.table import c_sort_key, format_number
+from speechsent.utils.fileio import atomic_write_text
 
 __all__ = [
     "STAGE1_FILES",

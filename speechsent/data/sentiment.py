@@ -32,8 +32,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from speechsent.data.kaldi_dir import KaldiDataError, c_sort_key, read_lines
 from speechsent.data.labels import SENTIMENT_LABELS
+from speechsent.kaldi.table import KaldiDataError, c_sort_key, read_lines
 from speechsent.utils.fileio import atomic_write_text
 
 __all__ = [

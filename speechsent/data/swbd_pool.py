@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from speechsent.data import ms98
-from speechsent.data.kaldi_dir import DataDir, WavEntry, c_sort_key, format_number
 from speechsent.data.prepare_common import (
     PrepareConfig,
     PrepareError,
@@ -22,6 +21,8 @@ from speechsent.data.prepare_common import (
     sph2pipe_command,
 )
 from speechsent.data.splits import EspnetTextLine
+from speechsent.kaldi.data_dir import DataDir, WavEntry
+from speechsent.kaldi.table import c_sort_key, format_number
 
 __all__ = [
     "PoolSegment",

@@ -36,7 +36,7 @@ from speechsent.asr.dump_jobs import (  # the encoder dump's job layout, rerun c
     publish_job_outputs,
     reuse_complete_job,
 )
-from speechsent.asr.feat_storage import ArkWriter, StorageSpec
+from speechsent.kaldi.ark import ArkWriter, StorageSpec
 from speechsent.utils.digest import text_digest
 from speechsent.utils.fileio import write_json
 

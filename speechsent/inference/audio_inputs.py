@@ -57,7 +57,7 @@ class AudioItem:
 def load_file(path: str | os.PathLike[str], target_rate: int, channel: int | None = None) -> np.ndarray:
     """Mono float32 samples of an audio file at ``target_rate`` Hz; :class:`InputError` when unreadable."""
     from speechsent.audio.io import AudioError, load_utterance
-    from speechsent.data.kaldi_dir import WavEntry
+    from speechsent.kaldi.data_dir import WavEntry
 
     name = str(path)
     if not Path(name).is_file():
@@ -133,9 +133,10 @@ def iter_wav_scp(
 ) -> Iterator[AudioItem]:
     """The utterances of a Kaldi ``wav.scp`` (+ ``segments``) in sorted order; an unreadable one is an
     item with its error (the others continue). Malformed tables raise
-    :class:`speechsent.data.kaldi_dir.KaldiDataError`."""
+    :class:`speechsent.kaldi.table.KaldiDataError`."""
     from speechsent.audio.io import AudioError, UtteranceReader
-    from speechsent.data.kaldi_dir import DataDir, read_table
+    from speechsent.kaldi.data_dir import DataDir
+    from speechsent.kaldi.table import read_table
 
     wav_scp = Path(wav_scp)
     data = DataDir(wav_scp.parent)

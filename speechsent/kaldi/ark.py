@@ -176,7 +176,7 @@ def compress_matrix(mat: np.ndarray, method: int) -> tuple[bytes, float, float]:
     if method == 1:  # kAutomaticMethod, as Kaldi and kaldiio resolve it
         method = 2 if mat.shape[0] > 8 else 3
     if method == 2:
-        from speechsent.asr.kaldi_compress import compress_speech_feature
+        from speechsent.kaldi.compress import compress_speech_feature
 
         return compress_speech_feature(mat)
     from kaldiio.matio import read_matrix_or_vector, write_array

@@ -464,7 +464,8 @@ def collect(exp_dir: str | os.PathLike[str]) -> ExpResults:
 
 def full_train_hours_from_data(data_dir: str | os.PathLike[str], train_set: str = "swbd_train") -> float:
     """Total duration (hours) of ``<data_dir>/<train_set>/utt2dur``."""
-    from speechsent.data.kaldi_dir import KaldiDataError, parse_duration, read_typed_table
+    from speechsent.kaldi.data_dir import parse_duration
+    from speechsent.kaldi.table import KaldiDataError, read_typed_table
 
     path = Path(data_dir) / train_set / "utt2dur"
     try:

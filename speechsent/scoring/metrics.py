@@ -39,14 +39,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from speechsent.data.kaldi_dir import (
-    atomic_write_text,
-    format_number,
-    read_typed_table,
-    split_fields,
-    write_table,
-)
 from speechsent.data.labels import SENTIMENT_LABELS
+from speechsent.kaldi.table import format_number, read_typed_table, split_fields, write_table
+from speechsent.utils.fileio import atomic_write_text
 
 __all__ = [
     "IMPUTED_FILE",

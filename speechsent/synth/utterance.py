@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from speechsent.data.kaldi_dir import write_table
+from speechsent.kaldi.table import write_table
 from speechsent.utils.fileio import atomic_write_bytes
 
 __all__ = ["ESPEAK_RATE", "SAFE_ID", "Rendering", "read_sentences", "synth_utterances"]

@@ -155,7 +155,7 @@ def train_hours(config: Any, utts: Sequence[str]) -> float | None:
     """--system_train_hours; else, for a --train_utt_list subset, the utt2dur sum of its utterances."""
     if config.system_train_hours is not None or not config.train_utt_list:
         return config.system_train_hours
-    from speechsent.data.kaldi_dir import read_table
+    from speechsent.kaldi.table import read_table
 
     durations: dict[str, str] = {}
     for lab in config.train_labels:

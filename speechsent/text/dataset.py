@@ -25,14 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from speechsent.data.kaldi_dir import (
-    KaldiDataError,
-    c_sorted,
-    parse_sentiment_label,
-    read_table,
-    read_typed_table,
-)
 from speechsent.data.labels import SENTIMENT_LABELS
+from speechsent.kaldi.data_dir import parse_sentiment_label
+from speechsent.kaldi.table import KaldiDataError, c_sorted, read_table, read_typed_table
 
 __all__ = [
     "FeatureDataset",

@@ -35,9 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from speechsent.data.kaldi_dir import format_number, read_table, write_table
 from speechsent.data.labels import PSEUDO_LABELS
 from speechsent.jobs import pending_job_pieces, python_module, run_jobs, split_utts
+from speechsent.kaldi.table import format_number, read_table, write_table
 from speechsent.utils.digest import file_digest
 from speechsent.utils.fileio import atomic_write_text, read_json, read_json_or_none, write_json
 

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from speechsent.data.kaldi_dir import parse_sentiment_label, read_table, read_typed_table
 from speechsent.data.labels import PSEUDO_LABELS
+from speechsent.kaldi.data_dir import parse_sentiment_label
+from speechsent.kaldi.table import read_table, read_typed_table
 from speechsent.text.sst2 import SST2Options
 from speechsent.utils.digest import file_digest
 from speechsent.utils.fileio import read_json_or_none, write_json
@@ -206,7 +207,7 @@ def evaluate_labeler(
     Returns (scores, utt2pred, utt2prob = P(Positive)). Neutral utterances are excluded
     (``num_neutral_excluded``); labeled utterances without a line in ``text`` are excluded with a warning
     (``num_no_text``); an empty text is labeled as it is (``num_empty_text``). A bad label in utt2sentiment
-    is a :class:`~speechsent.data.kaldi_dir.KaldiDataError` naming the file and line.
+    is a :class:`~speechsent.kaldi.table.KaldiDataError` naming the file and line.
     """
     from speechsent.scoring import compute_scores
     from speechsent.text.labelers import probs_to_labels

@@ -15,8 +15,8 @@ from speechsent.asr.decode import (
     write_asr_data_dir,
 )
 from speechsent.asr.decoder import ctc_greedy_ids
-from speechsent.data.kaldi_dir import read_table
 from speechsent.jobs import pending_job_pieces, split_utts
+from speechsent.kaldi.table import read_table
 
 
 def test_ctc_greedy_ids():

@@ -11,7 +11,7 @@ import soundfile
 
 from speechsent.asr.format_audio import format_data_dir
 from speechsent.audio.io import UtteranceReader
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
 
 
 def _data_dir(root: Path, rate: int = 16000) -> Path:

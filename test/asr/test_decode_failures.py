@@ -27,7 +27,7 @@ from speechsent.asr.tiny_model import (
     write_synthetic_data_dir,
     write_tiny_asr_model,
 )
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
 
 NUM = 20  # one-utterance recordings sw00001-A ... sw00020-A
 BROKEN = "sw00008-A"

@@ -59,8 +59,8 @@ def test_configs_survive_the_spec_file(tmp_path):
     import json
 
     from speechsent.asr.encoder_dump import DumpConfig
-    from speechsent.asr.feat_storage import StorageSpec
     from speechsent.features.fbank import FbankConfig, FbankDumpConfig
+    from speechsent.kaldi.ark import StorageSpec
 
     encoder = DumpConfig(
         Path("data/a"),

@@ -26,21 +26,22 @@ from speechsent.asr.dump_jobs import (  # noqa: E402
     split_utterances,
 )
 from speechsent.asr.encoder_dump import DumpConfig, dump_job  # noqa: E402
-from speechsent.asr.feat_storage import (  # noqa: E402
-    ArkWriter,
-    CompressionError,
-    StorageSpec,
-    compress_matrix,
-    parse_compression_method,
-)
-from speechsent.asr.kaldi_compress import compress_speech_feature  # noqa: E402
 from speechsent.asr.tiny_model import (  # noqa: E402
     TinyModelSpec,
     synthetic_speech,
     write_synthetic_data_dir,
     write_tiny_asr_model,
 )
-from speechsent.data.kaldi_dir import DataDir, read_table  # noqa: E402
+from speechsent.kaldi.ark import (  # noqa: E402
+    ArkWriter,
+    CompressionError,
+    StorageSpec,
+    compress_matrix,
+    parse_compression_method,
+)
+from speechsent.kaldi.compress import compress_speech_feature  # noqa: E402
+from speechsent.kaldi.data_dir import DataDir  # noqa: E402
+from speechsent.kaldi.table import read_table  # noqa: E402
 
 FS = 8000
 HOP = 80  # TinyModelSpec's frontend hop

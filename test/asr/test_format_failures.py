@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
 
 
 def _flat_dir(root: Path, n: int, unreadable: set[int]) -> Path:

@@ -12,7 +12,7 @@ import soundfile
 from speechsent.audio import io as audio_io
 from speechsent.audio.io import AudioError, UtteranceReader, load_utterance, read_recording
 from speechsent.audio.sphere import alaw_to_linear, linear_to_ulaw, ulaw_to_linear, write_sphere
-from speechsent.data.kaldi_dir import DataDir, Segment, WavEntry
+from speechsent.kaldi.data_dir import DataDir, Segment, WavEntry
 
 RATE = 8000
 

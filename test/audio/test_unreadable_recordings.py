@@ -10,7 +10,7 @@ import pytest
 import soundfile
 
 from speechsent.audio.io import AudioError, UtteranceReader, read_recording
-from speechsent.data.kaldi_dir import DataDir, Segment, WavEntry
+from speechsent.kaldi.data_dir import DataDir, Segment, WavEntry
 
 RATE = 8000
 

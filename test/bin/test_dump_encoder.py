@@ -111,7 +111,8 @@ def test_run_pl_two_jobs_then_merge(setup):
 
     from speechsent.asr.batch_encode import BatchEncoder
     from speechsent.audio.io import UtteranceReader
-    from speechsent.data.kaldi_dir import DataDir, read_table
+    from speechsent.kaldi.data_dir import DataDir
+    from speechsent.kaldi.table import read_table
 
     root, data, config, model_file = setup
     out = root / "dump" / "encoder" / "set"
@@ -181,7 +182,7 @@ def test_run_pl_two_jobs_then_merge(setup):
 def test_killed_job_leaves_no_scp_and_resumes(setup):
     root, _data, config, _model_file = setup
     from speechsent.asr.tiny_model import write_synthetic_data_dir
-    from speechsent.data.kaldi_dir import read_table
+    from speechsent.kaldi.table import read_table
 
     big = write_synthetic_data_dir(root / "big", [[9.5, 8.0, 7.5, 9.0, 6.5]] * 30, seed=9)
     out = root / "dump" / "killed"
@@ -235,7 +236,7 @@ def test_one_call_dumps_every_set_through_run_pl(setup):
     """Stage 5's call: both sets, their two jobs through ``--cmd run.pl`` (logs in the sets' parent), then
     the merges; the same arks as the jobs run by hand; a rerun has nothing to do."""
     root, data, config, model_file = setup
-    from speechsent.data.kaldi_dir import read_table
+    from speechsent.kaldi.table import read_table
 
     base = root / "dump" / "one_call"
     sets = ["--data_dir", str(data), "--out_dir", str(base / "a"), "--data_dir", str(data)]

@@ -16,7 +16,7 @@ import pytest
 import soundfile
 
 from speechsent.bin import dump_encoder, dump_fbank
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
 
 pytest.importorskip("torchaudio")
 

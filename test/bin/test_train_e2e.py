@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from speechsent.bin import train_e2e
-from speechsent.data.kaldi_dir import write_table
 from speechsent.data.labels import SENTIMENT_LABELS
+from speechsent.kaldi.table import write_table
 from speechsent.models import build_model
 from speechsent.tasks.e2e_args import as_list
 from speechsent.tasks.e2e_parts import init_model

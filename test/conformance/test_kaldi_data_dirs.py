@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from speechsent.data import ops
-from speechsent.data.kaldi_dir import DataDir, KaldiDataError
+from speechsent.kaldi.data_dir import DataDir
+from speechsent.kaldi.table import KaldiDataError
+from speechsent.kaldi.validate import validate
 
 sf = pytest.importorskip("soundfile")
 np = pytest.importorskip("numpy")
@@ -207,7 +208,7 @@ def test_segments_past_the_end_agree_with_extract_segments(tmp_path, fmt, subtyp
         dd = base_dir(tmp_path / "one" / utt, ["r"], [f"{utt} r {s} {e}"])
         write_table_lines(dd / "wav.scp", [f"r {path}"])
         write_table_lines(dd / "segments", [f"{utt} r {s} {e}"])
-        problems = ops.validate(dd, no_feats=True)
+        problems = validate(dd, no_feats=True)
         try:
             UtteranceReader(dd)[utt]
             readable = True

@@ -19,8 +19,8 @@ import pytest
 import soundfile
 
 from speechsent.audio.io import read_audio_file, read_recording
-from speechsent.data.kaldi_dir import WavEntry
 from speechsent.inference.audio_inputs import load_file
+from speechsent.kaldi.data_dir import WavEntry
 
 RATE = 16000
 

@@ -35,7 +35,7 @@ from speechsent.audio.sphere import (
     ulaw_to_linear,
 )
 from speechsent.bin.sph2pipe import _wav_header, main
-from speechsent.data.kaldi_dir import WavEntry
+from speechsent.kaldi.data_dir import WavEntry
 
 RATE = 8000
 N = 1500

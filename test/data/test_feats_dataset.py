@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from speechsent.asr.feat_storage import ArkWriter, StorageSpec
 from speechsent.data.feats_dataset import NON_FINITE, FeatsDataset, collate_feats, read_utt_list
-from speechsent.data.kaldi_dir import KaldiDataError, write_table
 from speechsent.data.labels import PSEUDO_LABELS, SENTIMENT_LABELS
+from speechsent.kaldi.ark import ArkWriter, StorageSpec
+from speechsent.kaldi.table import KaldiDataError, write_table
 
 
 def _dump(dir_, mats: dict[str, np.ndarray], num_frames: bool = True):

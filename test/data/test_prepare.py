@@ -16,13 +16,13 @@ import pytest
 
 from speechsent.audio.io import UtteranceReader
 from speechsent.bin import prepare_data as cli
-from speechsent.data import ops
 from speechsent.data import splits as splits_mod
-from speechsent.data.kaldi_dir import KaldiDataError, read_table, write_table
 from speechsent.data.ms98 import Ms98FormatError
 from speechsent.data.prepare import prepare_data
 from speechsent.data.prepare_common import PrepareConfig, PrepareError
 from speechsent.data.sentiment import SentimentFormatError
+from speechsent.kaldi.table import KaldiDataError, read_table, write_table
+from speechsent.kaldi.validate import validate
 
 SETS = ("swbd_train", "swbd_test", "swbd_holdout")
 ALL_SETS = (*SETS, "asr_train", "fisher")
@@ -122,7 +122,7 @@ def test_prepare_fixture_corpus(corpus, tmp_path: Path):
     assert c["fisher_segments_unintelligible"] == corpus.fisher_unintelligible
     # every dir validates, and has utt2dur from the segments
     for s in ALL_SETS:
-        assert ops.validate(out / s, no_feats=True) == [], s
+        assert validate(out / s, no_feats=True) == [], s
         durs = read_table(out / s / "utt2dur")
         segs = read_table(out / s / "segments")
         for u, d in durs.items():
@@ -301,7 +301,7 @@ def test_reuse_kaldi_data_dir(corpus, tmp_path: Path):
         assert read_table(out2 / s / "text") == read_table(out / s / "text")
         assert read_table(out2 / s / "wav.scp")  # kept as given
         assert all(v.startswith("sph2pipe ") for v in read_table(out2 / s / "wav.scp").values())
-        assert ops.validate(out2 / s, no_feats=True) == []
+        assert validate(out2 / s, no_feats=True) == []
     # the noise-only segment is not in the reused dir: its row is unmatched there
     assert report.counts["rows_unmatched"] == corpus.unmatched_rows + corpus.noise_only_rows
     with pytest.raises(PrepareError, match="needs segments, text and wav.scp"):
@@ -329,7 +329,7 @@ def test_later_stage_files_are_kept_or_backed_up(corpus, tmp_path: Path):
     prepare_data(_cfg(corpus, out, swbd_sentiment=str(tsv)))
     assert not (train / "utt2pseudo").exists()
     assert (train / ".backup" / "utt2pseudo").is_file()
-    assert ops.validate(train, no_feats=True) == []
+    assert validate(train, no_feats=True) == []
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from speechsent.audio.io import UtteranceReader
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
 
 pytest.importorskip("espeakng_loader")
 pytest.importorskip("espnet2")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
 
 pytest.importorskip("espeakng_loader")
 pytest.importorskip("espnet2")

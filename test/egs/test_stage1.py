@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from speechsent.audio.io import UtteranceReader
-from speechsent.data import ops
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
+from speechsent.kaldi.validate import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 SETS = ("swbd_train", "swbd_test", "swbd_holdout")
@@ -50,7 +50,7 @@ def test_mini_sentiment_stage1(corpus, tmp_path: Path, copy_recipe, run_recipe):
     # validated by the recipe, and here again
     for s in (*SETS, "asr_train", "fisher"):
         assert f"Successfully validated data-directory data/{s}" in log
-        assert ops.validate(data / s, no_feats=True) == []
+        assert validate(data / s, no_feats=True) == []
     # audio through wav.scp + segments equals the source samples
     for s in SETS:
         reader = UtteranceReader(data / s)

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from speechsent.asr.model_dir import read_model_pointer, resolve_model_dir
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
 
 pytest.importorskip("espeakng_loader")
 pytest.importorskip("espnet2")

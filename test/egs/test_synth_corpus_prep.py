@@ -13,10 +13,10 @@ import pytest
 
 from speechsent.audio.io import UtteranceReader
 from speechsent.audio.sphere import read_sphere
-from speechsent.data import ops
-from speechsent.data.kaldi_dir import DataDir
 from speechsent.data.prepare import prepare_data
 from speechsent.data.prepare_common import PrepareConfig
+from speechsent.kaldi.data_dir import DataDir
+from speechsent.kaldi.validate import validate
 from speechsent.synth.corpus import synthesize_corpus
 from speechsent.synth.manifest import CorpusConfig
 
@@ -93,7 +93,7 @@ def test_splits_are_conversation_disjoint_and_valid(prepared):
     asr_convs = {utt.split("-")[0] for utt in DataDir(out / "asr_train").utt_ids}
     assert asr_convs == convs["swbd_train"]
     for name in (*SETS, "asr_train", "fisher"):
-        assert ops.validate(out / name, no_feats=True) == []
+        assert validate(out / name, no_feats=True) == []
 
 
 def test_fisher_has_every_usable_segment(prepared):

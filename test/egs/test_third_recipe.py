@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from speechsent.data.kaldi_dir import read_table
+from speechsent.kaldi.table import read_table
 
 pytest.importorskip("vaderSentiment")
 

@@ -12,8 +12,8 @@ import torch
 from torchaudio.compliance.kaldi import fbank as ta_fbank
 
 from speechsent.bin import dump_fbank
-from speechsent.data.kaldi_dir import read_table
 from speechsent.features.fbank import FbankConfig, TooShortError, compute_fbank
+from speechsent.kaldi.table import read_table
 
 RATE = 8000
 

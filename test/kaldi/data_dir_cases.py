@@ -1,6 +1,6 @@
 """A valid Switchboard-style data directory, and the ways to break it (one check each).
 
-Shared by test/data/test_ops.py and test/utils/test_data_dir_scripts.py (loaded by path: not a test module).
+Shared by test/kaldi/test_ops.py and test/utils/test_data_dir_scripts.py (loaded by path: not a test module).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests for speechsent.data.kaldi_dir and speechsent.data.labels."""
+"""Tests for speechsent.kaldi.table, speechsent.kaldi.data_dir and speechsent.data.labels."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from speechsent.data import kaldi_dir as kd
 from speechsent.data import labels
-from speechsent.data.kaldi_dir import DataDir, KaldiDataError, Segment, WavEntry
+from speechsent.kaldi import data_dir as kdd
+from speechsent.kaldi import table as kt
+from speechsent.kaldi.data_dir import DataDir, Segment, WavEntry
+from speechsent.kaldi.table import KaldiDataError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,18 +30,18 @@ def write(path: Path, text: str | bytes) -> Path:
 
 def test_c_sort_order_is_byte_order():
     ids = ["sw02001-B", "sw02001-A_000098-001156", "sw02001-A", "sw02001_A", "SW02001", "sw02001-a", "é"]
-    assert kd.c_sorted(ids) == ["SW02001", "sw02001-A", "sw02001-A_000098-001156", "sw02001-B", "sw02001-a",
+    assert kt.c_sorted(ids) == ["SW02001", "sw02001-A", "sw02001-A_000098-001156", "sw02001-B", "sw02001-a",
                                 "sw02001_A", "é"]  # fmt: skip
     # non-UTF-8 bytes (surrogate-escaped) sort by their byte value
-    assert kd.c_sorted(["\udcff", "\udc80", "z"]) == ["z", "\udc80", "\udcff"]
+    assert kt.c_sorted(["\udcff", "\udc80", "z"]) == ["z", "\udc80", "\udcff"]
 
 
 def test_split_line():
-    assert kd.split_line("utt1 a  b\tc ") == ("utt1", "a  b\tc")
-    assert kd.split_line("\tutt1\t\tx") == ("utt1", "x")
-    assert kd.split_line("utt1") == ("utt1", "")
-    assert kd.split_line("  \t ") is None
-    assert kd.split_fields(" a \t b  c") == ["a", "b", "c"]
+    assert kt.split_line("utt1 a  b\tc ") == ("utt1", "a  b\tc")
+    assert kt.split_line("\tutt1\t\tx") == ("utt1", "x")
+    assert kt.split_line("utt1") == ("utt1", "")
+    assert kt.split_line("  \t ") is None
+    assert kt.split_fields(" a \t b  c") == ["a", "b", "c"]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -48,53 +50,53 @@ def test_split_line():
 
 def test_read_table(tmp_path):
     f = write(tmp_path / "text", "a x y\nb\nc  z \n")
-    assert kd.read_table(f) == {"a": "x y", "b": "", "c": "z"}
-    assert list(kd.read_table(write(tmp_path / "t2", "b 1\na 2\n"))) == ["b", "a"]  # file order kept
+    assert kt.read_table(f) == {"a": "x y", "b": "", "c": "z"}
+    assert list(kt.read_table(write(tmp_path / "t2", "b 1\na 2\n"))) == ["b", "a"]  # file order kept
 
 
 def test_read_table_without_final_newline(tmp_path):
-    assert kd.read_table(write(tmp_path / "t", "a 1\nb 2")) == {"a": "1", "b": "2"}
+    assert kt.read_table(write(tmp_path / "t", "a 1\nb 2")) == {"a": "1", "b": "2"}
 
 
 def test_read_table_empty_line_names_file_and_line(tmp_path):
     f = write(tmp_path / "utt2spk", "a s\n\nb s\n")
     with pytest.raises(KaldiDataError, match=rf"^{f}:2: empty line") as e:
-        kd.read_table(f)
+        kt.read_table(f)
     assert e.value.path == str(f) and e.value.lineno == 2
 
 
 def test_read_table_duplicate(tmp_path):
     f = write(tmp_path / "utt2spk", "a s\nb s\na t\n")
     with pytest.raises(KaldiDataError, match=r"utt2spk:3: duplicate key 'a' \(first on line 1\)"):
-        kd.read_table(f)
-    assert kd.read_table(f, allow_duplicates=True) == {"a": "s", "b": "s"}  # first kept, like sort -u
+        kt.read_table(f)
+    assert kt.read_table(f, allow_duplicates=True) == {"a": "s", "b": "s"}  # first kept, like sort -u
 
 
 def test_read_table_sortedness(tmp_path):
     f = write(tmp_path / "wav.scp", "b x\na y\n")
-    assert kd.read_table(f) == {"b": "x", "a": "y"}
+    assert kt.read_table(f) == {"b": "x", "a": "y"}
     with pytest.raises(KaldiDataError, match=r"wav.scp:2: not sorted"):
-        kd.read_table(f, require_sorted=True)
+        kt.read_table(f, require_sorted=True)
 
 
 def test_read_table_fields(tmp_path):
     f = write(tmp_path / "utt2spk", "a s\nb s t\n")
     with pytest.raises(KaldiDataError, match=r"utt2spk:2: expected 2 fields, got 3"):
-        kd.read_table(f, num_fields=2)
+        kt.read_table(f, num_fields=2)
     with pytest.raises(KaldiDataError, match=r"utt2spk:1: expected at least 3 fields, got 2"):
-        kd.read_table(f, min_fields=3)
+        kt.read_table(f, min_fields=3)
 
 
 def test_read_typed_table_error_names_line(tmp_path):
     f = write(tmp_path / "utt2dur", "a 1.5\nb -2\n")
     with pytest.raises(KaldiDataError, match=r"utt2dur:2: bad duration '-2'"):
-        kd.read_typed_table(f, kd.parse_duration)
+        kt.read_typed_table(f, kdd.parse_duration)
 
 
 def test_non_utf8_round_trip(tmp_path):
     f = write(tmp_path / "text", b"a caf\xe9\nb ok\n")
-    table = kd.read_table(f)
-    kd.write_table(tmp_path / "out", table)
+    table = kt.read_table(f)
+    kt.write_table(tmp_path / "out", table)
     assert (tmp_path / "out").read_bytes() == b"a caf\xe9\nb ok\n"
 
 
@@ -104,9 +106,9 @@ def test_non_utf8_round_trip(tmp_path):
 
 def test_write_table_sorted_and_formatted(tmp_path):
     f = tmp_path / "utt2dur"
-    kd.write_table(f, {"b": 1.25, "a_x": "2", "a-x": 3.0, "c": ""})
+    kt.write_table(f, {"b": 1.25, "a_x": "2", "a-x": 3.0, "c": ""})
     assert f.read_text() == "a-x 3.0\na_x 2\nb 1.25\nc\n"
-    kd.write_table(f, [("z", "1"), ("y", "2")])
+    kt.write_table(f, [("z", "1"), ("y", "2")])
     assert f.read_text() == "y 2\nz 1\n"
 
 
@@ -116,7 +118,7 @@ def test_write_table_sorted_and_formatted(tmp_path):
 def test_write_table_rejects(tmp_path, bad):
     f = write(tmp_path / "t", "old 1\n")
     with pytest.raises(ValueError):
-        kd.write_table(f, bad)
+        kt.write_table(f, bad)
     assert f.read_text() == "old 1\n"
     assert os.listdir(tmp_path) == ["t"]
 
@@ -124,11 +126,11 @@ def test_write_table_rejects(tmp_path, bad):
 def test_atomic_write_leaves_no_temp_and_keeps_mode(tmp_path):
     f = write(tmp_path / "text", "old\n")
     f.chmod(0o640)
-    kd.write_table(f, {"a": "b"})
+    kt.write_table(f, {"a": "b"})
     assert f.read_text() == "a b\n"
     assert stat.S_IMODE(f.stat().st_mode) == 0o640
     assert os.listdir(tmp_path) == ["text"]
-    kd.write_table(tmp_path / "new", {"a": "b"})
+    kt.write_table(tmp_path / "new", {"a": "b"})
     umask = os.umask(0o022)
     os.umask(umask)
     assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
@@ -142,16 +144,16 @@ def test_atomic_write_failure_keeps_original(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        kd.write_table(f, {"a": "b"})
+        kt.write_table(f, {"a": "b"})
     assert f.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["text"]
 
 
 def test_format_number():
-    assert kd.format_number(12.0) == "12.0"
-    assert kd.format_number(0.98) == "0.98"
-    assert kd.format_number(1e-05) == "0.00001"
-    assert float(kd.format_number(1234.567891)) == 1234.567891
+    assert kt.format_number(12.0) == "12.0"
+    assert kt.format_number(0.98) == "0.98"
+    assert kt.format_number(1e-05) == "0.00001"
+    assert float(kt.format_number(1234.567891)) == 1234.567891
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def test_format_number():
 
 
 def test_segment():
-    s = kd.parse_segment("sw02001-A_000098-001156", "sw02001-A 0.98 11.56")
+    s = kdd.parse_segment("sw02001-A_000098-001156", "sw02001-A 0.98 11.56")
     assert s == Segment("sw02001-A_000098-001156", "sw02001-A", 0.98, 11.56)
     assert s.duration == pytest.approx(10.58)
     assert s.to_line() == "sw02001-A_000098-001156 sw02001-A 0.98 11.56"
@@ -181,33 +183,33 @@ def test_segment():
 )
 def test_segment_errors(value, message):
     with pytest.raises(ValueError, match=message):
-        kd.parse_segment("u", value)
+        kdd.parse_segment("u", value)
 
 
 def test_wav_entry():
-    pipe = kd.parse_wav_entry("sw02001-A", "sph2pipe -f wav -p -c 1 /db/sw02001.sph |")
+    pipe = kdd.parse_wav_entry("sw02001-A", "sph2pipe -f wav -p -c 1 /db/sw02001.sph |")
     assert pipe.is_pipe and pipe.command == "sph2pipe -f wav -p -c 1 /db/sw02001.sph"
-    path = kd.parse_wav_entry("r", "/db/r.wav")
+    path = kdd.parse_wav_entry("r", "/db/r.wav")
     assert path == WavEntry("r", "/db/r.wav", False) and path.command == "/db/r.wav"
     assert WavEntry.from_command("r", "cat x").to_line() == "r cat x |"
     assert WavEntry.from_path("r", "/x.wav").to_value() == "/x.wav"
     with pytest.raises(ValueError):
-        kd.parse_wav_entry("r", "")
+        kdd.parse_wav_entry("r", "")
 
 
 def test_value_parsers():
-    assert kd.parse_num_frames("u", "120") == 120
+    assert kdd.parse_num_frames("u", "120") == 120
     for bad in ("12.5", "0", "x"):
         with pytest.raises(ValueError):
-            kd.parse_num_frames("u", bad)
-    assert kd.parse_sentiment_label("u", "Neutral") == "Neutral"
-    assert kd.parse_pseudo_label("u", "Positive") == "Positive"
-    assert kd.parse_probability("u", "0.75") == 0.75
+            kdd.parse_num_frames("u", bad)
+    assert kdd.parse_sentiment_label("u", "Neutral") == "Neutral"
+    assert kdd.parse_pseudo_label("u", "Positive") == "Positive"
+    assert kdd.parse_probability("u", "0.75") == 0.75
     for parse, bad in (
-        (kd.parse_sentiment_label, "neutral"),
-        (kd.parse_pseudo_label, "Neutral"),
-        (kd.parse_probability, "1.01"),
-        (kd.parse_duration, "0"),
+        (kdd.parse_sentiment_label, "neutral"),
+        (kdd.parse_pseudo_label, "Neutral"),
+        (kdd.parse_probability, "1.01"),
+        (kdd.parse_duration, "0"),
     ):
         with pytest.raises(ValueError):
             parse("u", bad)
@@ -218,7 +220,7 @@ def test_value_parsers():
 
 
 def test_labels():
-    assert labels.SENTIMENT_LABELS == kd.SENTIMENT_LABELS == ("Negative", "Neutral", "Positive")
+    assert labels.SENTIMENT_LABELS == ("Negative", "Neutral", "Positive")
     assert labels.PSEUDO_LABELS == ("Negative", "Positive")
     assert [labels.label_to_index(x) for x in labels.SENTIMENT_LABELS] == [0, 1, 2]
     assert labels.pseudo_label_to_index("Positive") == 1
@@ -359,7 +361,9 @@ def test_imports_without_numpy():
     code = (
         "import sys\n"
         "sys.modules['numpy'] = None  # any import of numpy fails\n"
-        "import speechsent.data.kaldi_dir, speechsent.data.ops, speechsent.data.labels\n"
+        "import speechsent.kaldi, speechsent.data.labels\n"
+        "from speechsent.kaldi import table, data_dir, formats, checked, lengths, audio_headers, shared\n"
+        "from speechsent.kaldi import validate, fix, copy, combine, subset\n"
         "import speechsent.bin.data_dir\n"
         "heavy = ('numpy', 'torch', 'soundfile', 'scipy')\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
@@ -380,7 +384,7 @@ def test_bom_is_named(tmp_path):
     """A Windows editor's "UTF-8 with BOM": the BOM is named (file:1), not read as part of the first key."""
     path = tmp_path / "text"
     path.write_text("a-1 hello\na-2 world\n", encoding="utf-8-sig")
-    for read in (kd.read_table, lambda p: kd.read_typed_table(p, lambda k, v: v)):
+    for read in (kt.read_table, lambda p: kt.read_typed_table(p, lambda k, v: v)):
         with pytest.raises(KaldiDataError, match="byte-order mark") as e:
             read(path)
         assert str(e.value).startswith(f"{path}:1: ")
@@ -405,17 +409,17 @@ def test_crlf_is_named(tmp_path, lines):
     assert msg.startswith(f"{d / 'wav.scp'}:{first}: line ends in a carriage return"), msg
     assert "CRLF" in msg and "sed -i 's/\\r$//'" in msg
     with pytest.raises(KaldiDataError, match="carriage return"):
-        kd.read_table(d / "wav.scp")
+        kt.read_table(d / "wav.scp")
 
 
 def test_utf16_is_named(tmp_path):
     path = tmp_path / "text"
     path.write_text("a-1 hello\n", encoding="utf-16")
     with pytest.raises(KaldiDataError, match=r"text:1: the file is UTF-16 .*iconv -f UTF-16 -t UTF-8"):
-        kd.read_table(path)
+        kt.read_table(path)
 
 
 def test_cr_inside_a_line_is_named(tmp_path):
     path = write(tmp_path / "text", "a-1 hello\rworld\n")
     with pytest.raises(KaldiDataError, match=r"text:1: line contains a carriage return .* inside it"):
-        kd.read_table(path)
+        kt.read_table(path)

@@ -1,4 +1,4 @@
-"""Tests for speechsent.data.ops: validate, fix, copy, combine, subset."""
+"""Tests for the Kaldi data-dir operations: speechsent.kaldi.{validate,fix,copy,combine,subset}."""
 
 from __future__ import annotations
 
@@ -9,8 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from speechsent.data import ops
-from speechsent.data.kaldi_dir import DataDir, KaldiDataError, read_table
+import speechsent.kaldi.validate as kaldi_validate
+from speechsent.kaldi import checked, formats, lengths
+from speechsent.kaldi.combine import combine
+from speechsent.kaldi.copy import copy
+from speechsent.kaldi.data_dir import DataDir
+from speechsent.kaldi.fix import LOCK_NAME, fix
+from speechsent.kaldi.subset import (
+    select_evenly,
+    select_per_speaker,
+    select_random,
+    select_speakers,
+    subset,
+    subset_by_utts,
+)
+from speechsent.kaldi.table import KaldiDataError, read_table
+from speechsent.kaldi.validate import ValidateOptions, validate
+from speechsent.utils.seeded import seeded_order
 
 
 def _load_cases():
@@ -31,7 +46,7 @@ LABEL_FILES = ("utt2sentiment", "utt2pseudo", "utt2pseudo_prob")
 
 
 def validate_opts(options):
-    return {k: v for k, v in vars(ops.ValidateOptions.from_args(options)).items()}
+    return {k: v for k, v in vars(ValidateOptions.from_args(options)).items()}
 
 
 @pytest.fixture
@@ -45,7 +60,7 @@ def valid(tmp_path):
 
 def test_valid_dir_passes(valid):
     warnings = []
-    assert ops.validate(valid, warnings=warnings) == []
+    assert validate(valid, warnings=warnings) == []
     assert warnings == []
 
 
@@ -53,8 +68,8 @@ def test_valid_dir_without_optional_files_passes(tmp_path):
     d = make_valid_dir(tmp_path / "d", feats=False)
     for name in ("reco2file_and_channel", "reco2dur", "utt2dur", "spk2gender", *LABEL_FILES):
         (d / name).unlink()
-    assert ops.validate(d, no_feats=True) == []
-    assert any("feats.scp" in p for p in ops.validate(d))
+    assert validate(d, no_feats=True) == []
+    assert any("feats.scp" in p for p in validate(d))
 
 
 def test_pseudo_labels_may_cover_a_subset(tmp_path):
@@ -62,14 +77,14 @@ def test_pseudo_labels_may_cover_a_subset(tmp_path):
     d = make_valid_dir(tmp_path / "d")
     cases._drop("utt2pseudo", i=2)(d)
     cases._drop("utt2pseudo_prob", i=2)(d)
-    assert ops.validate(d) == []
+    assert validate(d) == []
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=lambda c: c.id)
 def test_every_check_fails(tmp_path, case):
     d = make_valid_dir(tmp_path / "d")
     case.mutate(d)
-    problems = ops.validate(d, **validate_opts(case.options))
+    problems = validate(d, **validate_opts(case.options))
     assert problems, f"{case.id}: no problem found"
     prefix = str(d / case.file)
     hits = [p for p in problems if p.startswith(prefix) and case.fragment in p]
@@ -78,7 +93,7 @@ def test_every_check_fails(tmp_path, case):
 
 def test_problem_names_file_and_line(valid):
     cases._set_value("utt2sentiment", "Happy", i=3)(valid)
-    (problem,) = ops.validate(valid)
+    (problem,) = validate(valid)
     assert problem.startswith(f"{valid / 'utt2sentiment'}:4: ")
     assert "Happy" in problem
 
@@ -87,49 +102,49 @@ def test_all_problems_reported_not_only_first(valid):
     cases._set_value("utt2sentiment", "Happy")(valid)
     cases._set_value("utt2pseudo_prob", "2")(valid)
     cases._swap("text")(valid)
-    problems = ops.validate(valid)
+    problems = validate(valid)
     assert len(problems) == 3
     assert {Path(p.split(":")[0]).name for p in problems} == {"utt2sentiment", "utt2pseudo_prob", "text"}
 
 
 def test_repeated_problem_is_summarised(valid):
     put(valid, "utt2sentiment", [line.replace("Neutral", "neutral") for line in get(valid, "utt2sentiment")])
-    (problem,) = ops.validate(valid)
+    (problem,) = validate(valid)
     assert "more lines like this" in problem
 
 
 def test_no_directory(tmp_path):
-    assert ops.validate(tmp_path / "nope") == [f"{tmp_path / 'nope'}: no such directory"]
+    assert validate(tmp_path / "nope") == [f"{tmp_path / 'nope'}: no such directory"]
 
 
 def test_options_relax_their_check(valid):
     (valid / "text").unlink()
-    assert ops.validate(valid, no_text=True) == []
+    assert validate(valid, no_text=True) == []
     (valid / "feats.scp").unlink()
     (valid / "utt2num_frames").unlink()
     (valid / "cmvn.scp").unlink()
-    assert ops.validate(valid, no_text=True, no_feats=True) == []
+    assert validate(valid, no_text=True, no_feats=True) == []
 
 
 def test_no_wav_without_segments(valid):
     for name in ("wav.scp", "segments", "reco2file_and_channel", "reco2dur"):
         (valid / name).unlink()
-    assert ops.validate(valid, no_wav=True) == []
-    assert any("wav.scp: no such file" in p for p in ops.validate(valid))
+    assert validate(valid, no_wav=True) == []
+    assert any("wav.scp: no such file" in p for p in validate(valid))
 
 
 def test_non_print_option(valid):
     cases._text_line(0, "hello \x07 there")(valid)
-    assert ops.validate(valid)
-    assert ops.validate(valid, non_print=True) == []
+    assert validate(valid)
+    assert validate(valid, non_print=True) == []
 
 
 def test_no_spk_sort_option(valid):
     cases._respeak_first(valid)
     for name in ("spk2gender", "cmvn.scp"):
         (valid / name).unlink()
-    assert any("not sorted by speaker" in p for p in ops.validate(valid))
-    assert ops.validate(valid, no_spk_sort=True) == []
+    assert any("not sorted by speaker" in p for p in validate(valid))
+    assert validate(valid, no_spk_sort=True) == []
 
 
 def test_one_speaker_is_a_warning(tmp_path):
@@ -140,23 +155,24 @@ def test_one_speaker_is_a_warning(tmp_path):
     for name in ("spk2utt", "wav.scp", "reco2file_and_channel", "reco2dur", "spk2gender", "cmvn.scp"):
         put(d, name, [line for line in get(d, name) if line.startswith("sw02001-A")])
     warnings = []
-    assert ops.validate(d, warnings=warnings) == []
+    assert validate(d, warnings=warnings) == []
     assert any("only one speaker" in w for w in warnings)
 
 
 def test_channel_one_is_a_warning(valid):
     put(valid, "reco2file_and_channel", [line[:-1] + "1" for line in get(valid, "reco2file_and_channel")])
     warnings = []
-    assert ops.validate(valid, warnings=warnings) == []
+    assert validate(valid, warnings=warnings) == []
     assert any("not 1" in w for w in warnings)
 
 
 def _line_by_line_only(monkeypatch):
     """Turn off validate's whole-file fast paths: every check runs line by line / mapping by mapping."""
-    monkeypatch.setattr(ops, "_bulk_load", lambda *a, **k: None)
-    monkeypatch.setattr(ops, "_text_is_clean", lambda *a: False)
-    monkeypatch.setattr(ops, "_spk2utt_matches", lambda *a: False)
-    monkeypatch.setattr(ops, "_non_decreasing", lambda *a: False)
+    monkeypatch.setattr(checked, "bulk_load", lambda *a, **k: None)
+    monkeypatch.setattr(formats, "bulk_load", lambda *a, **k: None)
+    monkeypatch.setattr(kaldi_validate, "_text_is_clean", lambda *a: False)
+    monkeypatch.setattr(kaldi_validate, "_spk2utt_matches", lambda *a: False)
+    monkeypatch.setattr(kaldi_validate, "non_decreasing", lambda *a: False)
 
 
 def _extra_variants():
@@ -206,20 +222,20 @@ def test_fast_paths_agree_with_line_by_line(tmp_path, monkeypatch, mutate):
     mutate(d)
     for opts in ({}, {"no_spk_sort": True, "non_print": True}):
         fast_warnings: list[str] = []
-        fast = ops.validate(d, warnings=fast_warnings, **opts)
+        fast = validate(d, warnings=fast_warnings, **opts)
         with monkeypatch.context() as m:
             _line_by_line_only(m)
             slow_warnings: list[str] = []
-            slow = ops.validate(d, warnings=slow_warnings, **opts)
+            slow = validate(d, warnings=slow_warnings, **opts)
         assert fast == slow
         assert fast_warnings == slow_warnings
 
 
 def test_spacing_in_text_values_is_valid(valid):
     put(valid, "text", [line.replace(" ", "  ", 2) + " " for line in get(valid, "text")])
-    assert ops.validate(valid) == []
+    assert validate(valid) == []
     put(valid, "utt2dur", [line.replace(" ", "  ") for line in get(valid, "utt2dur")])
-    assert ops.validate(valid) == []  # blanks around a value are not part of it (Kaldi's readers)
+    assert validate(valid) == []  # blanks around a value are not part of it (Kaldi's readers)
 
 
 def test_spk2utt_in_another_order_is_valid(valid):
@@ -228,7 +244,7 @@ def test_spk2utt_in_another_order_is_valid(valid):
         "spk2utt",
         [" ".join([line.split()[0], *reversed(line.split()[1:])]) for line in get(valid, "spk2utt")],
     )
-    assert ops.validate(valid) == []
+    assert validate(valid) == []
 
 
 def test_keys_sorted_as_bytes_not_code_points(tmp_path):
@@ -238,20 +254,20 @@ def test_keys_sorted_as_bytes_not_code_points(tmp_path):
     utts = ["x\U0001f600", "x\udcff"]  # byte order
     put(d, "utt2spk", [f"{u} x" for u in utts])
     put(d, "spk2utt", ["x " + " ".join(utts)])
-    assert ops.validate(d, no_text=True, no_wav=True, no_feats=True) == []
+    assert validate(d, no_text=True, no_wav=True, no_feats=True) == []
     put(d, "utt2spk", [f"{u} x" for u in reversed(utts)])
     assert any(
-        "not sorted in LC_ALL=C order" in p for p in ops.validate(d, no_text=True, no_wav=True, no_feats=True)
+        "not sorted in LC_ALL=C order" in p for p in validate(d, no_text=True, no_wav=True, no_feats=True)
     )
 
 
 def test_validate_options_from_args():
-    assert ops.ValidateOptions.from_args(["--no-feats", "--no_text"]) == ops.ValidateOptions(
+    assert ValidateOptions.from_args(["--no-feats", "--no_text"]) == ValidateOptions(
         no_feats=True, no_text=True
     )
-    assert ops.ValidateOptions(no_wav=True).to_args() == ["--no-wav"]
+    assert ValidateOptions(no_wav=True).to_args() == ["--no-wav"]
     with pytest.raises(ValueError):
-        ops.ValidateOptions.from_args(["--no-such"])
+        ValidateOptions.from_args(["--no-such"])
 
 
 # ==========================================================================================================
@@ -275,9 +291,9 @@ def test_fix_repairs_inconsistent_dir(valid):
     before = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
     _break_consistency(valid)
     broken = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
-    assert ops.validate(valid)
-    report = ops.fix(valid)
-    assert ops.validate(valid) == [], report.messages
+    assert validate(valid)
+    report = fix(valid)
+    assert validate(valid) == [], report.messages
     # 48 utterances: -1 (text) -1 (label) -1 (bad segment) -6 (sw04325-B has no recording)
     assert (report.num_utts_before, report.num_utts_after) == (48, 39)
     assert "kept 39 utterances out of 48" in report.messages
@@ -298,7 +314,7 @@ def test_fix_repairs_inconsistent_dir(valid):
 def test_fix_valid_dir_changes_nothing(valid):
     stat = {p.name: p.stat().st_mtime_ns for p in valid.iterdir() if p.is_file()}
     data = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
-    report = ops.fix(valid)
+    report = fix(valid)
     assert report.num_utts_after == report.num_utts_before == 48
     assert report.removed_lines == {}
     assert "kept all 48 utterances." in report.messages
@@ -308,54 +324,54 @@ def test_fix_valid_dir_changes_nothing(valid):
 
 def test_fix_is_idempotent(valid):
     _break_consistency(valid)
-    ops.fix(valid)
+    fix(valid)
     after = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
-    report = ops.fix(valid)
+    report = fix(valid)
     assert report.removed_lines == {}
     assert {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()} == after
 
 
 def test_fix_makes_spk2utt(valid):
     (valid / "spk2utt").unlink()
-    ops.fix(valid)
-    assert ops.validate(valid) == []
+    fix(valid)
+    assert validate(valid) == []
 
 
 def test_fix_extra_files(valid):
     cases._copy_keys("utt2spk", "text.asr", "hello", drop=10)(valid)
     cases._copy_keys("spk2utt", "spk2age", "42", drop=0)(valid)
-    report = ops.fix(valid, utt_extra_files="text.asr", spk_extra_files=["spk2age"])
+    report = fix(valid, utt_extra_files="text.asr", spk_extra_files=["spk2age"])
     # one utterance without text.asr, one speaker (6 utterances) without spk2age
     assert report.num_utts_after == 48 - 1 - 6
     assert len(read_table(valid / "text.asr")) == 41
-    assert ops.validate(valid) == []
+    assert validate(valid) == []
 
 
 def test_fix_nothing_left(valid):
     put(valid, "utt2sentiment", [])
     data = (valid / "utt2spk").read_bytes()
     with pytest.raises(KaldiDataError, match="no utterances remained"):
-        ops.fix(valid)
+        fix(valid)
     assert (valid / "utt2spk").read_bytes() == data
 
 
 def test_fix_segments_without_wav(valid):
     (valid / "wav.scp").unlink()
     with pytest.raises(KaldiDataError, match="wav.scp"):
-        ops.fix(valid)
+        fix(valid)
 
 
 def test_fix_without_utt2spk(tmp_path):
     (tmp_path / "d").mkdir()
     with pytest.raises(KaldiDataError, match="utt2spk"):
-        ops.fix(tmp_path / "d")
+        fix(tmp_path / "d")
 
 
 def test_fix_drops_overshooting_segments(valid):
     cases._set_value("reco2dur", "20.0")(valid)  # sw02001-A: segments after 20.5 s are beyond the end
-    report = ops.fix(valid)
+    report = fix(valid)
     assert report.num_utts_after == 48 - 4
-    assert ops.validate(valid) == []
+    assert validate(valid) == []
 
 
 # ==========================================================================================================
@@ -365,7 +381,7 @@ def test_fix_drops_overshooting_segments(valid):
 def test_copy_with_prefixes_carries_labels(valid, tmp_path):
     dst = tmp_path / "copy"
     messages = []
-    problems = ops.copy(valid, dst, utt_prefix="sp1.1-", spk_prefix="sp1.1-", messages=messages)
+    problems = copy(valid, dst, utt_prefix="sp1.1-", spk_prefix="sp1.1-", messages=messages)
     assert problems == []
     src, out = DataDir(valid), DataDir(dst)
     assert out.utt_ids == ["sp1.1-" + u for u in src.utt_ids]
@@ -385,13 +401,13 @@ def test_copy_with_prefixes_carries_labels(valid, tmp_path):
 
 def test_copy_suffix_resorts(valid, tmp_path):
     dst = tmp_path / "copy"
-    assert ops.copy(valid, dst, utt_suffix="-x", spk_suffix="-x") == []
+    assert copy(valid, dst, utt_suffix="-x", spk_suffix="-x") == []
     keys = [line.split()[0] for line in get(dst, "utt2spk")]
     assert keys == sorted(keys, key=str.encode)
 
 
 def test_copy_plain_has_no_utt2uniq(valid, tmp_path):
-    assert ops.copy(valid, tmp_path / "c") == []
+    assert copy(valid, tmp_path / "c") == []
     assert not (tmp_path / "c" / "utt2uniq").exists()
     for name in os.listdir(valid):
         assert (tmp_path / "c" / name).read_bytes() == (valid / name).read_bytes()
@@ -404,7 +420,7 @@ def test_copy_moves_stale_files(valid, tmp_path):
     for name in ("feats.scp", "utt2num_frames", "cmvn.scp"):
         (valid / name).unlink()
     messages = []
-    assert ops.copy(valid, dst, messages=messages) == []  # validated with --no-feats added
+    assert copy(valid, dst, messages=messages) == []  # validated with --no-feats added
     assert not (dst / "utt2lang").exists()
     assert (dst / ".backup" / "utt2lang").read_text() == "old en\n"
     assert any("utt2lang" in m for m in messages)
@@ -412,14 +428,14 @@ def test_copy_moves_stale_files(valid, tmp_path):
 
 def test_copy_returns_validation_problems(valid, tmp_path):
     cases._set_value("utt2sentiment", "Happy")(valid)
-    problems = ops.copy(valid, tmp_path / "c")
+    problems = copy(valid, tmp_path / "c")
     assert any("utt2sentiment" in p and "bad sentiment label" in p for p in problems)
-    assert ops.copy(valid, tmp_path / "c2", validate_opts=["--no-feats"])
+    assert copy(valid, tmp_path / "c2", validate_opts=["--no-feats"])
 
 
 def test_copy_same_dir(valid):
     with pytest.raises(KaldiDataError, match="different"):
-        ops.copy(valid, valid)
+        copy(valid, valid)
 
 
 # ==========================================================================================================
@@ -429,15 +445,15 @@ def test_copy_same_dir(valid):
 def _split(src: Path, tmp_path: Path) -> tuple[Path, Path]:
     utts = DataDir(src).utt_ids
     a, b = tmp_path / "a", tmp_path / "b"
-    ops.subset_by_utts(src, a, utts[::2])
-    ops.subset_by_utts(src, b, utts[1::2])
+    subset_by_utts(src, a, utts[::2])
+    subset_by_utts(src, b, utts[1::2])
     return a, b
 
 
 def test_combine_restores_split(valid, tmp_path):
     a, b = _split(valid, tmp_path)
-    report = ops.combine(tmp_path / "ab", [a, b])
-    assert ops.validate(tmp_path / "ab") == []
+    report = combine(tmp_path / "ab", [a, b])
+    assert validate(tmp_path / "ab") == []
     for name in os.listdir(valid):
         assert (tmp_path / "ab" / name).read_bytes() == (valid / name).read_bytes(), name
     assert "combined utt2sentiment" in report.messages
@@ -448,16 +464,16 @@ def test_combine_restores_split(valid, tmp_path):
 def test_combine_skips_file_missing_somewhere(valid, tmp_path):
     a, b = _split(valid, tmp_path)
     (b / "utt2sentiment").unlink()
-    report = ops.combine(tmp_path / "ab", [a, b])
+    report = combine(tmp_path / "ab", [a, b])
     assert report.skipped == ["utt2sentiment"]
     assert not (tmp_path / "ab" / "utt2sentiment").exists()
     assert (tmp_path / "ab" / "utt2pseudo").exists()
-    assert ops.validate(tmp_path / "ab") == []
+    assert validate(tmp_path / "ab") == []
 
 
 def test_combine_overlapping_identical_entries(valid, tmp_path):
     a, _ = _split(valid, tmp_path)
-    ops.combine(tmp_path / "ab", [valid, a], skip_fix=True)
+    combine(tmp_path / "ab", [valid, a], skip_fix=True)
     assert (tmp_path / "ab" / "utt2spk").read_bytes() == (valid / "utt2spk").read_bytes()
 
 
@@ -467,14 +483,14 @@ def test_combine_conflict(valid, tmp_path):
         "utt2sentiment", "Positive" if get(a, "utt2sentiment")[0].endswith("Negative") else "Negative"
     )(a)
     with pytest.raises(KaldiDataError, match="different values"):
-        ops.combine(tmp_path / "ab", [valid, a])
+        combine(tmp_path / "ab", [valid, a])
 
 
 def test_combine_extra_files_and_skip_fix(valid, tmp_path):
     a, b = _split(valid, tmp_path)
     cases._copy_keys("utt2spk", "utt2category", "swbd")(a)
     cases._copy_keys("utt2spk", "utt2category", "swbd")(b)
-    report = ops.combine(tmp_path / "ab", [a, b], extra_files="utt2category", skip_fix=True)
+    report = combine(tmp_path / "ab", [a, b], extra_files="utt2category", skip_fix=True)
     assert report.fix is None
     assert len(read_table(tmp_path / "ab" / "utt2category")) == 48
 
@@ -490,21 +506,21 @@ def test_combine_makes_missing_segments(valid, tmp_path):
     put(c, "utt2dur", ["fe_03_00001-A_000061-000217 1.56"])
     for name in ("feats.scp", "utt2num_frames", "cmvn.scp"):
         (valid / name).unlink()
-    report = ops.combine(tmp_path / "all", [valid, c])
+    report = combine(tmp_path / "all", [valid, c])
     seg = read_table(tmp_path / "all" / "segments")
     assert seg["fe_03_00001-A_000061-000217"] == "fe_03_00001-A_000061-000217 0 1.56"
     assert "utt2sentiment" in report.skipped
-    assert ops.validate(tmp_path / "all", no_feats=True) == []
+    assert validate(tmp_path / "all", no_feats=True) == []
 
 
 def test_combine_refuses_to_overwrite(valid, tmp_path):
     with pytest.raises(KaldiDataError, match="also a source"):
-        ops.combine(valid, [valid])
+        combine(valid, [valid])
     other = tmp_path / "notdata"
     other.mkdir()
     (other / "precious.txt").write_text("x")
     with pytest.raises(KaldiDataError, match="not a data directory"):
-        ops.combine(other, [valid])
+        combine(other, [valid])
     assert (other / "precious.txt").exists()
 
 
@@ -524,7 +540,7 @@ def big(tmp_path):
     convs = tuple(f"sw0{2001 + i}" for i in range(20))
     d = make_valid_dir(tmp_path / "big", conversations=convs, times=tuple(times))
     put(d, "reco2dur", [f"{line.split()[0]} {t + 1:.2f}" for line in get(d, "reco2dur")])
-    assert ops.validate(d) == []
+    assert validate(d) == []
     return d
 
 
@@ -537,8 +553,8 @@ def test_subset_hours_within_budget_deterministic_nested(big, tmp_path):
     previous: set[str] = set()
     for hours in (0.25, 0.5, 0.75, 1.0, 2.5):
         dst = tmp_path / f"h{hours}"
-        report = ops.subset(big, dst, "hours", hours=hours, seed=7)
-        assert ops.validate(dst) == []
+        report = subset(big, dst, "hours", hours=hours, seed=7)
+        assert validate(dst) == []
         utts = set(DataDir(dst).utt_ids)
         total = _total(dst)
         assert total <= hours * 3600 + 1e-6
@@ -547,7 +563,7 @@ def test_subset_hours_within_budget_deterministic_nested(big, tmp_path):
         assert previous <= utts  # nested
         previous = utts
         again = tmp_path / f"again{hours}"
-        ops.subset(big, again, "hours", hours=hours, seed=7)
+        subset(big, again, "hours", hours=hours, seed=7)
         assert (again / "utt2spk").read_bytes() == (dst / "utt2spk").read_bytes()
         # labels carried
         for name in LABEL_FILES:
@@ -555,20 +571,20 @@ def test_subset_hours_within_budget_deterministic_nested(big, tmp_path):
 
 
 def test_subset_hours_seed_matters(big, tmp_path):
-    ops.subset(big, tmp_path / "s1", "hours", hours=0.5, seed=1)
-    ops.subset(big, tmp_path / "s2", "hours", hours=0.5, seed=2)
+    subset(big, tmp_path / "s1", "hours", hours=0.5, seed=1)
+    subset(big, tmp_path / "s2", "hours", hours=0.5, seed=2)
     assert read_table(tmp_path / "s1" / "utt2spk") != read_table(tmp_path / "s2" / "utt2spk")
 
 
 def test_subset_hours_more_than_available(big, tmp_path):
-    report = ops.subset(big, tmp_path / "all", "hours", hours=100.0)
+    report = subset(big, tmp_path / "all", "hours", hours=100.0)
     assert report.num_utts_after == report.num_utts_before
     assert any("taking all" in m for m in report.messages)
 
 
 def test_subset_hours_from_segments(big, tmp_path):
     (big / "utt2dur").unlink()
-    ops.subset(big, tmp_path / "h", "hours", hours=0.5, seed=3)
+    subset(big, tmp_path / "h", "hours", hours=0.5, seed=3)
     assert _total(tmp_path / "h") <= 1800
 
 
@@ -576,12 +592,12 @@ def test_subset_hours_needs_durations(big, tmp_path):
     for name in ("utt2dur", "segments", "reco2file_and_channel", "reco2dur"):
         (big / name).unlink()
     with pytest.raises(KaldiDataError, match="utt2dur"):
-        ops.subset(big, tmp_path / "h", "hours", hours=0.5)
+        subset(big, tmp_path / "h", "hours", hours=0.5)
 
 
 def test_subset_filters_recordings(big, tmp_path):
     dst = tmp_path / "s"
-    ops.subset(big, dst, "hours", hours=0.1, seed=0)
+    subset(big, dst, "hours", hours=0.1, seed=0)
     d = DataDir(dst)
     recos = {s.reco for s in d.segments.values()}
     assert set(d.wav_scp) == recos == set(d.reco2dur) == set(d.reco2file_and_channel)
@@ -589,41 +605,41 @@ def test_subset_filters_recordings(big, tmp_path):
 
 
 def test_subset_random_nested_and_deterministic(big, tmp_path):
-    a = ops.select_random(DataDir(big).utt_ids, 50, seed=5)
-    b = ops.select_random(DataDir(big).utt_ids, 100, seed=5)
+    a = select_random(DataDir(big).utt_ids, 50, seed=5)
+    b = select_random(DataDir(big).utt_ids, 100, seed=5)
     assert b[:50] == a
-    ops.subset(big, tmp_path / "r", "random", num=50, seed=5)
+    subset(big, tmp_path / "r", "random", num=50, seed=5)
     assert set(read_table(tmp_path / "r" / "utt2spk")) == set(a)
 
 
 def test_seeded_order_is_independent_of_other_ids():
     ids = [f"u{i:03d}" for i in range(100)]
-    full = ops.seeded_order(ids, 3)
-    part = ops.seeded_order(ids[:40], 3)
+    full = seeded_order(ids, 3)
+    part = seeded_order(ids[:40], 3)
     assert [u for u in full if u in set(ids[:40])] == part
-    assert ops.seeded_order(ids, 3) == full != ops.seeded_order(ids, 4)
+    assert seeded_order(ids, 3) == full != seeded_order(ids, 4)
 
 
 def test_select_evenly_matches_kaldi():
     items = [str(i) for i in range(10)]
-    assert ops.select_evenly(items, 4) == ["1", "4", "6", "9"]
-    assert ops.select_evenly(items, 10) == items
-    assert ops.select_evenly(items, 1) == ["9"]
+    assert select_evenly(items, 4) == ["1", "4", "6", "9"]
+    assert select_evenly(items, 10) == items
+    assert select_evenly(items, 1) == ["9"]
     with pytest.raises(ValueError, match="more utterances"):
-        ops.select_evenly(items, 11)
+        select_evenly(items, 11)
 
 
 def test_select_per_speaker_matches_kaldi():
     spk2utt = {"a": ["a1", "a2", "a3", "a4", "a5"], "b": ["b1"]}
-    assert ops.select_per_speaker(spk2utt, 2) == ["a1", "a3", "b1"]
-    assert ops.select_per_speaker(spk2utt, 1) == ["a1", "b1"]
+    assert select_per_speaker(spk2utt, 2) == ["a1", "a3", "b1"]
+    assert select_per_speaker(spk2utt, 1) == ["a1", "b1"]
 
 
 def test_select_speakers():
     spk2utt = {f"s{i}": [f"s{i}-{j}" for j in range(3)] for i in range(10)}
-    chosen = ops.select_speakers(spk2utt, 7, seed=1)
+    chosen = select_speakers(spk2utt, 7, seed=1)
     assert len(chosen) == 9
-    assert ops.select_speakers(spk2utt, 7, seed=1) == chosen
+    assert select_speakers(spk2utt, 7, seed=1) == chosen
 
 
 @pytest.mark.parametrize(
@@ -631,13 +647,13 @@ def test_select_speakers():
     [("first", 3, slice(0, 3)), ("last", 2, slice(46, 48)), ("even", 48, slice(0, 48))],
 )
 def test_subset_first_last_even(valid, tmp_path, method, num, expected):
-    ops.subset(valid, tmp_path / "s", method, num=num)
+    subset(valid, tmp_path / "s", method, num=num)
     assert DataDir(tmp_path / "s").utt_ids == DataDir(valid).utt_ids[expected]
-    assert ops.validate(tmp_path / "s") == []
+    assert validate(tmp_path / "s") == []
 
 
 def test_subset_shortest(valid, tmp_path):
-    ops.subset(valid, tmp_path / "s", "shortest", num=8)
+    subset(valid, tmp_path / "s", "shortest", num=8)
     durs = DataDir(tmp_path / "s").utt2dur
     assert sorted(durs.values()) == [2.5] * 8
 
@@ -645,34 +661,34 @@ def test_subset_shortest(valid, tmp_path):
 def test_subset_lists(valid, tmp_path):
     utts = DataDir(valid).utt_ids
     (tmp_path / "utts").write_text(f"{utts[3]}\n{utts[10]} extra fields\nnot-an-utt\n")
-    report = ops.subset(valid, tmp_path / "u", "utt_list", id_list=tmp_path / "utts")
+    report = subset(valid, tmp_path / "u", "utt_list", id_list=tmp_path / "utts")
     assert DataDir(tmp_path / "u").utt_ids == [utts[3], utts[10]]
     assert any("not-an-utt" in m for m in report.messages)
     (tmp_path / "spks").write_text("sw02005-B\n")
-    ops.subset(valid, tmp_path / "s", "spk_list", id_list=tmp_path / "spks")
+    subset(valid, tmp_path / "s", "spk_list", id_list=tmp_path / "spks")
     d = DataDir(tmp_path / "s")
     assert d.spk_ids == ["sw02005-B"] and len(d.utt_ids) == 6
     assert list(d.wav_scp) == ["sw02005-B"]
-    assert ops.validate(tmp_path / "s") == []
+    assert validate(tmp_path / "s") == []
 
 
 def test_subset_per_spk_and_speakers(valid, tmp_path):
-    ops.subset(valid, tmp_path / "p", "per_spk", num=2)
+    subset(valid, tmp_path / "p", "per_spk", num=2)
     assert len(DataDir(tmp_path / "p").utt_ids) == 16
-    ops.subset(valid, tmp_path / "s", "speakers", num=10, seed=0)
+    subset(valid, tmp_path / "s", "speakers", num=10, seed=0)
     assert len(DataDir(tmp_path / "s").spk_ids) == 2
-    assert ops.validate(tmp_path / "s") == []
+    assert validate(tmp_path / "s") == []
 
 
 def test_subset_errors(valid, tmp_path):
     with pytest.raises(ValueError, match="more utterances"):
-        ops.subset(valid, tmp_path / "s", "first", num=49)
+        subset(valid, tmp_path / "s", "first", num=49)
     with pytest.raises(ValueError):
-        ops.subset(valid, tmp_path / "s", "hours", hours=-1)
+        subset(valid, tmp_path / "s", "hours", hours=-1)
     with pytest.raises(ValueError, match="unknown subset method"):
-        ops.subset(valid, tmp_path / "s", "nope", num=1)
+        subset(valid, tmp_path / "s", "nope", num=1)
     with pytest.raises(KaldiDataError, match="different"):
-        ops.subset(valid, valid, "first", num=1)
+        subset(valid, valid, "first", num=1)
 
 
 def test_subset_filters_stm(valid, tmp_path):
@@ -680,7 +696,7 @@ def test_subset_filters_stm(valid, tmp_path):
         valid, "stm", [";; comment", "sw02001 A sw02001-A 0.98 11.56 hi", "sw02005 B sw02005-B 0.98 11.56 yo"]
     )
     (tmp_path / "spks").write_text("sw02005-B\n")
-    ops.subset(valid, tmp_path / "s", "spk_list", id_list=tmp_path / "spks")
+    subset(valid, tmp_path / "s", "spk_list", id_list=tmp_path / "spks")
     assert get(tmp_path / "s", "stm") == [";; comment", "sw02005 B sw02005-B 0.98 11.56 yo"]
 
 
@@ -720,11 +736,11 @@ def test_validate_segments_past_the_audio_header(tmp_path, fmt):
     segs = ["a_1 a 0.0 1.0", "a_2 a 1.0 3.4", "b_1 b 0.5 1.9"]
     d = _audio_dir(tmp_path / "ok", tmp_path / "audio_ok", {"a": 3.0, "b": 2.0}, segs, fmt)
     warnings: list[str] = []
-    assert ops.validate(d, no_feats=True, warnings=warnings) == []  # a_2: 0.4 s over, truncated by Kaldi
+    assert validate(d, no_feats=True, warnings=warnings) == []  # a_2: 0.4 s over, truncated by Kaldi
     assert warnings == []
     segs = ["a_1 a 0.0 1.0", "a_2 a 1.0 3.5", "b_1 b 2.0 2.2"]
     d = _audio_dir(tmp_path / "bad", tmp_path / "audio_bad", {"a": 3.0, "b": 2.0}, segs, fmt)
-    problems = ops.validate(d, no_feats=True)
+    problems = validate(d, no_feats=True)
     assert len(problems) == 2, problems
     assert "1 segment(s) start at or after the end of their recording" in problems[0]
     assert "b_1: starts at 2.0 s, b lasts 2.000 s by the header of" in problems[0]
@@ -732,19 +748,19 @@ def test_validate_segments_past_the_audio_header(tmp_path, fmt):
     assert "a_2: ends at 3.5 s, a lasts 3.000 s" in problems[1]
     assert all(p.startswith(str(d / "segments")) for p in problems)
     # fix drops them (logged), and the result validates
-    report = ops.fix(d)
+    report = fix(d)
     assert report.problems == [] and report.num_utts_after == 1
     assert any(m.startswith("dropping 1 segment(s) start at or after") for m in report.messages)
-    assert ops.validate(d, no_feats=True) == []
+    assert validate(d, no_feats=True) == []
 
 
 def test_validate_reco2dur_takes_precedence_over_the_header(tmp_path):
     d = _audio_dir(tmp_path / "d", tmp_path / "audio", {"a": 3.0}, ["a_1 a 0.0 5.0"])
-    assert ops.validate(d, no_feats=True)
+    assert validate(d, no_feats=True)
     put(d, "reco2dur", ["a 5.0"])  # says 5 s: the header (3 s) is not read
-    assert ops.validate(d, no_feats=True) == []
+    assert validate(d, no_feats=True) == []
     put(d, "reco2dur", ["a 2.0"])
-    assert "end 0.5 s or more after" in " ".join(ops.validate(d, no_feats=True))
+    assert "end 0.5 s or more after" in " ".join(validate(d, no_feats=True))
 
 
 def test_validate_reco2dur_boundaries(valid):
@@ -753,7 +769,7 @@ def test_validate_reco2dur_boundaries(valid):
     cases._set_value("reco2dur", "66.0", i=0)(valid)  # sw02001-A: its last segment ends at 66.0
     for end, ok in ((66.49, True), (66.5, False)):
         cases._set_value("segments", f"sw02001-A 60.25 {end}", i=5)(valid)
-        assert (ops.validate(valid) == []) is ok, end
+        assert (validate(valid) == []) is ok, end
 
 
 def test_validate_never_runs_a_pipe(tmp_path):
@@ -763,7 +779,7 @@ def test_validate_never_runs_a_pipe(tmp_path):
     )
     marker = tmp_path / "ran"
     put(d, "wav.scp", [f"a touch {marker} |", f"b sph2pipe -f wav -p -c 1 {tmp_path / 'audio' / 'b.wav'} |"])
-    problems = ops.validate(d, no_feats=True)
+    problems = validate(d, no_feats=True)
     assert not marker.exists()
     assert len(problems) == 1 and "b_1: ends at 9.0 s, b lasts 2.000 s" in problems[0], problems
 
@@ -774,7 +790,7 @@ def test_validate_unreadable_header_is_a_warning(tmp_path):
     )
     put(d, "wav.scp", [f"a {tmp_path / 'missing.wav'}", f"b {tmp_path / 'audio' / 'b.wav'}"])
     warnings: list[str] = []
-    assert ops.validate(d, no_feats=True, warnings=warnings) == []
+    assert validate(d, no_feats=True, warnings=warnings) == []
     assert (
         len(warnings) == 1 and "could not be read (e.g. a: " in warnings[0] and "missing.wav" in warnings[0]
     )
@@ -785,9 +801,9 @@ def test_validate_without_a_header_reader(tmp_path, monkeypatch):
     d = _audio_dir(
         tmp_path / "d", tmp_path / "audio", {"a": 3.0, "b": 2.0}, ["a_1 a 0.0 9.0", "b_1 b 0.0 1.0"]
     )
-    monkeypatch.setattr(ops, "header_reader", lambda: None)
+    monkeypatch.setattr(lengths, "header_reader", lambda: None)
     warnings: list[str] = []
-    assert ops.validate(d, no_feats=True, warnings=warnings) == []
+    assert validate(d, no_feats=True, warnings=warnings) == []
     assert len(warnings) == 1 and "were not read (this python has neither numpy nor soundfile" in warnings[0]
 
 
@@ -795,7 +811,7 @@ def test_fix_keeps_the_first_line_of_a_bom_file(valid):
     """A BOM'd text (a Windows editor's "UTF-8 with BOM"): fix removes the BOM, never the first utterance."""
     text = (valid / "text").read_text(encoding="utf-8")
     (valid / "text").write_text(text, encoding="utf-8-sig")
-    report = ops.fix(valid)
+    report = fix(valid)
     assert report.num_utts_after == 48 and report.problems == []
     assert (valid / "text").read_text(encoding="utf-8") == text
     assert any("removed the UTF-8 byte-order mark" in m for m in report.messages)
@@ -806,9 +822,9 @@ def test_fix_converts_utf16(valid):
     """A Windows editor's "Unicode" (UTF-16 with its BOM): named by validate, converted by fix."""
     text = (valid / "text").read_text(encoding="utf-8")
     (valid / "text").write_text(text, encoding="utf-16")
-    problems = ops.validate(valid)
+    problems = validate(valid)
     assert len(problems) == 1 and "text:1: the file is UTF-16" in problems[0]
-    report = ops.fix(valid)
+    report = fix(valid)
     assert report.num_utts_after == 48 and report.problems == [] and "text" not in report.removed_lines
     assert any("from UTF-16 to UTF-8" in m for m in report.messages)
     assert (valid / "text").read_text(encoding="utf-8") == text
@@ -817,10 +833,10 @@ def test_fix_converts_utf16(valid):
 def test_fix_removes_crlf(valid):
     for name in ("wav.scp", "segments"):
         (valid / name).write_bytes((valid / name).read_bytes().replace(b"\n", b"\r\n"))
-    assert ops.validate(valid)
-    report = ops.fix(valid)
+    assert validate(valid)
+    report = fix(valid)
     assert report.num_utts_after == 48 and report.problems == []
-    assert ops.validate(valid) == []
+    assert validate(valid) == []
     assert any("carriage returns (Windows CRLF line ends) of 8 line(s)" in m for m in report.messages)
 
 
@@ -830,16 +846,16 @@ def test_fix_drops_text_that_is_not_utf8(valid):
     lines[3] = lines[3] + " caf\u00e9"
     lines[9] = lines[9] + " na\u00efve"
     (valid / "text").write_bytes("".join(line + "\n" for line in lines).encode("latin-1"))
-    report = ops.fix(valid)
+    report = fix(valid)
     assert report.num_utts_after == 46 and report.problems == []
     assert any("dropped 2 utterance(s) whose text is not valid UTF-8" in m and ":4: byte 0xe9" in m
                for m in report.messages)  # fmt: skip
-    assert ops.validate(valid) == []
+    assert validate(valid) == []
 
 
 def test_fix_reports_what_it_cannot_repair(valid):
     cases._text_line(0, "<s> hello")(valid)
-    report = ops.fix(valid)
+    report = fix(valid)
     assert len(report.problems) == 1 and "illegal symbol <s>" in report.problems[0]
 
 
@@ -848,15 +864,15 @@ def test_fix_numbers_its_backups(valid):
     originals = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
     cases._swap("text")(valid)
     first = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
-    assert ops.fix(valid).backup_dir == valid / ".backup"
-    report = ops.fix(valid)  # nothing to change: no second backup
+    assert fix(valid).backup_dir == valid / ".backup"
+    report = fix(valid)  # nothing to change: no second backup
     assert report.backup_dir is None and "nothing to change" in report.messages[-1]
     cases._drop("utt2sentiment", 3)(valid)
     second = {p.name: p.read_bytes() for p in valid.iterdir() if p.is_file()}
-    assert ops.fix(valid).backup_dir == valid / ".backup.1"
+    assert fix(valid).backup_dir == valid / ".backup.1"
     cases._drop("text", 5)(valid)
-    assert ops.fix(valid).backup_dir == valid / ".backup.2"
+    assert fix(valid).backup_dir == valid / ".backup.2"
     for backup, files in ((".backup", first), (".backup.1", second)):
         assert {p.name: p.read_bytes() for p in (valid / backup).iterdir()} == files
     assert first["text"] != originals["text"] and first["utt2spk"] == originals["utt2spk"]
-    assert not (valid / ops.LOCK_NAME).exists()
+    assert not (valid / LOCK_NAME).exists()

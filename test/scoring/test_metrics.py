@@ -9,7 +9,7 @@ import math
 import pytest
 
 from speechsent.bin import score as score_bin
-from speechsent.data.kaldi_dir import KaldiDataError, write_table
+from speechsent.kaldi.table import KaldiDataError, write_table
 from speechsent.scoring import (
     METRIC_KEYS,
     ScoringError,

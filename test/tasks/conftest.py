@@ -9,8 +9,8 @@ import kaldiio
 import numpy as np
 import pytest
 
-from speechsent.data.kaldi_dir import write_table
 from speechsent.data.labels import SENTIMENT_LABELS
+from speechsent.kaldi.table import write_table
 
 CUES = {"Negative": ["awful", "hate"], "Neutral": ["table", "monday"], "Positive": ["great", "love"]}
 FILLER = ["i", "the", "it", "was", "um", "yeah"]

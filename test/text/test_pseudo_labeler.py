@@ -10,7 +10,7 @@ import pytest
 from test_labelers_fixtures import make_data_dir, make_tiny_bert
 
 from speechsent.bin import pseudo_labeler as stage6
-from speechsent.data.kaldi_dir import KaldiDataError
+from speechsent.kaldi.table import KaldiDataError
 from speechsent.text.labelers import Labeler
 from speechsent.text.pseudo_labeler import (
     PseudoLabelerConfig,

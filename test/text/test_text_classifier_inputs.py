@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from speechsent.data.kaldi_dir import KaldiDataError
+from speechsent.kaldi.table import KaldiDataError
 from speechsent.text.dataset import FeatureDataset, TokenDataset, load_text_set
 from speechsent.text.lm_features import (
     LMEncoder,

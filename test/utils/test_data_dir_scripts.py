@@ -24,7 +24,7 @@ SCRIPTS = (
 
 
 def _load_cases():
-    path = ROOT / "test" / "data" / "data_dir_cases.py"
+    path = ROOT / "test" / "kaldi" / "data_dir_cases.py"
     spec = importlib.util.spec_from_file_location("speechsent_test_data_dir_cases", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
