@@ -119,7 +119,7 @@ def main() -> None:
 
 def read_sphere_reference(audio: np.ndarray) -> np.ndarray:
     """What a lossless µ-law round trip must give: G.711 encode, then decode."""
-    from speechsent.audio.sphere import linear_to_ulaw, ulaw_to_linear
+    from speechsent.audio.g711 import linear_to_ulaw, ulaw_to_linear
 
     return ulaw_to_linear(linear_to_ulaw(audio))
 

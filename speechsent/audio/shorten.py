@@ -76,7 +76,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from speechsent.audio.sphere import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
+from speechsent.audio.g711 import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
 
 __all__ = [
     "ShortenAudio",

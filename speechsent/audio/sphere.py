@@ -123,20 +123,18 @@ from typing import BinaryIO, Literal
 
 import numpy as np
 
+from speechsent.audio.g711 import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
+
 __all__ = [
     "SphereData",
     "SphereError",
     "SphereHeader",
-    "alaw_to_linear",
     "format_sphere_header",
-    "linear_to_alaw",
-    "linear_to_ulaw",
     "parse_sphere_header",
     "read_sphere",
     "read_sphere_data",
     "read_sphere_header",
     "sphere_checksum",
-    "ulaw_to_linear",
     "write_sphere",
 ]
 
@@ -164,7 +162,6 @@ _REQUIRED_FIELDS = frozenset(
     {"channel_count", "sample_count", "sample_rate", "sample_n_bytes", "sample_coding"}
 )
 _OVERRIDABLE_FIELDS = frozenset({"sample_checksum", "sample_sig_bits"})
-_ULAW_SEGMENT_STARTS = np.array([2, 4, 8, 16, 32, 64, 128])  # exponent = floor(log2(magnitude >> 7))
 # name, blanks, type token, one blank, the value (which may begin with a blank).
 _FIELD_LINE = re.compile(r"[ \t]*(\S+)[ \t]+-(i|r|s\d+)(?:[ \t](.*))?", re.DOTALL)
 _END_HEAD = re.compile(rb"(?<=\n)[ \t]*end_head(?=[\s\x00]|\Z)")
@@ -179,55 +176,6 @@ _SAMPLE_FIELDS = _NUMERIC_FIELDS | {"sample_coding", "sample_byte_format"}
 
 class SphereError(ValueError):
     """A SPHERE file is malformed, truncated or uses an unsupported coding."""
-
-
-# --------------------------------------------------------------------------------------
-# G.711 companding (the tables sph2pipe uses)
-# --------------------------------------------------------------------------------------
-
-
-def ulaw_to_linear(codes: np.ndarray) -> np.ndarray:
-    """Expand G.711 µ-law bytes to 16-bit linear (0xFF and 0x7F -> 0, 0x00 -> -32124)."""
-    u = ~np.asarray(codes, dtype=np.int32) & 0xFF
-    exponent = (u >> 4) & 0x07
-    magnitude = ((((u & 0x0F) << 3) + 0x84) << exponent) - 0x84
-    return np.where(u & 0x80, -magnitude, magnitude).astype(np.int16)
-
-
-def linear_to_ulaw(samples: np.ndarray) -> np.ndarray:
-    """Compress 16-bit linear samples to G.711 µ-law bytes (Reese & Campbell's encoder)."""
-    x = np.asarray(samples, dtype=np.int32)
-    sign = np.where(x < 0, 0x80, 0)
-    magnitude = np.minimum(np.abs(x), 32635) + 0x84
-    exponent = np.searchsorted(_ULAW_SEGMENT_STARTS, magnitude >> 7, side="right")
-    mantissa = (magnitude >> (exponent + 3)) & 0x0F
-    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8)
-
-
-def alaw_to_linear(codes: np.ndarray) -> np.ndarray:
-    """Expand G.711 A-law bytes to 16-bit linear (0xD5 -> 8, 0x55 -> -8)."""
-    a = np.asarray(codes, dtype=np.int32) ^ 0x55
-    segment = (a & 0x70) >> 4
-    mantissa = (a & 0x0F) << 4
-    magnitude = np.where(
-        segment == 0,
-        mantissa + 8,
-        (mantissa + 0x108) << np.maximum(segment - 1, 0),
-    )
-    return np.where(a & 0x80, magnitude, -magnitude).astype(np.int16)
-
-
-def linear_to_alaw(samples: np.ndarray) -> np.ndarray:
-    """Compress 16-bit linear samples to G.711 A-law bytes (the Sun / SoX encoder)."""
-    x = np.asarray(samples, dtype=np.int32) >> 3
-    mask = np.where(x >= 0, 0xD5, 0x55)
-    magnitude = np.where(x >= 0, x, -x - 1)
-    segment_ends = np.array([0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF])
-    segment = np.searchsorted(segment_ends, magnitude)
-    shift = np.where(segment < 2, 1, segment)
-    code = (np.minimum(segment, 7) << 4) | ((magnitude >> shift) & 0x0F)
-    code = np.where(segment >= 8, 0x7F, code)
-    return ((code ^ mask) & 0xFF).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------------------

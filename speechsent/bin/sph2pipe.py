@@ -256,7 +256,7 @@ def _sphere_header(
 
 
 def _convert(samples: np.ndarray, source: Coding, target: Coding) -> np.ndarray:
-    from speechsent.audio.sphere import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
+    from speechsent.audio.g711 import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
 
     if source == target:
         return samples

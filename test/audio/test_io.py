@@ -10,8 +10,9 @@ import pytest
 import soundfile
 
 from speechsent.audio import io as audio_io
+from speechsent.audio.g711 import alaw_to_linear, linear_to_ulaw, ulaw_to_linear
 from speechsent.audio.io import AudioError, UtteranceReader, load_utterance, read_recording
-from speechsent.audio.sphere import alaw_to_linear, linear_to_ulaw, ulaw_to_linear, write_sphere
+from speechsent.audio.sphere import write_sphere
 from speechsent.kaldi.data_dir import DataDir, Segment, WavEntry
 
 RATE = 8000
@@ -137,7 +138,7 @@ def test_alaw_sphere_and_wav_files(tmp_path):
     alaw = tmp_path / "a.sph"
     write_sphere(alaw, pcm, RATE, coding="alaw")
     rec = read_recording(WavEntry.from_path("a", str(alaw)))
-    from speechsent.audio.sphere import linear_to_alaw
+    from speechsent.audio.g711 import linear_to_alaw
 
     np.testing.assert_array_equal(rec.samples, alaw_to_linear(linear_to_alaw(pcm)))
     wav = tmp_path / "b.wav"

@@ -9,6 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from speechsent.audio.g711 import linear_to_alaw, linear_to_ulaw, ulaw_to_linear
 from speechsent.audio.shorten import (
     _INWARD,
     _MAXSHIFT,
@@ -19,7 +20,6 @@ from speechsent.audio.shorten import (
     decode_shorten,
     encode_shorten,
 )
-from speechsent.audio.sphere import linear_to_alaw, linear_to_ulaw, ulaw_to_linear
 
 T = ShortenFileType
 

@@ -7,19 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from speechsent.audio.g711 import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
 from speechsent.audio.shorten import ShortenFileType, encode_shorten
 from speechsent.audio.sphere import (
     SphereError,
-    alaw_to_linear,
     format_sphere_header,
-    linear_to_alaw,
-    linear_to_ulaw,
     parse_sphere_header,
     read_sphere,
     read_sphere_data,
     read_sphere_header,
     sphere_checksum,
-    ulaw_to_linear,
     write_sphere,
 )
 

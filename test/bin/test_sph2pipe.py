@@ -12,16 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from speechsent.audio.sphere import (
-    alaw_to_linear,
-    linear_to_alaw,
-    linear_to_ulaw,
-    read_sphere,
-    read_sphere_header,
-    sphere_checksum,
-    ulaw_to_linear,
-    write_sphere,
-)
+from speechsent.audio.g711 import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
+from speechsent.audio.sphere import read_sphere, read_sphere_header, sphere_checksum, write_sphere
 from speechsent.bin.sph2pipe import get_parser, main, parse_format, resolve_range
 
 ROOT = Path(__file__).resolve().parents[2]

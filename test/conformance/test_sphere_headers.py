@@ -22,18 +22,10 @@ import numpy as np
 import pytest
 import soundfile
 
+from speechsent.audio.g711 import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
 from speechsent.audio.io import read_recording
 from speechsent.audio.shorten import ShortenFileType, encode_shorten
-from speechsent.audio.sphere import (
-    SphereError,
-    alaw_to_linear,
-    linear_to_alaw,
-    linear_to_ulaw,
-    read_sphere,
-    read_sphere_header,
-    sphere_checksum,
-    ulaw_to_linear,
-)
+from speechsent.audio.sphere import SphereError, read_sphere, read_sphere_header, sphere_checksum
 from speechsent.bin.sph2pipe import _wav_header, main
 from speechsent.kaldi.data_dir import WavEntry
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from speechsent.audio.sphere import linear_to_ulaw, ulaw_to_linear, write_sphere
+from speechsent.audio.g711 import linear_to_ulaw, ulaw_to_linear
+from speechsent.audio.sphere import write_sphere
 
 RATE = 8000
 LABELS = ("Negative", "Neutral", "Positive")
