@@ -1,5 +1,10 @@
 """Shorten (format version 2) decoder and encoder, as embedded in NIST SPHERE files.
 
+(Over 600 lines on purpose: one codec, one module. The encoder mirrors the decoder's state step by step --
+the same constants, tables, running means (:func:`_block_offset`, :func:`_update_offset`) and bit
+layout -- so they are read and changed together; split apart, some 30 private names would cross modules.
+The compiled kernels are cut into named steps of at most 80 lines each.)
+
 Why this module is hand-written
 -------------------------------
 LDC corpora such as Switchboard and Fisher ship their audio as NIST SPHERE files whose
@@ -381,31 +386,8 @@ def _linear_limits(ftype):
 
 
 @njit(cache=True)
-def _decode_kernel(buf, max_samples, capacity, outward, lin_to_ulaw, lin_to_alaw):
-    """Decode a whole stream.
-
-    Returns ``(error, byte_position, samples, num_samples, header, extra, num_extra)``.
-    ``header`` is ``[version, file_type, channels, block_size, max_lpc_order, nmean,
-    reached_quit]``.
-    """
-    header = np.zeros(7, dtype=np.int64)
-    extra = np.zeros(64, dtype=np.uint8)
-    n_extra = 0
-    empty = np.zeros((0, 1), dtype=np.int32)
-    n = buf.shape[0]
-    if n < 5:
-        return _E_TRUNCATED, n, empty, 0, header, extra, n_extra
-    if buf[0] != 97 or buf[1] != 106 or buf[2] != 107 or buf[3] != 103:  # "ajkg"
-        return _E_MAGIC, 0, empty, 0, header, extra, n_extra
-    version = np.int64(buf[4])
-    header[0] = version
-    if version != 1 and version != 2:
-        return _E_VERSION, 4, empty, 0, header, extra, n_extra
-    # The bit stream is read in whole 32-bit words; a partial last word is never used.
-    end = 5 + ((n - 5) // 4) * 4
-    st = np.zeros(4, dtype=np.int64)
-    st[_POS] = 5
-
+def _decode_header(buf, end, st, header):
+    """Read the stream header's six ulongs into ``header[1:6]``; ``(error, nskip)``."""
     ftype = _ulong(buf, end, st)
     nchan = _ulong(buf, end, st)
     blocksize = _ulong(buf, end, st)
@@ -418,9 +400,9 @@ def _decode_kernel(buf, max_samples, capacity, outward, lin_to_ulaw, lin_to_alaw
     header[4] = maxnlpc
     header[5] = nmean
     if st[_ERR] != _OK:
-        return st[_ERR], st[_POS], empty, 0, header, extra, n_extra
+        return st[_ERR], nskip
     if ftype > 10:
-        return _E_FILE_TYPE, st[_POS], empty, 0, header, extra, n_extra
+        return _E_FILE_TYPE, nskip
     if (
         nchan < 1
         or nchan > _MAX_CHANNELS
@@ -430,189 +412,259 @@ def _decode_kernel(buf, max_samples, capacity, outward, lin_to_ulaw, lin_to_alaw
         or nmean > _MAX_MEAN_BLOCKS
         or nskip > _MAX_SKIP_BYTES
     ):
-        return _E_HEADER, st[_POS], empty, 0, header, extra, n_extra
-    if nskip > 0:
-        extra = np.zeros(nskip + 64, dtype=np.uint8)
-    for _ in range(nskip):
-        byte = _uvar(buf, end, st, _XBYTESIZE)
+        return _E_HEADER, nskip
+    return _OK, nskip
+
+
+@njit(cache=True)
+def _read_bytes(buf, end, st, extra, n_extra, count, nbin):
+    """Read ``count`` bytes coded as ``uvar(nbin)`` into ``extra`` from ``n_extra`` on (grown as needed);
+    ``(error, extra, n_extra)``."""
+    if n_extra + count > extra.shape[0]:
+        grown_extra = np.zeros(2 * (n_extra + count), dtype=np.uint8)
+        grown_extra[:n_extra] = extra[:n_extra]
+        extra = grown_extra
+    for _ in range(count):
+        byte = _uvar(buf, end, st, nbin)
         if st[_ERR] != _OK:
-            return st[_ERR], st[_POS], empty, 0, header, extra, n_extra
+            return st[_ERR], extra, n_extra
         if byte > 255:
-            return _E_VERBATIM, st[_POS], empty, 0, header, extra, n_extra
+            return _E_VERBATIM, extra, n_extra
         extra[n_extra] = byte
         n_extra += 1
+    return _OK, extra, n_extra
 
+
+@njit(cache=True)
+def _block_offset(offset, chan, nmean, version, bitshift):
+    """The mean that predicts a channel's next block (shorten's ``coffset``)."""
+    if nmean == 0:
+        return offset[chan, 0]
+    total = 0 if version < 2 else nmean // 2
+    for i in range(nmean):
+        total += offset[chan, i]
+    coffset = _cdiv(total, nmean)
+    if version >= 2:
+        coffset = _shift_down(coffset, bitshift)
+    return coffset
+
+
+@njit(cache=True)
+def _update_offset(offset, chan, nmean, version, cbuf, base, n, bitshift):
+    """Push the mean of the block ``cbuf[base:base+n]`` into the channel's running means."""
+    if nmean == 0:
+        return
+    total = 0 if version < 2 else n // 2
+    for i in range(n):
+        total += cbuf[base + i]
+    for i in range(1, nmean):
+        offset[chan, i - 1] = offset[chan, i]
+    if version < 2:
+        offset[chan, nmean - 1] = _cdiv(total, n)
+    else:
+        offset[chan, nmean - 1] = _cdiv(total, n) << bitshift
+
+
+@njit(cache=True)
+def _decode_block(cmd, buf, end, st, cbuf, base, blocksize, resn, coffset, qlpc, maxnlpc, lpcqoffset):
+    """Decode one block of a channel into ``cbuf[base:base+blocksize]``; the error (``st``: the reader's)."""
+    if cmd == FN_ZERO:
+        for i in range(blocksize):
+            cbuf[base + i] = 0
+    elif cmd == FN_DIFF0:
+        for i in range(blocksize):
+            cbuf[base + i] = _var(buf, end, st, resn) + coffset
+    elif cmd == FN_DIFF1:
+        for i in range(blocksize):
+            cbuf[base + i] = _var(buf, end, st, resn) + cbuf[base + i - 1]
+    elif cmd == FN_DIFF2:
+        for i in range(blocksize):
+            j = base + i
+            cbuf[j] = _var(buf, end, st, resn) + 2 * cbuf[j - 1] - cbuf[j - 2]
+    elif cmd == FN_DIFF3:
+        for i in range(blocksize):
+            j = base + i
+            cbuf[j] = _var(buf, end, st, resn) + 3 * (cbuf[j - 1] - cbuf[j - 2]) + cbuf[j - 3]
+    else:  # FN_QLPC
+        nlpc = _uvar(buf, end, st, _LPCQSIZE)
+        if nlpc > maxnlpc:
+            return _E_LPC_ORDER
+        for i in range(nlpc):
+            qlpc[i] = _var(buf, end, st, _LPCQUANT)
+        for i in range(nlpc):
+            cbuf[base + i - nlpc] -= coffset
+        for i in range(blocksize):
+            if st[_ERR] != _OK:
+                break  # a truncated or corrupt stream: skip the predictor's O(order) work
+            acc = lpcqoffset
+            j = base + i
+            for k in range(nlpc):
+                acc += qlpc[k] * cbuf[j - k - 1]
+            cbuf[j] = _var(buf, end, st, resn) + (acc >> _LPCQUANT)
+        if coffset != 0:
+            for i in range(blocksize):
+                cbuf[base + i] += coffset
+    return st[_ERR]
+
+
+@njit(cache=True)
+def _emit_block(out, row, chan, cbuf, base, blocksize, ftype, bitshift, outward, lin_to_ulaw, lin_to_alaw):
+    """Map a decoded block to output values in ``out[row:row+blocksize, chan]``; the error."""
     is_au = ftype == 0 or ftype == 8
     lo, hi = _linear_limits(ftype)
+    for i in range(blocksize):
+        v = cbuf[base + i]
+        if is_au:
+            if v > 127 or v < -129 or (ftype == 0 and v == -129):
+                return _E_RANGE
+            if ftype == 0 or v >= 0:
+                byte = outward[bitshift, v + 128]
+            elif v == -1:
+                byte = 0x7F  # the negative µ-law zero
+            else:
+                byte = outward[bitshift, v + 129]
+            out[row + i, chan] = byte
+        else:
+            if v > (1 << 40) or v < -(1 << 40):
+                return _E_RANGE
+            w = v << bitshift
+            if w < lo or w > hi:
+                return _E_RANGE
+            if ftype == 7:
+                out[row + i, chan] = lin_to_ulaw[min(w << 3, 32767) + 32768]
+            elif ftype == 10:
+                out[row + i, chan] = lin_to_alaw[min(w << 3, 32767) + 32768]
+            elif ftype == 9:
+                out[row + i, chan] = ((127 - w) ^ 0xD5) if w < 0 else ((w + 128) ^ 0x55)
+            else:
+                out[row + i, chan] = w
+    return _OK
+
+
+@njit(cache=True)
+def _decode_kernel(buf, max_samples, capacity, outward, lin_to_ulaw, lin_to_alaw):
+    """Decode a whole stream.
+
+    Returns ``(error, byte_position, samples, num_samples, header, extra, num_extra)``.
+    ``header`` is ``[version, file_type, channels, block_size, max_lpc_order, nmean,
+    reached_quit]``.
+    """
+    header = np.zeros(7, dtype=np.int64)
+    extra = np.zeros(64, dtype=np.uint8)
+    empty = np.zeros((0, 1), dtype=np.int32)
+    n = buf.shape[0]
+    if n < 5:
+        return _E_TRUNCATED, n, empty, 0, header, extra, 0
+    if buf[0] != 97 or buf[1] != 106 or buf[2] != 107 or buf[3] != 103:  # "ajkg"
+        return _E_MAGIC, 0, empty, 0, header, extra, 0
+    version = np.int64(buf[4])
+    header[0] = version
+    if version != 1 and version != 2:
+        return _E_VERSION, 4, empty, 0, header, extra, 0
+    # The bit stream is read in whole 32-bit words; a partial last word is never used.
+    end = 5 + ((n - 5) // 4) * 4
+    st = np.zeros(4, dtype=np.int64)
+    st[_POS] = 5
+    err, nskip = _decode_header(buf, end, st, header)
+    if err == _OK and nskip > 0:
+        extra = np.zeros(nskip + 64, dtype=np.uint8)
+        err, extra, _ = _read_bytes(buf, end, st, extra, 0, nskip, _XBYTESIZE)
+    if err != _OK:
+        return err, st[_POS], empty, 0, header, extra, 0
+    return _decode_commands(
+        buf, end, st, header, extra, nskip, max_samples, capacity, outward, lin_to_ulaw, lin_to_alaw
+    )
+
+
+@njit(cache=True)
+def _grown_rows(out, ndone, rows):
+    """``out`` with room for at least ``rows`` rows (at least twice as many), its first ``ndone`` kept."""
+    grown = np.empty((max(2 * out.shape[0], rows), out.shape[1]), dtype=np.int32)
+    grown[:ndone] = out[:ndone]
+    return grown
+
+
+@njit(cache=True)
+def _decode_commands(
+    buf, end, st, header, extra, n_extra, max_samples, capacity, outward, lin_to_ulaw, lin_to_alaw
+):
+    """Decode the commands after the stream header (see :func:`_decode_kernel`)."""
+    version, ftype, nchan = header[0], header[1], header[2]
+    blocksize, maxnlpc, nmean = header[3], header[4], header[5]
+    is_au = ftype == 0 or ftype == 8
     nwrap = max(_NWRAP, maxnlpc)
     hist = np.zeros((nchan, nwrap + blocksize), dtype=np.int64)
-    nmean_alloc = max(1, nmean)
-    offset = np.full((nchan, nmean_alloc), _initial_mean(ftype), dtype=np.int64)
+    offset = np.full((nchan, max(1, nmean)), _initial_mean(ftype), dtype=np.int64)
     qlpc = np.zeros(max(1, maxnlpc), dtype=np.int64)
     lpcqoffset = (1 << _LPCQUANT) if version >= 2 else 0
-    cap = max(capacity, blocksize)
-    out = np.empty((cap, nchan), dtype=np.int32)
+    out = np.empty((max(capacity, blocksize), nchan), dtype=np.int32)
     ndone = 0
     chan = 0
     bitshift = 0
-
     while True:
         cmd = _uvar(buf, end, st, _FNSIZE)
-        if st[_ERR] != _OK:
-            return st[_ERR], st[_POS], out, ndone, header, extra, n_extra
-        if cmd == FN_QUIT:
+        err = st[_ERR]
+        if err == _OK and cmd == FN_QUIT:
             if chan != 0:
                 return _E_MID_FRAME, st[_POS], out, ndone, header, extra, n_extra
             header[6] = 1
             return _OK, st[_POS], out, ndone, header, extra, n_extra
-
-        if cmd <= FN_DIFF3 or cmd in (FN_QLPC, FN_ZERO):
+        if err != _OK:
+            pass
+        elif cmd <= FN_DIFF3 or cmd in (FN_QLPC, FN_ZERO):
             if chan == 0 and ndone + blocksize > out.shape[0]:
-                grown = np.empty((max(2 * out.shape[0], ndone + blocksize), nchan), dtype=np.int32)
-                grown[:ndone] = out[:ndone]
-                out = grown
+                out = _grown_rows(out, ndone, ndone + blocksize)
             resn = 0
             if cmd != FN_ZERO:
                 resn = _uvar(buf, end, st, _ENERGYSIZE)
                 if resn > _MAX_RICE:
                     return _E_ENERGY, st[_POS], out, ndone, header, extra, n_extra
-            if nmean == 0:
-                coffset = offset[chan, 0]
-            else:
-                total = 0 if version < 2 else nmean // 2
-                for i in range(nmean):
-                    total += offset[chan, i]
-                coffset = _cdiv(total, nmean)
-                if version >= 2:
-                    coffset = _shift_down(coffset, bitshift)
-
+            coffset = _block_offset(offset, chan, nmean, version, bitshift)
             cbuf = hist[chan]
-            base = nwrap
-            if cmd == FN_ZERO:
-                for i in range(blocksize):
-                    cbuf[base + i] = 0
-            elif cmd == FN_DIFF0:
-                for i in range(blocksize):
-                    cbuf[base + i] = _var(buf, end, st, resn) + coffset
-            elif cmd == FN_DIFF1:
-                for i in range(blocksize):
-                    cbuf[base + i] = _var(buf, end, st, resn) + cbuf[base + i - 1]
-            elif cmd == FN_DIFF2:
-                for i in range(blocksize):
-                    j = base + i
-                    cbuf[j] = _var(buf, end, st, resn) + 2 * cbuf[j - 1] - cbuf[j - 2]
-            elif cmd == FN_DIFF3:
-                for i in range(blocksize):
-                    j = base + i
-                    cbuf[j] = _var(buf, end, st, resn) + 3 * (cbuf[j - 1] - cbuf[j - 2]) + cbuf[j - 3]
-            else:  # FN_QLPC
-                nlpc = _uvar(buf, end, st, _LPCQSIZE)
-                if nlpc > maxnlpc:
-                    return _E_LPC_ORDER, st[_POS], out, ndone, header, extra, n_extra
-                for i in range(nlpc):
-                    qlpc[i] = _var(buf, end, st, _LPCQUANT)
-                for i in range(nlpc):
-                    cbuf[base + i - nlpc] -= coffset
-                for i in range(blocksize):
-                    if st[_ERR] != _OK:
-                        break  # a truncated or corrupt stream: skip the predictor's O(order) work
-                    acc = lpcqoffset
-                    j = base + i
-                    for k in range(nlpc):
-                        acc += qlpc[k] * cbuf[j - k - 1]
-                    cbuf[j] = _var(buf, end, st, resn) + (acc >> _LPCQUANT)
-                if coffset != 0:
-                    for i in range(blocksize):
-                        cbuf[base + i] += coffset
-            if st[_ERR] != _OK:
-                return st[_ERR], st[_POS], out, ndone, header, extra, n_extra
-
-            if nmean > 0:
-                total = 0 if version < 2 else blocksize // 2
-                for i in range(blocksize):
-                    total += cbuf[base + i]
-                for i in range(1, nmean):
-                    offset[chan, i - 1] = offset[chan, i]
-                if version < 2:
-                    offset[chan, nmean - 1] = _cdiv(total, blocksize)
-                else:
-                    offset[chan, nmean - 1] = _cdiv(total, blocksize) << bitshift
-
+            err = _decode_block(
+                cmd, buf, end, st, cbuf, nwrap, blocksize, resn, coffset, qlpc, maxnlpc, lpcqoffset
+            )
+            if err != _OK:
+                return err, st[_POS], out, ndone, header, extra, n_extra
+            _update_offset(offset, chan, nmean, version, cbuf, nwrap, blocksize, bitshift)
             # Map to output values before the wrap overwrites short blocks' history.
-            for i in range(blocksize):
-                v = cbuf[base + i]
-                if is_au:
-                    if v > 127 or v < -129 or (ftype == 0 and v == -129):
-                        return _E_RANGE, st[_POS], out, ndone, header, extra, n_extra
-                    if ftype == 0 or v >= 0:
-                        byte = outward[bitshift, v + 128]
-                    elif v == -1:
-                        byte = 0x7F  # the negative µ-law zero
-                    else:
-                        byte = outward[bitshift, v + 129]
-                    out[ndone + i, chan] = byte
-                else:
-                    if v > (1 << 40) or v < -(1 << 40):
-                        return _E_RANGE, st[_POS], out, ndone, header, extra, n_extra
-                    w = v << bitshift
-                    if w < lo or w > hi:
-                        return _E_RANGE, st[_POS], out, ndone, header, extra, n_extra
-                    if ftype == 7:
-                        out[ndone + i, chan] = lin_to_ulaw[min(w << 3, 32767) + 32768]
-                    elif ftype == 10:
-                        out[ndone + i, chan] = lin_to_alaw[min(w << 3, 32767) + 32768]
-                    elif ftype == 9:
-                        out[ndone + i, chan] = ((127 - w) ^ 0xD5) if w < 0 else ((w + 128) ^ 0x55)
-                    else:
-                        out[ndone + i, chan] = w
-
+            err = _emit_block(
+                out, ndone, chan, cbuf, nwrap, blocksize, ftype, bitshift, outward, lin_to_ulaw, lin_to_alaw
+            )
             for i in range(-nwrap, 0):
-                cbuf[base + i] = cbuf[base + i + blocksize]
-
-            if chan == nchan - 1:
+                cbuf[nwrap + i] = cbuf[nwrap + i + blocksize]
+            if err == _OK and chan == nchan - 1:
                 ndone += blocksize
                 if max_samples >= 0 and ndone >= max_samples:
                     return _OK, st[_POS], out, ndone, header, extra, n_extra
                 chan = 0
-            else:
+            elif err == _OK:
                 chan += 1
         elif cmd == FN_BLOCKSIZE:
             newsize = _ulong(buf, end, st)
-            if st[_ERR] != _OK:
-                return st[_ERR], st[_POS], out, ndone, header, extra, n_extra
-            if newsize < 1 or newsize > _MAX_BLOCK_SIZE or chan != 0:
-                return _E_BLOCKSIZE, st[_POS], out, ndone, header, extra, n_extra
-            if nwrap + newsize > hist.shape[1]:
+            if st[_ERR] == _OK and (newsize < 1 or newsize > _MAX_BLOCK_SIZE or chan != 0):
+                err = _E_BLOCKSIZE
+            elif st[_ERR] == _OK and nwrap + newsize > hist.shape[1]:
                 grown_hist = np.zeros((nchan, nwrap + newsize), dtype=np.int64)
                 grown_hist[:, :nwrap] = hist[:, :nwrap]
                 hist = grown_hist
             blocksize = newsize
         elif cmd == FN_BITSHIFT:
             bitshift = _uvar(buf, end, st, _BITSHIFTSIZE)
-            if st[_ERR] != _OK:
-                return st[_ERR], st[_POS], out, ndone, header, extra, n_extra
-            if bitshift > (12 if is_au else 31):
-                return _E_BITSHIFT, st[_POS], out, ndone, header, extra, n_extra
+            if st[_ERR] == _OK and bitshift > (12 if is_au else 31):
+                err = _E_BITSHIFT
         elif cmd == FN_VERBATIM:
             length = _uvar(buf, end, st, _VERBATIM_CKSIZE_SIZE)
-            if st[_ERR] != _OK:
-                return st[_ERR], st[_POS], out, ndone, header, extra, n_extra
-            if length > (end - st[_POS]) + 8:  # each byte takes at least 9 bits
-                return _E_TRUNCATED, st[_POS], out, ndone, header, extra, n_extra
-            if n_extra + length > extra.shape[0]:
-                grown_extra = np.zeros(2 * (n_extra + length), dtype=np.uint8)
-                grown_extra[:n_extra] = extra[:n_extra]
-                extra = grown_extra
-            for _ in range(length):
-                byte = _uvar(buf, end, st, _VERBATIM_BYTE_SIZE)
-                if st[_ERR] != _OK:
-                    return st[_ERR], st[_POS], out, ndone, header, extra, n_extra
-                if byte > 255:
-                    return _E_VERBATIM, st[_POS], out, ndone, header, extra, n_extra
-                extra[n_extra] = byte
-                n_extra += 1
+            if st[_ERR] == _OK and length > (end - st[_POS]) + 8:  # each byte takes at least 9 bits
+                err = _E_TRUNCATED
+            elif st[_ERR] == _OK:
+                err, extra, n_extra = _read_bytes(buf, end, st, extra, n_extra, length, _VERBATIM_BYTE_SIZE)
         else:
-            return _E_COMMAND, st[_POS], out, ndone, header, extra, n_extra
+            err = _E_COMMAND
+        if err == _OK:
+            err = st[_ERR]
+        if err != _OK:
+            return err, st[_POS], out, ndone, header, extra, n_extra
 
 
 _ERROR_TEXT = {
@@ -852,6 +904,99 @@ def _lpc_coefficients(x, base, n, coffset, order, q):
 
 
 @njit(cache=True)
+def _put_verbatim(out, wst, verbatim):
+    """VERBATIM commands (chunks of up to 256 bytes) carrying ``verbatim``; the (grown) output."""
+    pos = 0
+    while pos < verbatim.shape[0]:
+        chunk = min(256, verbatim.shape[0] - pos)
+        out = _ensure_room(out, wst, 2 * chunk + 16)
+        _put_uvar(out, wst, FN_VERBATIM, _FNSIZE)
+        _put_uvar(out, wst, chunk, _VERBATIM_CKSIZE_SIZE)
+        for i in range(chunk):
+            _put_uvar(out, wst, verbatim[pos + i], _VERBATIM_BYTE_SIZE)
+        pos += chunk
+    return out
+
+
+@njit(cache=True)
+def _load_block(values, start, nb, chan, cbuf, base, ftype, maxshift, inward, bitshift):
+    """Put a channel's block into ``cbuf[base:base+nb]`` in the predictor domain, shifted by its common
+    low zero bits; ``(shift, zero)`` (``zero``: a silent linear block, coded as ZERO)."""
+    if ftype == 0 or ftype == 8:  # µ-law: the rank mapping
+        shift = 12
+        for i in range(nb):
+            s = maxshift[values[start + i, chan]]
+            if s < shift:
+                shift = s
+        for i in range(nb):
+            b = values[start + i, chan]
+            if ftype == 0 or b > 0x7F:
+                v = inward[shift, b]
+            elif b == 0x7F:
+                v = -1
+            else:
+                v = inward[shift, b] - 1
+            cbuf[base + i] = v
+        return shift, False  # shorten codes silent µ-law blocks normally, never as ZERO
+    bits = 0
+    for i in range(nb):
+        bits |= values[start + i, chan]
+    if bits == 0:
+        for i in range(nb):
+            cbuf[base + i] = 0
+        return bitshift, True
+    shift = 0
+    while (bits >> shift) & 1 == 0:
+        shift += 1
+    for i in range(nb):
+        cbuf[base + i] = values[start + i, chan] >> shift
+    return shift, False
+
+
+@njit(cache=True)
+def _residuals(cbuf, base, nb, coffset, maxnlpc, qlpc, res, lpcqoffset):
+    """The block's predictor and its residuals in ``res[:nb]``: ``(function code, Rice parameter, LPC
+    order)`` (shorten 2's polynomial choice when ``maxnlpc`` is 0, else QLPC)."""
+    if maxnlpc == 0:
+        fn, k = _poly_choice(cbuf, base, nb, coffset)
+        for i in range(nb):
+            j = base + i
+            x0 = cbuf[j]
+            if fn == FN_DIFF0:
+                res[i] = x0 - coffset
+            elif fn == FN_DIFF1:
+                res[i] = x0 - cbuf[j - 1]
+            elif fn == FN_DIFF2:
+                res[i] = x0 - 2 * cbuf[j - 1] + cbuf[j - 2]
+            else:
+                res[i] = x0 - 3 * (cbuf[j - 1] - cbuf[j - 2]) - cbuf[j - 3]
+        return fn, k, 0
+    nlpc = _lpc_coefficients(cbuf, base, nb, coffset, maxnlpc, qlpc)
+    for i in range(nb):
+        j = base + i
+        acc = lpcqoffset
+        for m in range(nlpc):
+            acc += qlpc[m] * (cbuf[j - m - 1] - coffset)
+        res[i] = (cbuf[j] - coffset) - (acc >> _LPCQUANT)
+    return FN_QLPC, _best_rice_parameter(res, nb), nlpc
+
+
+@njit(cache=True)
+def _put_block(out, wst, fn, k, nlpc, qlpc, res, nb):
+    """The block's command, Rice parameter, LPC coefficients and residuals; the (grown) output."""
+    out = _ensure_room(out, wst, _rice_bits(res, nb, k) // 8 + 8 * nlpc + 64)
+    _put_uvar(out, wst, fn, _FNSIZE)
+    _put_uvar(out, wst, k, _ENERGYSIZE)
+    if fn == FN_QLPC:
+        _put_uvar(out, wst, nlpc, _LPCQSIZE)
+        for m in range(nlpc):
+            _put_var(out, wst, qlpc[m], _LPCQUANT)
+    for i in range(nb):
+        _put_var(out, wst, res[i], k)
+    return out
+
+
+@njit(cache=True)
 def _encode_kernel(values, ftype, blocksize, maxnlpc, nmean, verbatim, maxshift, inward):
     """Encode ``values`` (shape (n, nchan), file-type sample values mapped to the
     predictor domain except for the µ-law rank mapping, done here per block)."""
@@ -865,25 +1010,10 @@ def _encode_kernel(values, ftype, blocksize, maxnlpc, nmean, verbatim, maxshift,
     out[3] = 103
     out[4] = 2  # format version
     wst[0] = 5
+    for field in (ftype, nchan, blocksize, maxnlpc, nmean, 0):  # the last: nskip
+        _put_ulong(out, wst, field)
+    out = _put_verbatim(out, wst, verbatim)
 
-    _put_ulong(out, wst, ftype)
-    _put_ulong(out, wst, nchan)
-    _put_ulong(out, wst, blocksize)
-    _put_ulong(out, wst, maxnlpc)
-    _put_ulong(out, wst, nmean)
-    _put_ulong(out, wst, 0)  # nskip
-
-    pos = 0
-    while pos < verbatim.shape[0]:
-        chunk = min(256, verbatim.shape[0] - pos)
-        out = _ensure_room(out, wst, 2 * chunk + 16)
-        _put_uvar(out, wst, FN_VERBATIM, _FNSIZE)
-        _put_uvar(out, wst, chunk, _VERBATIM_CKSIZE_SIZE)
-        for i in range(chunk):
-            _put_uvar(out, wst, verbatim[pos + i], _VERBATIM_BYTE_SIZE)
-        pos += chunk
-
-    is_au = ftype == 0 or ftype == 8
     nwrap = max(_NWRAP, maxnlpc)
     hist = np.zeros((nchan, nwrap + blocksize), dtype=np.int64)
     offset = np.full((nchan, max(1, nmean)), _initial_mean(ftype), dtype=np.int64)
@@ -902,98 +1032,20 @@ def _encode_kernel(values, ftype, blocksize, maxnlpc, nmean, verbatim, maxshift,
             cur_block = nb
         for chan in range(nchan):
             cbuf = hist[chan]
-            base = nwrap
-            zero = True
-            if is_au:
-                shift = 12
-                for i in range(nb):
-                    s = maxshift[values[start + i, chan]]
-                    if s < shift:
-                        shift = s
-                for i in range(nb):
-                    b = values[start + i, chan]
-                    if ftype == 0 or b > 0x7F:
-                        v = inward[shift, b]
-                    elif b == 0x7F:
-                        v = -1
-                    else:
-                        v = inward[shift, b] - 1
-                    cbuf[base + i] = v
-                zero = False  # shorten codes silent µ-law blocks normally, never as ZERO
-            else:
-                bits = 0
-                for i in range(nb):
-                    bits |= values[start + i, chan]
-                shift = 0
-                if bits == 0:
-                    shift = bitshift
-                else:
-                    zero = False
-                    while (bits >> shift) & 1 == 0:
-                        shift += 1
-                for i in range(nb):
-                    cbuf[base + i] = values[start + i, chan] >> shift
-            if zero:
-                shift = bitshift
+            shift, zero = _load_block(values, start, nb, chan, cbuf, nwrap, ftype, maxshift, inward, bitshift)
             if shift != bitshift:
                 _put_uvar(out, wst, FN_BITSHIFT, _FNSIZE)
                 _put_uvar(out, wst, shift, _BITSHIFTSIZE)
                 bitshift = shift
-
-            if nmean == 0:
-                coffset = offset[chan, 0]
-            else:
-                total = nmean // 2
-                for i in range(nmean):
-                    total += offset[chan, i]
-                coffset = _shift_down(_cdiv(total, nmean), bitshift)
-
+            coffset = _block_offset(offset, chan, nmean, 2, bitshift)
             if zero:
                 _put_uvar(out, wst, FN_ZERO, _FNSIZE)
             else:
-                if maxnlpc == 0:
-                    fn, k = _poly_choice(cbuf, base, nb, coffset)
-                    for i in range(nb):
-                        j = base + i
-                        x0 = cbuf[j]
-                        if fn == FN_DIFF0:
-                            res[i] = x0 - coffset
-                        elif fn == FN_DIFF1:
-                            res[i] = x0 - cbuf[j - 1]
-                        elif fn == FN_DIFF2:
-                            res[i] = x0 - 2 * cbuf[j - 1] + cbuf[j - 2]
-                        else:
-                            res[i] = x0 - 3 * (cbuf[j - 1] - cbuf[j - 2]) - cbuf[j - 3]
-                    nlpc = 0
-                else:
-                    fn = FN_QLPC
-                    nlpc = _lpc_coefficients(cbuf, base, nb, coffset, maxnlpc, qlpc)
-                    for i in range(nb):
-                        j = base + i
-                        acc = lpcqoffset
-                        for m in range(nlpc):
-                            acc += qlpc[m] * (cbuf[j - m - 1] - coffset)
-                        res[i] = (cbuf[j] - coffset) - (acc >> _LPCQUANT)
-                    k = _best_rice_parameter(res, nb)
-                out = _ensure_room(out, wst, _rice_bits(res, nb, k) // 8 + 8 * nlpc + 64)
-                _put_uvar(out, wst, fn, _FNSIZE)
-                _put_uvar(out, wst, k, _ENERGYSIZE)
-                if fn == FN_QLPC:
-                    _put_uvar(out, wst, nlpc, _LPCQSIZE)
-                    for m in range(nlpc):
-                        _put_var(out, wst, qlpc[m], _LPCQUANT)
-                for i in range(nb):
-                    _put_var(out, wst, res[i], k)
-
-            if nmean > 0:
-                total = nb // 2
-                for i in range(nb):
-                    total += cbuf[base + i]
-                for i in range(1, nmean):
-                    offset[chan, i - 1] = offset[chan, i]
-                offset[chan, nmean - 1] = _cdiv(total, nb) << bitshift
+                fn, k, nlpc = _residuals(cbuf, nwrap, nb, coffset, maxnlpc, qlpc, res, lpcqoffset)
+                out = _put_block(out, wst, fn, k, nlpc, qlpc, res, nb)
+            _update_offset(offset, chan, nmean, 2, cbuf, nwrap, nb, bitshift)
             for i in range(-nwrap, 0):
-                cbuf[base + i] = cbuf[base + i + nb]
+                cbuf[nwrap + i] = cbuf[nwrap + i + nb]
         start += nb
 
     out = _ensure_room(out, wst, 16)

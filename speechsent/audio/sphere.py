@@ -1,5 +1,9 @@
 """NIST SPHERE audio files: header parsing, reading (plain or shorten-compressed) and writing.
 
+(Over 600 lines on purpose: one file format. About 110 of them are this docstring, the reference of the
+format as read and written that the parser, the reader and the writer share; split apart, the header
+tables and the field rules below would cross modules. The G.711 codecs are :mod:`speechsent.audio.g711`.)
+
 Format
 ------
 A SPHERE file is an ASCII header followed by the samples.  The header starts with the
@@ -292,7 +296,35 @@ def parse_sphere_header(data: bytes) -> SphereHeader:
             f"SPHERE header's end_head ends at byte {end.end()}, past its header size {header_size}"
         )
     text = data[first : end.start()].decode("latin-1")
+    fields, kept = _parse_fields(text)
+    byte_format, n_bytes, coding, compression = _sample_layout(fields)
+    counts = {}
+    for name in ("channel_count", "sample_count", "sample_rate"):
+        value = _integer_field(fields, name)
+        if value is None:
+            raise SphereError(f"SPHERE header lacks {name}")
+        if value < (0 if name == "sample_count" else 1):
+            raise SphereError(f"invalid SPHERE {name} {value}")
+        counts[name] = value
+    checksum = _integer_field(fields, "sample_checksum")
+    return SphereHeader(
+        header_size=header_size,
+        channel_count=counts["channel_count"],
+        sample_count=counts["sample_count"],
+        sample_rate=counts["sample_rate"],
+        sample_n_bytes=n_bytes,
+        sample_byte_format=byte_format,
+        sample_coding=coding,
+        compression=compression,
+        fields=fields,
+        lines=tuple(kept),
+        sample_checksum=checksum if checksum is not None and 0 <= checksum <= 0xFFFF else None,
+    )
 
+
+def _parse_fields(text: str) -> tuple[dict[str, FieldValue], list[str]]:
+    """The fields of the header text between the size line and ``end_head`` (line numbers from 3), and
+    its non-empty lines; the sample-describing fields strictly, any other leniently."""
     fields: dict[str, FieldValue] = {}
     kept: list[str] = []
     for number, raw in enumerate(text.split("\n"), start=3):
@@ -324,15 +356,20 @@ def parse_sphere_header(data: bytes) -> SphereHeader:
         if name in fields and fields[name] != value:
             raise SphereError(f"SPHERE header gives {name} twice, as {fields[name]!r} and {value!r}")
         fields[name] = value
+    return fields, kept
 
-    def integer(name: str) -> int | None:
-        value = fields.get(name)
-        assert value is None or isinstance(value, int)
-        return value
 
+def _integer_field(fields: dict[str, FieldValue], name: str) -> int | None:
+    value = fields.get(name)
+    assert value is None or isinstance(value, int)
+    return value
+
+
+def _sample_layout(fields: dict[str, FieldValue]) -> tuple[str | None, int, Coding, str | None]:
+    """``(sample_byte_format, sample_n_bytes, coding, compression)``, checked as sph2pipe reads them."""
     byte_format = fields.get("sample_byte_format")
     byte_format = None if byte_format is None else str(byte_format)
-    n_bytes = integer("sample_n_bytes")
+    n_bytes = _integer_field(fields, "sample_n_bytes")
     raw_coding = fields.get("sample_coding")
     compression: str | None = None
     if raw_coding is None:
@@ -358,34 +395,7 @@ def parse_sphere_header(data: bytes) -> SphereHeader:
         )
     if coding == "alaw" and compression is not None:
         raise SphereError("A-law data cannot be shorten-compressed (sph2pipe refuses it too)")
-
-    channel_count = integer("channel_count")
-    sample_count = integer("sample_count")
-    sample_rate = integer("sample_rate")
-    for name, value in (
-        ("channel_count", channel_count),
-        ("sample_count", sample_count),
-        ("sample_rate", sample_rate),
-    ):
-        if value is None:
-            raise SphereError(f"SPHERE header lacks {name}")
-        if value < (0 if name == "sample_count" else 1):
-            raise SphereError(f"invalid SPHERE {name} {value}")
-    assert channel_count is not None and sample_count is not None and sample_rate is not None
-    checksum = integer("sample_checksum")
-    return SphereHeader(
-        header_size=header_size,
-        channel_count=channel_count,
-        sample_count=sample_count,
-        sample_rate=sample_rate,
-        sample_n_bytes=n_bytes,
-        sample_byte_format=byte_format,
-        sample_coding=coding,
-        compression=compression,
-        fields=fields,
-        lines=tuple(kept),
-        sample_checksum=checksum if checksum is not None and 0 <= checksum <= 0xFFFF else None,
-    )
+    return byte_format, n_bytes, coding, compression
 
 
 def _read_header_bytes(path: Path) -> bytes:
@@ -691,6 +701,42 @@ def write_sphere(
     ``sample_checksum`` and ``sample_sig_bits`` may also be given a value of their own.
     ``path`` may be a binary file object (written at its position). Returns the header written.
     """
+    stored = _stored_samples(samples, sample_rate, coding, byte_format)
+    if shorten and coding == "alaw":
+        raise ValueError("A-law SPHERE files cannot be shorten-compressed (sph2pipe cannot read them)")
+    n_bytes = 2 if coding == "pcm" else 1
+    computed: dict[str, FieldValue] = {
+        "channel_count": stored.shape[1],
+        "sample_count": stored.shape[0],
+        "sample_rate": int(sample_rate),
+        "sample_n_bytes": n_bytes,
+        "sample_byte_format": byte_format if coding == "pcm" else "1",
+        "sample_sig_bits": 8 * n_bytes,
+        "sample_coding": f"{coding},{NIST_SHORTEN}" if shorten else coding,
+        "sample_checksum": sphere_checksum(stored),
+    }
+    head = format_sphere_header(_header_fields(list(fields), computed, coding), header_size)
+    if shorten:
+        from speechsent.audio.shorten import ShortenFileType, encode_shorten
+
+        if coding == "ulaw":
+            file_type = ShortenFileType.AU2
+        else:
+            file_type = ShortenFileType.S16LH if byte_format == "01" else ShortenFileType.S16HL
+        data = encode_shorten(stored, file_type, block_size=block_size)
+    elif coding == "pcm":
+        data = stored.astype("<i2" if byte_format == "01" else ">i2").tobytes()
+    else:
+        data = np.ascontiguousarray(stored).tobytes()
+    if isinstance(path, (str, os.PathLike)):
+        Path(path).write_bytes(head + data)
+    else:  # a binary file object (e.g. utils.fileio.atomic_write's temporary file)
+        path.write(head + data)
+    return parse_sphere_header(head)
+
+
+def _stored_samples(samples: np.ndarray, sample_rate: int, coding: str, byte_format: str) -> np.ndarray:
+    """The samples as stored, ``(num_samples, channels)``: int16 pcm or uint8 codes (companded here)."""
     array = np.asarray(samples)
     if array.ndim == 1:
         array = array[:, None]
@@ -705,28 +751,19 @@ def write_sphere(
     if coding == "pcm":
         if array.dtype != np.int16:
             raise TypeError("pcm samples must be int16")
-        stored = array
-    elif array.dtype == np.uint8:
-        stored = array
-    elif array.dtype == np.int16:
-        stored = linear_to_ulaw(array) if coding == "ulaw" else linear_to_alaw(array)
-    else:
-        raise TypeError(f"{coding} samples must be int16 linear pcm or uint8 codes")
-    if shorten and coding == "alaw":
-        raise ValueError("A-law SPHERE files cannot be shorten-compressed (sph2pipe cannot read them)")
+        return array
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.int16:
+        return linear_to_ulaw(array) if coding == "ulaw" else linear_to_alaw(array)
+    raise TypeError(f"{coding} samples must be int16 linear pcm or uint8 codes")
 
-    n_bytes = 2 if coding == "pcm" else 1
-    computed: dict[str, FieldValue] = {
-        "channel_count": stored.shape[1],
-        "sample_count": stored.shape[0],
-        "sample_rate": int(sample_rate),
-        "sample_n_bytes": n_bytes,
-        "sample_byte_format": byte_format if coding == "pcm" else "1",
-        "sample_sig_bits": 8 * n_bytes,
-        "sample_coding": f"{coding},{NIST_SHORTEN}" if shorten else coding,
-        "sample_checksum": sphere_checksum(stored),
-    }
-    given = list(fields)
+
+def _header_fields(
+    given: list[tuple[str, FieldValue | None]], computed: dict[str, FieldValue], coding: str
+) -> list[tuple[str, FieldValue]]:
+    """The header's fields: ``given`` first, in order (``(name, None)`` places a computed field: then only
+    the fields listed), then the computed fields not placed."""
     layout = any(value is None for _, value in given)
     header_fields: list[tuple[str, FieldValue]] = []
     for name, value in given:
@@ -746,22 +783,4 @@ def write_sphere(
             raise ValueError(f"a field layout must place {', '.join(missing)}")
     else:
         header_fields += [(name, value) for name, value in computed.items() if name not in placed]
-    head = format_sphere_header(header_fields, header_size)
-
-    if shorten:
-        from speechsent.audio.shorten import ShortenFileType, encode_shorten
-
-        if coding == "ulaw":
-            file_type = ShortenFileType.AU2
-        else:
-            file_type = ShortenFileType.S16LH if byte_format == "01" else ShortenFileType.S16HL
-        data = encode_shorten(stored, file_type, block_size=block_size)
-    elif coding == "pcm":
-        data = stored.astype("<i2" if byte_format == "01" else ">i2").tobytes()
-    else:
-        data = np.ascontiguousarray(stored).tobytes()
-    if isinstance(path, (str, os.PathLike)):
-        Path(path).write_bytes(head + data)
-    else:  # a binary file object (e.g. utils.fileio.atomic_write's temporary file)
-        path.write(head + data)
-    return parse_sphere_header(head)
+    return header_fields
