@@ -13,20 +13,11 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from speechsent.kaldi.data_dir import (
-    RECO_FILES,
-    SPK_FILES,
-    UTT_FILES,
-    DataDir,
-)
+from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, UTT_FILES, DataDir
 from speechsent.kaldi.fix import FixReport, fix
 from speechsent.kaldi.formats import examples
 from speechsent.kaldi.shared import same_dir, words, write_spk2utt
-from speechsent.kaldi.table import (
-    KaldiDataError,
-    read_table,
-    write_table,
-)
+from speechsent.kaldi.table import KaldiDataError, read_table, write_table
 
 __all__ = [
     "CombineReport",

@@ -12,19 +12,10 @@ import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from speechsent.kaldi.data_dir import (
-    RECO_FILES,
-    SPK_FILES,
-    UTT_FILES,
-    VERBATIM_FILES,
-    DataDir,
-)
+from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, UTT_FILES, VERBATIM_FILES, DataDir
 from speechsent.kaldi.formats import examples
 from speechsent.kaldi.shared import move_stale, same_dir, words, write_spk2utt
-from speechsent.kaldi.table import (
-    KaldiDataError,
-    write_table,
-)
+from speechsent.kaldi.table import KaldiDataError, write_table
 from speechsent.kaldi.validate import ValidateOptions, validate
 
 __all__ = [

@@ -235,8 +235,9 @@ def fix(
     UTF-8 byte-order mark and carriage returns (CRLF line ends) are removed, and ``text`` lines that are not
     UTF-8 dropped (each counted in the messages); segments whose recording is not in ``wav.scp``
     (``reco2file_and_channel``, ``reco2dur``) are dropped, and recordings left without segments; segments
-    that start after their recording's end or end :data:`MAX_OVERSHOOT` s or more after it (its length
-    from ``reco2dur``, else its audio header, as :func:`validate` finds it) are dropped; only the utterances
+    that start after their recording's end or end ``MAX_OVERSHOOT`` s or more after it
+    (:mod:`speechsent.kaldi.lengths`; the length from ``reco2dur``, else its audio header, as :func:`validate`
+    finds it) are dropped; only the utterances
     present in *every* utterance-indexed table (``utt2spk text segments feats.scp vad.scp utt2lang utt2uniq
     utt2dur utt2num_frames utt2warp utt2sentiment utt2pseudo utt2pseudo_prob``, ``wav.scp`` when there are
     no segments, and ``utt_extra_files``) and whose speaker is in every present speaker-indexed table

@@ -23,12 +23,7 @@ from speechsent.kaldi.data_dir import (
     parse_segment,
     parse_sentiment_label,
 )
-from speechsent.kaldi.table import (
-    RawLines,
-    c_sort_key,
-    c_sorted,
-    split_fields,
-)
+from speechsent.kaldi.table import RawLines, c_sort_key, c_sorted, split_fields
 
 __all__ = [
     "DEFAULT_FORMAT",

@@ -16,9 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from speechsent.kaldi.audio_headers import header_path, header_reader
-from speechsent.kaldi.table import (
-    c_sorted,
-)
+from speechsent.kaldi.table import c_sorted
 
 __all__ = [
     "MAX_OVERSHOOT",

@@ -12,17 +12,8 @@ import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from speechsent.kaldi.data_dir import (
-    RECO_FILES,
-    SPK_FILES,
-    UTT_FILES,
-    VERBATIM_FILES,
-    utt2spk_to_spk2utt,
-)
-from speechsent.kaldi.table import (
-    c_sorted,
-    write_table,
-)
+from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, UTT_FILES, VERBATIM_FILES, utt2spk_to_spk2utt
+from speechsent.kaldi.table import c_sorted, write_table
 
 __all__ = [
     "backup_dirs",

@@ -15,12 +15,7 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from speechsent.kaldi.data_dir import (
-    RECO_FILES,
-    SPK_FILES,
-    UTT_FILES,
-    DataDir,
-)
+from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, UTT_FILES, DataDir
 from speechsent.kaldi.formats import examples
 from speechsent.kaldi.shared import move_stale, same_dir, write_spk2utt
 from speechsent.kaldi.table import (

@@ -22,19 +22,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from speechsent.kaldi.checked import CheckedTable, LineIssues, load_checked
-from speechsent.kaldi.data_dir import (
-    UTT_FILES,
-    Segment,
-)
+from speechsent.kaldi.data_dir import UTT_FILES, Segment
 from speechsent.kaldi.formats import DUR_TOLERANCE, PARTIAL_UTT_FILES, examples, non_decreasing
 from speechsent.kaldi.lengths import past_end, past_end_message, recording_lengths
-from speechsent.kaldi.table import (
-    ENCODING,
-    c_sort_key,
-    c_sorted,
-    split_fields,
-    split_line,
-)
+from speechsent.kaldi.table import ENCODING, c_sort_key, c_sorted, split_fields, split_line
 
 __all__ = [
     "ILLEGAL_TEXT_SYMBOLS",
@@ -271,8 +262,9 @@ def validate(
     * ``segments`` needs ``wav.scp``; ``wav.scp`` present (unless no_wav), with a path*, no ``~`` path;
     * ``segments``: ``utt reco start end``, numbers*, ``0 <= start``* ``< end``, the utterances of
       ``utt2spk``*, every segment's recording in ``wav.scp`` and every ``wav.scp`` recording with a segment;
-      a segment starts before its recording's end and ends less than :data:`MAX_OVERSHOOT` s after it* (the
-      limits of Kaldi's ``extract-segments`` and :func:`speechsent.audio.io.cut_segment`), where the length
+      a segment starts before its recording's end and ends less than ``MAX_OVERSHOOT`` s after it* (the
+      limits of Kaldi's ``extract-segments`` and :func:`speechsent.audio.io.cut_segment`;
+      :mod:`speechsent.kaldi.lengths`), where the length
       is known: from ``reco2dur`` when it has the recording, else (unless ``no_audio_headers``) from the
       audio header of a ``wav.scp`` entry that names a file without running anything, a plain path or a
       ``sph2pipe`` pipe's input file (:mod:`speechsent.kaldi.audio_headers`; needs numpy or soundfile: in a
