@@ -34,7 +34,6 @@ then not written), so that no later step trains or computes statistics on it.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import time
@@ -46,7 +45,7 @@ from speechsent.jobs import python_module, run_jobs, split_utts
 from speechsent.kaldi.data_dir import UTT_FILES, utt2spk_to_spk2utt
 from speechsent.kaldi.table import c_sorted, read_table, write_table
 from speechsent.utils.digest import new_hash, text_digest
-from speechsent.utils.fileio import atomic_write_text, read_json, read_json_or_none, write_json
+from speechsent.utils.fileio import atomic_write, atomic_write_text, read_json, read_json_or_none, write_json
 
 __all__ = ["AUDIO_FORMATS", "FormatError", "FormatReport", "format_data_dir", "format_job", "merge_jobs"]
 
@@ -145,9 +144,12 @@ def format_job(spec_file: str | Path, job: int) -> None:
         assert rate == fs
         path = target(utt)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        soundfile.write(str(tmp), _to_int16(samples), fs, format=sf_format, subtype=subtype)
-        os.replace(tmp, path)
+        data = _to_int16(samples)
+        atomic_write(
+            path,
+            lambda f, d=data: soundfile.write(f, d, fs, format=sf_format, subtype=subtype),
+            durable=False,
+        )
         num_samples[utt] = len(samples)
         written += 1
     for utt in failed:

@@ -41,7 +41,7 @@ from typing import Any
 
 from speechsent.data.labels import SENTIMENT_LABELS
 from speechsent.kaldi.table import format_number, read_typed_table, split_fields, write_table
-from speechsent.utils.fileio import atomic_write_text
+from speechsent.utils.fileio import write_json
 
 __all__ = [
     "IMPUTED_FILE",
@@ -139,7 +139,7 @@ def write_scores(path: str | os.PathLike[str], scores: Mapping[str, Any]) -> Non
     """Write ``scores`` as indented JSON, atomically (the parent dir is created)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(dict(scores), indent=2) + "\n")
+    write_json(path, dict(scores), indent=2)
 
 
 def read_scores(path: str | os.PathLike[str]) -> dict[str, Any]:
