@@ -24,9 +24,15 @@ log "$0 $*"
 # shellcheck disable=SC1091
 . ./db.sh
 
-# This script's own option; everything else is speechsent-prepare-data's.
+# This script's own option; everything else is speechsent-prepare-data's. Option names may be spelled with
+# dashes, as Kaldi's parse_options.sh accepts them: --split-seed 7 is --split_seed 7.
 prep_opts=()
 while [ $# -gt 0 ]; do
+    if [[ $1 == --?* ]]; then
+        _given=${1%%=*}
+        _name=${_given//-/_}
+        set -- "--${_name:2}${1:${#_given}}" "${@:2}"
+    fi
     case $1 in
         --datadir)
             [ $# -ge 2 ] || { log "Error: $1 needs a value"; exit 2; }
