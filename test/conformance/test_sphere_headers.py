@@ -25,8 +25,9 @@ import soundfile
 from speechsent.audio.g711 import alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear
 from speechsent.audio.io import read_recording
 from speechsent.audio.shorten import ShortenFileType, encode_shorten
+from speechsent.audio.sph2pipe import wav_header
 from speechsent.audio.sphere import SphereError, read_sphere, read_sphere_header, sphere_checksum
-from speechsent.bin.sph2pipe import _wav_header, main
+from speechsent.bin.sph2pipe import main
 from speechsent.kaldi.data_dir import WavEntry
 
 RATE = 8000
@@ -58,7 +59,7 @@ def speech(n: int = N, channels: int = 2, seed: int = 0) -> np.ndarray:
 def sph2pipe_wav(samples: np.ndarray, rate: int = RATE) -> bytes:
     """What ``sph2pipe -f wav -p`` writes for these int16 samples (num_samples, channels)."""
     count, channels = samples.shape
-    return _wav_header(count, channels, rate, "pcm") + np.ascontiguousarray(samples).astype("<i2").tobytes()
+    return wav_header(count, channels, rate, "pcm") + np.ascontiguousarray(samples).astype("<i2").tobytes()
 
 
 def run_sph2pipe(*args: str | Path) -> int:
