@@ -1,6 +1,8 @@
 """The data-dir commands as ``speechsent-data-dir`` and the ``utils/*.sh`` wrappers run them (stdlib only).
 
-Each ``run_*`` calls one operation (:mod:`speechsent.kaldi.validate`, :mod:`~speechsent.kaldi.fix`,
+:func:`add_arguments` defines the five subcommands and their options (as Kaldi's scripts spell them:
+``--per_spk`` and ``--per-spk``); :func:`run_command` runs the one a parsed command line names.  Each
+``run_*`` calls one operation (:mod:`speechsent.kaldi.validate`, :mod:`~speechsent.kaldi.fix`,
 :mod:`~speechsent.kaldi.copy`, :mod:`~speechsent.kaldi.combine`, :mod:`~speechsent.kaldi.subset`), prints its
 messages and problems prefixed with ``prog`` (warnings and errors on stderr, the rest on stdout) and returns
 the exit status: 0 on success, 1 on a failed check.
@@ -8,16 +10,29 @@ the exit status: 0 on success, 1 on a failed check.
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from speechsent.cli import str2bool
 from speechsent.kaldi.combine import combine
 from speechsent.kaldi.copy import copy
 from speechsent.kaldi.fix import FixReport, fix
 from speechsent.kaldi.subset import subset
+from speechsent.kaldi.table import KaldiDataError
 from speechsent.kaldi.validate import validate
 
-__all__ = ["run_combine", "run_copy", "run_fix", "run_subset", "run_validate", "say"]
+__all__ = [
+    "add_arguments",
+    "run_combine",
+    "run_command",
+    "run_copy",
+    "run_fix",
+    "run_subset",
+    "run_validate",
+    "say",
+]
 
 
 def say(prog: str, message: str, *, err: bool = False) -> None:
@@ -157,3 +172,133 @@ def run_subset(
     for m in report.messages:
         say(prog, m, err=m.startswith("WARNING"))
     return 0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The command line of ``speechsent-data-dir``
+# ----------------------------------------------------------------------------------------------------------
+
+_VALIDATE_FLAGS = {
+    "no_feats": "feats.scp is optional (checked if present)",
+    "no_text": "text is optional (checked if present)",
+    "no_wav": "wav.scp is optional (checked if present)",
+    "no_spk_sort": "do not require utt2spk to be sorted by speaker as well",
+    "non_print": "allow non-printable characters in text",
+    "no_audio_headers": "do not read audio headers to check segments against the recordings' lengths "
+    "(reco2dur still is)",
+}
+#: The subset options that take a number of utterances (each is the method of the same name).
+_NUM_METHODS = {
+    "even": "N utterances evenly spread (Kaldi's default)",
+    "first": "the first N utterances",
+    "last": "the last N utterances",
+    "shortest": "the N shortest utterances",
+    "random": "N random utterances (--seed)",
+    "per_spk": "up to N per speaker",
+    "speakers": "random speakers up to N utterances",
+}
+_DEFAULTS_SHOWN = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
+
+
+def _positive(kind: type, what: str) -> Callable[[str], Any]:
+    def parse(value: str):
+        try:
+            x = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {value!r}") from None
+        if not x > 0 or x == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {value!r}")
+        return x
+
+    return parse
+
+
+def _opt(p: argparse.ArgumentParser, name: str, **kw) -> None:
+    """``--name`` and its dashed spelling (``--per-spk``), as Kaldi's scripts spell them."""
+    names = dict.fromkeys((f"--{name}", f"--{name.replace('_', '-')}"))
+    p.add_argument(*names, dest=name, **kw)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The hidden ``--prog`` (the name messages start with) and the subcommands, on ``parser``."""
+    parser.add_argument("--prog", default=None, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    p = sub.add_parser(
+        "validate",
+        help="check a data directory (Kaldi's validate_data_dir.sh checks, plus ours)",
+        description="Check a data directory; exit 1 on any failed check.",
+    )
+    for name, help in _VALIDATE_FLAGS.items():
+        _opt(p, name, action="store_true", help=help)
+    p.add_argument("data_dir")
+    p = sub.add_parser(
+        "fix",
+        help="sort and filter a data directory in place (the files before each run in DIR/.backup, then "
+        "DIR/.backup.1 ...)",
+        **_DEFAULTS_SHOWN,
+    )
+    _opt(p, "utt_extra_files", default="", help="more utterance-indexed files")
+    _opt(p, "spk_extra_files", default="", help="more speaker-indexed files")
+    p.add_argument("data_dir")
+    p = sub.add_parser(
+        "copy", help="copy a data directory, optionally renaming utterances/speakers", **_DEFAULTS_SHOWN
+    )
+    for name in ("utt_prefix", "utt_suffix", "spk_prefix", "spk_suffix"):
+        _opt(p, name, default="", help=name.replace("_", " "))
+    _opt(p, "validate_opts", default="", help="options for validating the copy, e.g. '--no-wav'")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p = sub.add_parser("combine", help="combine data directories (then fix)", **_DEFAULTS_SHOWN)
+    _opt(p, "extra_files", default="", help="more files to combine")
+    _opt(p, "skip_fix", type=str2bool, default=False, help="do not fix the result")
+    p.add_argument("dst")
+    p.add_argument("srcs", nargs="+", metavar="src")
+    _add_subset(sub.add_parser("subset", help="subset a data directory", **_DEFAULTS_SHOWN))
+
+
+def _add_subset(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    for name, help in _NUM_METHODS.items():
+        _opt(g, name, type=_positive(int, "integer"), metavar="N", help=help)
+    g.add_argument(
+        "--hours", type=_positive(float, "number"), metavar="H", help="at most H hours at random (--seed)"
+    )
+    _opt(g, "utt_list", metavar="FILE", help="the utterances listed in FILE")
+    _opt(g, "spk_list", metavar="FILE", help="the speakers listed in FILE")
+    p.add_argument("--seed", type=int, default=0, help="random seed of --random, --speakers and --hours")
+    p.add_argument("src")
+    p.add_argument("dst")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the subcommand of a command line parsed with :func:`add_arguments`; the exit status.
+
+    An error (bad data, a file that cannot be read or written) is printed as ``PROG: ERROR: ...`` on
+    stderr: exit status 1.
+    """
+    prog = args.prog or f"speechsent-data-dir {args.command}"
+    opts = {k: v for k, v in vars(args).items() if k not in ("command", "prog")}
+    try:
+        if args.command == "validate":
+            return run_validate(opts.pop("data_dir"), **opts, prog=prog)
+        if args.command == "fix":
+            return run_fix(opts.pop("data_dir"), **opts, prog=prog)
+        if args.command == "copy":
+            return run_copy(opts.pop("src"), opts.pop("dst"), **opts, prog=prog)
+        if args.command == "combine":
+            return run_combine(opts.pop("dst"), opts.pop("srcs"), **opts, prog=prog)
+        return run_subset(args.src, args.dst, **_subset_method(args), prog=prog)
+    except (KaldiDataError, ValueError, OSError) as e:
+        say(prog, f"ERROR: {e}", err=True)
+        return 1
+
+
+def _subset_method(args: argparse.Namespace) -> dict[str, Any]:
+    """The method of ``subset`` the options chose, and its argument (and seed)."""
+    for method in _NUM_METHODS:
+        if getattr(args, method) is not None:
+            return {"method": method, "num": getattr(args, method), "seed": args.seed}
+    if args.hours is not None:
+        return {"method": "hours", "hours": args.hours, "seed": args.seed}
+    method = "utt_list" if args.utt_list is not None else "spk_list"
+    return {"method": method, "id_list": args.utt_list or args.spk_list}
