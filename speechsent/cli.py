@@ -69,6 +69,31 @@ def amp_or_auto_type(value: str) -> str | None:
     return _amp_dtype(value, allow_auto=True)
 
 
+def make_parser(prog: str, description: str | None, *, config: bool = True) -> argparse.ArgumentParser:
+    """An entry point's parser: ``prog``, its module docstring as the description (shown as written), and
+    ``--config FILE`` (unless ``config`` is false)."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    if config:
+        add_config_argument(parser)
+    return parser
+
+
+def add_job_runner_arguments(
+    g: argparse._ArgumentGroup | argparse.ArgumentParser,
+    cmd_help: str = "job runner (run.pl, slurm.pl, queue.pl + options)",
+) -> None:
+    """``--nj`` (default 1) and ``--cmd`` (default run.pl): how a stage's jobs run (:mod:`speechsent.jobs`)."""
+    g.add_argument("--nj", type=int, default=1, help="number of parallel jobs")
+    g.add_argument("--cmd", default="run.pl", help=cmd_help)
+
+
+def split_words(values: Sequence[object]) -> list[str]:
+    """The items of a repeatable option whose values may also be space-separated lists (``--data_dir``)."""
+    return [item for value in values for item in str(value).split()]
+
+
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from speechsent import cli
+from speechsent.asr.encoder_dump_cli import make_configs
 from speechsent.bin import dump_encoder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,10 +77,10 @@ def test_config_file_sets_options(tmp_path):
     config.write_text(
         "storage: compressed\ncompression_method: one_byte\nnj: 3\nbatch_size: 16\namp: false\n"
     )
-    args = dump_encoder.cli.parse_args(
+    args = cli.parse_args(
         dump_encoder.get_parser(), ["--config", str(config), "--data_dir", "d", "--nj", "4"]
     )
-    (cfg,) = dump_encoder.make_configs(args)
+    (cfg,) = make_configs(args)
     assert cfg.storage.kind == "compressed" and cfg.storage.method == 5
     assert cfg.nj == 4 and cfg.batch_size == 16 and cfg.amp is None
     assert str(cfg.out_dir) == "dump/encoder/d"
