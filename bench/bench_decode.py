@@ -8,7 +8,7 @@ Usage (from the repository root, after the demo's stages 1-3)::
         [--model_dir exp/asr_model] [--beam_size 5] [--ctc_weight 0.3] [--num_threads 2] [--max_utts N]
 
 Both modes run in this process, one after the other, on the audio read once beforehand; model loading is
-timed apart from decoding. Each mode decodes exactly as a stage-4 job does (``speechsent.asr.decode``).
+timed apart from decoding. Each mode decodes exactly as a stage-4 job does (``speechsent.asr.decode_job``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    from speechsent.asr.decode import DecodeOptions, _batches, _Decoder
+    from speechsent.asr.decode import DecodeOptions
+    from speechsent.asr.decode_job import _batches, _Decoder
     from speechsent.asr.model_dir import resolve_model_dir, write_resolved_config
     from speechsent.asr.wer import format_score, score_texts
     from speechsent.audio.io import UtteranceReader

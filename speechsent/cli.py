@@ -84,7 +84,7 @@ def add_job_runner_arguments(
     g: argparse._ArgumentGroup | argparse.ArgumentParser,
     cmd_help: str = "job runner (run.pl, slurm.pl, queue.pl + options)",
 ) -> None:
-    """``--nj`` (default 1) and ``--cmd`` (default run.pl): how a stage's jobs run (:mod:`speechsent.jobs`)."""
+    """``--nj`` (default 1) and ``--cmd`` (default run.pl): how a stage's jobs run (``speechsent.jobs``)."""
     g.add_argument("--nj", type=int, default=1, help="number of parallel jobs")
     g.add_argument("--cmd", default="run.pl", help=cmd_help)
 

@@ -32,107 +32,21 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from speechsent import cli
-from speechsent.asr.failures import add_max_failed_fraction_argument
-from speechsent.cli import none_or_str
-from speechsent.jobs import add_worker_arguments, check_worker_arguments
+from speechsent.asr.decode_cli import add_decode_arguments
+from speechsent.jobs import check_worker_arguments
 
-__all__ = ["asr_decode", "get_parser", "main"]
+__all__ = ["get_parser", "main"]
 
 PROG = "speechsent-asr-decode"
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    cli.add_config_argument(parser)
-    parser.add_argument(
-        "--model_dir", default="exp/asr_model", help="ESPnet2 ASR model dir, config or pointer"
-    )
-    parser.add_argument(
-        "--model_file",
-        type=none_or_str,
-        default=None,
-        help="the *.pth to use (default: valid.acc.ave*, valid.acc.best, newest)",
-    )
-    parser.add_argument(
-        "--data_dir",
-        action="append",
-        default=[],
-        help="Kaldi data dir to decode (repeat, or a space-separated list)",
-    )
-    parser.add_argument("--decode_dir", help="where <set>/{text,score.txt,failed} are written")
-    parser.add_argument(
-        "--asr_suffix",
-        type=none_or_str,
-        default="_asr",
-        help="write data/<set><suffix> with the ASR text (none: don't)",
-    )
-    parser.add_argument("--decode_mode", default="beam", choices=("beam", "ctc_greedy"))
-    parser.add_argument("--nj", type=int, default=1, help="number of parallel jobs")
-    parser.add_argument("--cmd", default="run.pl", help="job runner (run.pl, slurm.pl, queue.pl + options)")
-    parser.add_argument("--ngpu", type=int, default=0, help="GPUs per job (0: CPU)")
-    parser.add_argument("--num_threads", type=int, default=1, help="torch threads per job")
-    add_max_failed_fraction_argument(parser)
-    g = parser.add_argument_group("beam search (--decode_mode beam)")
-    g.add_argument("--beam_size", type=int, default=10)
-    g.add_argument("--ctc_weight", type=float, default=0.3)
-    g.add_argument("--penalty", type=float, default=0.0, help="insertion penalty (length bonus)")
-    g.add_argument("--maxlenratio", type=float, default=0.0, help="0: up to the encoder length")
-    g.add_argument("--minlenratio", type=float, default=0.0)
-    g.add_argument("--lm_train_config", type=none_or_str, default=None, help="an ESPnet2 LM's config.yaml")
-    g.add_argument("--lm_file", type=none_or_str, default=None, help="an ESPnet2 LM's *.pth")
-    g.add_argument("--lm_weight", type=float, default=0.0)
-    g = parser.add_argument_group("batched CTC greedy (--decode_mode ctc_greedy)")
-    g.add_argument("--batch_seconds", type=float, default=200.0, help="padded audio per batch (s)")
-    g.add_argument(
-        "--chunk_seconds",
-        type=float,
-        default=1800.0,
-        help="audio read and length-sorted at a time, also the resume granularity (s)",
-    )
-    add_worker_arguments(parser)
+    parser = cli.make_parser(PROG, __doc__)
+    add_decode_arguments(parser)
     cli.add_log_level_argument(parser)
     return parser
-
-
-def asr_decode(args: argparse.Namespace):  # -> list[SetResult] | None
-    """The work function: a worker job, or the decoding of every ``--data_dir``."""
-    from speechsent.asr.decode import DecodeOptions, decode_job, decode_sets
-
-    if args.worker:
-        decode_job(args.worker, args.job)
-        return None
-    options = DecodeOptions(
-        mode=args.decode_mode,
-        beam_size=args.beam_size,
-        ctc_weight=args.ctc_weight,
-        penalty=args.penalty,
-        maxlenratio=args.maxlenratio,
-        minlenratio=args.minlenratio,
-        lm_train_config=args.lm_train_config,
-        lm_file=args.lm_file,
-        lm_weight=args.lm_weight,
-        batch_seconds=args.batch_seconds,
-        chunk_seconds=args.chunk_seconds,
-        num_threads=args.num_threads,
-    )
-    data_dirs = [d for arg in args.data_dir for d in str(arg).split()]
-    return decode_sets(
-        args.model_dir,
-        data_dirs,
-        args.decode_dir,
-        options=options,
-        nj=args.nj,
-        cmd=args.cmd,
-        ngpu=args.ngpu,
-        model_file=args.model_file,
-        asr_suffix=args.asr_suffix,
-        max_failed_fraction=args.max_failed_fraction,
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,32 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse_args(parser, argv)
     check_worker_arguments(parser, args, "data_dir", "decode_dir")
     cli.setup_logging(args.log_level)
+    from speechsent.asr.decode_cli import asr_decode, log_set_results
+
     log = logging.getLogger(PROG)
-    return cli.run_reporting_errors(
-        lambda: _report(asr_decode(args), log), log, (OSError, ValueError, RuntimeError)
-    )
-
-
-def _report(results: list[Any] | None, log: logging.Logger) -> None:
-    for r in results or []:
-        wer = (
-            f"%WER {r.score.wer:.2f} [ {r.score.errors} / {r.score.ref_words} ]"
-            if r.score
-            else "no reference"
-        )
-        log.info(
-            "%s: %s, %d utterances (%d empty, %d failed, %d of them unreadable) -> %s%s",
-            r.name,
-            wer,
-            r.num_utts,
-            r.num_empty,
-            r.num_failed,
-            r.num_unreadable,
-            r.decode_dir,
-            f", {r.asr_dir}" if r.asr_dir else "",
-        )
-        for utt, reason in r.failed_examples:
-            log.warning("%s: failed: %s: %s", r.name, utt, reason)
+    errors = (OSError, ValueError, RuntimeError)
+    return cli.run_reporting_errors(lambda: log_set_results(asr_decode(args), log), log, errors)
 
 
 if __name__ == "__main__":

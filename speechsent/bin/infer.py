@@ -36,133 +36,39 @@ FILE`` (YAML; command-line options win).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
 
 from speechsent import cli
-from speechsent.cli import amp_or_auto_type, none_or_str
+from speechsent.inference.infer_cli import add_infer_arguments, check_infer_arguments
 
-__all__ = ["get_parser", "infer", "main"]
+__all__ = ["get_parser", "main"]
 
 PROG = "speechsent-infer"
 log = logging.getLogger("speechsent.infer")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    cli.add_config_argument(parser)
-    parser.add_argument("files", nargs="*", metavar="FILE", help="audio files (wav, flac, SPHERE, ...)")
-    parser.add_argument(
-        "--model_dir", default=None, help="an exported model dir (speechsent-export); required"
-    )
-    parser.add_argument("--wav_scp", type=none_or_str, default=None, help="a Kaldi wav.scp of inputs")
-    parser.add_argument(
-        "--segments", type=none_or_str, default=None, help="Kaldi segments of --wav_scp's recordings"
-    )
-    parser.add_argument(
-        "--channel",
-        type=int,
-        default=None,
-        help="0-based channel of multi-channel inputs (required for them)",
-    )
-    parser.add_argument(
-        "--batch_size", type=int, default=16, help="inputs (or --chunk_seconds windows) classified together"
-    )
-    parser.add_argument(
-        "--max_duration",
-        type=float,
-        default=None,
-        help="longest input classified whole, in seconds (default 60; 0: no limit); a longer one is an "
-        "error line: use --chunk_seconds or --segments",
-    )
-    parser.add_argument(
-        "--chunk_seconds",
-        type=float,
-        default=None,
-        help="classify each input as consecutive windows of this many seconds, one line per window with "
-        "start/end",
-    )
-    parser.add_argument("--device", default="auto", help="auto (cuda if available) | cpu | cuda | cuda:N")
-    parser.add_argument(
-        "--amp", type=amp_or_auto_type, default=None, help="none | fp16 | bf16 | auto: the ASR on CUDA"
-    )
-    parser.add_argument("--output", default=None, help="write the JSON lines here (default: stdout)")
+    parser = cli.make_parser(PROG, __doc__)
+    add_infer_arguments(parser)
     cli.add_log_level_argument(parser)
     return parser
-
-
-def make_config(args: argparse.Namespace) -> Any:
-    """The :class:`speechsent.inference.batch_infer.InferConfig` of parsed options."""
-    from speechsent.inference.batch_infer import InferConfig
-
-    return InferConfig(
-        model_dir=args.model_dir,
-        files=list(args.files),
-        wav_scp=args.wav_scp,
-        segments=args.segments,
-        channel=args.channel,
-        batch_size=args.batch_size,
-        max_duration=args.max_duration,
-        chunk_seconds=args.chunk_seconds,
-        device=args.device,
-        amp=args.amp,
-    )
-
-
-def infer(args: argparse.Namespace, out: IO[str]) -> tuple[int, int]:
-    """The work function: every input classified, one JSON line each to ``out``; (classified, failed)."""
-    from speechsent.inference.batch_infer import infer as infer_inputs
-
-    return infer_inputs(make_config(args), out)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from speechsent.inference.batch_infer import infer_to_file
-
-    # Only the JSON lines go to stdout: what libraries print there (ESPnet does on import) goes to stderr.
-    stdout = sys.stdout
-    with contextlib.redirect_stdout(sys.stderr):
-        if args.output is None:
-            return 1 if infer(args, stdout)[1] else 0
-        return 1 if infer_to_file(make_config(args), args.output)[1] else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
     args = cli.parse_args(parser, argv)
-    if not args.model_dir:
-        parser.error("--model_dir is required")
-    if not args.files and not args.wav_scp:
-        parser.error("give audio FILEs and/or --wav_scp")
-    if args.segments and not args.wav_scp:
-        parser.error("--segments needs --wav_scp")
-    if args.batch_size < 1:
-        parser.error("--batch_size must be at least 1")
-    if args.max_duration is not None and not args.max_duration >= 0:
-        parser.error("--max_duration must be positive (0: no limit)")
-    if args.chunk_seconds is not None and not args.chunk_seconds > 0:
-        parser.error("--chunk_seconds must be positive")
-    if (
-        args.chunk_seconds is not None
-        and args.max_duration  # (None: the default, 60 s, checked when the model is loaded)
-        and args.chunk_seconds > args.max_duration
-    ):
-        parser.error("--chunk_seconds must not be longer than --max_duration")
-    if isinstance(args.amp, bool):  # YAML true/false
-        args.amp = "auto" if args.amp else None
+    check_infer_arguments(parser, args)
     cli.setup_logging(args.log_level)
     from speechsent.audio.io import AudioError
+    from speechsent.inference.infer_cli import run_infer
     from speechsent.inference.model import InferenceError
     from speechsent.kaldi.table import KaldiDataError
 
     status = 1
     try:
-        status = _run(args)
+        status = run_infer(args)
     except (InferenceError, KaldiDataError, AudioError, OSError) as error:
         log.error("%s", error)
         return 1

@@ -65,6 +65,7 @@ __all__ = [
     "SystemCandidate",
     "export_system",
     "find_systems",
+    "read_decode_config",
     "select_best_system",
 ]
 
@@ -356,6 +357,24 @@ def _fbank_features(system_dir: Path, system: SystemManifest) -> dict[str, Any]:
         f"{system_dir}: cannot find the info.json of its fbank dump (train_feats {feats}); run the export "
         "from the recipe dir"
     )
+
+
+def read_decode_config(path: str | os.PathLike[str] | None, mode: str | None = None) -> dict[str, Any]:
+    """``--decode_config``: a YAML mapping of decoding options (``{}`` without one), ``mode`` (given) set."""
+    config: dict[str, Any] = {}
+    if path:
+        import yaml
+
+        try:
+            with open(path, encoding="utf-8") as f:
+                config = yaml.safe_load(f) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise ExportError(f"--decode_config {path}: {error}") from None
+        if not isinstance(config, dict):
+            raise ExportError(f"--decode_config {path}: not a mapping of options")
+    if mode:
+        config["mode"] = mode
+    return config
 
 
 def _decode_options(decode_config: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -8,12 +8,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from speechsent.asr.decode import (
-    _batches,
-    _read_partial,
-    merge_set,
-    write_asr_data_dir,
-)
+from speechsent.asr.decode import merge_set, write_asr_data_dir
+from speechsent.asr.decode_job import _batches, _read_partial
 from speechsent.asr.decoder import ctc_greedy_ids
 from speechsent.jobs import pending_job_pieces, split_utts
 from speechsent.kaldi.table import read_table
@@ -160,7 +156,7 @@ def test_decode_job_failures_and_resume(tmp_path, monkeypatch):
 
     import soundfile
 
-    from speechsent.asr import decode
+    from speechsent.asr import decode_job
 
     audio = tmp_path / "audio"
     audio.mkdir()
@@ -192,7 +188,7 @@ def test_decode_job_failures_and_resume(tmp_path, monkeypatch):
         "sets": [{"name": "set", "data_dir": str(data), "logdir": str(logdir), "njobs": 1}],
     }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
-    monkeypatch.setattr(decode, "_Decoder", _FakeDecoder)
+    monkeypatch.setattr(decode_job, "_Decoder", _FakeDecoder)
 
     # a job that was stopped after two chunks: their results are in the partial files
     out = logdir / "output.1"
@@ -200,7 +196,7 @@ def test_decode_job_failures_and_resume(tmp_path, monkeypatch):
     (out / "text.partial").write_text("rec0-A_00 n4000\nrec0-A_01 n4000\n")
     (out / "failed.partial").write_text("rec0-A_02 RuntimeError: boom\n")
     _FakeDecoder.seen = []
-    decode.decode_job(tmp_path / "spec.json", 1)
+    decode_job.decode_job(tmp_path / "spec.json", 1)
     assert sorted(_FakeDecoder.seen) == [k for k in keys if k.startswith(("rec1", "rec2"))]
     text = read_table(out / "text")
     failed = read_table(out / "failed")
@@ -211,23 +207,23 @@ def test_decode_job_failures_and_resume(tmp_path, monkeypatch):
     assert not (out / "text.partial").exists()
     # a piece with unreadable audio is not finished: a rerun reads that audio again (and only it) ...
     _FakeDecoder.seen = []
-    decode.decode_job(tmp_path / "spec.json", 1)
+    decode_job.decode_job(tmp_path / "spec.json", 1)
     assert _FakeDecoder.seen == [] and read_table(out / "failed") == failed
     assert read_table(out / "text") == text
     # ... and decodes it once it is readable, keeping the other results (the model's failures too)
     soundfile.write(audio / "missing.wav", np.zeros(8000 * 2, dtype=np.int16), 8000, subtype="PCM_16")
-    decode.decode_job(tmp_path / "spec.json", 1)
+    decode_job.decode_job(tmp_path / "spec.json", 1)
     assert _FakeDecoder.seen == ["rec9-A_00"]
     assert read_table(out / "text") == {**text, "rec9-A_00": "n8000"}
     assert read_table(out / "failed") == {u: r for u, r in failed.items() if u != "rec9-A_00"}
     # a finished job is not run again
     _FakeDecoder.seen = []
-    decode.decode_job(tmp_path / "spec.json", 1)
+    decode_job.decode_job(tmp_path / "spec.json", 1)
     assert _FakeDecoder.seen == []
     # a job stopped with unreadable utterances in its partial files reads them again when restarted
     (out / "text").unlink()
     (out / "text.partial").write_text("rec0-A_00 n4000\n")
     (out / "failed.partial").write_text("rec0-A_01 unreadable: gone\nrec0-A_02 RuntimeError: boom\n")
-    decode.decode_job(tmp_path / "spec.json", 1)
+    decode_job.decode_job(tmp_path / "spec.json", 1)
     assert sorted(_FakeDecoder.seen) == sorted(k for k in keys if k not in ("rec0-A_00", "rec0-A_02"))
     assert read_table(out / "text")["rec0-A_01"] == "n4000"

@@ -19,7 +19,7 @@ import pytest
 
 pytest.importorskip("espnet2")
 
-from speechsent.asr import decode
+from speechsent.asr import decode, decode_job
 from speechsent.asr.decode import DecodeOptions, decode_sets
 from speechsent.asr.decoder import Decoder
 from speechsent.asr.tiny_model import (
@@ -80,10 +80,10 @@ def in_process(monkeypatch):
     def run_jobs(cmd, nj, log, argv, **kwargs):
         spec = argv[argv.index("--worker") + 1]
         for job in range(1, nj + 1):
-            decode.decode_job(spec, job)
+            decode_job.decode_job(spec, job)
 
     monkeypatch.setattr(decode, "run_jobs", run_jobs)
-    monkeypatch.setattr(decode, "_Decoder", _Spy)
+    monkeypatch.setattr(decode_job, "_Decoder", _Spy)
     _Spy.seen = []
 
 
