@@ -27,99 +27,32 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from speechsent import cli
-from speechsent.cli import none_or_str
+from speechsent.jobs import check_worker_arguments
+from speechsent.text.pseudo_label_cli import add_pseudo_label_arguments
 
-if TYPE_CHECKING:
-    from speechsent.text.pseudo_label import LabelOptions
-
-__all__ = ["get_options", "get_parser", "main", "run"]
+__all__ = ["get_parser", "main"]
 
 PROG = "speechsent-pseudo-label"
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    cli.add_config_argument(parser)
-    add = parser.add_argument
-    add("--labeler_dir", help="stage 6's exp/pseudo_labeler_<name> (or a labeler spec)")
-    add(
-        "--data_dir",
-        action="append",
-        default=[],
-        help="data dir to label (repeat, or a space-separated list)",
-    )
-    add("--work_dir", help="splits, job logs and parts (default: --labeler_dir)")
-    add(
-        "--empty_text",
-        default="skip",
-        choices=("skip", "label"),
-        help="utterances with an empty text: skip (counted, listed) or label the empty string",
-    )
-    add("--chunk_size", type=int, default=10000, help="utterances per part file (resume unit)")
-    add("--nj", type=int, default=1, help="number of parallel jobs")
-    add("--cmd", default="run.pl", help="job runner (run.pl, slurm.pl, queue.pl + options; local)")
-    add("--ngpu", type=int, default=0, help="GPUs per job (0: CPU)")
-    add("--amp", type=none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
-    add("--batch_tokens", type=int, default=0, help="padded tokens per batch (0: 1024 on CPU, 16384 on GPU)")
-    add("--max_batch_size", type=int, default=256)
-    add("--num_threads", type=int, default=0, help="torch threads per job (0: torch's default)")
-    g = parser.add_argument_group("worker (run by the jobs)")
-    g.add_argument("--worker", default=None, metavar="SPEC", help="run one job of the spec file")
-    g.add_argument("--job", type=int, default=None, help="the job number (with --worker)")
+    parser = cli.make_parser(PROG, __doc__)
+    add_pseudo_label_arguments(parser)
     cli.add_log_level_argument(parser)
     return parser
-
-
-def get_options(args: argparse.Namespace) -> LabelOptions:
-    """How the jobs run, from the command line."""
-    from speechsent.text.pseudo_label import LabelOptions  # numpy and the job runner: not for --help
-
-    return LabelOptions(
-        empty_text=args.empty_text,
-        chunk_size=args.chunk_size,
-        device="cuda" if args.ngpu > 0 else "cpu",
-        amp=args.amp,
-        batch_tokens=args.batch_tokens or None,
-        max_batch_size=args.max_batch_size,
-        num_threads=args.num_threads,
-    )
-
-
-def run(args: argparse.Namespace) -> None:
-    """A worker job, or the labeling of every ``--data_dir``."""
-    from speechsent.text.pseudo_label import label_job, pseudo_label_sets
-
-    if args.worker:
-        label_job(args.worker, args.job)
-        return
-    data_dirs = [d for arg in args.data_dir for d in str(arg).split()]
-    pseudo_label_sets(
-        args.labeler_dir,
-        data_dirs,
-        work_dir=args.work_dir,
-        options=get_options(args),
-        nj=args.nj,
-        cmd=args.cmd,
-        ngpu=args.ngpu,
-    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
     args = cli.parse_args(parser, argv)
-    if args.worker and args.job is None:
-        parser.error("--worker needs --job")
-    if not args.worker and not (args.labeler_dir and args.data_dir):
-        parser.error("--labeler_dir and --data_dir are required")
+    check_worker_arguments(parser, args, "labeler_dir", "data_dir")
     cli.setup_logging(args.log_level)
-    return cli.run_reporting_errors(
-        lambda: run(args), logging.getLogger(PROG), (OSError, ValueError, RuntimeError)
-    )
+    from speechsent.text.pseudo_label_cli import pseudo_label
+
+    errors = (OSError, ValueError, RuntimeError)
+    return cli.run_reporting_errors(lambda: pseudo_label(args), logging.getLogger(PROG), errors)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from test_labelers_fixtures import make_data_dir, make_tiny_bert
 from speechsent.bin import pseudo_labeler as stage6
 from speechsent.kaldi.table import KaldiDataError
 from speechsent.text.labelers import Labeler
+from speechsent.text.pseudo_label_cli import pseudo_labeler_config
 from speechsent.text.pseudo_labeler import (
     PseudoLabelerConfig,
     default_name,
@@ -153,6 +154,6 @@ def test_library_call_and_the_entry_points_config(tmp_path):
     args = stage6.get_parser().parse_args(
         ["--pseudo_labeler", "vader", "--out_dir", config.out_dir, "--eval_sets", str(tmp_path / "holdout")]
     )
-    assert stage6.get_config(args) == config
+    assert pseudo_labeler_config(args) == config
     assert default_name("vader,exp/pseudo_labeler_bert/") == "vader+bert"
     assert PseudoLabelerConfig("a/b c").out_path() == Path("exp/pseudo_labeler_b_c")
