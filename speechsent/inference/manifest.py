@@ -41,13 +41,14 @@ before the (slow) ESPnet import.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from speechsent.utils.fileio import read_json
 
 __all__ = [
     "FORMAT_VERSION",
@@ -323,15 +324,20 @@ def read_manifest(model_dir: str | Path) -> ModelManifest:
         raise ManifestError(f"{model_dir}: no such directory (not an exported speechsent model)")
     if not path.is_file():
         raise ManifestError(f"{model_dir}: no {MODEL_JSON} (not an exported speechsent model)")
+    return ModelManifest.from_dict(_read_json_file(path), path)
+
+
+def _read_json_file(path: Path) -> Any:
+    """:func:`speechsent.utils.fileio.read_json`, its errors as a :class:`ManifestError` ``<path>: ...``."""
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        return read_json(path)
     except OSError as error:
         raise ManifestError(f"{path}: cannot be read: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise ManifestError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    except ValueError as error:
-        raise ManifestError(f"{path}: not valid JSON: {error}") from None
-    return ModelManifest.from_dict(data, path)
+    except ValueError as error:  # "<path>:<line>: not valid JSON: ..."
+        line, _, what = str(error).removeprefix(f"{path}:").partition(": ")
+        raise ManifestError(f"{path}: {what} (line {line})") from None
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -370,12 +376,7 @@ def check_checkpoint(path: Path) -> None:
 def _read_json_object(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ManifestError(f"{path}: no such file")
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except OSError as error:
-        raise ManifestError(f"{path}: cannot be read: {error.strerror or error}") from None
-    except ValueError as error:  # (UnicodeDecodeError is a ValueError)
-        raise ManifestError(f"{path}: not valid JSON: {error}") from None
+    data = _read_json_file(path)
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: expected a JSON object, got {_kind(data)}")
     return data

@@ -6,7 +6,6 @@ naming the file). ``SentimentModel.from_pretrained`` picks the kind the model di
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from speechsent.inference.model import (
     _check_parameters,
     _one_line,
 )
+from speechsent.tasks.manifests import E2EModelManifest
 
 __all__ = ["E2ESentimentModel", "TwoStepSentimentModel"]
 
@@ -66,18 +66,22 @@ def _head_outputs(state: dict[str, Any]) -> int | None:
     return int(weight.shape[0]) if weight is not None and weight.dim() == 2 else None
 
 
-def _load_classifier(cls_dir: Path, device: str, labels: list[str]) -> tuple[Any, dict[str, Any]]:
-    """The E2E classifier of ``cls_dir/model.json`` (``build_model`` + its weights), in eval mode; its
-    outputs checked against ``labels``."""
+def _load_classifier(cls_dir: Path, device: str, labels: list[str]) -> tuple[Any, E2EModelManifest]:
+    """The E2E classifier of ``cls_dir/model.json`` (``build_model`` + its weights), in eval mode, and that
+    manifest; its outputs checked against ``labels``."""
     from speechsent.models import build_model
 
-    spec_file = cls_dir / "model.json"
-    spec = json.loads(spec_file.read_text(encoding="utf-8"))  # (checked by check_model_files)
+    spec_file = cls_dir / E2EModelManifest.FILE
+    try:  # (checked by check_model_files)
+        spec = E2EModelManifest.read(spec_file)
+    except (OSError, ValueError) as error:  # ManifestFormatError and read_json's errors name the file
+        message = _one_line(error)
+        raise InferenceError(message if str(spec_file) in message else f"{spec_file}: {message}") from None
     try:
-        model = build_model(spec["architecture"], **spec["config"])
+        model = build_model(spec.architecture, **spec.config)
     except (TypeError, ValueError) as error:
         raise InferenceError(f"{spec_file}: cannot build the classifier: {_one_line(error)}") from None
-    weights = cls_dir / spec.get("weights", "best.pth")
+    weights = cls_dir / spec.weights
     state = _load_state(weights)
     outputs = _head_outputs(state)
     if outputs is not None and outputs != len(labels):
