@@ -89,8 +89,14 @@ def add_job_runner_arguments(
     g.add_argument("--cmd", default="run.pl", help=cmd_help)
 
 
+def add_list_argument(g: argparse._ArgumentGroup | argparse.ArgumentParser, option: str, help: str) -> None:
+    """A repeatable option (default: none) whose values may also be space-separated lists, as the recipes
+    pass ``--data_dir "data/a data/b"``; :func:`split_words` gives its items."""
+    g.add_argument(option, action="append", default=[], help=help)
+
+
 def split_words(values: Sequence[object]) -> list[str]:
-    """The items of a repeatable option whose values may also be space-separated lists (``--data_dir``)."""
+    """The items of an :func:`add_list_argument` option: every value split at white space."""
     return [item for value in values for item in str(value).split()]
 
 

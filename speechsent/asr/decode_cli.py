@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from speechsent.asr.failures import add_max_failed_fraction_argument
-from speechsent.cli import add_job_runner_arguments, none_or_str, split_words
+from speechsent.cli import add_job_runner_arguments, add_list_argument, none_or_str, split_words
 from speechsent.jobs import add_worker_arguments
 
 __all__ = ["add_decode_arguments", "asr_decode", "decode_options", "log_set_results"]
@@ -28,12 +28,7 @@ def add_decode_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the *.pth to use (default: valid.acc.ave*, valid.acc.best, newest)",
     )
-    add(
-        "--data_dir",
-        action="append",
-        default=[],
-        help="Kaldi data dir to decode (repeat, or a space-separated list)",
-    )
+    add_list_argument(parser, "--data_dir", "Kaldi data dir to decode (repeat, or a space-separated list)")
     add("--decode_dir", help="where <set>/{text,score.txt,failed} are written")
     add(
         "--asr_suffix",

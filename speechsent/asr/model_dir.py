@@ -29,6 +29,7 @@ dir, relative to ``exp/`` when it lies below it, else absolute): :func:`write_mo
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +42,10 @@ __all__ = [
     "ModelDirError",
     "ModelFiles",
     "choose_model_file",
+    "log_model_files",
     "parse_fs",
     "read_model_pointer",
+    "record_model",
     "resolve_model_dir",
     "write_model_pointer",
     "write_resolved_config",
@@ -337,3 +340,43 @@ def write_resolved_config(files: ModelFiles, out_path: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, yaml.safe_dump(files.config, sort_keys=False, allow_unicode=True))
     return out
+
+
+def record_model(
+    model_dir: str | Path,
+    model_file: str | Path | None = None,
+    pointer: str | Path | None = None,
+    resolved_config: str | Path | None = None,
+) -> ModelFiles:
+    """``speechsent-asr-model``'s work: resolve the model, write its resolved config (``resolved_config``)
+    and record it in ``pointer``: what the user named (a dir, config or *.pth: the pointer is followed the
+    same way), or the explicitly chosen model file; a pointer naming itself is left alone."""
+    files = resolve_model_dir(model_dir, model_file)
+    if resolved_config:
+        write_resolved_config(files, resolved_config)
+    if pointer:
+        target = files.model_file if model_file else Path(model_dir)
+        if target.resolve() != Path(pointer).resolve():
+            write_model_pointer(target, pointer)
+    return files
+
+
+def log_model_files(files: ModelFiles, log: logging.Logger, expect_fs: int | None = None) -> None:
+    """Log what a user checks of a resolved model: its files, tokens, normalisation and sampling rate; a
+    warning when that differs from ``expect_fs`` (the audio is resampled to it)."""
+    log.info("config: %s", files.config_file)
+    log.info("model file: %s", files.model_file)
+    log.info(
+        "bpemodel: %s; %d tokens; token_type %s", files.bpemodel, len(files.token_list), files.token_type
+    )
+    stats = (files.config.get("normalize_conf") or {}).get("stats_file")
+    log.info(
+        "normalize: %s%s; fs: %d Hz", files.config.get("normalize"), f" ({stats})" if stats else "", files.fs
+    )
+    if expect_fs and expect_fs != files.fs:
+        log.warning(
+            "the model expects %d Hz audio, not %d Hz: audio is resampled to %d Hz when decoding",
+            files.fs,
+            expect_fs,
+            files.fs,
+        )

@@ -74,6 +74,13 @@ class BpeResult:
     def capped(self) -> bool:
         return 0 < self.num_tokens < self.nbpe
 
+    def summary(self) -> str:
+        """One line: the dir, its files, the number of tokens (capped?), kept or written now."""
+        capped = f" of --nbpe {self.nbpe} asked: all the text allows" if self.capped else ""
+        kept = " (kept: up to date)" if self.skipped else ""
+        files = f"{self.bpemodel.name}, {self.token_list.name}"
+        return f"{self.bpedir}: {files} ({self.num_tokens} tokens{capped}){kept}"
+
 
 def _texts(text_files: Sequence[str | Path]) -> list[str]:
     """Transcripts (no utterance ids; empty ones dropped) of Kaldi ``text`` files, in file order."""

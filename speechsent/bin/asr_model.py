@@ -21,16 +21,13 @@ from collections.abc import Sequence
 
 from speechsent import cli
 
-__all__ = ["asr_model", "get_parser", "main"]
+__all__ = ["get_parser", "main"]
 
 PROG = "speechsent-asr-model"
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    cli.add_config_argument(parser)
+    parser = cli.make_parser(PROG, __doc__)
     parser.add_argument(
         "--model_dir", required=False, help="model dir, its config.yaml, a *.pth, or a pointer"
     )
@@ -49,24 +46,6 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def asr_model(args: argparse.Namespace):  # -> ModelFiles
-    """The work function: resolve, report, record."""
-    from speechsent.asr.model_dir import resolve_model_dir, write_model_pointer, write_resolved_config
-
-    files = resolve_model_dir(args.model_dir, args.model_file)
-    if args.resolved_config:
-        write_resolved_config(files, args.resolved_config)
-    if args.pointer:
-        from pathlib import Path
-
-        # what the user named (a dir, config or *.pth: the pointer is followed the same way), or the
-        # explicitly chosen model file
-        target = files.model_file if args.model_file else Path(args.model_dir)
-        if target.resolve() != Path(args.pointer).resolve():
-            write_model_pointer(target, args.pointer)
-    return files
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
     args = cli.parse_args(parser, argv)
@@ -74,32 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--model_dir is required")
     cli.setup_logging(args.log_level)
     log = logging.getLogger(PROG)
-    from speechsent.asr.model_dir import ModelDirError
+    from speechsent.asr.model_dir import ModelDirError, log_model_files, record_model
 
-    try:
-        files = asr_model(args)
-    except (ModelDirError, OSError) as error:
-        log.error("%s", error)
-        return 1
-    log.info("config: %s", files.config_file)
-    log.info("model file: %s", files.model_file)
-    log.info(
-        "bpemodel: %s; %d tokens; token_type %s", files.bpemodel, len(files.token_list), files.token_type
-    )
-    stats = (files.config.get("normalize_conf") or {}).get("stats_file")
-    log.info(
-        "normalize: %s%s; fs: %d Hz", files.config.get("normalize"), f" ({stats})" if stats else "", files.fs
-    )
-    if args.expect_fs and args.expect_fs != files.fs:
-        log.warning(
-            "the model expects %d Hz audio, not %d Hz: audio is resampled to %d Hz when decoding",
-            files.fs,
-            args.expect_fs,
-            files.fs,
-        )
-    if args.pointer:
-        log.info("recorded in %s", args.pointer)
-    return 0
+    def work() -> None:
+        files = record_model(args.model_dir, args.model_file, args.pointer, args.resolved_config)
+        log_model_files(files, log, args.expect_fs)
+        if args.pointer:
+            log.info("recorded in %s", args.pointer)
+
+    return cli.run_reporting_errors(work, log, (ModelDirError, OSError))
 
 
 if __name__ == "__main__":

@@ -24,10 +24,7 @@ PROG = "speechsent-compute-wer"
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    cli.add_config_argument(parser)
+    parser = cli.make_parser(PROG, __doc__)
     parser.add_argument("--ref", required=False, help="reference Kaldi text")
     parser.add_argument("--hyp", required=False, help="hypothesis Kaldi text")
     cli.add_log_level_argument(parser)

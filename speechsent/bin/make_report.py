@@ -54,10 +54,7 @@ def _optional_float(value: str) -> float | None:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    cli.add_config_argument(parser)
+    parser = cli.make_parser(PROG, __doc__)
     parser.add_argument("--exp_dir", default="exp", help="the recipe's exp dir (systems, pseudo labelers)")
     parser.add_argument("--out", default="RESULTS.md", help="markdown file written")
     parser.add_argument("--plots_dir", default="exp/report", help="dir of the PNGs ('none': no plots)")

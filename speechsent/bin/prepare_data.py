@@ -50,10 +50,7 @@ def _arg_type(parse: Callable[[str], object]) -> Callable[[str], object]:
 
 def get_parser() -> argparse.ArgumentParser:
     """One option per :class:`PrepareConfig` field, from its metadata (help, group, parser, choices)."""
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    cli.add_config_argument(parser)
+    parser = cli.make_parser(PROG, __doc__)
     groups: dict[str, argparse._ArgumentGroup] = {}
     for field in dataclasses.fields(PrepareConfig):
         meta = field.metadata

@@ -38,10 +38,7 @@ PROG = "speechsent-score"
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    cli.add_config_argument(parser)
+    parser = cli.make_parser(PROG, __doc__)
     parser.add_argument("--ref", default=None, help="reference labels, e.g. data/swbd_test/utt2sentiment")
     parser.add_argument("--hyp", default=None, help="the system's utt2pred (or the score dir holding it)")
     parser.add_argument("--out", default=None, help="scores.json to write (default: beside utt2pred)")

@@ -31,11 +31,8 @@ PROG = "speechsent-train-bpe"
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    cli.add_config_argument(parser)
-    parser.add_argument("--text", action="append", default=[], help="Kaldi text file(s) to train on")
+    parser = cli.make_parser(PROG, __doc__)
+    cli.add_list_argument(parser, "--text", "Kaldi text file(s) to train on")
     parser.add_argument(
         "--token_listdir", default="data/token_list", help="where bpe_<mode><nbpe>/ is written"
     )
@@ -53,11 +50,10 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def train_bpe(args: argparse.Namespace):  # -> BpeResult
-    """The work function: options → :func:`speechsent.asr.tokenizer.train_bpe`."""
+    """Options → :func:`speechsent.asr.tokenizer.train_bpe`."""
     from speechsent.asr.tokenizer import BpeConfig
     from speechsent.asr.tokenizer import train_bpe as run
 
-    texts = [t for arg in args.text for t in str(arg).split()]
     config = BpeConfig(
         nbpe=args.nbpe,
         bpemode=args.bpemode,
@@ -65,7 +61,7 @@ def train_bpe(args: argparse.Namespace):  # -> BpeResult
         bpe_input_sentence_size=args.bpe_input_sentence_size,
         bpe_nlsyms=[s for s in args.bpe_nlsyms.split(",") if s],
     )
-    return run(texts, args.token_listdir, config)
+    return run(cli.split_words(args.text), args.token_listdir, config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,21 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--text is required")
     cli.setup_logging(args.log_level)
     log = logging.getLogger(PROG)
-    try:
-        result = train_bpe(args)
-    except (OSError, ValueError) as error:
-        log.error("%s", error)
-        return 1
-    log.info(
-        "%s: %s, %s (%d tokens%s)%s",
-        result.bpedir,
-        result.bpemodel.name,
-        result.token_list.name,
-        result.num_tokens,
-        f" of --nbpe {result.nbpe} asked: all the text allows" if result.capped else "",
-        " (kept: up to date)" if result.skipped else "",
-    )
-    return 0
+    errors = (OSError, ValueError)
+    return cli.run_reporting_errors(lambda: log.info("%s", train_bpe(args).summary()), log, errors)
 
 
 if __name__ == "__main__":

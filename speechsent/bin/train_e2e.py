@@ -73,9 +73,7 @@ log = logging.getLogger("speechsent.train_e2e")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = cli.make_parser(PROG, __doc__, config=False)
     E2ETask.add_arguments(parser)
     return parser
 

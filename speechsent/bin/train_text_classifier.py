@@ -58,9 +58,7 @@ log = logging.getLogger("speechsent.train_text_classifier")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = cli.make_parser(PROG, __doc__, config=False)
     TextTask.add_arguments(parser)
     return parser
 

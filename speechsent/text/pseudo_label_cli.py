@@ -11,7 +11,7 @@ import argparse
 import dataclasses
 from typing import TYPE_CHECKING
 
-from speechsent.cli import add_job_runner_arguments, none_or_str, split_words, str2bool
+from speechsent.cli import add_job_runner_arguments, add_list_argument, none_or_str, split_words, str2bool
 
 if TYPE_CHECKING:
     from speechsent.text.pseudo_label import LabelOptions
@@ -47,12 +47,7 @@ def add_pseudo_label_arguments(parser: argparse.ArgumentParser) -> None:
     """Every option of stage 7 but ``--config`` and ``--log_level``."""
     add = parser.add_argument
     add("--labeler_dir", help="stage 6's exp/pseudo_labeler_<name> (or a labeler spec)")
-    add(
-        "--data_dir",
-        action="append",
-        default=[],
-        help="data dir to label (repeat, or a space-separated list)",
-    )
+    add_list_argument(parser, "--data_dir", "data dir to label (repeat, or a space-separated list)")
     add("--work_dir", help="splits, job logs and parts (default: --labeler_dir)")
     add(
         "--empty_text",
@@ -132,12 +127,8 @@ def add_pseudo_labeler_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--train_max_length", type=int, default=d.max_length, help="tokens per training sentence")
     g.add_argument("--max_train_samples", type=int, default=d.max_train_samples, help="0: all of train.tsv")
     g = parser.add_argument_group("evaluation (Table 3)")
-    g.add_argument(
-        "--eval_sets",
-        action="append",
-        default=[],
-        help="labeled data dirs (utt2sentiment) to evaluate on (repeat, or a space-separated list)",
-    )
+    eval_help = "labeled data dirs (utt2sentiment) to evaluate on (repeat, or a space-separated list)"
+    add_list_argument(g, "--eval_sets", eval_help)
     g.add_argument("--eval_asr", type=str2bool, default=False, help="also evaluate <set>_asr where it exists")
     g.add_argument("--text_file", default="text", help="the data dir file holding the transcripts")
     _add_device_arguments(parser.add_argument_group("device"), "0: CPU, 1: a GPU")
