@@ -15,8 +15,8 @@ from typing import Any
 
 from speechsent.asr.decode import UNREADABLE, DecodeOptions, is_unreadable
 from speechsent.asr.decoder import Decoder
-from speechsent.kaldi.table import read_table, split_line, write_table
 from speechsent.jobs import pending_job_pieces
+from speechsent.kaldi.table import read_table, split_line, write_table
 from speechsent.utils.fileio import atomic_write_text, read_json
 
 __all__ = ["decode_job"]
