@@ -366,15 +366,12 @@ def read_decode_config(path: str | os.PathLike[str] | None, mode: str | None = N
         import yaml
 
         try:
-            with open(path, encoding="utf-8") as f:
-                config = yaml.safe_load(f) or {}
+            config = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as error:
             raise ExportError(f"--decode_config {path}: {error}") from None
         if not isinstance(config, dict):
             raise ExportError(f"--decode_config {path}: not a mapping of options")
-    if mode:
-        config["mode"] = mode
-    return config
+    return {**config, "mode": mode} if mode else config
 
 
 def _decode_options(decode_config: Mapping[str, Any] | None) -> dict[str, Any]:
