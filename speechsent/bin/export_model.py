@@ -9,7 +9,7 @@ decoding options of a 2-step system and a model card (see :mod:`speechsent.infer
     speechsent-export --exp_root exp --family e2e --select_set swbd_test --out_dir exp/export/e2e
     speechsent-export --exp_root exp --family two_step --out_dir exp/export/two_step \\
         --decode_config conf/decode_asr.yaml --decode_mode beam
-    speechsent-export --system_dir exp/text_lm_asr_s0 --out_dir /tmp/my_model --decode_mode ctc_greedy
+    speechsent-export --system_dir exp/text_lm_asr_s0 --out_dir my_model --decode_mode ctc_greedy
 
 Run it from the recipe dir (relative paths of the systems, e.g. an fbank system's dump, are read from
 there). The export is atomic (built beside ``--out_dir``, then renamed); a rerun replaces it. What was
