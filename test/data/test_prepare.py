@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import logging
 import shutil
 import subprocess
@@ -26,22 +25,6 @@ from speechsent.kaldi.validate import validate
 
 SETS = ("swbd_train", "swbd_test", "swbd_holdout")
 ALL_SETS = (*SETS, "asr_train", "fisher")
-
-
-def _corpus_module():
-    name = "speechsent_test_prep_corpus"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("prep_corpus.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return _corpus_module().build_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 def _cfg(corpus, out: Path, **kw) -> PrepareConfig:

@@ -1,7 +1,7 @@
 """Fixtures of the recipe tests (test/egs has no package: what the test modules share comes from here).
 
-``corpus``: the small fixture corpus of test/data/prep_corpus.py in the LDC layouts (no speech synthesis), its
-roots in ``corpus.env`` (the db.sh variables); ``copy_recipe(tmp_path, name)``: a copy of ``egs/<name>``
+``corpus`` (test/conftest.py): the small fixture corpus of test/data/prep_corpus.py, its roots in
+``corpus.env`` (the db.sh variables); ``copy_recipe(tmp_path, name)``: a copy of ``egs/<name>``
 outside the repository (its path.sh finds the toolkit through SPEECHSENT_ROOT); ``run_recipe(recipe, args,
 env)``: ``bash ./run.sh ARGS...`` there (or another ``script=``), with the db.sh variables of the
 environment replaced by ``env``.
@@ -9,11 +9,9 @@ environment replaced by ``env``.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -21,22 +19,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DB_VARIABLES = ("SWBD", "SWBD_MS98", "SWBD_SENTIMENT", "FISHER")
-
-
-def _prep_corpus_module():
-    name = "speechsent_test_prep_corpus"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "test" / "data" / "prep_corpus.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return _prep_corpus_module().build_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 def _copy_recipe(tmp_path: Path, name: str) -> Path:
