@@ -220,22 +220,29 @@ class AbsTask(abc.ABC, Generic[C]):
         with trainer_run(
             self.config, self.exp_dir, training_stamp, training_files=self.training_files
         ) as dist:
-            built = self.build(dist)
-            if dist.is_main:
-                built.manifest.write(self.exp_dir / built.manifest.FILE)
-            trainer, fit = self._fit(built, dist)
-            self.after_fit(built, fit)
-            scores: dict[str, Any] = {}
-            for target in targets:
-                result = self._score(trainer, built, target, dist)
-                if result is not None:
-                    scores[target.name] = result
-            if dist.is_main:
-                manifest = self.system_manifest(built, fit)
-                manifest.write(self.exp_dir / manifest.FILE)
-                write_stamp(self.exp_dir / DONE, stamp)
+            result = self._train_and_score(dist, targets, stamp)
             barrier(dist)
-            return TaskResult(False, scores, fit.best_epoch, fit)
+        return result
+
+    def _train_and_score(self, dist: Any, targets: Sequence[ScoreTarget], stamp: dict) -> TaskResult:
+        """Build, fit, score every target, write the manifests and ``.done``. The model and the Trainer
+        (its DDP wrapper holds the process group) are released on return, before the process group is
+        destroyed: a gloo group outliving its DDP reducer until interpreter exit can abort the process."""
+        built = self.build(dist)
+        if dist.is_main:
+            built.manifest.write(self.exp_dir / built.manifest.FILE)
+        trainer, fit = self._fit(built, dist)
+        self.after_fit(built, fit)
+        scores: dict[str, Any] = {}
+        for target in targets:
+            result = self._score(trainer, built, target, dist)
+            if result is not None:
+                scores[target.name] = result
+        if dist.is_main:
+            manifest = self.system_manifest(built, fit)
+            manifest.write(self.exp_dir / manifest.FILE)
+            write_stamp(self.exp_dir / DONE, stamp)
+        return TaskResult(False, scores, fit.best_epoch, fit)
 
     def loader(self, dataset: Any, shuffle: bool, dist: Any) -> Any:
         """A DataLoader of ``dataset``: length-bucketed batches, this rank's share."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gc
 import logging
 import os
 from collections.abc import Sequence
@@ -123,8 +124,10 @@ def is_initialized() -> bool:
 
 
 def cleanup_distributed() -> None:
-    """Destroy the process group, if any (call once at the end, on every rank)."""
+    """Destroy the process group, if any (call once at the end, on every rank), after collecting the
+    objects that still refer to it (a DDP reducer's pending gloo work freed at interpreter exit aborts)."""
     if is_initialized():
+        gc.collect()
         tdist.destroy_process_group()
 
 
