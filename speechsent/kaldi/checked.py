@@ -13,7 +13,6 @@ from speechsent.kaldi.data_dir import Segment
 from speechsent.kaldi.formats import DEFAULT_FORMAT, FORMATS, Bulk, bulk_load, parsed_dict
 from speechsent.kaldi.table import (
     BOM,
-    ENCODING,
     bom_message,
     c_sort_key,
     cr_message,
@@ -22,6 +21,7 @@ from speechsent.kaldi.table import (
     utf16_message,
     utf16_text,
 )
+from speechsent.utils.fileio import ENCODING, ERRORS
 
 __all__ = [
     "CheckedTable",
@@ -129,13 +129,13 @@ def load_checked(
     if not path.is_file():
         return None
     data = path.read_bytes()
-    text = data.decode(ENCODING, "surrogateescape")
+    text = data.decode(ENCODING, ERRORS)
     issue = LineIssues()
     issues = issue.first
     utf16 = utf16_text(data)
     if utf16 is not None:  # named, then checked as its text (else: one confusing message per line)
         issue("utf16", 1, utf16_message(path))
-        text, data = utf16, utf16.encode(ENCODING, "surrogateescape")
+        text, data = utf16, utf16.encode(ENCODING, ERRORS)
     if text.startswith(BOM):  # named, then checked without it (else: confusing key mismatches)
         issue("bom", 1, bom_message(path))
         text, data = text[1:], data[3:]

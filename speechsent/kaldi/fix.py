@@ -31,7 +31,6 @@ from speechsent.kaldi.lengths import past_end, past_end_message, recording_lengt
 from speechsent.kaldi.shared import backup_files, table_bytes, words
 from speechsent.kaldi.table import (
     BOM,
-    ENCODING,
     KaldiDataError,
     RawLines,
     c_sort_key,
@@ -42,6 +41,7 @@ from speechsent.kaldi.table import (
     write_table,
 )
 from speechsent.kaldi.validate import validate
+from speechsent.utils.fileio import ENCODING
 
 __all__ = [
     "LOCK_NAME",

@@ -27,11 +27,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from speechsent.utils.fileio import atomic_write_text
+from speechsent.utils.fileio import ENCODING, ERRORS, atomic_write_text
 
 __all__ = [
     "BOM",
-    "ENCODING",
     "KaldiDataError",
     "RawLines",
     "bom_message",
@@ -49,9 +48,6 @@ __all__ = [
     "write_lines",
     "write_table",
 ]
-
-ENCODING = "utf-8"
-_ERRORS = "surrogateescape"
 
 T = TypeVar("T")
 
@@ -134,7 +130,7 @@ class KaldiDataError(ValueError):
 
 def c_sort_key(s: str) -> bytes:
     """Sort key giving ``LC_ALL=C`` (byte) order for a string decoded with :data:`ENCODING`."""
-    return s.encode(ENCODING, _ERRORS)
+    return s.encode(ENCODING, ERRORS)
 
 
 def c_sorted(items: Iterable[str]) -> list[str]:
@@ -189,7 +185,7 @@ def read_lines(path: str | os.PathLike[str]) -> RawLines:
     data = Path(path).read_bytes()
     final_newline = not data or data.endswith(b"\n")
     raw = data.split(b"\n")
-    text = data.decode(ENCODING, _ERRORS)
+    text = data.decode(ENCODING, ERRORS)
     lines = text.split("\n")
     if raw and raw[-1] == b"":
         raw.pop()

@@ -25,7 +25,8 @@ from speechsent.kaldi.checked import CheckedTable, LineIssues, load_checked
 from speechsent.kaldi.data_dir import UTT_FILES, Segment
 from speechsent.kaldi.formats import DUR_TOLERANCE, PARTIAL_UTT_FILES, examples, non_decreasing
 from speechsent.kaldi.lengths import past_end, past_end_message, recording_lengths
-from speechsent.kaldi.table import ENCODING, c_sort_key, c_sorted, split_fields, split_line
+from speechsent.kaldi.table import c_sort_key, c_sorted, split_fields, split_line
+from speechsent.utils.fileio import ENCODING
 
 __all__ = [
     "ILLEGAL_TEXT_SYMBOLS",

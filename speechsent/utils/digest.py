@@ -11,6 +11,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from speechsent.utils.fileio import ENCODING, ERRORS
+
 __all__ = ["ALGORITHM", "bytes_digest", "file_digest", "new_hash", "text_digest"]
 
 ALGORITHM = "sha256"
@@ -29,7 +31,7 @@ def bytes_digest(data: bytes) -> str:
 
 def text_digest(text: str) -> str:
     """The hex digest of ``text`` encoded as UTF-8 (``surrogateescape``: any bytes read from a data dir)."""
-    return bytes_digest(text.encode("utf-8", "surrogateescape"))
+    return bytes_digest(text.encode(ENCODING, ERRORS))
 
 
 def file_digest(path: str | os.PathLike[str] | None) -> str | None:

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 __all__ = [
     "ENCODING",
+    "ERRORS",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -31,7 +32,7 @@ __all__ = [
 
 #: Text files are UTF-8; ``surrogateescape`` lets bytes that are not UTF-8 round-trip unchanged.
 ENCODING = "utf-8"
-_ERRORS = "surrogateescape"
+ERRORS = "surrogateescape"
 
 _UMASK: int | None = None
 
@@ -93,7 +94,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` atomically, encoded as UTF-8 with ``surrogateescape``."""
-    atomic_write_bytes(path, text.encode(ENCODING, _ERRORS))
+    atomic_write_bytes(path, text.encode(ENCODING, ERRORS))
 
 
 def write_json(

@@ -16,11 +16,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from speechsent.utils.fileio import ENCODING, ERRORS
+
 __all__ = ["conversation_order", "seeded_order", "seeded_share"]
-
-
-def _c_key(s: str) -> bytes:
-    return s.encode("utf-8", "surrogateescape")
 
 
 def seeded_order(ids: Iterable[str], seed: int | str = 0) -> list[str]:
@@ -29,7 +27,7 @@ def seeded_order(ids: Iterable[str], seed: int | str = 0) -> list[str]:
     s = str(seed).encode()
 
     def rank(x: str) -> tuple[bytes, bytes]:
-        b = _c_key(x)
+        b = x.encode(ENCODING, ERRORS)  # LC_ALL=C byte order, as kaldi.table.c_sort_key
         return hashlib.sha256(s + b"\0" + b).digest(), b
 
     return sorted(set(ids), key=rank)
