@@ -236,6 +236,11 @@ class SentimentModel:
 
             amp = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         self.amp = amp
+        self._load()
+
+    def _load(self) -> None:
+        """Load the model's checkpoints (each kind its own: :mod:`speechsent.inference.model_kinds`)."""
+        raise NotImplementedError
 
     @staticmethod
     def from_pretrained(

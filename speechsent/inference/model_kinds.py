@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from speechsent.inference.manifest import Features, ModelManifest
+from speechsent.inference.manifest import Features
 from speechsent.inference.model import (
-    DEFAULT_MAX_DURATION,
     InferenceError,
     Prediction,
     SentimentModel,
@@ -104,17 +103,10 @@ class E2ESentimentModel(SentimentModel):
 
     type = "e2e"
 
-    def __init__(
-        self,
-        model_dir: Path,
-        manifest: ModelManifest,
-        device: str,
-        batch_size: int,
-        amp: str | None,
-        max_duration: float | None = DEFAULT_MAX_DURATION,
-    ):
-        super().__init__(model_dir, manifest, device, batch_size, amp, max_duration)
+    def _load(self) -> None:
         import torch
+
+        model_dir, manifest, device = self.model_dir, self.manifest, self.device
 
         self.classifier, self.classifier_spec = _load_classifier(
             model_dir / manifest.classifier, device, self.labels
@@ -224,17 +216,10 @@ class TwoStepSentimentModel(SentimentModel):
 
     type = "two_step"
 
-    def __init__(
-        self,
-        model_dir: Path,
-        manifest: ModelManifest,
-        device: str,
-        batch_size: int,
-        amp: str | None,
-        max_duration: float | None = DEFAULT_MAX_DURATION,
-    ):
-        super().__init__(model_dir, manifest, device, batch_size, amp, max_duration)
+    def _load(self) -> None:
         import torch
+
+        model_dir, manifest, device = self.model_dir, self.manifest, self.device
 
         from speechsent.asr.decoder import Decoder
 
