@@ -41,6 +41,7 @@ log() {
 # General options
 stage=1                 # first stage to run
 stop_stage=10000        # last stage to run
+dry_run=false           # true: print what each stage would do and every system it would train; do nothing
 
 # Data sets: the names of the Kaldi data dirs data/<set> (docs/contracts.md) that stage 1 (local/data.sh)
 # writes; every later stage reads them through these names (as ESPnet's asr.sh --train_set ...).
@@ -84,6 +85,7 @@ asr_stats_dir=          # statistics of collect-stats (default: exp/asr_stats_ra
 feats_normalize=global_mvn  # feature normalisation: global_mvn (from collect-stats) or utterance_mvn
 asr_model_dir=          # use this ESPnet2 ASR model (config.yaml + *.pth, e.g. an unpacked model-zoo model)
 asr_model_file=         # its model file (default: valid.acc.ave*, valid.acc.best, the newest *.pth)
+asr_model_train_sets=   # with --asr_model_dir: the data dirs that model was trained on, for the overlap (empty: unknown)
 decode_sets=            # data dirs decoded into data/<set>_asr (default: train, valid, test and unlabeled sets)
 decode_mode=beam        # beam (ESPnet's joint CTC/attention beam search) or ctc_greedy (batched, fast)
 fast_decode_sets=       # sets decoded with ctc_greedy whatever --decode_mode (default: --unlabeled_sets)
@@ -96,22 +98,25 @@ dump_storage=float      # float (float32 ark) or compressed (Kaldi compressed ma
 amp=false               # autocast the encoder on GPU (stage 5): false, true (bf16 if supported, else fp16), fp16, bf16
 dump_args=              # more options of speechsent-dump-encoder, e.g. "--batch_frames 30000"
 
-# Stages 6-7: the pseudo labeler and the pseudo labels
-pseudo_labeler=distilbert-base-uncased-finetuned-sst-2-english  # HF sequence-classification id/dir, an AutoModel id/dir fine-tuned here with --sst2_dir, vader, or a comma-separated ensemble
-pseudo_labeler_tag=     # exp/pseudo_labeler_<tag> (default: from --pseudo_labeler)
-sst2_dir=               # GLUE SST-2 dir (train.tsv, dev.tsv): fine-tune --pseudo_labeler on it (stage 6)
+# Stages 6-7: the pseudo labelers and the pseudo labels
+pseudo_labeler=distilbert-base-uncased-finetuned-sst-2-english  # the default labeler (its labels: utt2pseudo): HF sequence-classification id/dir, an AutoModel id/dir fine-tuned here (--sst2), vader, or a comma-separated ensemble
+pseudo_labelers=        # every labeler of stage 6 (Table 3), space-separated specs as --pseudo_labeler (default: --pseudo_labeler)
+pseudo_labeler_tag=     # exp/pseudo_labeler_<tag> of the default labeler (default: from --pseudo_labeler)
+sst2=false              # fine-tune the Hugging Face labelers on SST-2 in stage 6 (tag <name>_sst2): from --sst2_dir, else the hub (datasets)
+sst2_dir=               # GLUE SST-2 dir (train.tsv, dev.tsv) of the fine-tuning (implies --sst2 true)
 pseudo_labeler_config=  # YAML options of speechsent-pseudo-labeler (SST-2 epochs, lr, batch size ...)
 pseudo_labeler_args=    # more options of speechsent-pseudo-labeler
-pseudo_eval_sets=       # labeled sets the labeler is evaluated on (Table 3; and their _asr; default: valid, test sets)
-pseudo_sets=            # sets pseudo-labeled in stage 7, text and/or _asr text (default: train, unlabeled sets)
-pseudo_transcripts="gt asr"      # label data/<set> (gt) and/or data/<set>_asr (asr)
+pseudo_eval_sets=       # labeled sets the labelers are evaluated on (Table 3; and their _asr; default: valid, test sets)
+pseudo_sets=            # sets the default labeler labels in stage 7, text and/or _asr text (default: train, unlabeled sets)
+pseudo_transcripts="gt asr"      # the default labeler labels data/<set> (gt) and/or data/<set>_asr (asr)
 pseudo_args=            # more options of speechsent-pseudo-label
 
 # Stage 8: 2-step text classifiers (Table 1)
 text_archs="baseline lm"  # baseline (embedding 200 -> 2 BLSTM) and/or lm (pre-trained LM -> 3 BLSTM)
 text_lm=bert-base-uncased # the LM of the lm classifiers: hub id or local dir
 text_transcripts="gt asr" # train on <train_set> (gt) and/or <train_set>_asr (asr)
-text_hours=             # also train on seeded subsets of <train_set> of these many hours, e.g. "5"
+text_hours=             # also train on seeded subsets of <train_set> of these many hours, e.g. "5" ...
+text_hours_transcripts=asr  # ... on these transcripts (Table 1: "ASR (5h)")
 text_valid_set=         # selection set (default: <valid_set>_asr: the paper validates on ASR transcripts)
 text_seeds="0"          # one system per seed (the report averages them)
 text_baseline_config=   # YAML options of speechsent-train-text-classifier for --arch baseline
@@ -119,9 +124,12 @@ text_lm_config=         # ... for --arch lm
 text_args=              # more options of speechsent-train-text-classifier
 
 # Stage 9: E2E classifiers (Tables 2 and 4, Fig. 2)
-e2e_hours="all"         # fine-tuning sets: all of <train_set> and/or seeded subsets of H hours (e.g. "all 5 2.5")
+e2e_hours="all"         # Table 4's fine-tuning sets: all of <train_set> and/or seeded subsets of H hours (e.g. "all 5")
+e2e_curve_hours=        # Fig. 2's fine-tuning subsets (hours, e.g. "2.5 5 7.5"): supervised and the --e2e_curve_configs
 e2e_seeds="0"           # one system per seed (the report averages them)
-e2e_pseudo_transcripts="gt"  # pseudo-label pre-training on the labels of data/<set> (gt) and/or <set>_asr (asr); "" = none
+e2e_pseudo_configs=     # pseudo-label pre-trainings "LABELER:SET+SET:gt|asr ..." (LABELER: a stage-6 tag; default: the default labeler on --pseudo_sets for each --e2e_pseudo_transcripts)
+e2e_pseudo_transcripts="gt"  # (the default --e2e_pseudo_configs) pre-training on the labels of data/<set> (gt) and/or <set>_asr (asr); "" = none
+e2e_curve_configs=      # the pseudo configs fine-tuned at the --e2e_curve_hours too (default: the first of --e2e_pseudo_configs)
 e2e_config=             # YAML options of speechsent-train-e2e (BLSTM, supervised and fine-tuning)
 e2e_pretrain_config=    # ... of the pseudo-label pre-training (default: --e2e_config)
 e2e_cnn_config=         # ... of the fbank CNN of Table 2 (empty: no CNN)
@@ -142,6 +150,7 @@ export_args=            # more options of speechsent-export
 help_message=$(cat <<HELP
 Usage: $0 [options]
   --stage N --stop_stage M   run stages N..M (default ${stage}..${stop_stage})
+  --dry_run true             print what the stages would do and every system they would train (nothing is done)
 Data sets (names of data/<set>; a recipe's run.sh sets them):
   --train_set SET  --valid_set SET  --test_sets "SET..."   labeled: training, validation, evaluation (required)
   --unlabeled_sets "SET..."   pseudo-labeled for pre-training (may be empty)
@@ -160,22 +169,27 @@ Stage 3 (ESPnet ASR training -> exp/asr_<tag>, recorded in exp/asr_model):
   --audio_format flac|wav  --min_wav_duration S  --max_wav_duration S  --feats_normalize global_mvn|utterance_mvn
   --asr_model_dir DIR   use this ESPnet2 ASR model (config.yaml + *.pth): skips stages 2 and 3
   --asr_model_file PTH  its model file (default: valid.acc.ave*, valid.acc.best, newest *.pth)
+  --asr_model_train_sets "SET..."  the sets that model was trained on (for the overlap of stages 4-5; default: unknown)
 Stage 4 (decoding -> data/<set>_asr, exp/asr_<tag>/decode_<mode>/<set>/{text,score.txt}):
   --decode_sets "..." (default: train, valid, test, unlabeled sets)  --decode_mode beam|ctc_greedy (default ${decode_mode})
   --fast_decode_sets "..." (default: --unlabeled_sets)  --inference_config YAML  --inference_args "..."
 Stage 5 (frozen-encoder dump -> dump/encoder/<set>/{feats.scp,feats.JOB.ark,utt2num_frames,skipped_utts}):
   --dump_sets "..." (default: train, valid, test, unlabeled sets)  --dump_storage float|compressed (default ${dump_storage})
   --amp false|true|fp16|bf16 (GPU only)  --dump_args "..."
-Stage 6 (pseudo labeler -> exp/pseudo_labeler_<tag>/, Table 3 in eval_<set>/scores.json):
-  --pseudo_labeler ID|DIR|vader|A,B (default ${pseudo_labeler})  --pseudo_labeler_tag TAG  --sst2_dir DIR
-  --pseudo_labeler_config YAML  --pseudo_labeler_args "..."  --pseudo_eval_sets "..." (default: valid, test sets)
-Stage 7 (pseudo labels -> data/<set>[_asr]/utt2pseudo):
+Stage 6 (pseudo labelers -> exp/pseudo_labeler_<tag>/, Table 3 in eval_<set>/scores.json):
+  --pseudo_labeler ID|DIR|vader|A,B (default ${pseudo_labeler})  --pseudo_labelers "SPEC..." (default: --pseudo_labeler)
+  --pseudo_labeler_tag TAG  --sst2 true|false (default ${sst2})  --sst2_dir DIR  --pseudo_labeler_config YAML
+  --pseudo_labeler_args "..."  --pseudo_eval_sets "..." (default: valid, test sets)
+Stage 7 (pseudo labels -> data/<set>[_asr]/utt2pseudo_<tag>; the default labeler's also utt2pseudo):
   --pseudo_sets "..." (default: train, unlabeled sets)  --pseudo_transcripts "gt asr" (default ${pseudo_transcripts})  --pseudo_args "..."
+  (and the sets of every --e2e_pseudo_configs entry, with its labeler)
 Stage 8 (2-step text classifiers -> exp/text_<arch>_<gt|asr>[_<H>h]_s<seed>/):
   --text_archs "baseline lm"  --text_lm ID|DIR (default ${text_lm})  --text_transcripts "gt asr"  --text_hours "5"
+  --text_hours_transcripts "asr" (default ${text_hours_transcripts})
   --text_valid_set SET (default: <valid_set>_asr)  --text_seeds "0 1 2"  --text_baseline_config YAML  --text_lm_config YAML  --text_args "..."
-Stage 9 (E2E classifiers -> exp/e2e_*/):
-  --e2e_hours "all 5 2.5" (default ${e2e_hours})  --e2e_seeds "0 1 2"  --e2e_pseudo_transcripts "gt asr"
+Stage 9 (E2E classifiers -> exp/e2e_blstm_[pseudo_<tag>_<set+set>_<gt|asr>_]<all|Hh>_s<seed>/, exp/e2e_pretrain_*/):
+  --e2e_hours "all 5" (default ${e2e_hours})  --e2e_curve_hours "2.5 5 7.5"  --e2e_seeds "0 1 2"
+  --e2e_pseudo_configs "LABELER:SET+SET:gt|asr ..."  --e2e_pseudo_transcripts "gt asr"  --e2e_curve_configs "..."
   --e2e_config YAML  --e2e_pretrain_config YAML  --e2e_cnn_config YAML  --e2e_args "..."  --subset_seed N
 Stage 10 (report -> RESULTS.md, exp/report/*.png): --report_args "..."
 Stage 11 (export -> exp/export/{e2e,two_step}/; check outputs in exp/export/<family>/check.jsonl):
@@ -222,6 +236,7 @@ if [ -z "${asr_train_set}${asr_train_sets}${asr_model_dir}" ]; then
     exit 2
 fi
 words() { echo "$*"; }   # its arguments, one space apart: words ${a} ${b}
+unique_words() { printf '%s\n' "$@" | awk '!seen[$0]++' | tr '\n' ' ' | sed 's/ $//'; }  # each once, in order
 # shellcheck disable=SC2086  # the set options are space-separated lists
 {
     scored_sets=$(words ${valid_set} ${test_sets})  # the labeled sets every classifier is scored on
@@ -278,11 +293,50 @@ if [ -z "${gpu_inference}" ]; then
 fi
 
 # ---- Derived names (declared, as above) and helpers (stages 6-9) -------------------------------------------
-if [ -z "${pseudo_labeler_tag}" ]; then
-    pseudo_labeler_tag=$(basename "${pseudo_labeler%/}" | tr ',/' '__')
-    [ -z "${sst2_dir}" ] || pseudo_labeler_tag+=_sst2
+# in_list WORD LIST...: true when WORD is one of the LIST words.
+in_list() {
+    local w=$1
+    shift
+    [[ " $* " == *" ${w} "* ]]
+}
+[ -z "${sst2_dir}" ] || sst2=true
+# labeler_tag SPEC: the name of a labeler's dir exp/pseudo_labeler_<tag>: the spec's last path part (an
+# ensemble's parts joined by _), + _sst2 when stage 6 fine-tunes it on SST-2 (--sst2: a Hugging Face model,
+# not vader or an ensemble).
+labeler_tag() {
+    local tag
+    tag=$(basename "${1%/}" | tr ',/' '__')
+    if "${sst2}" && [ "$1" != vader ] && [[ $1 != *,* ]]; then tag+=_sst2; fi
+    echo "${tag}"
+}
+[ -n "${pseudo_labelers}" ] || pseudo_labelers=${pseudo_labeler}
+# shellcheck disable=SC2086  # the option is a space-separated list
+in_list "${pseudo_labeler}" ${pseudo_labelers} || pseudo_labelers="${pseudo_labeler} ${pseudo_labelers}"
+[ -n "${pseudo_labeler_tag}" ] || pseudo_labeler_tag=$(labeler_tag "${pseudo_labeler}")
+# The tag of every labeler (the default one's may be renamed by --pseudo_labeler_tag), in --pseudo_labelers order.
+pseudo_labeler_tags=$(for _spec in ${pseudo_labelers}; do
+    if [ "${_spec}" = "${pseudo_labeler}" ]; then echo "${pseudo_labeler_tag}"; else labeler_tag "${_spec}"; fi
+done | tr '\n' ' ')
+if [ -z "${e2e_pseudo_configs}" ]; then  # the default labeler on --pseudo_sets, from each transcript
+    # shellcheck disable=SC2086
+    e2e_pseudo_configs=$(for t in ${e2e_pseudo_transcripts}; do
+        printf '%s:%s:%s ' "${pseudo_labeler_tag}" "$(words ${pseudo_sets} | tr ' ' '+')" "${t}"
+    done)
 fi
-pseudo_labeler_dir=${expdir}/pseudo_labeler_${pseudo_labeler_tag}
+# shellcheck disable=SC2086
+[ -n "${e2e_curve_configs}" ] || e2e_curve_configs=$(words ${e2e_pseudo_configs} | cut -d' ' -f1)
+for _c in ${e2e_pseudo_configs}; do  # LABELER:SET+SET:gt|asr, LABELER a tag of --pseudo_labelers
+    IFS=: read -r _tag _sets _t _rest <<< "${_c}"
+    # shellcheck disable=SC2086
+    if [ -z "${_sets}" ] || [ -n "${_rest}" ] || ! in_list "${_t}" gt asr || ! in_list "${_tag}" ${pseudo_labeler_tags}; then
+        log "Error: --e2e_pseudo_configs entry '${_c}': expected LABELER:SET+SET:gt|asr, LABELER one of: ${pseudo_labeler_tags}"
+        exit 2
+    fi
+done
+for _c in ${e2e_curve_configs}; do
+    # shellcheck disable=SC2086
+    in_list "${_c}" ${e2e_pseudo_configs} || { log "Error: --e2e_curve_configs entry '${_c}' is not one of --e2e_pseudo_configs"; exit 2; }
+done
 
 # The ASR model of stages 4 and 5 (sets _model, _model_file): --asr_model_dir, else the one stage 3 recorded
 # in exp/asr_model.
@@ -295,6 +349,38 @@ use_asr_model() {
         _model=${asr_pointer}
         _model_file=
     fi
+}
+
+# asr_exp_dir: the exp dir of the ASR in use (its decodings, the overlap): exp/asr_<tag> for --asr_model_dir
+# or a model stage 3 trained here, else exp/asr_<name of the dir exp/asr_model points at>; empty when there
+# is no ASR yet.
+asr_exp_dir() {
+    local target
+    if [ -n "${asr_model_dir}" ]; then echo "${asr_exp}"; return; fi
+    [ -f "${asr_pointer}" ] || return 0
+    target=$(head -n 1 "${asr_pointer}")
+    case ${target} in /*) ;; *) target=${expdir}/${target} ;; esac
+    if [ -d "${target}" ] && [ "$(cd "${target}/.." && pwd)" = "$(cd "${expdir}" && pwd)" ]; then
+        echo "${target}"   # trained by stage 3
+    else
+        echo "${expdir}/asr_$(basename "${target%/}")"
+    fi
+}
+
+# asr_overlap SET...: how much of each set's audio the ASR heard in training (its training data dirs:
+# data/<asr_train_data>, or --asr_model_train_sets with --asr_model_dir) -> <asr exp>/overlap.json (merged
+# over the calls of stages 4 and 5) and one log line per set; "unknown" for an external model without
+# --asr_model_train_sets.
+asr_overlap() {
+    local heard s dirs=()
+    if [ -n "${asr_model_dir}" ]; then heard=${asr_model_train_sets}; else heard=${asr_train_data}; fi
+    if [ -z "${heard}" ]; then
+        log "Overlap with the ASR's training audio: unknown (--asr_model_dir without --asr_model_train_sets)"
+        return 0
+    fi
+    for s in "$@"; do dirs+=("data/${s}"); done
+    python -m speechsent.bin.data_dir overlap --train "$(for s in ${heard}; do printf 'data/%s ' "${s}"; done)" \
+        --out "$(asr_exp_dir)/overlap.json" "${dirs[@]}"
 }
 
 # data/<train_set>_<H>h: a seeded random subset of H hours of the training set (nested for increasing H).
@@ -311,6 +397,146 @@ score_sets_of() {
     local s specs=()
     for s in ${scored_sets}; do specs+=("${s}:$1/${s}/feats.scp:data/${s}/utt2sentiment"); done
     echo "${specs[*]}"
+}
+
+# ---- The systems of stages 8 and 9: listed once (the stages train them, --dry_run prints them) ------------
+# hours_name H: the size part of a system name: all, or <H>h.
+hours_name() { if [ "$1" = all ]; then echo all; else echo "$1h"; fi; }
+
+# train_set_hours: the hours of data/<train_set> (from utt2dur; empty before stage 1).
+train_set_hours() {
+    [ ! -f "data/${train_set}/utt2dur" ] || awk '{ s += $2 } END { printf "%.3f", s / 3600 }' "data/${train_set}/utt2dur"
+}
+
+# sizes H...: the fine-tuning sizes among H... once each, in order; a subset of at least the whole train set's
+# hours is left out (all is the whole set).
+sizes() {
+    local h whole seen=
+    whole=$(train_set_hours)
+    for h in "$@"; do
+        # shellcheck disable=SC2086  # a space-separated list
+        in_list "${h}" ${seen} && continue
+        seen+=" ${h}"
+        if [ "${h}" != all ] && [ -n "${whole}" ] && awk -v h="${h}" -v w="${whole}" 'BEGIN { exit !(h >= w) }'; then
+            continue
+        fi
+        echo "${h}"
+    done
+}
+
+# text_systems: the 2-step systems of stage 8, one per line "NAME ARCH TRANSCRIPT HOURS SEED".
+text_systems() {
+    local arch t h seed
+    for arch in ${text_archs}; do
+        for t in ${text_transcripts}; do
+            # shellcheck disable=SC2046,SC2086  # the hours subsets only for --text_hours_transcripts
+            for h in $(sizes all $(in_list "${t}" ${text_hours_transcripts} && echo ${text_hours})); do
+                for seed in ${text_seeds}; do
+                    echo "text_${arch}_${t}$([ "${h}" = all ] || echo "_${h}h")_s${seed} ${arch} ${t} ${h} ${seed}"
+                done
+            done
+        done
+    done
+}
+
+# e2e_systems: the E2E systems of stage 9, one per line "NAME KIND CONFIG HOURS SEED", seed by seed, in
+# training order: the pseudo-label pre-trainings (KIND pretrain, CONFIG one of --e2e_pseudo_configs
+# LABELER:SET+SET:T), the fbank CNN (cnn), the supervised BLSTMs at every size of --e2e_hours and
+# --e2e_curve_hours (supervised), then the fine-tunings of each pre-training at the --e2e_hours, and at the
+# --e2e_curve_hours for the --e2e_curve_configs (finetune; they wait for the pre-trainings).
+e2e_systems() {
+    local seed c h
+    for seed in ${e2e_seeds}; do
+        for c in ${e2e_pseudo_configs}; do echo "e2e_pretrain_${c//:/_}_s${seed} pretrain ${c} - ${seed}"; done
+        [ -z "${e2e_cnn_config}" ] || echo "e2e_cnn_fbank_s${seed} cnn - all ${seed}"
+        # shellcheck disable=SC2086
+        for h in $(sizes all ${e2e_hours} ${e2e_curve_hours}); do
+            echo "e2e_blstm_$(hours_name "${h}")_s${seed} supervised - ${h} ${seed}"
+        done
+        for c in ${e2e_pseudo_configs}; do
+            # shellcheck disable=SC2046,SC2086
+            for h in $(sizes ${e2e_hours} $(in_list "${c}" ${e2e_curve_configs} && echo ${e2e_curve_hours})); do
+                echo "e2e_blstm_pseudo_${c//:/_}_$(hours_name "${h}")_s${seed} finetune ${c} ${h} ${seed}"
+            done
+        done
+    done
+}
+
+# text_system_args ARCH TRANSCRIPT HOURS SEED: sets _args, the options of speechsent-train-text-classifier.
+text_system_args() {
+    local arch=$1 t=$2 h=$3 seed=$4 train conf score_dirs
+    if [ "${t}" = asr ]; then train=data/${train_set}_asr; else train=data/${train_set}; fi
+    # shellcheck disable=SC2046,SC2086  # the set options are space-separated lists
+    score_dirs=$(words $(for s in ${scored_sets} $(printf '%s_asr ' ${scored_sets}); do
+        [ ! -d "data/${s}" ] || printf 'data/%s ' "${s}"; done))
+    _args=(--arch "${arch}" --train_dir "${train}" --input "${t}")
+    [ "${h}" = all ] || _args+=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --train_hours "${h}")
+    if [ "${arch}" = baseline ]; then conf=${text_baseline_config}; else conf=${text_lm_config}; fi
+    [ -z "${conf}" ] || _args+=(--config "${conf}")
+    [ "${arch}" = baseline ] || _args+=(--lm "${text_lm}" --lm_cache_dir "${dumpdir}/lm_features")
+    _args+=(--valid_dir "data/${text_valid_set}" --score_dirs "${score_dirs}" --seed "${seed}")
+}
+
+# pseudo_labels_of CONFIG: the label files of a pseudo config LABELER:SET+SET:T, one per set:
+# data/<set>[_asr]/utt2pseudo_<LABELER> (stage 7).
+pseudo_labels_of() {
+    local tag sets t s
+    IFS=: read -r tag sets t <<< "$1"
+    for s in ${sets//+/ }; do
+        if [ "${t}" = asr ]; then echo "data/${s}_asr/utt2pseudo_${tag}"; else echo "data/${s}/utt2pseudo_${tag}"; fi
+    done
+}
+
+# e2e_system_args KIND CONFIG HOURS SEED: sets _args, the options of speechsent-train-e2e (features of
+# stage 5 in dump/encoder, of the CNN in dump/fbank).
+e2e_system_args() {
+    local kind=$1 c=$2 h=$3 seed=$4 enc=${dumpdir}/encoder tag sets t s labels
+    if [ "${kind}" = cnn ]; then
+        _args=(--config "${e2e_cnn_config}" --model cnn --seed "${seed}"
+               --train_feats "${dumpdir}/fbank/${train_set}/feats.scp" --train_labels "data/${train_set}/utt2sentiment"
+               --valid_feats "${dumpdir}/fbank/${valid_set}/feats.scp" --valid_labels "data/${valid_set}/utt2sentiment"
+               --score_sets "$(score_sets_of "${dumpdir}/fbank")")
+        return
+    fi
+    if [ "${kind}" = pretrain ]; then
+        IFS=: read -r tag sets t <<< "${c}"
+        _args=(--task pseudo --seed "${seed}" --pseudo_labeler_dir "${expdir}/pseudo_labeler_${tag}"
+               --system_pseudo_labeler "${tag}" --system_pseudo_sets "${sets//+/ }" --system_pseudo_transcript "${t}")
+        for labels in $(pseudo_labels_of "${c}"); do
+            s=$(basename "$(dirname "${labels}")")
+            s=${s%_asr}
+            _args+=(--train_feats "${enc}/${s}/feats.scp" --train_labels "${labels}")
+        done
+        [ -z "${e2e_pretrain_config}" ] || _args+=(--config "${e2e_pretrain_config}")
+        return
+    fi
+    _args=(--train_feats "${enc}/${train_set}/feats.scp" --train_labels "data/${train_set}/utt2sentiment"
+           --valid_feats "${enc}/${valid_set}/feats.scp" --valid_labels "data/${valid_set}/utt2sentiment"
+           --score_sets "$(score_sets_of "${enc}")" --seed "${seed}")
+    [ "${h}" = all ] || _args+=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --system_train_hours "${h}")
+    [ "${kind}" = supervised ] || _args+=(--init_from "${expdir}/e2e_pretrain_${c//:/_}_s${seed}/best.pth" --reset_head true)
+    [ -z "${e2e_config}" ] || _args+=(--config "${e2e_config}")
+}
+
+# label_plan: sets _todo (labeler tag -> "data/<dir> ..."): what stage 7 labels: with the default labeler
+# the --pseudo_sets from --pseudo_transcripts, with each labeler the sets of its --e2e_pseudo_configs entries.
+label_plan() {
+    local s t d c labels
+    declare -g -A _todo=()
+    for s in ${pseudo_sets}; do
+        for t in ${pseudo_transcripts}; do
+            if [ "${t}" = asr ]; then d=data/${s}_asr; else d=data/${s}; fi
+            _todo[${pseudo_labeler_tag}]+="${d} "
+        done
+    done
+    for c in ${e2e_pseudo_configs}; do
+        for labels in $(pseudo_labels_of "${c}"); do
+            d=$(dirname "${labels}")
+            t=${labels##*/utt2pseudo_}
+            # shellcheck disable=SC2086
+            in_list "${d}" ${_todo[${t}]:-} || _todo[${t}]+="${d} "
+        done
+    done
 }
 
 # One E2E system: train_e2e NAME OPTIONS... -> exp/NAME (through $train_cmd, or $cuda_cmd and torchrun).
@@ -484,9 +710,62 @@ asr_train_model() {
     echo "${stamp}" > "${asr_exp}/.done"
 }
 
+# ---- --dry_run true: what stages <stage>..<stop_stage> would do, every system they would train (with its
+# inputs: the options of its command), from the same lists the stages use; nothing is run or written.
+in_range() { [ "${stage}" -le "$1" ] && [ "${stop_stage}" -ge "$1" ]; }
+dry_run_plan() {
+    local name kind c h seed arch t spec i=0 tags sets
+    read -r -a tags <<< "${pseudo_labeler_tags}"
+    # shellcheck disable=SC2086
+    sets=$(unique_words ${train_set} ${valid_set} ${test_sets} ${asr_train_set} ${unlabeled_sets})
+    log "Dry run (--dry_run true): stages ${stage}-${stop_stage}; nothing is run or written"
+    in_range 1 && log "Stage 1: local/data.sh ${local_data_opts} -> data/{${sets// /,}}"
+    if in_range 2 && [ -z "${asr_model_dir}" ]; then log "Stage 2: BPE (${bpemode}, ${nbpe}) of ${bpe_train_text} -> ${bpedir}"; fi
+    if in_range 3; then
+        if [ -n "${asr_model_dir}" ]; then
+            log "Stage 3: the ESPnet ASR model ${asr_model_dir} (not trained here) -> ${asr_pointer}"
+        else
+            log "Stage 3: system ${asr_exp}: ESPnet ASR trained on data/${asr_train_data} (data/{${asr_train_sets// /,}}${asr_train_hours:+, ${asr_train_hours} h}), validated on data/${asr_valid_set}, config ${asr_config:-(ESPnet defaults)}${asr_args:+ ${asr_args}}, ngpu ${ngpu}"
+        fi
+    fi
+    in_range 4 && log "Stage 4: decoding of data/{${decode_sets// /,}} (${decode_mode}; ctc_greedy: ${fast_decode_sets:-none}) -> data/<set>_asr; overlap with data/${asr_train_data}"
+    in_range 5 && log "Stage 5: frozen-encoder dump of data/{${dump_sets// /,}} -> ${dumpdir}/encoder/<set>"
+    if in_range 6; then
+        for spec in ${pseudo_labelers}; do
+            log "Stage 6: system ${expdir}/pseudo_labeler_${tags[${i}]}: ${spec}$([[ ${tags[${i}]} == *_sst2 ]] && echo " fine-tuned on SST-2 (${sst2_dir:-from the hub: datasets glue/sst2})"), evaluated on data/{${pseudo_eval_sets// /,}}[_asr]"
+            i=$((i + 1))
+        done
+    fi
+    if in_range 7; then
+        label_plan
+        for t in ${pseudo_labeler_tags}; do
+            [ -z "${_todo[${t}]:-}" ] || log "Stage 7: ${t} labels $(for d in ${_todo[${t}]}; do printf '%s/text ' "${d}"; done)-> utt2pseudo_${t}"
+        done
+    fi
+    if in_range 8; then
+        while read -r name arch t h seed; do
+            text_system_args "${arch}" "${t}" "${h}" "${seed}"
+            log "Stage 8: system ${expdir}/${name}: speechsent-train-text-classifier ${_args[*]}"
+        done < <(text_systems)
+    fi
+    if in_range 9; then
+        while read -r name kind c h seed; do
+            e2e_system_args "${kind}" "${c}" "${h}" "${seed}"
+            log "Stage 9: system ${expdir}/${name}: speechsent-train-e2e ${_args[*]}"
+        done < <(e2e_systems)
+    fi
+    in_range 10 && log "Stage 10: report of ${expdir} -> RESULTS.md, ${expdir}/report/"
+    in_range 11 && log "Stage 11: export of ${export_families} -> ${expdir}/export/"
+    log "Dry run done: $(in_range 8 && text_systems | wc -l || echo 0) 2-step and $(in_range 9 && e2e_systems | wc -l || echo 0) E2E systems"
+}
+if "${dry_run}"; then
+    dry_run_plan
+    exit 0
+fi
+
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     # shellcheck disable=SC2086  # the set options are space-separated lists
-    _sets=$(words ${train_set} ${valid_set} ${test_sets} ${asr_train_set} ${unlabeled_sets})
+    _sets=$(unique_words ${train_set} ${valid_set} ${test_sets} ${asr_train_set} ${unlabeled_sets})
     log "Stage 1: data preparation: local/data.sh ${local_data_opts}"
     log "  inputs: the corpora of db.sh (local/data.sh names them)"
     log "  outputs: data/{${_sets// /,}}"
@@ -540,17 +819,7 @@ fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     use_asr_model
-    if [ -n "${asr_model_dir}" ]; then
-        _asr_exp=${asr_exp}
-    else
-        _target=$(head -n 1 "${asr_pointer}")
-        case ${_target} in /*) ;; *) _target=${expdir}/${_target} ;; esac
-        if [ -d "${_target}" ] && [ "$(cd "${_target}/.." && pwd)" = "$(cd "${expdir}" && pwd)" ]; then
-            _asr_exp=${_target}   # trained by stage 3
-        else
-            _asr_exp=${expdir}/asr_$(basename "${_target%/}")
-        fi
-    fi
+    _asr_exp=$(asr_exp_dir)
     if "${gpu_inference}"; then _cmd=${cuda_cmd}; _ngpu=1; else _cmd=${decode_cmd}; _ngpu=0; fi
     _beam_sets=
     _fast_sets=
@@ -567,7 +836,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     done
     log "Stage 4: ASR decoding with ${_model}: ${_beam_sets:+beam: ${_beam_sets}}${_fast_sets:+ctc_greedy: ${_fast_sets}}"
     log "  inputs: $(for s in ${decode_sets}; do printf 'data/%s ' "${s}"; done)"
-    log "  outputs: $(for s in ${decode_sets}; do printf 'data/%s_asr ' "${s}"; done)${_asr_exp}/decode_*/<set>/{text,score.txt}"
+    log "  outputs: $(for s in ${decode_sets}; do printf 'data/%s_asr ' "${s}"; done)${_asr_exp}/decode_*/<set>/{text,score.txt} ${_asr_exp}/overlap.json"
     for _mode in beam ctc_greedy; do
         if [ "${_mode}" = beam ]; then _sets=${_beam_sets}; else _sets=${_fast_sets}; fi
         [ -n "${_sets}" ] || continue
@@ -590,6 +859,8 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
             log "${dset} (${_mode}): $(grep -h '^%WER' "${_asr_exp}/decode_${_mode}/${dset}/score.txt" || echo 'no reference text')"
         done
     done
+    # shellcheck disable=SC2086  # lists of set names
+    asr_overlap ${_beam_sets} ${_fast_sets}
     log "Stage 4 done: $(for s in ${decode_sets}; do printf 'data/%s_asr ' "${s}"; done)"
 fi
 
@@ -598,7 +869,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     if "${gpu_inference}"; then _cmd=${cuda_cmd}; _ngpu=1; else _cmd=${decode_cmd}; _ngpu=0; fi
     log "Stage 5: frozen-encoder dump with ${_model} (${dump_storage}, ${inference_nj} jobs, ngpu ${_ngpu})"
     log "  inputs: $(for s in ${dump_sets}; do printf 'data/%s ' "${s}"; done)"
-    log "  outputs: $(for s in ${dump_sets}; do printf '%s/encoder/%s/feats.scp ' "${dumpdir}" "${s}"; done)"
+    log "  outputs: $(for s in ${dump_sets}; do printf '%s/encoder/%s/feats.scp ' "${dumpdir}" "${s}"; done)$(asr_exp_dir)/overlap.json"
     _opts=()
     _dumped=
     for dset in ${dump_sets}; do
@@ -624,162 +895,147 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
         log "${dset}: $(wc -l < "${_dir}/feats.scp") utterances in ${_dir}/feats.scp," \
             "$(wc -l < "${_dir}/skipped_utts") skipped (${_dir}/skipped_utts)"
     done
+    # shellcheck disable=SC2086  # a list of set names
+    asr_overlap ${_dumped}
     log "Stage 5 done: $(for s in ${dump_sets}; do printf '%s/encoder/%s ' "${dumpdir}" "${s}"; done)"
 fi
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
-    log "Stage 6: pseudo labeler ${pseudo_labeler}${sst2_dir:+ fine-tuned on ${sst2_dir}} -> ${pseudo_labeler_dir}"
-    _sst2=
-    [ -z "${sst2_dir}" ] || _sst2="${sst2_dir}/train.tsv ${sst2_dir}/dev.tsv "
-    log "  inputs: ${pseudo_labeler} ${_sst2}$(for s in ${pseudo_eval_sets}; do printf 'data/%s[_asr] ' "${s}"; done)"
-    log "  outputs: ${pseudo_labeler_dir}/{labeler.json,eval_<set>/scores.json}"
-    if [ -n "${sst2_dir}" ] && [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu 1"; _ngpu=1; else _cmd=${train_cmd}; _ngpu=0; fi
+    log "Stage 6: pseudo labelers ${pseudo_labelers}$(if "${sst2}"; then echo " fine-tuned on SST-2 (${sst2_dir:-the Hugging Face hub})"; fi)"
+    log "  inputs: ${pseudo_labelers} ${sst2_dir:+${sst2_dir}/{train,dev}.tsv }$(for s in ${pseudo_eval_sets}; do printf 'data/%s[_asr] ' "${s}"; done)"
+    log "  outputs: $(for t in ${pseudo_labeler_tags}; do printf '%s/pseudo_labeler_%s/ ' "${expdir}" "${t}"; done)(labeler.json, eval_<set>/scores.json)"
+    if "${sst2}" && [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu 1"; _ngpu=1; else _cmd=${train_cmd}; _ngpu=0; fi
     _opts=()
+    "${sst2}" && _opts+=(--sst2 true)
     [ -z "${sst2_dir}" ] || _opts+=(--sst2_dir "${sst2_dir}")
     [ -z "${pseudo_labeler_config}" ] || _opts+=(--config "${pseudo_labeler_config}")
-    # shellcheck disable=SC2086  # pseudo_labeler_args holds several options
-    ${_cmd} "${pseudo_labeler_dir}/log/pseudo_labeler.log" \
-        python -m speechsent.bin.pseudo_labeler "${_opts[@]}" \
-            --pseudo_labeler "${pseudo_labeler}" \
-            --out_dir "${pseudo_labeler_dir}" \
-            --eval_sets "$(for s in ${pseudo_eval_sets}; do [ ! -f "data/${s}/utt2sentiment" ] || printf 'data/%s ' "${s}"; done)" \
-            --eval_asr true \
-            --ngpu "${_ngpu}" \
-            ${pseudo_labeler_args}
-    grep -h 'Table 3:' "${pseudo_labeler_dir}/log/pseudo_labeler.log" | sed 's/^.*INFO: //' | while read -r _line; do
-        log "${_line}"
+    read -r -a _tags <<< "${pseudo_labeler_tags}"
+    _i=0
+    for spec in ${pseudo_labelers}; do  # one labeler after another (a fine-tuning takes the GPU)
+        _dir=${expdir}/pseudo_labeler_${_tags[${_i}]}
+        _i=$((_i + 1))
+        log "${_dir}: ${spec} (log: ${_dir}/log/pseudo_labeler.log)"
+        # shellcheck disable=SC2086  # pseudo_labeler_args holds several options
+        ${_cmd} "${_dir}/log/pseudo_labeler.log" \
+            python -m speechsent.bin.pseudo_labeler "${_opts[@]}" \
+                --pseudo_labeler "${spec}" \
+                --out_dir "${_dir}" \
+                --eval_sets "$(for s in ${pseudo_eval_sets}; do [ ! -f "data/${s}/utt2sentiment" ] || printf 'data/%s ' "${s}"; done)" \
+                --eval_asr true \
+                --ngpu "${_ngpu}" \
+                ${pseudo_labeler_args}
+        grep -h 'Table 3:\|SST-2 dev accuracy' "${_dir}/log/pseudo_labeler.log" | sed 's/^.*INFO: //' | while read -r _line; do
+            log "${_line}"
+        done
     done
-    log "Stage 6 done: ${pseudo_labeler_dir}"
+    log "Stage 6 done: $(for t in ${pseudo_labeler_tags}; do printf '%s/pseudo_labeler_%s ' "${expdir}" "${t}"; done)"
 fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
-    [ -f "${pseudo_labeler_dir}/labeler.json" ] || { log "Error: ${pseudo_labeler_dir}/labeler.json missing: run stage 6"; exit 1; }
-    _dirs=
-    for s in ${pseudo_sets}; do
-        for t in ${pseudo_transcripts}; do
-            if [ "${t}" = asr ]; then _d=data/${s}_asr; else _d=data/${s}; fi
-            if [ -f "${_d}/text" ]; then
-                _dirs+="${_d} "
+    label_plan   # -> _todo: the data dirs each labeler labels
+    # A dir without text: skipped for the default labeler's --pseudo_sets (a warning), an error for a dir an
+    # --e2e_pseudo_configs entry needs.
+    _needed=$(for c in ${e2e_pseudo_configs}; do pseudo_labels_of "${c}"; done)
+    for _tag in "${!_todo[@]}"; do
+        _dirs=
+        for d in ${_todo[${_tag}]}; do
+            if [ -f "${d}/text" ]; then
+                _dirs+="${d} "
+            elif [[ $'\n'${_needed}$'\n' == *$'\n'"${d}/utt2pseudo_${_tag}"$'\n'* ]]; then
+                log "Error: ${d}/text missing (an --e2e_pseudo_configs entry labels it with ${_tag}): run stage 1, or 4 for _asr"
+                exit 1
             else
-                log "Warning: ${_d}/text does not exist (no such set, or stage 4 not run): not pseudo-labeled"
+                log "Warning: ${d}/text does not exist (no such set, or stage 4 not run): not pseudo-labeled"
             fi
         done
+        _todo[${_tag}]=${_dirs}
     done
-    [ -n "${_dirs}" ] || { log "Error: none of --pseudo_sets (${pseudo_sets}) has a text to label"; exit 1; }
     # (speechsent-pseudo-label adds --gpu to the job runner itself, as stage 4's decoding does)
     if "${gpu_inference}"; then _cmd=${cuda_cmd}; _ngpu=1; else _cmd=${decode_cmd}; _ngpu=0; fi
-    log "Stage 7: pseudo-labeling with ${pseudo_labeler_dir} (${inference_nj} jobs)"
-    log "  inputs: $(for d in ${_dirs}; do printf '%s/text ' "${d}"; done)"
-    log "  outputs: $(for d in ${_dirs}; do printf '%s/utt2pseudo ' "${d}"; done)"
-    # shellcheck disable=SC2086  # pseudo_args holds several options
-    python -m speechsent.bin.pseudo_label \
-        --labeler_dir "${pseudo_labeler_dir}" \
-        --data_dir "${_dirs}" \
-        --work_dir "${pseudo_labeler_dir}/label" \
-        --nj "${inference_nj}" \
-        --cmd "${_cmd}" \
-        --ngpu "${_ngpu}" \
-        ${pseudo_args}
-    for d in ${_dirs}; do
-        log "${d}: $(cut -d' ' -f2 "${d}/utt2pseudo" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')of $(wc -l < "${d}/text") utterances"
+    log "Stage 7: pseudo labels of the labelers $(for t in ${pseudo_labeler_tags}; do [ -z "${_todo[${t}]:-}" ] || printf '%s ' "${t}"; done)(${inference_nj} jobs each)"
+    _done=
+    for _tag in ${pseudo_labeler_tags}; do
+        [ -n "${_todo[${_tag}]:-}" ] || continue
+        _dir=${expdir}/pseudo_labeler_${_tag}
+        [ -f "${_dir}/labeler.json" ] || { log "Error: ${_dir}/labeler.json missing: run stage 6"; exit 1; }
+        _default=false
+        [ "${_tag}" != "${pseudo_labeler_tag}" ] || _default=true
+        log "  ${_tag}: inputs: ${_dir}/labeler.json $(for d in ${_todo[${_tag}]}; do printf '%s/text ' "${d}"; done)"
+        log "  ${_tag}: outputs: $(for d in ${_todo[${_tag}]}; do printf '%s/utt2pseudo_%s ' "${d}" "${_tag}"; done)$("${_default}" && echo '(+ utt2pseudo: the default labeler)')"
+        # shellcheck disable=SC2086  # pseudo_args holds several options
+        python -m speechsent.bin.pseudo_label \
+            --labeler_dir "${_dir}" \
+            --data_dir "${_todo[${_tag}]}" \
+            --work_dir "${_dir}/label" \
+            --labels_name "utt2pseudo_${_tag}" \
+            --default_copy "${_default}" \
+            --nj "${inference_nj}" \
+            --cmd "${_cmd}" \
+            --ngpu "${_ngpu}" \
+            ${pseudo_args}
+        for d in ${_todo[${_tag}]}; do
+            log "${d}/utt2pseudo_${_tag}: $(cut -d' ' -f2 "${d}/utt2pseudo_${_tag}" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')of $(wc -l < "${d}/text") utterances"
+            _done+="${d}/utt2pseudo_${_tag} "
+        done
     done
-    log "Stage 7 done: $(for d in ${_dirs}; do printf '%s/utt2pseudo ' "${d}"; done)"
+    [ -n "${_done}" ] || { log "Error: nothing to label (no text in the dirs of --pseudo_sets / --e2e_pseudo_configs)"; exit 1; }
+    log "Stage 7 done: ${_done}"
 fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
-    log "Stage 8: 2-step text classifiers: ${text_archs} x transcripts ${text_transcripts} x sizes all ${text_hours} x seeds ${text_seeds}"
+    log "Stage 8: 2-step text classifiers: ${text_archs} x transcripts ${text_transcripts} x sizes all ${text_hours} (${text_hours_transcripts}) x seeds ${text_seeds}"
     log "  inputs: data/${train_set}[_asr]/{text,utt2sentiment} data/${text_valid_set}, LM ${text_lm}"
     log "  outputs: ${expdir}/text_*/{system.json,best.pth,score_<set>/scores.json}"
     if [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu 1"; _ngpu=1; else _cmd=${train_cmd}; _ngpu=0; fi
-    # shellcheck disable=SC2086  # the set options are space-separated lists
-    _score_dirs=$(for s in ${scored_sets} $(printf '%s_asr ' ${scored_sets}); do [ ! -d "data/${s}" ] || printf 'data/%s ' "${s}"; done)
-    for h in ${text_hours}; do make_hours_subset "${h}"; done
-    for arch in ${text_archs}; do
-        for t in ${text_transcripts}; do
-            if [ "${t}" = asr ]; then _train=data/${train_set}_asr; else _train=data/${train_set}; fi
-            [ -f "${_train}/text" ] || { log "Error: ${_train}/text missing (stage 1, or stage 4 for asr)"; exit 1; }
-            for h in all ${text_hours}; do
-                for seed in ${text_seeds}; do
-                    _name=text_${arch}_${t}$([ "${h}" = all ] || echo "_${h}h")_s${seed}
-                    _opts=(--arch "${arch}" --train_dir "${_train}" --input "${t}")
-                    [ "${h}" = all ] || _opts+=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --train_hours "${h}")
-                    if [ "${arch}" = baseline ]; then _conf=${text_baseline_config}; else _conf=${text_lm_config}; fi
-                    [ -z "${_conf}" ] || _opts+=(--config "${_conf}")
-                    [ "${arch}" = baseline ] || _opts+=(--lm "${text_lm}" --lm_cache_dir "${dumpdir}/lm_features")
-                    log "${_name}: training (log: ${expdir}/${_name}/log/train.log)"
-                    # shellcheck disable=SC2086  # text_args holds several options
-                    bg_run ${_cmd} "${expdir}/${_name}/log/train.log" \
-                        python -m speechsent.bin.train_text_classifier "${_opts[@]}" \
-                            --valid_dir "data/${text_valid_set}" \
-                            --score_dirs "${_score_dirs}" \
-                            --exp_dir "${expdir}/${_name}" \
-                            --seed "${seed}" \
-                            --ngpu "${_ngpu}" \
-                            ${text_args}
-                done
-            done
-        done
+    for t in ${text_transcripts}; do
+        if [ "${t}" = asr ]; then _train=data/${train_set}_asr; else _train=data/${train_set}; fi
+        [ -f "${_train}/text" ] || { log "Error: ${_train}/text missing (stage 1, or stage 4 for asr)"; exit 1; }
+    done
+    mapfile -t _systems < <(text_systems)
+    for _system in "${_systems[@]}"; do
+        read -r _name arch t h seed <<< "${_system}"
+        [ "${h}" = all ] || make_hours_subset "${h}"
+        text_system_args "${arch}" "${t}" "${h}" "${seed}"
+        log "${_name}: training (log: ${expdir}/${_name}/log/train.log)"
+        # shellcheck disable=SC2086  # text_args holds several options
+        bg_run ${_cmd} "${expdir}/${_name}/log/train.log" \
+            python -m speechsent.bin.train_text_classifier "${_args[@]}" --exp_dir "${expdir}/${_name}" \
+                --ngpu "${_ngpu}" ${text_args}
     done
     bg_wait
     log "Stage 8 done: ${expdir}/text_* (scores in ${expdir}/text_*/score_*/scores.json)"
 fi
 
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
-    log "Stage 9: E2E classifiers on the frozen encoder: sizes ${e2e_hours} x seeds ${e2e_seeds}, pseudo-label pre-training on ${pseudo_sets} (${e2e_pseudo_transcripts:-none})${e2e_cnn_config:+, fbank CNN}"
-    # shellcheck disable=SC2086  # the set options are space-separated lists
-    _sets=$(words ${train_set} ${scored_sets} ${pseudo_sets})
-    log "  inputs: ${dumpdir}/encoder/{${_sets// /,}}/feats.scp data/{${train_set},${scored_sets// /,}}/utt2sentiment data/<set>[_asr]/utt2pseudo"
+    log "Stage 9: E2E classifiers on the frozen encoder: sizes ${e2e_hours} (Table 4) ${e2e_curve_hours:+and ${e2e_curve_hours} (Fig. 2) }x seeds ${e2e_seeds}; pseudo-label pre-training: ${e2e_pseudo_configs:-none}${e2e_cnn_config:+; fbank CNN}"
+    # shellcheck disable=SC2046,SC2086  # the set options are space-separated lists
+    _sets=$(words ${train_set} ${scored_sets} $(for c in ${e2e_pseudo_configs}; do IFS=: read -r _ s _ <<< "${c}"; echo "${s//+/ }"; done))
+    log "  inputs: ${dumpdir}/encoder/{${_sets// /,}}/feats.scp data/{${train_set},${scored_sets// /,}}/utt2sentiment data/<set>[_asr]/utt2pseudo_<labeler>"
     log "  outputs: ${expdir}/e2e_*/{system.json,best.pth,score_<set>/scores.json}"
     if [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu ${ngpu}"; else _cmd=${train_cmd}; fi
-    for h in ${e2e_hours}; do [ "${h}" = all ] || make_hours_subset "${h}"; done
-    _enc=${dumpdir}/encoder
-    _score=(--score_sets "$(score_sets_of "${_enc}")")
-    _valid=(--valid_feats "${_enc}/${valid_set}/feats.scp" --valid_labels "data/${valid_set}/utt2sentiment")
-    _train=(--train_feats "${_enc}/${train_set}/feats.scp" --train_labels "data/${train_set}/utt2sentiment")
-    for seed in ${e2e_seeds}; do
-        for t in ${e2e_pseudo_transcripts}; do  # pseudo-label pre-training (first: the fine-tuning waits for it)
-            _pre=e2e_pretrain_${pseudo_labeler_tag}_${t}_s${seed}
-            _pseudo=()
-            for s in ${pseudo_sets}; do
-                if [ "${t}" = asr ]; then _l=data/${s}_asr/utt2pseudo; else _l=data/${s}/utt2pseudo; fi
-                [ -f "${_l}" ] || { log "Error: ${_l} missing: run stage 7 (--pseudo_transcripts ${t})"; exit 1; }
-                _pseudo+=(--train_feats "${_enc}/${s}/feats.scp" --train_labels "${_l}")
-            done
-            bg_run train_e2e "${_pre}" --task pseudo "${_pseudo[@]}" --seed "${seed}" \
-                --system_pseudo_labeler "$(basename "${pseudo_labeler_dir}")" --system_pseudo_transcript "${t}" \
-                ${e2e_pretrain_config:+--config "${e2e_pretrain_config}"}
+    for c in ${e2e_pseudo_configs}; do
+        for _l in $(pseudo_labels_of "${c}"); do
+            [ -f "${_l}" ] || { log "Error: ${_l} missing: run stage 7 (--e2e_pseudo_configs ${c})"; exit 1; }
         done
-        if [ -n "${e2e_cnn_config}" ]; then  # Table 2's first row: a CNN on log-mel filterbanks, no ASR encoder
-            _fb=${dumpdir}/fbank
-            for s in ${train_set} ${scored_sets}; do
-                [ -f "${_fb}/${s}/feats.scp" ] && continue
-                log "fbank features of data/${s} -> ${_fb}/${s}"
-                python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${_fb}/${s}" --nj "${nj}" \
-                    --cmd "${decode_cmd}"  # logs in ${_fb}/${s}/log/dump.JOB.log
-            done
-            bg_run train_e2e "e2e_cnn_fbank_s${seed}" --config "${e2e_cnn_config}" --model cnn --seed "${seed}" \
-                --train_feats "${_fb}/${train_set}/feats.scp" --train_labels "data/${train_set}/utt2sentiment" \
-                --valid_feats "${_fb}/${valid_set}/feats.scp" --valid_labels "data/${valid_set}/utt2sentiment" \
-                --score_sets "$(score_sets_of "${_fb}")"
-        fi
-        for h in ${e2e_hours}; do  # supervised only
-            _sub=()
-            [ "${h}" = all ] || _sub=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --system_train_hours "${h}")
-            bg_run train_e2e "e2e_blstm_${h}$([ "${h}" = all ] || echo h)_s${seed}" "${_train[@]}" "${_valid[@]}" \
-                "${_score[@]}" "${_sub[@]}" --seed "${seed}" ${e2e_config:+--config "${e2e_config}"}
+    done
+    if [ -n "${e2e_cnn_config}" ]; then  # Table 2's first row: a CNN on log-mel filterbanks, no ASR encoder
+        for s in ${train_set} ${scored_sets}; do
+            [ -f "${dumpdir}/fbank/${s}/feats.scp" ] && continue
+            log "fbank features of data/${s} -> ${dumpdir}/fbank/${s}"
+            python -m speechsent.bin.dump_fbank --data_dir "data/${s}" --out_dir "${dumpdir}/fbank/${s}" --nj "${nj}" \
+                --cmd "${decode_cmd}"  # logs in ${dumpdir}/fbank/${s}/log/dump.JOB.log
         done
-        bg_wait
-        for t in ${e2e_pseudo_transcripts}; do  # fine-tuning of the pre-trained models at each size
-            _pre=e2e_pretrain_${pseudo_labeler_tag}_${t}_s${seed}
-            for h in ${e2e_hours}; do
-                _sub=()
-                [ "${h}" = all ] || _sub=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --system_train_hours "${h}")
-                bg_run train_e2e "e2e_blstm_pseudo_${pseudo_labeler_tag}_${t}_${h}$([ "${h}" = all ] || echo h)_s${seed}" \
-                    "${_train[@]}" "${_valid[@]}" "${_score[@]}" "${_sub[@]}" --seed "${seed}" \
-                    --init_from "${expdir}/${_pre}/best.pth" --reset_head true \
-                    ${e2e_config:+--config "${e2e_config}"}
-            done
-        done
+    fi
+    _prev=
+    mapfile -t _systems < <(e2e_systems)
+    for _system in "${_systems[@]}"; do
+        read -r _name kind c h seed <<< "${_system}"
+        # a fine-tuning starts once the pre-trainings (and the seed's other systems before it) are done
+        [ "${kind}" != finetune ] || [ "${_prev}" = finetune ] || bg_wait
+        _prev=${kind}
+        [ "${h}" = all ] || make_hours_subset "${h}"
+        e2e_system_args "${kind}" "${c}" "${h}" "${seed}"
+        bg_run train_e2e "${_name}" "${_args[@]}"
     done
     bg_wait
     # Utterances a training left out (non-finite features, counted in its system.json): shown, not buried.
@@ -789,11 +1045,28 @@ fi
 
 if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
     log "Stage 10: report"
-    log "  inputs: ${expdir}/*/system.json ${expdir}/*/score_*/scores.json ${expdir}/pseudo_labeler_*/eval_*/scores.json"
-    log "  outputs: RESULTS.md ${expdir}/report/*.png"
+    log "  inputs: ${expdir}/*/system.json ${expdir}/*/score_*/scores.json ${expdir}/pseudo_labeler_*/eval_*/scores.json ${expdir}/asr_*/{decode_*/*/score.txt,overlap.json} data/*/utt2dur"
+    log "  outputs: RESULTS.md ${expdir}/report/{run_options.tsv,*.png}"
+    # The run's options, for RESULTS.md's header and its departures from the paper (name<TAB>value lines).
+    mkdir -p "${expdir}/report"
+    _asr_exp=$(asr_exp_dir)
+    {
+        printf 'recipe\t%s\n' "$(basename "$(pwd)")"
+        for _v in train_set valid_set test_sets unlabeled_sets asr_train_sets asr_train_hours asr_valid_set \
+                  asr_model_dir asr_model_train_sets asr_config nbpe decode_mode fast_decode_sets ngpu \
+                  pseudo_labelers pseudo_labeler sst2 sst2_dir text_archs text_lm text_transcripts text_hours \
+                  text_hours_transcripts text_seeds e2e_hours e2e_curve_hours e2e_pseudo_configs e2e_curve_configs \
+                  e2e_seeds local_data_opts subset_seed; do
+            printf '%s\t%s\n' "${_v}" "${!_v}"
+        done
+        printf 'asr_exp\t%s\n' "${_asr_exp}"
+        printf 'asr_overlap_json\t%s\n' "${_asr_exp:+${_asr_exp}/overlap.json}"
+        for _v in SWBD SWBD_MS98 SWBD_SENTIMENT FISHER; do printf '%s\t%s\n' "${_v}" "${!_v:-}"; done
+    } > "${expdir}/report/run_options.tsv"
     # shellcheck disable=SC2086  # report_args holds several options
     python -m speechsent.bin.make_report \
         --exp_dir "${expdir}" \
+        --run_options "${expdir}/report/run_options.tsv" \
         --out RESULTS.md \
         --plots_dir "${expdir}/report" \
         --data_dir data \
