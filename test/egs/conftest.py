@@ -4,14 +4,17 @@
 ``corpus.env`` (the db.sh variables); ``copy_recipe(tmp_path, name)``: a copy of ``egs/<name>``
 outside the repository (its path.sh finds the toolkit through SPEECHSENT_ROOT); ``run_recipe(recipe, args,
 env)``: ``bash ./run.sh ARGS...`` there (or another ``script=``), with the db.sh variables of the
-environment replaced by ``env``.
+environment replaced by ``env``; ``egs_module(name)``: the sibling module ``test/egs/<name>.py`` (imported
+once), for what the recipe tests share (e.g. ``test_stages_2_5.TINY_ASR``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -50,11 +53,27 @@ def _run_recipe(
     )
 
 
-@pytest.fixture
+def _egs_module(name: str):
+    key = f"speechsent_test_egs_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
+@pytest.fixture(scope="session")
 def copy_recipe() -> Callable[[Path, str], Path]:
     return _copy_recipe
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def run_recipe() -> Callable[..., subprocess.CompletedProcess]:
     return _run_recipe
+
+
+@pytest.fixture(scope="session")
+def egs_module() -> Callable[[str], object]:
+    return _egs_module

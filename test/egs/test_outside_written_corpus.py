@@ -5,7 +5,6 @@ of the files as libsndfile decodes them."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -26,21 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def _module(name: str):
-    """A sibling test module (test/egs has no package)."""
-    key = f"speechsent_test_egs_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
 @pytest.fixture(scope="module")
-def outside_run(tmp_path_factory):
-    stages = _module("test_stages_2_5")
+def outside_run(tmp_path_factory, egs_module):
+    stages = egs_module("test_stages_2_5")
     tmp = tmp_path_factory.mktemp("outside")
     (tmp / "synth.yaml").write_text(yaml.safe_dump(stages.SYNTH))
     subprocess.run(
@@ -49,7 +36,7 @@ def outside_run(tmp_path_factory):
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     corpus = tmp / "theirs"
-    count = _module("rewrite_corpus_sphere").rewrite_corpus(tmp / "ours", corpus, "ULAW")
+    count = egs_module("rewrite_corpus_sphere").rewrite_corpus(tmp / "ours", corpus, "ULAW")
     assert count > 0
     recipe = stages._recipe(tmp)
     (recipe / "conf" / "tiny.yaml").write_text(yaml.safe_dump(stages.TINY_ASR))

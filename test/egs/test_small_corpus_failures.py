@@ -8,10 +8,7 @@ are restored, a rerun of stage 3 reads every utterance again and trains.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -24,20 +21,8 @@ pytest.importorskip("espnet2")
 pytestmark = pytest.mark.slow
 
 
-def _stages_module():
-    """test_stages_2_5 (its tiny corpus, tiny ASR, recipe copy and run helpers): test/egs has no package."""
-    key = "speechsent_test_egs_test_stages_2_5"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name("test_stages_2_5.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
-def test_small_corpus_and_unreadable_audio(tmp_path):
-    stages = _stages_module()
+def test_small_corpus_and_unreadable_audio(tmp_path, egs_module):
+    stages = egs_module("test_stages_2_5")
     recipe = stages._recipe(tmp_path)
     (tmp_path / "synth.yaml").write_text(yaml.safe_dump(stages.SYNTH))
     (recipe / "conf" / "tiny.yaml").write_text(yaml.safe_dump({**stages.TINY_ASR, "max_epoch": 1}))
