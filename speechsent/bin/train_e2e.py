@@ -30,6 +30,15 @@ Fine-tuning starts from the pre-trained body with ``--init_from exp/<pretrain>/b
         --train_utt_list data/swbd_train_5h/utt2spk --system_train_hours 5 \\
         --init_from exp/e2e_pretrain_bert_sst2_gt/best.pth --reset_head true ... --exp_dir exp/e2e_ft_5h
 
+Pseudo labels are checked before anything is done: with ``--pseudo_labeler_dir exp/pseudo_labeler_<tag>``
+every ``--train_labels data/<set>/FILE`` must be what that labeler wrote (its stage-7 record
+``<dir>/label/<set>/done.json`` names ``labels_file`` FILE and ``labels_sha256`` the file's SHA-256), else
+an error names the file, the record and what differs (rerun stage 7 with that labeler); the labeler
+(``--system_pseudo_labeler``) defaults to ``<tag>``. ``pretrain.json`` records ``pseudo_labels`` (label file
+→ SHA-256) and their ``pseudo_fingerprint`` (path-independent, :func:`speechsent.tasks.manifests.
+pseudo_fingerprint`); a fine-tuned ``system.json`` has those of its ``--init_from``'s ``pretrain.json``, and
+``--expect_pseudo_fingerprint HEX`` refuses an ``--init_from`` pre-trained on other labels.
+
 Files of ``--exp_dir``: the Trainer's ``checkpoint.pth`` (an interrupted run resumes from it), ``best.pth``,
 ``metrics.jsonl``, ``train.log``; ``model.json`` (architecture, config, labels: how to rebuild the model);
 ``system.json`` (sentiment task; docs/contracts.md, for the report) or ``pretrain.json`` (pseudo task: the

@@ -4,7 +4,7 @@ A task is a subclass of :class:`AbsTask` with a config dataclass (its fields are
 so a YAML ``--config`` has the same keys) that says how to build its inputs and its model; :meth:`AbsTask.run`
 does the rest, the same way for every task::
 
-    score targets found → stamps of the options and inputs → .done matches? nothing to do
+    inputs checked → score targets found → stamps of the options and inputs → .done matches? nothing to do
     → runtime (threads, GPUs, DDP) and the exp dir (continued or cleared) → build data and model
     → model.json → Trainer.fit → best model → score every target (argmax, score_<set>/{utt2pred,utt2prob,
     scores.json}) → system.json / pretrain.json → .done
@@ -144,6 +144,9 @@ class AbsTask(abc.ABC, Generic[C]):
         except ValueError as error:
             raise ConfigError(str(error)) from None
 
+    def check_inputs(self) -> None:
+        """Checks of what the inputs hold, before anything is done or skipped (a ValueError names a file)."""
+
     @abc.abstractmethod
     def score_targets(self) -> list[ScoreTarget]:
         """The sets to score that exist (the others logged and left out)."""
@@ -212,6 +215,7 @@ class AbsTask(abc.ABC, Generic[C]):
     def train(self) -> TaskResult:
         from speechsent.training.options import trainer_run
 
+        self.check_inputs()
         targets = self.score_targets()
         training_stamp, scoring_stamp = self.make_stamps(targets)
         stamp = {"training": training_stamp, "scoring": scoring_stamp}

@@ -24,12 +24,16 @@ from typing import Any
 from speechsent.tasks.abs_task import AbsTask, Built, ConfigError, ScoreTarget, SetPrediction
 from speechsent.tasks.e2e_args import add_e2e_arguments, as_list
 from speechsent.tasks.e2e_parts import (
+    check_labeler_records,
+    check_pretrain_fingerprint,
     class_weights,
     describe,
     heldout_utterances,
     init_model,
     input_kind,
+    label_digests,
     model_config,
+    pretrain_fingerprint,
     pseudo_provenance,
     reason_counts,
     set_name,
@@ -59,6 +63,8 @@ class E2EConfig(TrainerOptions):
     valid_labels: str | None = None
     valid_fraction: float = 0.05
     score_sets: list[str] = field(default_factory=list)
+    pseudo_labeler_dir: str | None = None
+    expect_pseudo_fingerprint: str | None = None
     exp_dir: str | None = None
     max_open_files: int = 64
     model: str = "blstm"
@@ -122,7 +128,7 @@ class E2ETask(AbsTask[E2EConfig]):
     )
     not_stamped = frozenset(
         {"config", "log_level", "progress", "num_workers", "num_threads", "ngpu", "force", "max_open_files"}
-        | {"allow_missing_classes"}
+        | {"allow_missing_classes", "expect_pseudo_fingerprint", "pseudo_labeler_dir"}
     )
     scoring_only = frozenset(
         {"score_sets", "system_train_hours", "system_pseudo_labeler", "system_pseudo_sets"}
@@ -153,6 +159,10 @@ class E2ETask(AbsTask[E2EConfig]):
             raise ConfigError("--valid_fraction must be in (0, 1)")
         if c.task == "pseudo" and c.score_sets:
             raise ConfigError("--score_sets scores 3-class sentiment: not with --task pseudo")
+        if c.pseudo_labeler_dir and c.task != "pseudo":
+            raise ConfigError("--pseudo_labeler_dir checks the labels of --task pseudo only")
+        if c.expect_pseudo_fingerprint and (c.task != "sentiment" or not c.init_from):
+            raise ConfigError("--expect_pseudo_fingerprint checks the --init_from model of --task sentiment")
         super().check_config(config)
         try:
             parse_score_sets(c.score_sets)
@@ -160,6 +170,22 @@ class E2ETask(AbsTask[E2EConfig]):
             raise ConfigError(str(error)) from None
 
     # ------------------------------------------------------------------ inputs
+
+    def __init__(self, config: E2EConfig) -> None:
+        super().__init__(config)
+        self.pseudo_labels: dict[str, str | None] | None = None  # pseudo task: the labels' SHA-256
+
+    def check_inputs(self) -> None:
+        """The pseudo labels are the --pseudo_labeler_dir's; the --init_from model was pre-trained on the
+        labels of --expect_pseudo_fingerprint."""
+        c = self.config
+        if c.task == "pseudo":
+            self.pseudo_labels = label_digests(c.train_labels)
+            if c.pseudo_labeler_dir:
+                check_labeler_records(self.pseudo_labels, c.pseudo_labeler_dir)
+        elif c.expect_pseudo_fingerprint:
+            assert c.init_from
+            check_pretrain_fingerprint(c.init_from, c.expect_pseudo_fingerprint)
 
     def score_targets(self) -> list[ScoreTarget]:
         targets = []
@@ -189,6 +215,13 @@ class E2ETask(AbsTask[E2EConfig]):
             },
             "system": {k: getattr(c, k) for k in sorted(self.scoring_only - {"score_sets"})},
         }
+        # what system.json / pretrain.json name (keys only when used: the stamps of other runs stay as they
+        # were): the labeler (pre-training), the pre-training's pseudo labels (fine-tuning; its best.pth is
+        # a training input already)
+        if c.task == "pseudo" and c.pseudo_labeler_dir:
+            scoring["pseudo_labeler_dir"] = c.pseudo_labeler_dir
+        if c.init_from:
+            scoring["init_from_pseudo_fingerprint"] = pretrain_fingerprint(c.init_from)[1]
         return inputs, scoring
 
     def _datasets(self, labels: Sequence[str]) -> tuple[Any, Any, Any, str]:
@@ -357,7 +390,7 @@ class E2ETask(AbsTask[E2EConfig]):
             train_set=set_name(c.train_labels[0]) if c.system_train_set == "auto" else c.system_train_set,
             train_hours=train_hours(c, built.train_data.ids),
             lm=None,
-            **pseudo_provenance(c),
+            **pseudo_provenance(c, self.pseudo_labels),
             seed=c.seed,
             select_set=state["select_set"],
             best_epoch=fit.best_epoch,

@@ -83,6 +83,20 @@ def _add_data_arguments(g: Any) -> None:
         help="sets to score after training: NAME:FEATS_SCP:UTT2SENTIMENT (repeatable or space-separated; "
         "a set whose feats.scp is absent is skipped with a note)",
     )
+    g.add_argument(
+        "--pseudo_labeler_dir",
+        type=none_or_str,
+        default=None,
+        help="--task pseudo: the labeler whose labels every --train_labels must be (e.g. "
+        "exp/pseudo_labeler_bert_sst2): its record <dir>/label/<set dir>/done.json must name the file and "
+        "its SHA-256, else an error before training",
+    )
+    g.add_argument(
+        "--expect_pseudo_fingerprint",
+        type=none_or_str,
+        default=None,
+        help="with --init_from: refuse a pre-trained model whose pretrain.json pseudo_fingerprint differs",
+    )
     g.add_argument("--exp_dir", default=None, help="experiment dir, e.g. exp/e2e_blstm")
     g.add_argument("--max_open_files", type=int, default=64, help="ark files kept open per process")
 
@@ -124,8 +138,8 @@ def _add_system_arguments(g: Any) -> None:
         "--system_pseudo_labeler",
         type=none_or_str,
         default=None,
-        help="pseudo labeler of the labels (pseudo task) or of the --init_from model (default: its "
-        "pretrain.json)",
+        help="pseudo labeler of the labels (pseudo task; default: the --pseudo_labeler_dir name without "
+        "pseudo_labeler_) or of the --init_from model (default: its pretrain.json)",
     )
     g.add_argument(
         "--system_pseudo_sets",

@@ -1,6 +1,7 @@
 """The pieces of the E2E task that are not its lifecycle: the held-out split, the model config and its
 initialisation from a pre-trained model, balanced class weights and the ``system.json`` description
-(pseudo-label provenance, hours, skip counts). Light at import: torch inside the functions."""
+(pseudo-label provenance, hours, skip counts), and the checks that the pseudo labels are the ones named (the
+labeler's records, the pre-training's fingerprint). Light at import: torch inside the functions."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from speechsent.tasks.manifests import E2EModelManifest, PretrainManifest
+from speechsent.tasks.manifests import E2EModelManifest, PretrainManifest, pseudo_fingerprint
+from speechsent.utils.digest import file_digest
+from speechsent.utils.fileio import read_json
 from speechsent.utils.seeded import seeded_share
 
 __all__ = [
+    "LABELER_RECORD",
+    "check_labeler_records",
+    "check_pretrain_fingerprint",
     "class_weights",
     "describe",
     "heldout_utterances",
     "init_model",
     "input_kind",
+    "label_digests",
+    "labeler_name",
     "model_config",
+    "pretrain_fingerprint",
     "pseudo_provenance",
     "reason_counts",
     "set_name",
@@ -26,6 +35,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("speechsent.train_e2e")
+
+#: The record a pseudo labeler writes per labelled set (stage 7): ``<labeler dir>/label/<set>/done.json``,
+#: with ``labels_file`` (the label file's name in ``data/<set>/``) and ``labels_sha256`` (its SHA-256).
+LABELER_RECORD = "done.json"
 
 
 def _recording(utt: str) -> str:
@@ -126,15 +139,92 @@ def set_name(label_file: str | Path) -> str:
     return name[: -len("_asr")] if name.endswith("_asr") else name
 
 
-def pseudo_provenance(config: Any) -> dict[str, Any]:
-    """pseudo_labeler, pseudo_sets, pseudo_transcript: of the labels (pseudo task) or of the --init_from
-    model's pretrain.json (sentiment task); options override."""
-    prov: dict[str, Any] = {"pseudo_labeler": None, "pseudo_sets": None, "pseudo_transcript": None}
+def labeler_name(labeler_dir: str | Path) -> str:
+    """``exp/pseudo_labeler_bert_sst2`` → ``bert_sst2`` (the default ``pseudo_labeler`` of its labels)."""
+    return Path(labeler_dir).name.removeprefix("pseudo_labeler_")
+
+
+def label_digests(label_files: Sequence[str]) -> dict[str, str | None]:
+    """``{label file as given: SHA-256 of its bytes}`` (None for a missing file)."""
+    return {str(path): file_digest(path) for path in label_files}
+
+
+def _record_problem(path: Path, digest: str | None, record: Path) -> str | None:
+    """What makes ``path`` (of SHA-256 ``digest``) not the file the labeler's ``record`` names, or None."""
+    if digest is None:
+        return "no such file"
+    if not record.is_file():
+        return f"no record {record}: the labeler did not label set {path.parent.name}"
+    data = read_json(record)
+    if not isinstance(data, dict) or not data.get("labels_file") or not data.get("labels_sha256"):
+        return f"{record} names no labels_file and labels_sha256 (written by an older stage 7)"
+    if data["labels_file"] != path.name:
+        return f"{record} names labels_file {data['labels_file']!r}, not {path.name!r}"
+    if data["labels_sha256"] != digest:
+        return (
+            f"the file's SHA-256 is {digest}, {record} has labels_sha256 {data['labels_sha256']} "
+            "(the file changed since the labeler wrote it)"
+        )
+    return None
+
+
+def check_labeler_records(digests: dict[str, str | None], labeler_dir: str | Path) -> None:
+    """Every label file of ``digests`` (``{path: SHA-256}``) must be what the pseudo labeler ``labeler_dir``
+    wrote: its record ``<labeler_dir>/label/<the file's dir name>/done.json`` names the file
+    (``labels_file``: its base name) and its SHA-256 (``labels_sha256``). Else a ValueError naming every
+    file that is not, the record and what differs."""
+    problems = []
+    for path, digest in digests.items():
+        record = Path(labeler_dir) / "label" / Path(path).parent.name / LABELER_RECORD
+        problem = _record_problem(Path(path), digest, record)
+        if problem:
+            problems.append(f"--train_labels {path}: {problem}")
+    if problems:
+        raise ValueError(
+            f"pseudo labels that are not those of --pseudo_labeler_dir {labeler_dir}:\n  "
+            + "\n  ".join(problems)
+            + "\nrerun stage 7 (./run.sh --stage 7) with that labeler to label the sets again"
+        )
+    log.info("pseudo labels checked against the records of %s: %s", labeler_dir, " ".join(digests))
+
+
+def pretrain_fingerprint(init_from: str | Path) -> tuple[Path, str | None]:
+    """(the ``pretrain.json`` beside ``init_from``, its ``pseudo_fingerprint``: None when absent)."""
+    path = Path(init_from).parent / PretrainManifest.FILE
+    return path, PretrainManifest.read(path).pseudo_fingerprint if path.is_file() else None
+
+
+def check_pretrain_fingerprint(init_from: str | Path, expected: str) -> None:
+    """A ValueError unless the pre-trained model ``init_from`` was trained on the pseudo labels of
+    fingerprint ``expected`` (its ``pretrain.json``'s ``pseudo_fingerprint``)."""
+    path, found = pretrain_fingerprint(init_from)
+    if not path.is_file():
+        raise ValueError(
+            f"--init_from {init_from}: no {path}: its pseudo labels are unknown "
+            f"(--expect_pseudo_fingerprint {expected})"
+        )
+    if found != expected:
+        raise ValueError(
+            f"--init_from {init_from}: pre-trained on other pseudo labels: {path} has pseudo_fingerprint "
+            f"{found}, --expect_pseudo_fingerprint is {expected}; rerun that pre-training on the labels named"
+        )
+
+
+def pseudo_provenance(config: Any, digests: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """pseudo_labeler, pseudo_sets, pseudo_transcript, pseudo_labels, pseudo_fingerprint: of the labels
+    (pseudo task; ``digests``: their SHA-256, computed when not given) or of the --init_from model's
+    pretrain.json (sentiment task); the --system_pseudo_* options override the first three."""
+    keys = ("pseudo_labeler", "pseudo_sets", "pseudo_transcript", "pseudo_labels", "pseudo_fingerprint")
+    prov: dict[str, Any] = dict.fromkeys(keys)
     if config.task == "pseudo":
         dirs = [Path(lab).parent.name for lab in config.train_labels]
         prov["pseudo_sets"] = [set_name(lab) for lab in config.train_labels]
         asr = [d.endswith("_asr") for d in dirs]
         prov["pseudo_transcript"] = "asr" if all(asr) else "gt" if not any(asr) else "mixed"
+        prov["pseudo_labels"] = digests if digests is not None else label_digests(config.train_labels)
+        prov["pseudo_fingerprint"] = pseudo_fingerprint(prov["pseudo_labels"])
+        if config.pseudo_labeler_dir:
+            prov["pseudo_labeler"] = labeler_name(config.pseudo_labeler_dir)
     elif config.init_from:
         path = Path(config.init_from).parent / PretrainManifest.FILE
         if path.is_file():

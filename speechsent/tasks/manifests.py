@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from speechsent.utils.digest import text_digest
 from speechsent.utils.fileio import read_json, write_json
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "PretrainManifest",
     "SystemManifest",
     "TextModelManifest",
+    "pseudo_fingerprint",
 ]
 
 #: The version of the manifests this speechsent writes (0: the files of earlier releases, without the field).
@@ -131,8 +133,13 @@ class SystemManifest(_Manifest):
 
     Required: ``family`` (``e2e`` | ``two_step``), ``architecture``, ``input``. Defaults when absent:
     ``system`` the dir name (None here), ``config`` ``{}``, every other field None; the E2E fields
-    (``init_from``, ``num_train_utts``: None, ``train_skipped``/``valid_skipped``: ``{}``) are written for
-    family ``e2e`` only.
+    (``init_from``, ``pseudo_labels``, ``pseudo_fingerprint``, ``num_train_utts``: None,
+    ``train_skipped``/``valid_skipped``: ``{}``) are written for family ``e2e`` only.
+
+    ``pseudo_labels`` (``{label file as given: its SHA-256}``) and ``pseudo_fingerprint``
+    (:func:`pseudo_fingerprint` of them) name the pseudo labels a pre-training trained on; a system
+    fine-tuned from it (``init_from``) has those of its ``pretrain.json``; None without pseudo labels (and in
+    the files of releases before them).
     """
 
     FILE: ClassVar[str] = "system.json"
@@ -152,6 +159,8 @@ class SystemManifest(_Manifest):
     select_set: str | None = None
     best_epoch: int | None = None
     init_from: str | None = None
+    pseudo_labels: dict[str, str] | None = None
+    pseudo_fingerprint: str | None = None
     num_train_utts: int | None = None
     train_skipped: dict[str, int] = field(default_factory=dict)
     valid_skipped: dict[str, int] = field(default_factory=dict)
@@ -169,8 +178,13 @@ class SystemManifest(_Manifest):
                 f"{r.source}: family {fields['family']!r} is not one of {sorted(cls.FAMILIES)}"
             )
         for key in ("system", "train_set", "lm", "pseudo_labeler", "pseudo_transcript", "select_set",
-                    "init_from"):  # fmt: skip
+                    "init_from", "pseudo_fingerprint"):  # fmt: skip
             fields[key] = r.get(key, (str,), what="null or a string")
+        what = "null or an object (label file: SHA-256)"
+        digests = r.get("pseudo_labels", (dict,), what=what)
+        if digests is not None and not all(isinstance(v, str) for v in digests.values()):
+            raise r.error("pseudo_labels", f"must be {what}, got {digests!r}")
+        fields["pseudo_labels"] = digests
         fields["train_hours"] = _optional_number(r, "train_hours")
         sets = r.get("pseudo_sets", (list,), what="null or a list of set names")
         if sets is not None and not all(isinstance(s, str) for s in sets):
@@ -194,7 +208,8 @@ class SystemManifest(_Manifest):
                     "seed", "select_set", "best_epoch"):  # fmt: skip
             out[key] = getattr(self, key)
         if self.family == "e2e":
-            for key in ("init_from", "num_train_utts", "train_skipped", "valid_skipped"):
+            for key in ("init_from", "pseudo_labels", "pseudo_fingerprint", "num_train_utts", "train_skipped",
+                        "valid_skipped"):  # fmt: skip
                 out[key] = getattr(self, key)
         out["config"] = self.config
         return {**out, **self.extra}
@@ -206,9 +221,20 @@ class SystemManifest(_Manifest):
 @dataclass
 class PretrainManifest(SystemManifest):
     """``pretrain.json``: an E2E pseudo-label pre-training run (the fields of :class:`SystemManifest`: no
-    sentiment system, so the report does not list it). A fine-tuned system inherits its ``pseudo_*``."""
+    sentiment system, so the report does not list it). A fine-tuned system inherits its ``pseudo_*``,
+    ``pseudo_labels`` and ``pseudo_fingerprint`` included."""
 
     FILE: ClassVar[str] = "pretrain.json"
+
+
+def pseudo_fingerprint(labels: dict[str, str]) -> str:
+    """The fingerprint of pseudo label files (``{path: SHA-256 hex of the file}``), independent of where the
+    data dirs are: one line ``<set dir name>/<file name> <sha256>`` per file (e.g.
+    ``fisher_asr/utt2pseudo_bert-base-uncased_sst2 3f2a...``), the lines sorted in byte order, each ending in
+    a newline, and the SHA-256 hex of their UTF-8 text. In a shell: ``printf '%s %s\\n' fisher/utt2pseudo_x
+    <sha256> ... | LC_ALL=C sort | sha256sum``."""
+    lines = sorted(f"{Path(path).parent.name}/{Path(path).name} {sha}\n" for path, sha in labels.items())
+    return text_digest("".join(lines))
 
 
 @dataclass

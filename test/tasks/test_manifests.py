@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -13,6 +17,7 @@ from speechsent.tasks.manifests import (
     PretrainManifest,
     SystemManifest,
     TextModelManifest,
+    pseudo_fingerprint,
 )
 
 SYSTEM_V0 = {  # a system.json of an earlier release (no format_version)
@@ -37,12 +42,24 @@ SYSTEM_V0 = {  # a system.json of an earlier release (no format_version)
 }
 
 
+def _with_pseudo_fields(data: dict, labels: dict | None = None, fingerprint: str | None = None) -> dict:
+    """``data`` with the pseudo labels' E2E fields after ``init_from`` (where the manifest writes them)."""
+    out = {}
+    for key, value in data.items():
+        out[key] = value
+        if key == "init_from":
+            out.update(pseudo_labels=labels, pseudo_fingerprint=fingerprint)
+    return out
+
+
 def test_system_manifest_round_trip_keeps_the_file():
     manifest = SystemManifest.from_dict(SYSTEM_V0, "exp/x/system.json")
     assert manifest.format_version == 0 and manifest.num_train_utts == 96
-    assert manifest.to_dict() == {"format_version": FORMAT_VERSION, **SYSTEM_V0}
-    assert list(manifest.to_dict())[1:] == list(SYSTEM_V0)  # same keys, same order
-    assert SystemManifest.from_dict(manifest.to_dict()).fields() == SYSTEM_V0
+    assert manifest.pseudo_labels is None and manifest.pseudo_fingerprint is None  # not in the old file
+    current = _with_pseudo_fields(SYSTEM_V0)  # the old file's fields, plus the newer ones at their default
+    assert manifest.to_dict() == {"format_version": FORMAT_VERSION, **current}
+    assert list(manifest.to_dict())[1:] == list(current)  # same keys, same order
+    assert SystemManifest.from_dict(manifest.to_dict()).fields() == current
 
 
 def test_two_step_has_no_e2e_fields_and_defaults(tmp_path):
@@ -63,6 +80,9 @@ def test_two_step_has_no_e2e_fields_and_defaults(tmp_path):
         ({"train_hours": -1}, "field 'train_hours' must be null or a positive number"),
         ({"pseudo_sets": "a b"}, "field 'pseudo_sets' must be null or a list"),
         ({"seed": "0"}, "field 'seed' must be null or an integer"),
+        ({"pseudo_labels": ["a"]}, "field 'pseudo_labels' must be null or an object"),
+        ({"pseudo_labels": {"data/a/utt2pseudo": 1}}, "field 'pseudo_labels' must be null or an object"),
+        ({"pseudo_fingerprint": 5}, "field 'pseudo_fingerprint' must be null or a string"),
         ({"format_version": FORMAT_VERSION + 1}, "this speechsent reads up to"),
     ],
 )
@@ -83,6 +103,39 @@ def test_pretrain_manifest_is_a_system_manifest_in_its_own_file(tmp_path):
     pretrain.write(tmp_path)
     assert (tmp_path / "pretrain.json").is_file() and not (tmp_path / "system.json").exists()
     assert PretrainManifest.read(tmp_path).pseudo_labeler == "pseudo_labeler_bert_sst2"
+
+
+def test_old_pretrain_json_without_the_label_fields_still_reads(tmp_path):
+    old = {**SYSTEM_V0, "format_version": 1, "pseudo_labeler": "bert_sst2", "pseudo_sets": ["swbd_train"]}
+    (tmp_path / "pretrain.json").write_text(json.dumps(old))
+    pretrain = PretrainManifest.read(tmp_path)
+    assert pretrain.pseudo_labeler == "bert_sst2" and pretrain.extra == {}
+    assert pretrain.pseudo_labels is None and pretrain.pseudo_fingerprint is None
+    labels = {"data/swbd_train/utt2pseudo_x": "ab" * 32}
+    new = PretrainManifest.from_dict({**old, "pseudo_labels": labels, "pseudo_fingerprint": "cd" * 32})
+    new.write(tmp_path)
+    back = json.loads((tmp_path / "pretrain.json").read_text())
+    assert back["pseudo_labels"] == labels and back["pseudo_fingerprint"] == "cd" * 32
+    assert PretrainManifest.read(tmp_path) == new
+
+
+def test_pseudo_fingerprint_recipe_is_path_independent_and_the_shell_one():
+    a, b = "1" * 64, "f" * 64
+    labels = {"/x/data/swbd_train/utt2pseudo_bert_sst2": b, "data/fisher_asr/utt2pseudo_bert_sst2": a}
+    text = f"fisher_asr/utt2pseudo_bert_sst2 {a}\nswbd_train/utt2pseudo_bert_sst2 {b}\n"
+    assert pseudo_fingerprint(labels) == hashlib.sha256(text.encode()).hexdigest()
+    moved = {"elsewhere/swbd_train/utt2pseudo_bert_sst2": b, "fisher_asr/utt2pseudo_bert_sst2": a}
+    assert pseudo_fingerprint(moved) == pseudo_fingerprint(labels)  # the set dir and file name only
+    fingerprint = pseudo_fingerprint(labels)
+    assert pseudo_fingerprint({**labels, "data/fisher/utt2pseudo_bert_sst2": a}) != fingerprint  # one more
+    assert pseudo_fingerprint({**labels, "data/fisher_asr/utt2pseudo_bert_sst2": b}) != fingerprint  # changed
+    if shutil.which("sha256sum") and shutil.which("sort"):  # the documented shell recipe agrees
+        shell = subprocess.run(
+            "printf '%s %s\\n' swbd_train/utt2pseudo_bert_sst2 $B fisher_asr/utt2pseudo_bert_sst2 $A "
+            "| LC_ALL=C sort | sha256sum",
+            shell=True, capture_output=True, text=True, check=True, env={**os.environ, "A": a, "B": b},
+        )  # fmt: skip
+        assert shell.stdout.split()[0] == fingerprint
 
 
 def test_model_manifests():
