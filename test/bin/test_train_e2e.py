@@ -3,9 +3,11 @@ pre-training → fine-tuning, idempotent reruns, exact resume after an interrupt
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -199,6 +201,128 @@ def test_pseudo_pretraining_then_finetuning(corpus):
         init_model(build_model("blstm", **other.config), pre / "best.pth", True, other)
 
 
+# ---------------------------------------------------------------- pseudo labels: the labeler's, fingerprinted
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _label_set(root: Path, labeler: str, set_dir: Path, flip: bool = False) -> Path:
+    """Stage 7's output as the contract says: ``data/<set>/utt2pseudo_<labeler>`` and the labeler's record
+    ``exp/pseudo_labeler_<labeler>/label/<set>/done.json`` (``labels_file``, ``labels_sha256``)."""
+    labels = root / "data" / set_dir.name / f"utt2pseudo_{labeler}"
+    labels.parent.mkdir(parents=True, exist_ok=True)
+    lines = (set_dir / "utt2pseudo").read_text().splitlines()
+    if flip:  # another labeler: every other label the other way
+        swap = {"Positive": "Negative", "Negative": "Positive"}
+        lines = [f"{u} {swap[lab] if i % 2 else lab}" for i, (u, lab) in enumerate(x.split() for x in lines)]
+    labels.write_text("".join(f"{line}\n" for line in lines))
+    _write_record(root, labeler, labels)
+    return labels
+
+
+def _write_record(root: Path, labeler: str, labels: Path) -> Path:
+    record = root / "exp" / f"pseudo_labeler_{labeler}" / "label" / labels.parent.name / "done.json"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"labels_file": labels.name, "labels_sha256": _sha256(labels)}))
+    return record
+
+
+def _fingerprint(*labels: Path) -> str:
+    """The fingerprint as pretrain.json's docs spell it (independent of the implementation)."""
+    lines = sorted(f"{p.parent.name}/{p.name} {_sha256(p)}\n" for p in labels)
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def _pretrain_argv(sets: dict, labels: list[Path], exp: Path, *extra: str) -> list[str]:
+    feats = [sets["swbd_train"][0], sets["fisher"][0]]
+    argv = ["--task", "pseudo"]
+    for scp, lab in zip(feats, labels, strict=True):
+        argv += ["--train_feats", str(scp), "--train_labels", str(lab)]
+    return [
+        *argv, "--valid_fraction", "0.2", "--fc_dim", "16", "--lstm_dim", "8", "--batch_size", "8",
+        "--max_epochs", "1", "--progress", "false", "--num_threads", "1", "--exp_dir", str(exp), *extra,
+    ]  # fmt: skip
+
+
+def test_pseudo_labels_must_be_the_labelers(corpus, tmp_path, caplog):
+    _, sets = corpus
+    root = tmp_path
+    bert = [_label_set(root, "bert_sst2", sets[name][1]) for name in ("swbd_train", "fisher")]
+    xlnet = [_label_set(root, "xlnet_sst2", sets[name][1], flip=True) for name in ("swbd_train", "fisher")]
+    bert_dir, xlnet_dir = (root / "exp" / f"pseudo_labeler_{name}" for name in ("bert_sst2", "xlnet_sst2"))
+    pre = root / "exp" / "e2e_pretrain_bert"
+    # (b) another labeler's labels: its record names another file
+    assert train_e2e.main(_pretrain_argv(sets, bert, pre, "--pseudo_labeler_dir", str(xlnet_dir))) == 1
+    record = xlnet_dir / "label" / "swbd_train" / "done.json"
+    assert f"--train_labels {bert[0]}: {record} names labels_file 'utt2pseudo_xlnet_sst2', not" in caplog.text
+    assert f"--pseudo_labeler_dir {xlnet_dir}" in caplog.text and "./run.sh --stage 7" in caplog.text
+    assert not pre.exists()  # refused before anything was done
+    # (b) the labeler's record of a set is missing
+    (bert_dir / "label" / "fisher" / "done.json").unlink()
+    caplog.clear()
+    assert train_e2e.main(_pretrain_argv(sets, bert, pre, "--pseudo_labeler_dir", str(bert_dir))) == 1
+    assert f"--train_labels {bert[1]}: no record {bert_dir / 'label' / 'fisher' / 'done.json'}" in caplog.text
+    assert str(bert[0]) + ":" not in caplog.text  # the set with its record is fine
+    # accepted when the records match; the labels' digests and fingerprint recorded
+    _write_record(root, "bert_sst2", bert[1])
+    argv = _pretrain_argv(sets, bert, pre, "--pseudo_labeler_dir", str(bert_dir))
+    assert train_e2e.main(argv) == 0
+    pretrain = json.loads((pre / "pretrain.json").read_text())
+    assert pretrain["pseudo_labeler"] == "bert_sst2"  # the labeler dir's name without pseudo_labeler_
+    assert pretrain["pseudo_labels"] == {str(p): _sha256(p) for p in bert}
+    assert pretrain["pseudo_fingerprint"] == _fingerprint(*bert) != _fingerprint(*xlnet)
+    # (a) a labels file edited after stage 7: refused, even though the run is otherwise up to date
+    with bert[0].open("a") as f:
+        f.write("sw09999-A_000000-000090 Positive\n")
+    caplog.clear()
+    assert train_e2e.main(argv) == 1
+    assert f"--train_labels {bert[0]}: the file's SHA-256 is {_sha256(bert[0])}" in caplog.text
+    assert "changed since the labeler wrote it" in caplog.text
+    # without the check the pre-training retrains on changed labels (their SHA-256 is in the stamp)
+    caplog.clear()
+    assert train_e2e.main(_pretrain_argv(sets, bert, pre)) == 0
+    assert "training restarts" in caplog.text
+    assert json.loads((pre / "pretrain.json").read_text())["pseudo_fingerprint"] == _fingerprint(*bert)
+
+
+def test_finetuning_inherits_and_checks_the_fingerprint(corpus, tmp_path, caplog):
+    root, sets = corpus
+    labels = [_label_set(tmp_path, "bert_sst2", sets[name][1]) for name in ("swbd_train", "fisher")]
+    labeler = tmp_path / "exp" / "pseudo_labeler_bert_sst2"
+    pre = tmp_path / "exp" / "e2e_pretrain"
+    assert train_e2e.main(_pretrain_argv(sets, labels, pre, "--pseudo_labeler_dir", str(labeler))) == 0
+    first = _fingerprint(*labels)
+    ft_exp = f"e2e_ft_{tmp_path.name}"
+    ft = _argv(root, sets, ft_exp, "--init_from", str(pre / "best.pth"), "--max_epochs", "1")
+    # (c) a mismatching --expect_pseudo_fingerprint: refused before anything is done
+    other = "0" * 64
+    assert train_e2e.main([*ft, "--expect_pseudo_fingerprint", other]) == 1
+    found = f"{pre / 'pretrain.json'} has pseudo_fingerprint {first}"
+    assert f"{found}, --expect_pseudo_fingerprint is {other}" in caplog.text
+    assert not (root / "exp" / ft_exp).exists()
+    assert train_e2e.main([*ft, "--expect_pseudo_fingerprint", first]) == 0
+    system = json.loads((root / "exp" / ft_exp / "system.json").read_text())
+    assert system["pseudo_fingerprint"] == first and system["pseudo_labeler"] == "bert_sst2"
+    assert system["pseudo_labels"] == {str(p): _sha256(p) for p in labels}
+    # the labels change (stage 7 rerun): the pre-training retrains, then the fine-tuning retrains from it
+    shutil.copy(labels[1], tmp_path / "fisher_before")
+    lines = labels[1].read_text().splitlines()
+    labels[1].write_text("".join(f"{line}\n" for line in lines[1:]))
+    _write_record(tmp_path, "bert_sst2", labels[1])
+    second = _fingerprint(*labels)
+    assert train_e2e.main(_pretrain_argv(sets, labels, pre, "--pseudo_labeler_dir", str(labeler))) == 0
+    caplog.clear()
+    assert train_e2e.main([*ft, "--expect_pseudo_fingerprint", first]) == 1  # what the system was named for
+    assert train_e2e.main([*ft, "--expect_pseudo_fingerprint", second]) == 0
+    assert "training restarts" in caplog.text
+    assert json.loads((root / "exp" / ft_exp / "system.json").read_text())["pseudo_fingerprint"] == second
+    caplog.clear()
+    assert train_e2e.main([*ft, "--expect_pseudo_fingerprint", second]) == 0
+    assert "up to date" in caplog.text
+
+
 def test_interrupted_run_resumes_to_the_same_weights(corpus, monkeypatch):
     root, sets = corpus
     argv = _argv(root, sets, "e2e_full", "--max_epochs", "3", "--score_sets", "")
@@ -261,6 +385,8 @@ def test_config_file_and_usage_errors(corpus, tmp_path, capsys):
         ([*ab, "--task", "pseudo", "--score_sets", "a:b:c"], "not with --task pseudo"),
         ([*ab, "--score_sets", "a:b:c:d"], "NAME:FEATS"),
         ([*ab, "--amp", "fp16"], "--amp needs"),
+        ([*ab, "--pseudo_labeler_dir", "exp/pseudo_labeler_x"], "--task pseudo only"),
+        ([*ab, "--expect_pseudo_fingerprint", "ab"], "checks the --init_from model"),
     ]:  # fmt: skip
         with pytest.raises(SystemExit) as exit_info:
             train_e2e.main(argv)
