@@ -35,9 +35,10 @@ every ``--train_labels data/<set>/FILE`` must be what that labeler wrote (its st
 ``<dir>/label/<set>/done.json`` names ``labels_file`` FILE and ``labels_sha256`` the file's SHA-256), else
 an error names the file, the record and what differs (rerun stage 7 with that labeler); the labeler
 (``--system_pseudo_labeler``) defaults to ``<tag>``. ``pretrain.json`` records ``pseudo_labels`` (label file
-→ SHA-256) and their ``pseudo_fingerprint`` (path-independent, :func:`speechsent.tasks.manifests.
-pseudo_fingerprint`); a fine-tuned ``system.json`` has those of its ``--init_from``'s ``pretrain.json``, and
-``--expect_pseudo_fingerprint HEX`` refuses an ``--init_from`` pre-trained on other labels.
+→ SHA-256) and their ``pseudo_fingerprint`` (independent of the data dirs' location: ``pseudo_fingerprint``
+in ``speechsent/tasks/manifests.py``); a fine-tuned ``system.json`` has those of its ``--init_from``'s
+``pretrain.json``, and ``--expect_pseudo_fingerprint HEX`` refuses an ``--init_from`` pre-trained on other
+labels.
 
 Files of ``--exp_dir``: the Trainer's ``checkpoint.pth`` (an interrupted run resumes from it), ``best.pth``,
 ``metrics.jsonl``, ``train.log``; ``model.json`` (architecture, config, labels: how to rebuild the model);
