@@ -22,9 +22,10 @@ Fine-tuning starts from the pre-trained body with ``--init_from exp/<pretrain>/b
         --exp_dir exp/e2e_blstm
     # pseudo-label pre-training on SWBD-train + Fisher, then fine-tuning on a 5 h subset
     python -m speechsent.bin.train_e2e --config conf/train_e2e.yaml --task pseudo \\
-        --train_feats dump/encoder/swbd_train/feats.scp --train_labels data/swbd_train/utt2pseudo \\
-        --train_feats dump/encoder/fisher/feats.scp --train_labels data/fisher/utt2pseudo \\
-        --system_pseudo_labeler pseudo_labeler_bert_sst2 --exp_dir exp/e2e_pretrain_bert_sst2_gt
+        --train_feats dump/encoder/swbd_train/feats.scp \\
+        --train_labels data/swbd_train/utt2pseudo_bert-base-uncased_sst2 \\
+        --train_feats dump/encoder/fisher/feats.scp --train_labels data/fisher/utt2pseudo_bert-base-uncased_sst2 \\
+        --pseudo_labeler_dir exp/pseudo_labeler_bert-base-uncased_sst2 --exp_dir exp/e2e_pretrain_bert_sst2_gt
     python -m speechsent.bin.train_e2e --config conf/train_e2e.yaml \\
         --train_feats dump/encoder/swbd_train/feats.scp --train_labels data/swbd_train/utt2sentiment \\
         --train_utt_list data/swbd_train_5h/utt2spk --system_train_hours 5 \\
