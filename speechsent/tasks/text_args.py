@@ -50,7 +50,13 @@ def add_text_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--nbpe", type=int, default=1000, help="baseline: vocabulary of the model trained here")
     g.add_argument("--bpemode", default="unigram", choices=("unigram", "bpe"))
     g.add_argument("--lm", default="bert-base-uncased", help="lm: transformers hub id or local model dir")
-    g.add_argument("--lm_layers", default="sum_last4", choices=("sum_last4", "last", "cls"))
+    g.add_argument(
+        "--lm_layers",
+        default="sum_last4",
+        choices=("sum_last4", "last", "cls", "pooler"),
+        help="lm: sum of the last 4 layers, the last layer, its raw [CLS] vector, or the pooled sentence "
+        "embedding (pooler_output; BERT, not DistilBERT)",
+    )
     g.add_argument("--finetune_lm", type=str2bool, default=False, help="lm: train the LM end to end")
     g.add_argument("--lm_lr", type=float, default=2e-5, help="learning rate of the LM with --finetune_lm")
     g.add_argument(

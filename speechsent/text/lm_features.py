@@ -6,7 +6,9 @@ reads the LM's output sequence; the selected system uses the *sum of the last fo
 
 * ``sum_last4`` (default): sum of the last four hidden-state layers, one vector per subword token;
 * ``last``: the last layer, one vector per token;
-* ``cls``: the last layer's ``[CLS]`` vector only (BERT's sentence embedding), a one-step sequence.
+* ``cls``: the last layer's raw ``[CLS]`` vector only, a one-step sequence;
+* ``pooler``: the model's ``pooler_output`` (BERT: ``tanh(W [CLS])``, its "sentence embedding"), a one-step
+  sequence; a model without a pooler (DistilBERT ...) is refused when the encoder is built (use ``cls``).
 
 Any ``transformers.AutoModel`` checkpoint works (hub id or local dir, e.g. ``bert-base-uncased`` or the
 offline MiniLM dir). Transcripts are cut to at most 500 subword tokens (plus the LM's special tokens).
@@ -45,17 +47,21 @@ from speechsent.utils.fileio import atomic_write_text, write_json
 __all__ = [
     "LAYER_MODES",
     "MAX_TOKENS",
+    "ONE_STEP_MODES",
     "FeatureStore",
     "LMEncoder",
     "build_tiny_lm",
     "cached_features",
     "compute_features",
+    "output_features",
     "select_layers",
 ]
 
 logger = logging.getLogger(__name__)
 
-LAYER_MODES = ("sum_last4", "last", "cls")
+LAYER_MODES = ("sum_last4", "last", "cls", "pooler")
+#: The modes whose features are one vector per utterance (a one-step sequence).
+ONE_STEP_MODES = ("cls", "pooler")
 #: The paper's maximum transcript length in subword tokens (the LM's special tokens come on top).
 MAX_TOKENS = 500
 _CACHE_VERSION = 1
@@ -71,7 +77,26 @@ def select_layers(hidden_states: Sequence[Tensor], mode: str) -> Tensor:
         return hidden_states[-1]
     if mode == "cls":
         return hidden_states[-1][:, :1]
+    if mode == "pooler":
+        raise ValueError("pooler is the model's pooler_output, not a hidden-state layer: use output_features")
     raise ValueError(f"unknown LM layer choice {mode!r}: expected one of {', '.join(LAYER_MODES)}")
+
+
+def output_features(output, mode: str, name: str = "the LM") -> Tensor:
+    """The features of ``mode`` from a transformers model's output (run with ``output_hidden_states``):
+    ``pooler`` is its ``pooler_output`` as a one-step sequence (B, 1, H), the others :func:`select_layers`.
+
+    A model without a pooler (no ``pooler_output``, or ``None``) is a ``ValueError`` naming ``name``.
+    """
+    if mode != "pooler":
+        return select_layers(output.hidden_states, mode)
+    pooled = getattr(output, "pooler_output", None)
+    if pooled is None:
+        raise ValueError(
+            f"LM {name} has no pooler (its output has no pooler_output, e.g. DistilBERT): --lm_layers pooler "
+            "needs one (BERT's pooled sentence embedding); use --lm_layers cls for the raw [CLS] vector"
+        )
+    return pooled[:, None]
 
 
 class LMEncoder(nn.Module):
@@ -101,6 +126,22 @@ class LMEncoder(nn.Module):
         self.num_truncated = 0
         pad = getattr(tokenizer, "pad_token_id", None)
         self.pad_id = int(pad) if pad is not None else 0
+        if layers == "pooler":
+            self._check_pooler()
+
+    @torch.no_grad()
+    def _check_pooler(self) -> None:
+        """Refuse a model without a pooler now (one forward of one token), not at its first batch."""
+        was_training = self.lm.training
+        self.lm.eval()
+        try:
+            param = next(self.lm.parameters(), None)
+            device = param.device if param is not None else "cpu"
+            ids = torch.full((1, 1), self.pad_id, dtype=torch.long, device=device)
+            out = self.lm(input_ids=ids, attention_mask=torch.ones_like(ids))
+            output_features(out, "pooler", self.name or type(self.lm).__name__)
+        finally:
+            self.lm.train(was_training)
 
     @classmethod
     def from_pretrained(
@@ -139,8 +180,8 @@ class LMEncoder(nn.Module):
     def forward(self, input_ids: Tensor, attention_mask: Tensor) -> tuple[Tensor, Tensor]:
         self.num_forward_calls += 1
         out = self.lm(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
-        feats = select_layers(out.hidden_states, self.layers)
-        if self.layers == "cls":
+        feats = output_features(out, self.layers, self.name or type(self.lm).__name__)
+        if self.layers in ONE_STEP_MODES:
             lengths = torch.ones(input_ids.shape[0], dtype=torch.long, device=input_ids.device)
         else:
             lengths = attention_mask.sum(dim=1).long()
