@@ -1,9 +1,10 @@
 """The data-dir commands as ``speechsent-data-dir`` and the ``utils/*.sh`` wrappers run them (stdlib only).
 
-:func:`add_arguments` defines the five subcommands and their options (as Kaldi's scripts spell them:
+:func:`add_arguments` defines the six subcommands and their options (as Kaldi's scripts spell them:
 ``--per_spk`` and ``--per-spk``); :func:`run_command` runs the one a parsed command line names.  Each
 ``run_*`` calls one operation (:mod:`speechsent.kaldi.validate`, :mod:`~speechsent.kaldi.fix`,
-:mod:`~speechsent.kaldi.copy`, :mod:`~speechsent.kaldi.combine`, :mod:`~speechsent.kaldi.subset`), prints its
+:mod:`~speechsent.kaldi.copy`, :mod:`~speechsent.kaldi.combine`, :mod:`~speechsent.kaldi.subset`,
+:mod:`~speechsent.kaldi.overlap`), prints its
 messages and problems prefixed with ``prog`` (warnings and errors on stderr, the rest on stdout) and returns
 the exit status: 0 on success, 1 on a failed check.
 """
@@ -13,12 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from speechsent.cli import str2bool
 from speechsent.kaldi.combine import combine
 from speechsent.kaldi.copy import copy
 from speechsent.kaldi.fix import FixReport, fix
+from speechsent.kaldi.overlap import TrainingAudio, format_overlap, update_overlap_json
 from speechsent.kaldi.subset import subset
 from speechsent.kaldi.table import KaldiDataError
 from speechsent.kaldi.validate import validate
@@ -29,6 +32,7 @@ __all__ = [
     "run_command",
     "run_copy",
     "run_fix",
+    "run_overlap",
     "run_subset",
     "run_validate",
     "say",
@@ -174,6 +178,32 @@ def run_subset(
     return 0
 
 
+def run_overlap(
+    data_dirs: Sequence[str],
+    *,
+    train: str,
+    out: str | None = None,
+    no_audio_headers: bool = False,
+    prog: str = "data_overlap",
+) -> int:
+    """Measure each of ``data_dirs`` against the training sets ``train`` (space-separated dirs); print one
+    line per set (stdout) and merge the results into ``out`` (JSON) when given."""
+    train_dirs = train.split()
+    names = [Path(d).name for d in data_dirs]
+    if len(set(names)) < len(names):
+        raise ValueError(f"two data directories of one name: {' '.join(data_dirs)} (sets are named by it)")
+    audio = TrainingAudio(train_dirs, read_headers=not no_audio_headers)
+    results = {}
+    for name, d in zip(names, data_dirs, strict=True):
+        results[name] = audio.overlap(d)
+        for w in results[name].warnings:
+            say(prog, f"WARNING: {w}", err=True)
+        print(format_overlap(name, results[name], train_dirs), flush=True)
+    if out is not None:
+        update_overlap_json(out, audio, results, warn=lambda m: say(prog, f"WARNING: {m}", err=True))
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The command line of ``speechsent-data-dir``
 # ----------------------------------------------------------------------------------------------------------
@@ -254,6 +284,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("dst")
     p.add_argument("srcs", nargs="+", metavar="src")
     _add_subset(sub.add_parser("subset", help="subset a data directory", **_DEFAULTS_SHOWN))
+    p = sub.add_parser(
+        "overlap",
+        help="hours of each data directory's audio that lie in the audio of ASR training sets",
+        description="Per data directory: the hours of its utterances' audio (segments, or whole recordings) "
+        "that lie in the training sets' audio, same recording ids; one line per set, and a JSON file that "
+        "later runs add their sets to.",
+        **_DEFAULTS_SHOWN,
+    )
+    p.add_argument("--train", required=True, help="the ASR's training data directories, space-separated")
+    p.add_argument(
+        "--out", default=None, metavar="FILE.json", help="merge the results into this JSON file (atomic)"
+    )
+    _opt(p, "no_audio_headers", action="store_true", help="never read audio headers for lengths")
+    p.add_argument("data_dirs", nargs="+", metavar="DIR")
 
 
 def _add_subset(p: argparse.ArgumentParser) -> None:
@@ -287,6 +331,8 @@ def run_command(args: argparse.Namespace) -> int:
             return run_copy(opts.pop("src"), opts.pop("dst"), **opts, prog=prog)
         if args.command == "combine":
             return run_combine(opts.pop("dst"), opts.pop("srcs"), **opts, prog=prog)
+        if args.command == "overlap":
+            return run_overlap(opts.pop("data_dirs"), **opts, prog=prog)
         return run_subset(args.src, args.dst, **_subset_method(args), prog=prog)
     except (KaldiDataError, ValueError, OSError) as e:
         say(prog, f"ERROR: {e}", err=True)
