@@ -200,13 +200,13 @@ class TrainingAudio:
             train = self.covered.get(reco)
             if train is None:
                 continue
-            heard += sum(train.within(s, e) for s, e in own)
+            heard += sum(min(train.within(s, e), e - s) for s, e in own)
             num_heard += sum(train.within(s, e) >= MIN_UTT_OVERLAP - _EPS for s, e, _ in ivs)
         warnings = self._wav_differences(Path(data_dir), wav, intervals) if wav is not None else []
         return OverlapResult(
             hours=total / 3600,
             overlap_hours=heard / 3600,
-            overlap_fraction=heard / total if total > 0 else 0.0,
+            overlap_fraction=min(1.0, heard / total) if total > 0 else 0.0,
             num_utts=num_utts,
             num_overlapping_utts=num_heard,
             warnings=tuple(warnings),
