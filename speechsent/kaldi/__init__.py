@@ -22,7 +22,9 @@ The five operations of Kaldi's ``utils/`` scripts (behind ``speechsent.bin.data_
   :mod:`~speechsent.kaldi.checked` (a table loaded with validate's per-line checks),
   :mod:`~speechsent.kaldi.lengths` (recording lengths, segments past them),
   :mod:`~speechsent.kaldi.audio_headers` (a ``wav.scp`` entry's audio header, without running a pipe),
-  :mod:`~speechsent.kaldi.shared` (writing only what changes, ``spk2utt``, backups).
+  :mod:`~speechsent.kaldi.shared` (writing only what changes, ``spk2utt``, backups);
+* :mod:`~speechsent.kaldi.overlap`: how much of a directory's audio lies in an ASR's training audio
+  (``speechsent-data-dir overlap``).
 
 Feature archives:
 
