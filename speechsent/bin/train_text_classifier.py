@@ -8,10 +8,10 @@ selects the best epoch on ``--valid_dir``, and scores every existing dir of ``--
   ``--nbpe`` 1000, or ``--bpemodel`` e.g. the ASR's) → embedding 200 → 2 BLSTM layers (128) → output;
   class-weighted cross-entropy.
 * ``--arch lm``: a pre-trained LM (``--lm``, default ``bert-base-uncased``; any hub id or local dir) as the
-  embedding layer, ``--lm_layers sum_last4`` (the paper's sum of the last four layers; or ``last``, ``cls``)
-  → 3 BLSTM layers (128) → output; plain cross-entropy. The LM is frozen and its features cached once per
-  set in ``--lm_cache_dir`` (shared by every system using the same LM and transcripts), or trained end to
-  end with ``--finetune_lm true``.
+  embedding layer, ``--lm_layers sum_last4`` (the paper's sum of the last four layers; or ``last``; ``cls``,
+  the raw [CLS] vector; ``pooler``, BERT's pooled "sentence embedding") → 3 BLSTM layers (128) → output;
+  plain cross-entropy. The LM is frozen and its features cached once per set in ``--lm_cache_dir`` (shared
+  by every system using the same LM and transcripts), or trained end to end with ``--finetune_lm true``.
 
 Transcripts are cut to ``--max_tokens`` (500) subword tokens (counted in the log). Training utterances with
 an empty transcript are skipped (counted); a class left without a training utterance (after those skips and
