@@ -468,7 +468,7 @@ text_system_args() {
     if [ "${t}" = asr ]; then train=data/${train_set}_asr; else train=data/${train_set}; fi
     # shellcheck disable=SC2046,SC2086  # the set options are space-separated lists
     score_dirs=$(words $(for s in ${scored_sets} $(printf '%s_asr ' ${scored_sets}); do
-        [ ! -d "data/${s}" ] || printf 'data/%s ' "${s}"; done))
+        if [ -d "data/${s}" ] || "${dry_run}"; then printf 'data/%s ' "${s}"; fi; done))
     _args=(--arch "${arch}" --train_dir "${train}" --input "${t}")
     [ "${h}" = all ] || _args+=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --train_hours "${h}")
     if [ "${arch}" = baseline ]; then conf=${text_baseline_config}; else conf=${text_lm_config}; fi
@@ -718,9 +718,9 @@ dry_run_plan() {
     read -r -a tags <<< "${pseudo_labeler_tags}"
     # shellcheck disable=SC2086
     sets=$(unique_words ${train_set} ${valid_set} ${test_sets} ${asr_train_set} ${unlabeled_sets})
-    log "Dry run (--dry_run true): stages ${stage}-${stop_stage}; nothing is run or written"
-    in_range 1 && log "Stage 1: local/data.sh ${local_data_opts} -> data/{${sets// /,}}"
-    if in_range 2 && [ -z "${asr_model_dir}" ]; then log "Stage 2: BPE (${bpemode}, ${nbpe}) of ${bpe_train_text} -> ${bpedir}"; fi
+    log "Dry run (--dry_run true): stages ${stage}-$((stop_stage < 11 ? stop_stage : 11)); nothing is run or written"
+    in_range 1 && log "Stage 1: local/data.sh${local_data_opts:+ ${local_data_opts}} -> data/{${sets// /,}}"
+    if in_range 2 && [ -z "${asr_model_dir}" ]; then log "Stage 2: BPE (${bpemode}, ${nbpe}) of ${bpe_train_text% } -> ${bpedir}"; fi
     if in_range 3; then
         if [ -n "${asr_model_dir}" ]; then
             log "Stage 3: the ESPnet ASR model ${asr_model_dir} (not trained here) -> ${asr_pointer}"
