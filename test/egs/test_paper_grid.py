@@ -5,9 +5,9 @@ Its defaults are the paper's: the ASR trained on Fisher; four pseudo labelers (B
 XLNet) fine-tuned on SST-2 (here: tiny BERT-architecture models saved under those names, fine-tuned on a tiny
 SST-2 in GLUE's TSV format); Table 4's grid (supervised; BERT-SST2 on S, on S+F; XLNet-SST2 on S+F; BERT-SST2
 on S_asr+F_asr) at two fine-tuning sizes; Fig. 2's nested subsets for the supervised and the BERT-SST2 S+F
-systems; three seeds (two here, for time). Checked: every system of the grid exists under its name, the two
-labelers' labels coexist in the data dirs (``utt2pseudo`` is the default labeler's), RESULTS.md has every table
-row and the figure, its header and the departures; the ASR's overlap with every set is measured; stage 9
+systems; three seeds (two here, for time). Checked: every system of the grid exists under its name, the
+two labelers' labels coexist in the data dirs (``utt2pseudo`` is the default labeler's), RESULTS.md has every
+table row and the figure, its header and the departures; the ASR's overlap with every set is measured; stage 9
 refuses labels that are not the ones its labeler wrote; ``--dry_run true`` lists the whole paper grid.
 """
 
@@ -61,14 +61,20 @@ def expected_systems(table4_hours: list[str], curve_hours: list[str], seeds=SEED
             sizes = [*table4_hours, *(curve_hours if c == CURVE_CONFIG else [])]
             names |= {f"e2e_blstm_pseudo_{c}_{_size_name(h)}_s{s}" for h in sizes}
         for arch in ("baseline", "lm"):
-            names |= {f"text_{arch}_gt_s{s}", f"text_{arch}_asr_s{s}", f"text_{arch}_asr_{table4_hours[1]}h_s{s}"}
+            names |= {
+                f"text_{arch}_gt_s{s}",
+                f"text_{arch}_asr_s{s}",
+                f"text_{arch}_asr_{table4_hours[1]}h_s{s}",
+            }
     return names
 
 
 def _tiny_models(out: Path, words: list[str]) -> list[str]:
     from speechsent.text.lm_features import build_tiny_lm
 
-    return [str(build_tiny_lm(out / name, words, hidden=16, layers=2, seed=i)) for i, name in enumerate(LABELERS)]
+    return [
+        str(build_tiny_lm(out / name, words, hidden=16, layers=2, seed=i)) for i, name in enumerate(LABELERS)
+    ]
 
 
 def _sst2(out: Path) -> Path:
@@ -105,8 +111,10 @@ def grid(tmp_path_factory, copy_recipe, run_recipe, egs_module):
     step = f"{total / 4:.4f}"
     table4 = ["all", step]
     curve = [f"{k * total / 4:.4f}" for k in (1, 2, 3)]
-    words = sorted({w for s in ("swbd_train", "fisher") for t in read_table(recipe / f"data/{s}/text").values()
-                    for w in t.split()} | {w for t in POSITIVE + NEGATIVE for w in t.split()})  # fmt: skip
+    texts = [*POSITIVE, *NEGATIVE]
+    for s in ("swbd_train", "fisher"):
+        texts += read_table(recipe / f"data/{s}/text").values()
+    words = sorted({w for t in texts for w in t.split()})
     models = _tiny_models(tmp / "models", [*words, "<unk>"])
     conf = recipe / "conf"
     (conf / "tiny_asr.yaml").write_text(yaml.safe_dump(stages.TINY_ASR))
@@ -140,9 +148,13 @@ def grid(tmp_path_factory, copy_recipe, run_recipe, egs_module):
 
 def test_every_system_of_the_grid(grid):
     exp = grid["recipe"] / "exp"
-    trained = {p.parent.name for p in exp.glob("*/system.json")} | {p.parent.name for p in exp.glob("*/pretrain.json")}
+    trained = {p.parent.name for p in exp.glob("*/system.json")} | {
+        p.parent.name for p in exp.glob("*/pretrain.json")
+    }
     assert trained == expected_systems(grid["table4"][1:], grid["curve"])
-    system = json.loads((exp / f"e2e_blstm_pseudo_{XLNET}_swbd_train+fisher_gt_all_s1/system.json").read_text())
+    system = json.loads(
+        (exp / f"e2e_blstm_pseudo_{XLNET}_swbd_train+fisher_gt_all_s1/system.json").read_text()
+    )
     assert system["pseudo_labeler"] == XLNET and system["pseudo_sets"] == ["swbd_train", "fisher"]
     assert system["pseudo_transcript"] == "gt" and system["pseudo_fingerprint"]
     for labeler in LABELERS:  # Table 3: every labeler fine-tuned, evaluated on GT and ASR transcripts
@@ -159,7 +171,9 @@ def test_labelers_labels_coexist(grid):
             assert labels and set(labels) <= utts and set(labels.values()) <= {"Negative", "Positive"}
             assert read_table(data / d / f"utt2pseudo_prob_{tag}").keys() == labels.keys()
         assert (data / d / "utt2pseudo").read_bytes() == (data / d / f"utt2pseudo_{BERT}").read_bytes()
-        subprocess.run(["utils/validate_data_dir.sh", "--no-feats", str(data / d)], check=True, cwd=Path.cwd())
+        subprocess.run(
+            ["utils/validate_data_dir.sh", "--no-feats", str(data / d)], check=True, cwd=Path.cwd()
+        )
 
 
 def test_results_md_has_every_row_and_the_header(grid):
@@ -184,7 +198,9 @@ def test_stage_9_refuses_labels_its_labeler_did_not_write(grid, run_recipe):
     labels[utt] = "Negative" if labels[utt] == "Positive" else "Positive"
     write_table(labels_file, labels)
     try:
-        r = run_recipe(grid["recipe"], ["--stage", "9", "--stop_stage", "9", *grid["args"]], grid["env"], timeout=900)
+        r = run_recipe(
+            grid["recipe"], ["--stage", "9", "--stop_stage", "9", *grid["args"]], grid["env"], timeout=900
+        )
     finally:
         labels_file.write_bytes(original)
     log = r.stdout + r.stderr
@@ -196,7 +212,9 @@ def test_dry_run_lists_the_paper_grid(tmp_path, copy_recipe, run_recipe):
     r = run_recipe(recipe, ["--dry_run", "true"], {})
     log = r.stdout + r.stderr
     assert r.returncode == 0, log[-4000:]
-    systems = {line.split("system ", 1)[1].split(":", 1)[0] for line in log.splitlines() if ": system exp/" in line}
+    systems = {
+        line.split("system ", 1)[1].split(":", 1)[0] for line in log.splitlines() if ": system exp/" in line
+    }
     paper_curve = [f"{k * 2.5:g}" for k in range(1, 35)]
     expected = {f"exp/{n}" for n in expected_systems(["5"], paper_curve, seeds=("0", "1", "2"))}
     assert expected <= systems

@@ -288,6 +288,7 @@ def test_asr_model_dir_is_used_unchanged(trained, tmp_path):
 # subset, the fbank CNN; two trainings at a time), the report, the export of the best systems and their
 # check on two sentences spoken by eSpeak NG; then a rerun that trains nothing.
 
+VADER_SF = "vader_swbd_train+fisher_gt"  # the default pseudo config: VADER labels of S+F, GT transcripts
 TINY_TRAIN = {"max_epochs": 2, "patience": 0, "batch_size": 16, "num_threads": 1}
 TINY_E2E = {**TINY_TRAIN, "fc_dim": 16, "lstm_dim": 8}
 TINY_CNN = {**TINY_TRAIN, "cnn_channels": [8, 8], "cnn_kernels": [3, 3], "cnn_strides": [1, 2]}
@@ -331,6 +332,9 @@ def test_pseudo_labels(classified):
     recipe, log, _ = classified
     for s in ("swbd_train", "swbd_train_asr", "fisher", "fisher_asr"):
         pseudo = read_table(recipe / "data" / s / "utt2pseudo")
+        # the default labeler's labels: its own files, utt2pseudo a byte-identical copy
+        own = (recipe / "data" / s / "utt2pseudo_vader").read_bytes()
+        assert own == (recipe / "data" / s / "utt2pseudo").read_bytes()
         utts = read_table(recipe / "data" / s / "utt2spk")
         assert pseudo and set(pseudo) <= set(utts) and set(pseudo.values()) <= {"Negative", "Positive"}
         assert read_table(recipe / "data" / s / "utt2pseudo_prob").keys() == pseudo.keys()
@@ -348,11 +352,11 @@ def test_classifier_systems_and_report(classified):
     expected = {
         "text_baseline_gt_s0", "text_baseline_asr_s0", "text_lm_gt_s0", "text_lm_asr_s0",
         "e2e_cnn_fbank_s0", "e2e_blstm_all_s0", "e2e_blstm_0.01h_s0",
-        "e2e_blstm_pseudo_vader_gt_all_s0", "e2e_blstm_pseudo_vader_gt_0.01h_s0",
+        f"e2e_blstm_pseudo_{VADER_SF}_all_s0", f"e2e_blstm_pseudo_{VADER_SF}_0.01h_s0",
     }  # fmt: skip
     assert set(systems) == expected
     assert systems["text_lm_asr_s0"]["input"] == "asr" and systems["e2e_cnn_fbank_s0"]["input"] == "fbank"
-    assert systems["e2e_blstm_pseudo_vader_gt_all_s0"]["pseudo_sets"] == ["swbd_train", "fisher"]
+    assert systems[f"e2e_blstm_pseudo_{VADER_SF}_all_s0"]["pseudo_sets"] == ["swbd_train", "fisher"]
     keys = {"unweighted_recall", "unweighted_precision", "unweighted_f1", "weighted_recall", "weighted_f1"}
     for name in expected:
         sets = ("swbd_test", "swbd_holdout") + (
