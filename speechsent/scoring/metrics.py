@@ -25,7 +25,8 @@ Usage::
 The metrics are scikit-learn's (``precision_recall_fscore_support``, ``confusion_matrix``) in percent:
 *unweighted* = ``average="macro"`` (every class of ``labels`` counts equally, also a class absent from the
 references, whose recall is then 0), *weighted* = ``average="weighted"`` (support-weighted; weighted recall
-equals accuracy), ``zero_division=0``.
+equals accuracy), ``zero_division=0``; ``micro_f1`` (``average="micro"``, = accuracy here) is written beside
+them but is not one of the six table metrics.
 """
 
 from __future__ import annotations
@@ -93,8 +94,9 @@ def compute_scores(
     """Scores of hypotheses ``hyps`` against references ``refs`` (label strings, same order).
 
     Returns a dict with the docs/contracts.md keys (:data:`METRIC_KEYS`, percent, full float precision),
-    ``num_utts``, ``confusion`` (list of lists: rows = reference, columns = hypothesis, in ``labels`` order;
-    a class absent from both still has its row and column), ``labels`` and ``per_class``
+    ``micro_f1`` (percent, scikit-learn's ``average="micro"``: equal to accuracy for single-label
+    classification over ``labels``), ``num_utts``, ``confusion`` (list of lists: rows = reference, columns =
+    hypothesis, in ``labels`` order; a class absent from both still has its row and column), ``labels`` and ``per_class``
     (``{label: {"precision", "recall", "f1", "support"}}``, percent).
     Raises :class:`ScoringError` for different lengths, no utterances, or a label not in ``labels``.
     """
@@ -119,6 +121,10 @@ def compute_scores(
         scores[f"{prefix}_recall"] = 100.0 * float(r)
         scores[f"{prefix}_precision"] = 100.0 * float(p)
         scores[f"{prefix}_f1"] = 100.0 * float(f)
+    _, _, micro, _ = precision_recall_fscore_support(
+        refs, hyps, labels=labels, average="micro", zero_division=0
+    )
+    scores["micro_f1"] = 100.0 * float(micro)
     p, r, f, s = precision_recall_fscore_support(refs, hyps, labels=labels, average=None, zero_division=0)
     scores["num_utts"] = len(refs)
     scores["confusion"] = confusion_matrix(refs, hyps, labels=labels).tolist()

@@ -53,6 +53,30 @@ def test_scores_equal_hand_computed_values():
     )
 
 
+def test_micro_f1_and_per_class_match_scikit_learn_on_random_labels():
+    import random
+
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    rng = random.Random(3)
+    labels = [N, U, P]
+    assert compute_scores(REFS, HYPS)["micro_f1"] == pytest.approx(60.0)  # = accuracy, by hand
+    for _ in range(20):
+        n = rng.randint(1, 40)
+        refs = [rng.choice(labels) for _ in range(n)]
+        hyps = [rng.choice(labels) for _ in range(n)]
+        s = compute_scores(refs, hyps)
+        assert s["micro_f1"] == pytest.approx(100 * f1_score(refs, hyps, labels=labels, average="micro"))
+        assert s["micro_f1"] == pytest.approx(100 * accuracy_score(refs, hyps))
+        assert s["weighted_recall"] == pytest.approx(s["micro_f1"])
+        p, r, f, sup = precision_recall_fscore_support(refs, hyps, labels=labels, zero_division=0)
+        for i, label in enumerate(labels):
+            assert s["per_class"][label] == pytest.approx(
+                {"precision": 100 * p[i], "recall": 100 * r[i], "f1": 100 * f[i], "support": sup[i]}
+            )
+    assert "micro_f1" not in METRIC_KEYS and len(METRIC_KEYS) == 6
+
+
 def test_absent_class_keeps_its_row_and_counts_in_macro():
     s = compute_scores([N, P, P], [N, P, N])
     assert s["confusion"] == [[1, 0, 0], [0, 0, 0], [1, 0, 1]]
