@@ -96,8 +96,8 @@ def compute_scores(
     Returns a dict with the docs/contracts.md keys (:data:`METRIC_KEYS`, percent, full float precision),
     ``micro_f1`` (percent, scikit-learn's ``average="micro"``: equal to accuracy for single-label
     classification over ``labels``), ``num_utts``, ``confusion`` (list of lists: rows = reference, columns =
-    hypothesis, in ``labels`` order; a class absent from both still has its row and column), ``labels`` and ``per_class``
-    (``{label: {"precision", "recall", "f1", "support"}}``, percent).
+    hypothesis, in ``labels`` order; a class absent from both still has its row and column), ``labels`` and
+    ``per_class`` (``{label: {"precision", "recall", "f1", "support"}}``, percent).
     Raises :class:`ScoringError` for different lengths, no utterances, or a label not in ``labels``.
     """
     labels = list(labels)
