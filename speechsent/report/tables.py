@@ -25,17 +25,33 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from speechsent.report.collect import (
-    METRICS,
     ExpResults,
-    MetricStat,
     PseudoLabeler,
     SystemGroup,
-    group_hours,
+    SystemRun,
     labeler_display_name,
+    labeler_labels,
     labeler_names,
     lm_display_name,
 )
-from speechsent.report.plots import Fig2Data, pseudo_sets_notation
+from speechsent.report.markdown import (
+    ASR_SETS,
+    LEGEND,
+    METRIC_HEADERS,
+    MISSING,
+    SET_ROLES,
+    VALID_SETS,
+    format_cell,
+    format_hours,
+    hours_key,
+    hours_value,
+    markdown_table,
+    order_key,
+    score_table,
+    sets_caption,
+)
+from speechsent.report.plots import Crossing, Fig2Data, pseudo_sets_notation
+from speechsent.report.table4 import CLASSIFIER_LABELS, INPUT_LABELS, Table4Grid, table4
 
 __all__ = [
     "METRIC_HEADERS",
@@ -48,138 +64,32 @@ __all__ = [
     "table2",
     "table3",
     "table4",
+    "topline_groups",
 ]
 
-#: Short column names of :data:`METRICS` (U = unweighted/macro average, W = weighted by class support).
-METRIC_HEADERS = ("U-REC", "U-PRE", "U-F1", "W-REC", "W-PRE", "W-F1")
-MISSING = "-"
-VALID_SETS = ("swbd_test", "swbd_holdout")
-ASR_SETS = tuple(f"{s}_asr" for s in VALID_SETS)
-SET_ROLES = {"swbd_test": "Val", "swbd_holdout": "Eval"}
-LEGEND = (
-    "U = unweighted (macro) average, W = weighted (by class support) average; REC/PRE/F1 in %. "
-    "Val = validation set, Eval = evaluation set."
-)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Formatting
-
-
-def format_hours(hours: float) -> str:
-    """``86.0`` → ``86h``, ``2.5`` → ``2.5h``, ``0.6336`` → ``0.634h`` (3 significant digits below 100 h)."""
-    text = f"{hours:.0f}" if hours >= 100 else f"{hours:.3g}"
-    return f"{text}h"
-
-
-def hours_value(hours: float) -> str:
-    """Hours as a number: 2 decimals from 1 h up (``29.97``), else 3 significant digits (``0.0237``)."""
-    return f"{hours:.2f}" if hours >= 1 else f"{hours:.3g}"
-
-
-def format_cell(stat: MetricStat | None, group_n: int, digits: int = 2) -> str:
-    """``64.12``; ``64.12 ± 0.35`` over several seeds; ``... (n=2)`` when fewer than the group's repeats."""
-    if stat is None:
-        return MISSING
-    text = f"{stat.mean:.{digits}f}"
-    if stat.std is not None:
-        text += f" ± {stat.std:.{digits}f}"
-    if stat.n < group_n:
-        text += f" (n={stat.n})"
-    return text
-
-
-def _escape(cell: str) -> str:
-    return cell.replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] | None = None
-) -> str:
-    """A GitHub markdown table with columns padded to equal width (readable as plain text too)."""
-    cells = [[_escape(str(c)) for c in header]] + [[_escape(str(c)) for c in row] for row in rows]
-    width = len(header)
-    for row in cells:
-        if len(row) != width:
-            raise ValueError(f"table row has {len(row)} cells, the header {width}: {row}")
-    right = list(right) if right is not None else [False] * width
-    widths = [max(3, *(len(row[i]) for row in cells)) for i in range(width)]
-
-    def line(row: Sequence[str]) -> str:
-        return (
-            "| "
-            + " | ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right, strict=True))
-            + " |"
-        )
-
-    rule = (
-        "|"
-        + "|".join(
-            ("-" * (w + 1) + ":") if r else ("-" * (w + 2)) for w, r in zip(widths, right, strict=True)
-        )
-        + "|"
-    )
-    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
-
-
-def _set_columns(sets: Sequence[str]) -> list[str]:
-    out = []
-    for s in sets:
-        base = s[:-4] if s.endswith("_asr") else s
-        role = SET_ROLES.get(base, s)
-        out.extend(f"{role} {h}" for h in METRIC_HEADERS)
-    return out
-
-
-def _score_cells(group: SystemGroup, sets: Sequence[str]) -> list[str]:
-    cells = []
-    for s in sets:
-        stats = group.stats(s)
-        cells.extend(format_cell(stats[m] if stats else None, group.n_seeds) for m in METRICS)
-    return cells
-
-
-def _sets_caption(sets: Sequence[str]) -> str:
-    parts = []
-    for s in sets:
-        base = s[:-4] if s.endswith("_asr") else s
-        role = {"Val": "validation", "Eval": "evaluation"}.get(SET_ROLES.get(base, ""), "")
-        parts.append(f"{role} set `{s}`" if role else f"`{s}`")
-    return ", ".join(parts)
-
-
-def _score_table(
-    label_headers: Sequence[str],
-    rows: Sequence[tuple[Sequence[str], SystemGroup]],
-    sets: Sequence[str],
-) -> str:
-    header = [*label_headers, *_set_columns(sets), "Seeds", "System"]
-    right = [False] * len(label_headers) + [True] * (6 * len(sets) + 1) + [False]
-    body = [[*labels, *_score_cells(g, sets), str(g.n_seeds), g.name] for labels, g in rows]
-    return markdown_table(header, body, right)
-
-
-def _order(value: Any, order: Sequence[Any]) -> tuple[int, str]:
-    return (order.index(value), "") if value in order else (len(order), str(value))
-
-
-def _hours_key(meta: dict[str, Any]) -> tuple[int, float]:
-    """Whole train set first, then label subsets by decreasing hours."""
-    hours = meta.get("train_hours")
-    return (0, 0.0) if hours is None else (1, -float(hours))
-
+#: The LM layer modes of a 2-step LM system other than the default (the paper's sum of the last 4 layers).
+LM_LAYER_LABELS = {
+    "pooler": "pooler: BERT's pooled sentence embedding",
+    "cls": "cls: raw [CLS] vector",
+    "last": "last layer",
+}
+DEFAULT_LM_LAYERS = "sum_last4"
 
 # ----------------------------------------------------------------------------------------------------------
 # Tables
 
 
 def _architecture_label(meta: dict[str, Any]) -> str:
+    """``Baseline``; ``LM-based (<lm>)``, with the layer mode when it is not the default sum of the last 4."""
     arch = meta["architecture"]
     if arch == "baseline":
         return "Baseline"
     if arch == "lm":
-        lm = meta.get("lm")
-        return f"LM-based ({lm_display_name(lm)})" if lm else "LM-based"
+        parts = [lm_display_name(meta["lm"])] if meta.get("lm") else []
+        layers = meta.get("lm_layers")
+        if layers and layers != DEFAULT_LM_LAYERS:
+            parts.append(LM_LAYER_LABELS.get(layers, f"layers {layers}"))
+        return f"LM-based ({', '.join(parts)})" if parts else "LM-based"
     return arch
 
 
@@ -193,30 +103,51 @@ def _two_step_rows(groups: Sequence[SystemGroup]) -> list[tuple[list[str], Syste
     chosen = [g for g in groups if g.family == "two_step"]
     chosen.sort(
         key=lambda g: (
-            _order(g.meta["architecture"], ("baseline", "lm")),
+            order_key(g.meta["architecture"], ("baseline", "lm")),
             str(g.meta.get("lm")),
-            _hours_key(g.meta),
-            _order(g.meta["input"], ("gt", "asr")),
+            hours_key(g.meta),
+            order_key(g.meta["input"], ("gt", "asr")),
             g.name,
         )
     )
     return [([_architecture_label(g.meta), _transcript_label(g.meta)], g) for g in chosen]
 
 
+def topline_groups(groups: Sequence[SystemGroup]) -> list[SystemGroup]:
+    """The GT-text topline the SLUE benchmark reports: each LM-based 2-step system trained on the whole
+    train set's GT transcripts and scored on GT text, as a group whose ``<set>_asr`` scores are its
+    ``<set>`` scores (so it fits Table 1's columns)."""
+    out = []
+    for g in groups:
+        m = g.meta
+        if g.family != "two_step" or m["architecture"] != "lm" or m["input"] != "gt" or m.get("train_hours"):
+            continue
+        if not any(g.stats(s) for s in VALID_SETS):
+            continue
+        runs = [
+            SystemRun(r.name, r.dir, r.meta, {f"{s}_asr": r.scores[s] for s in VALID_SETS if s in r.scores})
+            for r in g.runs
+        ]
+        out.append(SystemGroup(g.name, m, runs))
+    return out
+
+
 def table1(groups: Sequence[SystemGroup], transcripts: str = "asr") -> str | None:
-    """Table 1: the 2-step systems on ASR transcripts (``transcripts="asr"``: every 2-step system is a row)
-    or on GT transcripts (``"gt"``: only systems scored there); None when there is no row."""
+    """Table 1: the 2-step systems on ASR transcripts (``transcripts="asr"``: every 2-step system is a row,
+    Baseline then LM-based, each GT / ASR / ASR (<h>); then the GT-text topline rows,
+    :func:`topline_groups`) or on GT transcripts (``"gt"``: only systems scored there); None: no row."""
     sets = list(ASR_SETS) if transcripts == "asr" else list(VALID_SETS)
-    rows = _two_step_rows(groups)
+    rows: list[tuple[list[str], SystemGroup | str]] = list(_two_step_rows(groups))
     if transcripts != "asr":
-        rows = [(labels, g) for labels, g in rows if any(g.stats(s) for s in sets)]
+        rows = [(labels, g) for labels, g in rows if not isinstance(g, str) and any(g.stats(s) for s in sets)]
+    else:
+        rows += [([_architecture_label(g.meta), TOPLINE_LABEL], g) for g in topline_groups(groups)]
     if not rows:
         return None
-    return _score_table(["Architecture", "Train transcript"], rows, sets)
+    return score_table(["Architecture", "Train transcript"], rows, sets)
 
 
-INPUT_LABELS = {"fbank": "FBank", "encoder": "CTC-Attention encoder"}
-CLASSIFIER_LABELS = {"cnn": "CNN", "blstm": "BLSTM"}
+TOPLINE_LABEL = "GT, scored on GT text (topline)"
 
 
 def table2(groups: Sequence[SystemGroup]) -> str | None:
@@ -230,8 +161,8 @@ def table2(groups: Sequence[SystemGroup]) -> str | None:
         return None
     chosen.sort(
         key=lambda g: (
-            _order(g.meta["input"], ("fbank", "encoder")),
-            _order(g.meta["architecture"], ("cnn", "blstm")),
+            order_key(g.meta["input"], ("fbank", "encoder")),
+            order_key(g.meta["architecture"], ("cnn", "blstm")),
             g.name,
         )
     )
@@ -245,7 +176,7 @@ def table2(groups: Sequence[SystemGroup]) -> str | None:
         )
         for g in chosen
     ]
-    return _score_table(["Input feature", "Classifier"], rows, VALID_SETS)
+    return score_table(["Input feature", "Classifier"], rows, VALID_SETS)
 
 
 def _base_set(name: str) -> tuple[str, bool]:
@@ -253,100 +184,72 @@ def _base_set(name: str) -> tuple[str, bool]:
 
 
 def table3(labelers: Sequence[PseudoLabeler]) -> str | None:
-    """Table 3: each pseudo labeler's unweighted/weighted recall on the Negative/Positive utterances of each
-    evaluated set; a labeler evaluated on ``<set>_asr`` gets a second row ``(ASR transcript)``."""
-    rows_data: list[tuple[tuple[str, bool], dict[str, dict[str, Any]]]] = []
+    """Table 3: each pseudo labeler (named as the paper does: ``BERT-SST2``) with its unweighted/weighted
+    recall on the Negative/Positive utterances of each evaluated set; a labeler evaluated on ``<set>_asr``
+    gets a second row ``(ASR transcript)``; an ``SST-2 dev acc`` column when a labeler's is known; the
+    labeler's dir last."""
+    names = labeler_names(labelers)
+    shown = labeler_labels([lab.name for lab in labelers], names)
+    rows_data: list[tuple[PseudoLabeler, bool, dict[str, dict[str, Any]]]] = []
     base_sets: set[str] = set()
-    for labeler in sorted(labelers, key=lambda lab: (lab.display_name, lab.name)):
+    for labeler in sorted(labelers, key=lambda lab: (shown[lab.name], lab.name)):
         by_transcript: dict[bool, dict[str, dict[str, Any]]] = {}
         for set_name, scores in labeler.evals.items():
             base, asr = _base_set(set_name)
             by_transcript.setdefault(asr, {})[base] = scores
             base_sets.add(base)
         for asr in sorted(by_transcript):
-            rows_data.append(((labeler.display_name, asr), by_transcript[asr]))
+            rows_data.append((labeler, asr, by_transcript[asr]))
     if not rows_data:
         return None
     sets = [s for s in VALID_SETS if s in base_sets] + sorted(base_sets - set(VALID_SETS))
+    dev = any(lab.sst2_dev_accuracy is not None for lab, _, _ in rows_data)
     header = ["Pseudo labeler"]
     for s in sets:
         role = SET_ROLES.get(s, s)
         header += [f"{role} U-REC", f"{role} W-REC"]
+    header += ["SST-2 dev acc"] if dev else []
     body = []
-    for (name, asr), evals in rows_data:
+    for labeler, asr, evals in rows_data:
+        name = shown[labeler.name]
         row = [f"{name} (ASR transcript)" if asr else name]
         for s in sets:
             scores = evals.get(s)
             row += [
                 f"{scores[k]:.2f}" if scores else MISSING for k in ("unweighted_recall", "weighted_recall")
             ]
-        body.append(row)
-    return markdown_table(header, body, [False] + [True] * (2 * len(sets)))
-
-
-def _table4_groups(groups: Sequence[SystemGroup]) -> list[SystemGroup]:
-    e2e = [g for g in groups if g.family == "e2e"]
-    combos = {(g.meta["input"], g.meta["architecture"]) for g in e2e if g.meta.get("pseudo_labeler")}
-    if not combos:
-        combos = {("encoder", "blstm")}
-    return [g for g in e2e if (g.meta["input"], g.meta["architecture"]) in combos]
-
-
-def table4(
-    groups: Sequence[SystemGroup],
-    full_train_hours: float | None,
-    names: Mapping[str, str] | None = None,
-) -> str | None:
-    """Table 4: the E2E systems of the semi-supervised experiments (and the supervised-only ones with the same
-    input and classifier), by fine-tuning hours, pseudo labeler and semi-supervised training dataset.
-    ``names``: labeler dir → shown name (:func:`speechsent.report.collect.labeler_names`)."""
-    chosen = _table4_groups(groups)
-    if not chosen:
-        return None
-    several = len({(g.meta["input"], g.meta["architecture"]) for g in chosen}) > 1
-
-    def key(g: SystemGroup) -> tuple:
-        m = g.meta
-        return (
-            _hours_key(m),
-            m.get("pseudo_labeler") is not None,
-            labeler_display_name(m["pseudo_labeler"], names) if m.get("pseudo_labeler") else "",
-            _order(m.get("pseudo_transcript"), (None, "gt", "asr")),
-            len(m.get("pseudo_sets") or ()),
-            tuple(m.get("pseudo_sets") or ()),
-            m["input"],
-            m["architecture"],
-            g.name,
-        )
-
-    rows = []
-    for g in sorted(chosen, key=key):
-        m = g.meta
-        hours = group_hours(m, full_train_hours)
-        train_set = m.get("train_set") or "train"
-        finetune = f"{train_set} ({format_hours(hours)})" if hours is not None else f"{train_set} (all)"
-        labeler = labeler_display_name(m["pseudo_labeler"], names) if m.get("pseudo_labeler") else MISSING
-        sets = (
-            pseudo_sets_notation(m.get("pseudo_sets"), m.get("pseudo_transcript"))
-            if m.get("pseudo_labeler")
-            else MISSING
-        )
-        labels = [finetune, labeler, sets]
-        if several:
-            labels.insert(
-                0,
-                f"{INPUT_LABELS.get(m['input'], m['input'])} + "
-                f"{CLASSIFIER_LABELS.get(m['architecture'], m['architecture'])}",
-            )
-        rows.append((labels, g))
-    headers = ["Fine-tuning dataset", "Pseudo labeler", "Semi-supervised training dataset"]
-    if several:
-        headers.insert(0, "Input + classifier")
-    return _score_table(headers, rows, VALID_SETS)
+        if dev:
+            acc = labeler.sst2_dev_accuracy
+            row.append(f"{acc:.2f}" if acc is not None else MISSING)
+        body.append([*row, labeler.name])
+    header.append("Labeler dir")
+    return markdown_table(header, body, [False] + [True] * (len(header) - 2) + [False])
 
 
 # ----------------------------------------------------------------------------------------------------------
 # The document
+
+
+def _crossing_row(c: Crossing) -> list[str]:
+    """A Fig. 2 crossing: first measured subset, its saving, interpolated hours, its saving."""
+    if c.hours is None or c.first_hours is None:
+        return [c.label, "not reached", MISSING, "not reached", MISSING]
+
+    def pct(value: float | None, at_most: bool) -> str:
+        if value is None:
+            return MISSING
+        return ("≥ " if at_most else "") + f"{value:.1f}%"
+
+    interpolated = hours_value(c.hours)
+    if c.at_first_point:
+        interpolated = f"≤ {interpolated} (at the fewest hours measured)"
+    return [
+        c.label,
+        hours_value(c.first_hours) + (" (the fewest measured)" if c.at_first_point else ""),
+        pct(c.first_saving_percent, c.at_first_point),
+        interpolated,
+        pct(c.saving_percent, c.at_first_point),
+    ]
 
 
 def _fig2_section(figures: Sequence[Fig2Data], pngs: Sequence[str]) -> list[str]:
@@ -367,32 +270,26 @@ def _fig2_section(figures: Sequence[Fig2Data], pngs: Sequence[str]) -> list[str]
             f"{format_cell(fig.baseline, fig.baseline.n)} {fig.metric} on `{fig.eval_set}`."
         )
         out.append("")
-        rows = []
-        for c in fig.crossings:
-            if c.hours is None:
-                reach, saving = "not reached", MISSING
-            else:
-                reach = (
-                    (f"≤ {hours_value(c.hours)}" + " (at the fewest hours measured)")
-                    if c.at_first_point
-                    else hours_value(c.hours)
-                )
-                saving = f"{c.saving_percent:.1f}%" if c.saving_percent is not None else MISSING
-                if c.at_first_point and c.saving_percent is not None:
-                    saving = "≥ " + saving
-            rows.append([c.label, reach, saving])
+        rows = [_crossing_row(c) for c in fig.crossings]
         if rows:
             out.append(
                 markdown_table(
-                    ["Pseudo configuration", "Reaches baseline at (h)", "Annotation saved"],
+                    [
+                        "Pseudo configuration",
+                        "First measured subset reaching baseline (h)",
+                        "Annotation saved",
+                        "Interpolated crossing (h)",
+                        "Annotation saved (interpolated)",
+                    ],
                     rows,
-                    [False, True, True],
+                    [False, True, True, True, True],
                 )
             )
             out.append("")
             out.append(
-                "Hours interpolated linearly between the measured points around the crossing; annotation "
-                "saved = 1 - hours / whole train set hours (the paper: ~30 h of 86 h, 65% less)."
+                "First measured subset: the fewest fine-tuning hours measured whose mean score reaches the "
+                "baseline (the paper's reading: 30 h of 86 h, 65% saved); interpolated: linearly between the "
+                "measured points around the crossing. Annotation saved = 1 - hours / whole train set hours."
             )
             out.append("")
     return out
@@ -434,7 +331,7 @@ def _header(
 
 
 def _table_sections(
-    results: ExpResults, full_train_hours: float | None, names: Mapping[str, str]
+    results: ExpResults, full_train_hours: float | None, names: Mapping[str, str], grid: Table4Grid | None
 ) -> list[tuple[str, Callable[[], str | None], str]]:
     """(title, table maker, caption) of Tables 1, 1b, 2, 3 and 4."""
     groups = results.groups
@@ -443,17 +340,19 @@ def _table_sections(
             "Table 1: 2-step pipeline, evaluated on ASR transcripts",
             lambda: table1(groups, "asr"),
             "Rows: classifier architecture x transcripts of the train set it was trained on (hours: a label "
-            f"subset; otherwise the whole train set). Columns: {_sets_caption(ASR_SETS)}.",
+            f"subset; otherwise the whole train set). Columns: {sets_caption(ASR_SETS)}. "
+            f"'{TOPLINE_LABEL}': the LM-based system trained on GT transcripts scored on the GT text of "
+            "swbd_test / swbd_holdout instead (the topline the SLUE benchmark reports; not a paper row).",
         ),
         (
             "Table 1b: 2-step pipeline, evaluated on GT transcripts",
             lambda: table1(groups, "gt"),
-            f"The systems of Table 1 scored on the ground-truth transcripts ({_sets_caption(VALID_SETS)}).",
+            f"The systems of Table 1 scored on the ground-truth transcripts ({sets_caption(VALID_SETS)}).",
         ),
         (
             "Table 2: E2E baselines (supervised, whole train set)",
             lambda: table2(groups),
-            f"Columns: {_sets_caption(VALID_SETS)}.",
+            f"Columns: {sets_caption(VALID_SETS)}.",
         ),
         (
             "Table 3: pseudo labelers on the Negative/Positive utterances",
@@ -463,9 +362,10 @@ def _table_sections(
         ),
         (
             "Table 4: semi-supervised E2E",
-            lambda: table4(groups, full_train_hours, names),
+            lambda: table4(groups, full_train_hours, names, grid),
             "S: swbd_train, F: fisher pseudo-labeled from GT transcripts; S_asr, F_asr: from ASR "
-            f"transcripts; -: supervised only. Columns: {_sets_caption(VALID_SETS)}.",
+            f"transcripts; -: supervised only; **missing**: a row the run options ask for without a system "
+            f"(the expected system dir in brackets). Columns: {sets_caption(VALID_SETS)}.",
         ),
     ]
 
@@ -480,13 +380,17 @@ def render_results(
     fig2_pngs: Sequence[str] = (),
     confusion_pngs: Sequence[tuple[str, str, str]] = (),
     systems_index: bool = True,
+    preamble: Sequence[str] = (),
+    grid: Table4Grid | None = None,
 ) -> str:
     """The whole RESULTS.md. ``fig2_pngs`` (one per ``fig2`` figure) and ``confusion_pngs`` ((group, set,
     path) triples) are links relative to RESULTS.md; ``date`` None leaves the date out of the header;
-    ``systems_index`` appends the list of every system group (what each table row averages)."""
+    ``systems_index`` appends the list of every system group (what each table row averages); ``preamble``:
+    markdown lines after the summary (:func:`speechsent.report.header.header_sections`); ``grid``: the rows
+    Table 4 must have (:class:`speechsent.report.table4.Table4Grid`)."""
     names = labeler_names(results.labelers)
-    out = _header(results, full_train_hours, corpus, date)
-    for title, make, caption in _table_sections(results, full_train_hours, names):
+    out = _header(results, full_train_hours, corpus, date) + list(preamble)
+    for title, make, caption in _table_sections(results, full_train_hours, names, grid):
         table = make()
         if table is None:
             continue
