@@ -1,12 +1,14 @@
 """speechsent-make-report: stage 10, RESULTS.md (the paper's Tables 1-4), confusion matrices and Fig. 2.
 
-Writes ``--out`` (RESULTS.md: Tables 1, 1b, 2, 3, 4, Fig. 2 crossing hours, index), ``<plots_dir>/fig2.png``
+Writes ``--out`` (RESULTS.md: a header as ESPnet's -- date, git hash, versions, GPU, the sets' sizes, the ASR,
+its WER and overlap, the departures from the paper generated from ``--run_options`` -- then Tables 1, 1b, 2,
+3, 4, Fig. 2 crossing hours, index), ``<plots_dir>/fig2.png``
 and ``<plots_dir>/confusion/<system>_<set>.png`` from every ``<exp_dir>/*/system.json`` and its scores and the
 pseudo labelers' ``eval_<set>/scores.json``, seed repeats averaged: :func:`speechsent.report.make.make_report`
 (the options are the fields of its ``ReportConfig``). From egs/<recipe>, as stage 10 runs it::
 
     python -m speechsent.bin.make_report --exp_dir exp --out RESULTS.md --plots_dir exp/report \\
-        --data_dir data --train_set swbd_train
+        --data_dir data --train_set swbd_train --run_options exp/run_options.tsv
 
 The whole train set's hours (Table 4 labels, Fig. 2 x axis and annotation saving) come from
 ``--full_train_hours``, else from ``<data_dir>/<train_set>/utt2dur`` when ``--data_dir`` is given, else from
@@ -76,6 +78,9 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--fig2_set", default="swbd_holdout", help="scored set of Fig. 2")
     parser.add_argument("--fig2_metric", default="unweighted_f1", help="scores.json key plotted in Fig. 2")
+    parser.add_argument("--run_options", default=None, help="the recipe's options: TSV of name<TAB>value")
+    parser.add_argument("--base_dir", default=None, help="run options' paths relative to (default: exp/..)")
+    parser.add_argument("--environment", type=str2bool, default=True, help="versions, GPU in header")
     parser.add_argument("--print", type=str2bool, default=True, help="print the tables to stdout as well")
     parser.add_argument("--summary_out", default=None, help="also write the printed tables to this file")
     cli.add_log_level_argument(parser)

@@ -25,8 +25,8 @@ def _environment(facts: RunFacts) -> list[str]:
     env = facts.env
     lines = ["## Environments", ""]
     if env is not None:
+        lines += [f"- date: {_code(env.date)}"] if env.date else []
         lines += [
-            f"- date: {_code(env.date)}",
             f"- speechsent git hash: {_code(env.revision)}",
             f"- python version: {_code(env.python)}",
             *(f"- {name} version: {_code(version)}" for name, version in env.versions.items()),

@@ -4,7 +4,8 @@ Reads every ``<exp_dir>/*/system.json`` with its ``score_<set>/scores.json`` and
 ``<exp_dir>/pseudo_labeler*/eval_<set>/scores.json`` (:mod:`speechsent.report.collect`), averages seed
 repeats, and writes::
 
-    RESULTS.md                                   Tables 1, 1b, 2, 3, 4, Fig. 2 crossing hours, index
+    RESULTS.md                                   header (environment, data, ASR, departures from the paper),
+                                                 Tables 1, 1b, 2, 3, 4, Fig. 2 crossing hours, index
     <plots_dir>/fig2.png                         score vs fine-tuning hours (semi-supervised vs supervised)
     <plots_dir>/confusion/<system>_<set>.png     one per system (group) and scored set
 
@@ -37,8 +38,11 @@ from speechsent.report.collect import (
     full_train_hours_from_systems,
     labeler_names,
 )
+from speechsent.report.markdown import format_hours, hours_value
 from speechsent.report.plots import Fig2Data, fig2_data, plot_confusion, plot_fig2
-from speechsent.report.tables import format_hours, hours_value, render_results
+from speechsent.report.run_info import RunFacts, environment, gather_facts, read_run_options
+from speechsent.report.table4 import Table4Grid
+from speechsent.report.tables import render_results
 from speechsent.utils.fileio import atomic_write_text
 
 __all__ = ["CONFUSION_PLOTS", "ReportConfig", "make_report"]
@@ -61,6 +65,11 @@ class ReportConfig:
     given, else from the systems (a ``train_set_hours`` in a system.json, or the utt2dur of the data dir that
     a whole-train-set system's ``config`` names, relative to the current dir or the exp dir's parent).
     ``corpus`` (title): default the exp dir's parent's name; ``date`` None leaves it out of the header.
+    ``run_options``: the recipe's options TSV (``name<TAB>value`` lines; None: unknown, the header says so and
+    the departures come from the exp dir): its ``e2e_hours`` and ``e2e_pseudo_configs`` fix Table 4's rows
+    (missing ones shown), its sets, ASR and corpora fill the header; relative paths in it are relative to
+    ``base_dir`` (default: the exp dir's parent, the recipe dir). ``environment`` False leaves the software
+    and GPU lines out (reproducible output).
     """
 
     exp_dir: PathLike = "exp"
@@ -74,6 +83,9 @@ class ReportConfig:
     confusion_plots: str = "groups"
     fig2_set: str = "swbd_holdout"
     fig2_metric: str = "unweighted_f1"
+    run_options: PathLike | None = None
+    base_dir: PathLike | None = None
+    environment: bool = True
 
     def validate(self) -> None:
         """ValueError for a value out of its choices."""
@@ -180,11 +192,27 @@ def _plot_fig2s(figures: list[Fig2Data], plots: Path, link: Callable[[Path], str
     return pngs
 
 
+def _facts(config: ReportConfig, results: ExpResults) -> tuple[RunFacts, Table4Grid | None]:
+    """The run's facts (header, departures) and Table 4's grid (None: not given by the options)."""
+    options = read_run_options(config.run_options)
+    base = config.base_dir if config.base_dir is not None else Path(config.exp_dir).parent
+    env = environment(config.date) if config.environment else None
+    facts = gather_facts(
+        options, data_dir=config.data_dir, train_set=config.train_set, base_dir=base, env=env
+    )
+    try:
+        grid = Table4Grid.from_options(options.list("e2e_hours"), options.list("e2e_pseudo_configs"))
+    except ValueError as error:
+        raise ReportError(f"{config.run_options}: {error}") from None
+    return facts, grid
+
+
 def make_report(config: ReportConfig) -> tuple[str, str]:
     """Write ``config.out`` (and the PNGs under ``config.plots_dir``); returns (RESULTS.md text, the shorter
     text for stdout: header, tables and Fig. 2 numbers). :class:`ReportError` on an unusable result file."""
     config.validate()
     results = _collect(config)
+    facts, grid = _facts(config, results)
     full_train_hours = _full_train_hours(config, results)
     out = Path(config.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -205,8 +233,16 @@ def make_report(config: ReportConfig) -> tuple[str, str]:
     corpus = config.corpus
     if corpus is None:
         corpus = Path(os.path.abspath(config.exp_dir)).parent.name or None
+    from speechsent.report.header import header_sections
+
     common = dict(
-        full_train_hours=full_train_hours, corpus=corpus, date=config.date, fig2=figures, fig2_pngs=fig2_pngs
+        full_train_hours=full_train_hours,
+        corpus=corpus,
+        date=config.date,
+        fig2=figures,
+        fig2_pngs=fig2_pngs,
+        preamble=header_sections(facts, results),
+        grid=grid,
     )
     text = render_results(results, confusion_pngs=confusion_pngs, **common)
     short = render_results(results, systems_index=False, **common)

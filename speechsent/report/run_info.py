@@ -19,7 +19,6 @@ Every fact may be unknown (None): the header then says so. ::
 
 from __future__ import annotations
 
-import datetime
 import importlib.metadata
 import importlib.util
 import logging
@@ -183,10 +182,10 @@ def gpu_type() -> str:
 
 
 def environment(date: str | None = None, *, gpu: bool = True) -> Environment:
-    """Date (None: today), toolkit revision, Python / torch / espnet / transformers versions (package
+    """Date (None: left out), toolkit revision, Python / torch / espnet / transformers versions (package
     metadata: nothing heavy imported) and GPU type (``gpu`` False: not probed)."""
     return Environment(
-        date=date or datetime.date.today().isoformat(),
+        date=date,
         revision=toolkit_revision(),
         python=platform.python_version(),
         versions={p: _version(p) for p in ("torch", "espnet", "transformers")},

@@ -78,7 +78,13 @@ def test_main_writes_results_plots_and_prints(tmp_path, capsys):
     # baseline 61 (mean of 60, 62); semi: 57 @ 0.125 h, 61 @ 0.25 h -> reached at 0.25 h = 50% saved
     fig_rows = table_rows(text, "Figure 2")
     assert fig_rows == [
-        {"Pseudo configuration": "pl_bert: S", "Reaches baseline at (h)": "0.25", "Annotation saved": "50.0%"}
+        {
+            "Pseudo configuration": "BERT: S",
+            "First measured subset reaching baseline (h)": "0.25",
+            "Annotation saved": "50.0%",
+            "Interpolated crossing (h)": "0.25",
+            "Annotation saved (interpolated)": "50.0%",
+        }
     ]
     assert "![Fig. 2 encoder + blstm](exp/report/fig2.png)" in text
     pngs = sorted(p.relative_to(plots).as_posix() for p in plots.rglob("*.png"))
@@ -125,7 +131,9 @@ def test_full_hours_option_and_no_plots(tmp_path, capsys):
     )
     text = out.read_text()
     assert "generated 2026-11-25" in text and "whole train set: 86h" in text
-    assert table_rows(text, "Figure 2")[0]["Reaches baseline at (h)"] == "15.00"
+    crossing = table_rows(text, "Figure 2")[0]
+    assert crossing["Interpolated crossing (h)"] == "15.00"
+    assert crossing["First measured subset reaching baseline (h)"] == "20.00"
     assert not (tmp_path / "exp" / "report").exists()
     assert "## Table 1:" in capsys.readouterr().out
 

@@ -47,14 +47,16 @@ def test_fig2_data(tmp_path):
         fig.baseline_system == "e2e_sup" and fig.baseline.mean == pytest.approx(62.0) and fig.baseline.n == 3
     )
     labels = [c.label for c in fig.curves]
-    assert labels == ["supervised only", "bert_sst2: S, F", "bert_sst2: S_asr, F_asr"]
+    # S_asr, F_asr has one fine-tuning size only: not a curve
+    assert labels == ["supervised only", "BERT-SST2: S, F"]
     sup = fig.curves[0]
     assert [(p.hours, p.stat.mean) for p in sup.points] == [(5, 48), (10, 52), (20, 57), (86, 62)]
     semi = fig.curves[1]
     assert [(p.hours, p.stat.mean) for p in semi.points] == [(5, 54), (10, 58), (20, 66), (86, 67)]
-    c_sf, c_asr = fig.crossings
+    (c_sf,) = fig.crossings
     assert c_sf.hours == pytest.approx(15.0) and c_sf.saving_percent == pytest.approx(100 * (1 - 15 / 86))
-    assert c_asr.hours is None and c_asr.saving_percent is None
+    # the first measured subset at or above the baseline (62): 20 h (66); 10 h (58) is below
+    assert c_sf.first_hours == 20 and c_sf.first_saving_percent == pytest.approx(100 * (1 - 20 / 86))
     # unknown full hours: the full-data points drop out, the crossing stays (no saving)
     (fig_nohours,) = fig2_data(results.groups, None)
     assert [p.hours for p in fig_nohours.curves[1].points] == [5, 10, 20]
