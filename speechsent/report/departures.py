@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from speechsent.report.collect import ExpResults, labeler_display_name, labeler_paper_name
+from speechsent.report.collect import ExpResults, labeler_display_name, labeler_paper_name, lm_display_name
 from speechsent.report.run_info import RunFacts, option_value
 
 __all__ = ["PAPER", "departures", "parse_pseudo_config"]
@@ -223,11 +223,13 @@ def _text_lm(facts: RunFacts, results: ExpResults) -> str | None:
         if g.family == "two_step" and g.meta.get("lm"):
             lm = lm or g.meta["lm"]
             layers = layers or (g.runs[0].meta.get("config") or {}).get("lm_layers")
-    if lm is None or (lm == PAPER["text_lm"] and layers in (None, "", PAPER["text_lm_layers"])):
+    default_layers = layers in (None, "", PAPER["text_lm_layers"])
+    if lm is None or (lm_display_name(lm) == PAPER["text_lm"] and default_layers):
         return None
     return (
-        f"Text LM (Table 1): paper: {PAPER['text_lm']}, sum of its last four layers; ours: {lm}"
-        f"{f', layers {layers}' if layers else ''}."
+        f"Text LM (Table 1): paper: {PAPER['text_lm']}, sum of its last four layers; "
+        f"ours: {lm_display_name(lm)}"
+        f"{'' if default_layers else f', layers {layers}'}."
     )
 
 

@@ -406,11 +406,16 @@ def gather_facts(
             size = set_size(data_dir, name)
             if size is not None:
                 sizes[name] = size
+    asr = asr_facts(options, base_dir)
+    measured = [sizes[s].hours for s in asr.train_sets if s in sizes]
+    known = asr.train_sets and len(measured) == len(asr.train_sets) and None not in measured
+    if asr.train_hours is None and known:
+        asr.train_hours = math.fsum(h for h in measured if h is not None)
     return RunFacts(
         options=options,
         env=env,
         sizes=sizes,
-        asr=asr_facts(options, base_dir),
+        asr=asr,
         train_set=train,
         valid_set=(options.list("valid_set") or ["swbd_test"])[0],
         test_sets=options.list("test_sets") or ["swbd_holdout"],
