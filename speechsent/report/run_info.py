@@ -124,7 +124,7 @@ def option_value(opts: str | None, name: str) -> str | None:
     value = None
     for i, word in enumerate(words):
         key, eq, given = word.partition("=")
-        if key.replace("-", "_") == f"--{name}":
+        if key.startswith("--") and key[2:].replace("-", "_") == name:
             value = given if eq else (words[i + 1] if i + 1 < len(words) else "")
     return value
 

@@ -105,6 +105,8 @@ def _two_step_rows(groups: Sequence[SystemGroup]) -> list[tuple[list[str], Syste
         key=lambda g: (
             order_key(g.meta["architecture"], ("baseline", "lm")),
             str(g.meta.get("lm")),
+            (g.meta.get("lm_layers") or DEFAULT_LM_LAYERS) != DEFAULT_LM_LAYERS,
+            str(g.meta.get("lm_layers")),
             hours_key(g.meta),
             order_key(g.meta["input"], ("gt", "asr")),
             g.name,
