@@ -87,8 +87,13 @@ def build_grid(root: Path) -> Path:
     # interpolated 5 + (60 - 58) * 2.5 / 3 = 6.667 h
     for hours, score in ((2.5, 55), (5.0, 58), (7.5, 61), (10.0, 64), (None, 63)):
         size = "all" if hours is None else f"{hours:g}h"
-        _system(exp, f"e2e_blstm_pseudo_{BERT}_swbd_train+fisher_gt_{size}", score, train_hours=hours,
-                **_pseudo(BERT, SF))  # fmt: skip
+        _system(
+            exp,
+            f"e2e_blstm_pseudo_{BERT}_swbd_train+fisher_gt_{size}",
+            score,
+            train_hours=hours,
+            **_pseudo(BERT, SF),
+        )
     # BERT-SST2 on S: 55 @5, 61 @all (20 h) -> first 20 h, interpolated 5 + 5 * 15 / 6 = 17.5 h
     _system(exp, f"e2e_blstm_pseudo_{BERT}_swbd_train_gt_5h", 55, train_hours=5.0, **_pseudo(BERT, S))
     _system(exp, f"e2e_blstm_pseudo_{BERT}_swbd_train_gt_all", 61, **_pseudo(BERT, S))
@@ -97,9 +102,14 @@ def build_grid(root: Path) -> Path:
     # BERT-SST2 on S_asr+F_asr
     for hours, score in ((5.0, 56), (None, 62)):
         size = "all" if hours is None else "5h"
-        _system(exp, f"e2e_blstm_pseudo_{BERT}_swbd_train+fisher_asr_{size}", score, train_hours=hours,
-                **_pseudo(BERT, SF, "asr"))  # fmt: skip
-    # 2-step: Baseline and BERT x GT / ASR / ASR (5h); the GT LM system also on GT text (topline); a pooler one
+        _system(
+            exp,
+            f"e2e_blstm_pseudo_{BERT}_swbd_train+fisher_asr_{size}",
+            score,
+            train_hours=hours,
+            **_pseudo(BERT, SF, "asr"),
+        )
+    # 2-step: Baseline and BERT x GT / ASR / ASR (5h); the GT LM system also on GT text (topline); pooler
     two = dict(family="two_step", config={"lm_layers": "sum_last4"})
     lm = dict(two, architecture="lm", lm="bert-base-uncased")
     _system(exp, "text_baseline_asr_5h", 23, architecture="baseline", input="asr", train_hours=5.0, **two)
@@ -127,12 +137,24 @@ def build_grid(root: Path) -> Path:
         "encoder: transformer\nencoder_conf:\n  output_size: 512\n  num_blocks: 12\n"
         "bpemodel: data/token_list/bpe_unigram2000/bpe.model\ntoken_list: [a, b]\n"
     )
-    for s, line in (("swbd_test", "%WER 12.34 [ 123 / 997, 10 ins, 20 del, 93 sub ]"), ("fisher", "%WER 9.50 [ 19 / 200, 1 ins, 2 del, 16 sub ]")):  # fmt: skip
+    wers = {
+        "swbd_test": "%WER 12.34 [ 123 / 997, 10 ins, 20 del, 93 sub ]",
+        "fisher": "%WER 9.50 [ 19 / 200, 1 ins, 2 del, 16 sub ]",
+    }
+    for s, line in wers.items():
         (asr / "decode_beam" / s).mkdir(parents=True)
         (asr / "decode_beam" / s / "score.txt").write_text(f"# {s}\n{line}\n%SER 50.00 [ 5 / 10 ]\n")
-    write_json(asr / "overlap.json", {"asr_train_sets": ["fisher"], "asr_train_hours": 2.0, "sets": {
-        "swbd_train": {"hours": 20.0, "overlap_hours": 0.0, "overlap_fraction": 0.0},
-        "swbd_test": {"hours": 1.0, "overlap_hours": 0.25, "overlap_fraction": 0.25}}})  # fmt: skip
+    write_json(
+        asr / "overlap.json",
+        {
+            "asr_train_sets": ["fisher"],
+            "asr_train_hours": 2.0,
+            "sets": {
+                "swbd_train": {"hours": 20.0, "overlap_hours": 0.0, "overlap_fraction": 0.0},
+                "swbd_test": {"hours": 1.0, "overlap_hours": 0.25, "overlap_fraction": 0.25},
+            },
+        },
+    )
     # data: swbd_train 20 x 1 h, swbd_test 2 x 0.5 h, fisher 4 x 0.5 h
     for s, n, dur in (("swbd_train", 20, 3600), ("swbd_test", 2, 1800), ("fisher", 4, 1800)):
         (root / "data" / s).mkdir(parents=True)
@@ -251,10 +273,16 @@ def test_table3_paper_names_and_sst2_dev_accuracy(grid):
 
 
 def test_header_fields(grid):
-    root, text = grid
+    _, text = grid
     assert "## Environments" in text and "- date: `2026-01-02`" in text
-    for field in ("speechsent git hash: `", "python version: `", "torch version: `", "espnet version: `",
-                  "transformers version: `", "GPU: `"):  # fmt: skip
+    for field in (
+        "speechsent git hash: `",
+        "python version: `",
+        "torch version: `",
+        "espnet version: `",
+        "transformers version: `",
+        "GPU: `",
+    ):
         assert f"- {field}" in text, field
     assert "run options: `" in text and "(recipe `swbd_sentiment`, --ngpu 1)" in text
     assert "- SWBD: `/corpora/swbd`" in text and "- FISHER: (empty" in text
@@ -329,8 +357,9 @@ def test_departures_generated_from_the_options(grid):
 
 def test_report_without_run_options(grid):
     root, _ = grid
-    config = ReportConfig(exp_dir=root / "exp", out=root / "R2.md", plots_dir=None, data_dir=root / "data",
-                          environment=False)  # fmt: skip
+    config = ReportConfig(
+        exp_dir=root / "exp", out=root / "R2.md", plots_dir=None, data_dir=root / "data", environment=False
+    )
     text, _ = make_report(config)
     assert "run options: unknown (no --run_options)" in text and "## Environments" in text
     assert "git hash" not in text
