@@ -2,12 +2,15 @@
 
 * Table 1 — 2-step pipeline: Architecture (Baseline / LM-based with the LM's name) x train transcript type
   (GT, ASR, ``ASR (5h)`` for a label subset), scored on ASR transcripts (``swbd_test_asr`` validation,
-  ``swbd_holdout_asr`` evaluation); Table 1b: the same systems on GT transcripts where scored.
+  ``swbd_holdout_asr`` evaluation), the LM layer mode in the label when not the default (``pooler``, ``cls``),
+  then the GT-text topline rows (LM system trained on GT, scored on GT text); Table 1b: the same systems on
+  GT transcripts where scored.
 * Table 2 — E2E baselines trained on the whole train set: input feature x classifier on swbd_test/holdout.
-* Table 3 — pseudo labelers: unweighted and weighted recall on the Negative/Positive utterances.
+* Table 3 — pseudo labelers (the paper's names): unweighted and weighted recall on the Negative/Positive
+  utterances of GT and ASR transcripts; SST-2 dev accuracy when known.
 * Table 4 — semi-supervised E2E: fine-tuning dataset (hours) x pseudo labeler x semi-supervised training
   dataset (``S``: swbd_train, ``F``: fisher, ``_asr``: pseudo-labeled from ASR transcripts; ``-``: supervised
-  only).
+  only), :mod:`speechsent.report.table4`.
 
 Each score cell has 2 decimals: the mean over seed repeats, ``± std`` (sample std) when there are several, and
 ``(n=k)`` when only k of the group's repeats were scored on that set; ``-`` when none was. Output is

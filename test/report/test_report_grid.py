@@ -45,7 +45,7 @@ OPTIONS = {
     f"{BERT}:swbd_train+fisher:asr",
     "e2e_seeds": "0 1",
     "local_data_opts": "--split conversation --split_seed 3",
-    "SWBD": "/corpora/swbd",
+    "SWBD": "corpora/swbd",
     "FISHER": "",
 }
 
@@ -285,7 +285,7 @@ def test_header_fields(grid):
     ):
         assert f"- {field}" in text, field
     assert "run options: `" in text and "(recipe `swbd_sentiment`, --ngpu 1)" in text
-    assert "- SWBD: `/corpora/swbd`" in text and "- FISHER: (empty" in text
+    assert "- SWBD: `corpora/swbd`" in text and "- FISHER: (empty" in text
     data = {r["Set"]: r for r in table_rows(text, "Data")}
     assert data["swbd_train"]["Hours"] == "20.00" and data["swbd_train"]["Utterances"] == "20"
     assert (
@@ -342,7 +342,7 @@ def test_departures_generated_from_the_options(grid):
         e2e_seeds="0",
         pseudo_labelers=BERT,
         e2e_pseudo_configs=f"{BERT}:swbd_train+fisher:gt",
-        asr_model_dir="/models/asr",
+        asr_model_dir="models/asr",
         asr_exp=None,
     )
     assert _line(changed, "Text LM").endswith("ours: roberta-base.")
@@ -351,7 +351,7 @@ def test_departures_generated_from_the_options(grid):
         "ours: BERT-SST2 (bert-base-uncased_sst2) fine-tuned here on SST-2."
     )
     assert _line(changed, "Table 4 pseudo").endswith("ours: BERT-SST2 on S+F (gt).")
-    assert "the external model /models/asr" in _line(changed, "ASR:")
+    assert "the external model models/asr" in _line(changed, "ASR:")
     assert PAPER["nbpe"] == 2000 and PAPER["seeds"] == 1
 
 
@@ -380,10 +380,10 @@ def test_run_options_errors(tmp_path):
     with pytest.raises(ReportError, match=r"o.tsv:2: option 'a' given twice"):
         read_run_options(bad)
     ok = tmp_path / "ok.tsv"
-    ok.write_text("# comment\ntext_hours\t\nlocal_data_opts\t--split lists --split_lists /l  \n")
+    ok.write_text("# comment\ntext_hours\t\nlocal_data_opts\t--split lists --split_lists ids  \n")
     options = read_run_options(ok)
     assert options.get("text_hours") == "" and options.list("text_hours") == []
-    assert options.get("local_data_opts") == "--split lists --split_lists /l" and options.get("nbpe") is None
+    assert options.get("local_data_opts") == "--split lists --split_lists ids" and options.get("nbpe") is None
 
 
 def test_option_value():
