@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from speechsent.kaldi.data_dir import Segment
-from speechsent.kaldi.formats import DEFAULT_FORMAT, FORMATS, Bulk, bulk_load, parsed_dict
+from speechsent.kaldi.formats import Bulk, bulk_load, format_of, parsed_dict
 from speechsent.kaldi.table import (
     BOM,
     bom_message,
@@ -164,7 +164,7 @@ def _load_lines(name: str, path: Path, lines: list[str], ascii_text: bool, issue
     ok: dict[str, str] = {}
     parsed: dict[str, object] = {}
     first_line: dict[str, int] = {}
-    fmt = FORMATS.get(name, DEFAULT_FORMAT)
+    fmt = format_of(name)
     num_fields, min_fields, check = fmt.num_fields, fmt.min_fields, fmt.check
     prev_key: str | None = None
     num_crlf = sum(1 for line in lines if line.endswith("\r")) if "\r" in "".join(lines) else 0

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, UTT_FILES, DataDir
+from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, DataDir, utt_files
 from speechsent.kaldi.fix import FixReport, fix
 from speechsent.kaldi.formats import examples
 from speechsent.kaldi.shared import same_dir, words, write_spk2utt
@@ -132,7 +132,9 @@ def combine(
         messages.append("combined segments")
 
     names = [
-        n for n in (*UTT_FILES, *RECO_FILES, *SPK_FILES[1:], *extra) if n not in ("utt2uniq", "segments")
+        n
+        for n in (*(u for s in src_ps for u in utt_files(s)), *RECO_FILES, *SPK_FILES[1:], *extra)
+        if n not in ("utt2uniq", "segments")
     ]
     for name in dict.fromkeys(names):
         present = [(s / name).is_file() for s in src_ps]

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, UTT_FILES, VERBATIM_FILES, DataDir
+from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, VERBATIM_FILES, DataDir, utt_files
 from speechsent.kaldi.formats import examples
 from speechsent.kaldi.shared import move_stale, same_dir, words, write_spk2utt
 from speechsent.kaldi.table import KaldiDataError, write_table
@@ -95,7 +95,7 @@ def _renamed_tables(
     segments); ``utt2uniq`` made (new id → original id) when ``new_utt_ids`` and ``d`` has none."""
     utt2spk = d.require("utt2spk")
     out: dict[str, dict[str, str]] = {"utt2spk": {utt_map[u]: spk_map[s] for u, s in utt2spk.items()}}
-    utt_names = [n for n in UTT_FILES if n not in ("utt2spk", "utt2uniq")]
+    utt_names = [n for n in utt_files(src) if n not in ("utt2spk", "utt2uniq")]
     reco_names = list(RECO_FILES)
     if not d.has("segments"):
         utt_names += reco_names

@@ -17,6 +17,7 @@ The data-directory files (``docs/contracts.md``; what is refused: the README's "
     utt2sentiment     <utt> Negative|Neutral|Positive
     utt2pseudo        <utt> Negative|Positive
     utt2pseudo_prob   <utt> <float in [0, 1]>
+    utt2pseudo_<tag>, utt2pseudo_prob_<tag>   (one labeler's; as utt2pseudo, utt2pseudo_prob)
     feats.scp cmvn.scp vad.scp spk2gender utt2lang utt2uniq utt2warp spk2warp reco2file_and_channel
     stm glm ctm       (not tables; copied verbatim, stm filtered by recording)
 """
@@ -44,6 +45,8 @@ from speechsent.kaldi.table import (
 )
 
 __all__ = [
+    "PSEUDO_PROB_PREFIX",
+    "PSEUDO_TAG_PREFIX",
     "RECO_FILES",
     "SPK_FILES",
     "UTT_FILES",
@@ -59,7 +62,10 @@ __all__ = [
     "parse_sentiment_label",
     "parse_spk2utt_value",
     "parse_wav_entry",
+    "pseudo_prob_name",
+    "table_kind",
     "utt2spk_to_spk2utt",
+    "utt_files",
 ]
 
 #: Tables indexed by utterance id (``segments`` included; ``wav.scp`` too when there is no segments file).
@@ -78,6 +84,11 @@ UTT_FILES: tuple[str, ...] = (
     "utt2pseudo",
     "utt2pseudo_prob",
 )
+#: Per-labeler pseudo labels (stage 7's ``--labels_name``): ``utt2pseudo_<tag>`` holds what ``utt2pseudo``
+#: holds and ``utt2pseudo_prob_<tag>`` what ``utt2pseudo_prob`` holds, for the labeler ``<tag>``; each is
+#: an utterance table with the rules of its kind (:func:`table_kind`), listed by :func:`utt_files`.
+PSEUDO_TAG_PREFIX = "utt2pseudo_"
+PSEUDO_PROB_PREFIX = "utt2pseudo_prob_"
 #: Tables indexed by speaker id (``spk2utt`` is derived from ``utt2spk``).
 SPK_FILES: tuple[str, ...] = ("spk2utt", "cmvn.scp", "spk2gender", "spk2warp")
 #: Tables indexed by recording id when a segments file exists (by utterance id otherwise).
@@ -255,6 +266,52 @@ def utt2spk_to_spk2utt(utt2spk: Mapping[str, str]) -> dict[str, list[str]]:
     return {spk: spk2utt[spk] for spk in c_sorted(spk2utt)}
 
 
+def _labeler_tag(name: str) -> str | None:
+    """The ``<tag>`` of a per-labeler file name (``utt2pseudo_<tag>``, ``utt2pseudo_prob_<tag>``), else None.
+
+    A tag is non-empty, has no blank and no path separator and does not start with ``.``.
+    """
+    for prefix in (PSEUDO_PROB_PREFIX, PSEUDO_TAG_PREFIX):
+        if name.startswith(prefix):
+            tag = name[len(prefix) :]
+            if tag == "prob" and prefix == PSEUDO_TAG_PREFIX:
+                return None  # utt2pseudo_prob itself
+            ok = tag and not tag.startswith(".") and not any(c in tag for c in " \t\n/\\")
+            return tag if ok else None
+    return None
+
+
+def table_kind(name: str) -> str:
+    """The known file whose format and rules the file ``name`` follows: ``utt2pseudo`` for a labeler's
+    ``utt2pseudo_<tag>``, ``utt2pseudo_prob`` for ``utt2pseudo_prob_<tag>``, else ``name`` itself."""
+    if _labeler_tag(name) is None:
+        return name
+    return "utt2pseudo_prob" if name.startswith(PSEUDO_PROB_PREFIX) else "utt2pseudo"
+
+
+def pseudo_prob_name(labels_name: str) -> str:
+    """The probability file beside a pseudo-label file: ``utt2pseudo`` → ``utt2pseudo_prob``,
+    ``utt2pseudo_<tag>`` → ``utt2pseudo_prob_<tag>``; any other name is a ValueError."""
+    if labels_name == "utt2pseudo":
+        return "utt2pseudo_prob"
+    if table_kind(labels_name) != "utt2pseudo":
+        raise ValueError(
+            f"bad pseudo-label file name {labels_name!r}: expected utt2pseudo or utt2pseudo_<tag> (a tag "
+            "without blanks or '/', not starting with '.' or 'prob_')"
+        )
+    return PSEUDO_PROB_PREFIX + labels_name[len(PSEUDO_TAG_PREFIX) :]
+
+
+def utt_files(path: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
+    """The utterance-indexed table names of a data dir: :data:`UTT_FILES`, then the per-labeler
+    ``utt2pseudo_<tag>`` files present in ``path``, then the ``utt2pseudo_prob_<tag>`` (``LC_ALL=C``)."""
+    if path is None or not os.path.isdir(path):
+        return UTT_FILES
+    extra = c_sorted(e.name for e in os.scandir(path) if e.is_file() and _labeler_tag(e.name) is not None)
+    labels = [n for n in extra if table_kind(n) == "utt2pseudo"]  # each before its probabilities
+    return (*UTT_FILES, *labels, *(n for n in extra if n not in labels))
+
+
 # ----------------------------------------------------------------------------------------------------------
 # DataDir
 
@@ -334,7 +391,7 @@ class DataDir:
         if parse is None:
             if name in self._typed:
                 return self._typed[name]  # type: ignore[return-value]
-            parse = _TYPED_PARSERS.get(name, _parse_str)  # type: ignore[assignment]
+            parse = _TYPED_PARSERS.get(table_kind(name), _parse_str)  # type: ignore[assignment]
             cache = True
         else:
             cache = False
@@ -382,7 +439,7 @@ class DataDir:
 
     def present_files(self) -> list[str]:
         """Names of the known tables and verbatim files present (on disk or in memory)."""
-        names = set(UTT_FILES) | set(SPK_FILES) | set(RECO_FILES) | set(VERBATIM_FILES) | set(self._tables)
+        names = {*utt_files(self.path), *SPK_FILES, *RECO_FILES, *VERBATIM_FILES, *self._tables}
         return sorted(n for n in names if self.has(n))
 
     # -- typed accessors ------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from pathlib import Path
 from speechsent.kaldi.data_dir import (
     RECO_FILES,
     SPK_FILES,
-    UTT_FILES,
     Segment,
     parse_segment,
     utt2spk_to_spk2utt,
+    utt_files,
 )
 from speechsent.kaldi.formats import DUR_TOLERANCE, check_line, fast_load
 from speechsent.kaldi.lengths import past_end, past_end_message, recording_lengths
@@ -239,7 +239,8 @@ def fix(
     (:mod:`speechsent.kaldi.lengths`; the length from ``reco2dur``, else its audio header, as :func:`validate`
     finds it) are dropped; only the utterances
     present in *every* utterance-indexed table (``utt2spk text segments feats.scp vad.scp utt2lang utt2uniq
-    utt2dur utt2num_frames utt2warp utt2sentiment utt2pseudo utt2pseudo_prob``, ``wav.scp`` when there are
+    utt2dur utt2num_frames utt2warp utt2sentiment utt2pseudo utt2pseudo_prob`` and every labeler's
+    ``utt2pseudo_<tag> utt2pseudo_prob_<tag>``, ``wav.scp`` when there are
     no segments, and ``utt_extra_files``) and whose speaker is in every present speaker-indexed table
     (``cmvn.scp spk2gender spk2warp`` and ``spk_extra_files``) are kept; ``spk2utt`` is regenerated from
     ``utt2spk``. Files whose content does not change are not rewritten.
@@ -326,9 +327,10 @@ def _file_names(
 ) -> tuple[list[str], list[str], list[str]]:
     """The present utterance-, speaker- and recording-indexed files (without segments: wav.scp ... are
     indexed by utterance)."""
-    utt_extra = [f for f in utt_extra_files if f not in UTT_FILES]
+    known = utt_files(data)
+    utt_extra = [f for f in utt_extra_files if f not in known]
     spk_extra = [f for f in spk_extra_files if f not in SPK_FILES]
-    utt_names = [n for n in (*UTT_FILES, *utt_extra) if (data / n).is_file()]
+    utt_names = [n for n in (*known, *utt_extra) if (data / n).is_file()]
     spk_names = [n for n in (*SPK_FILES[1:], *spk_extra) if (data / n).is_file()]
     reco_names = [n for n in RECO_FILES if (data / n).is_file()]
     if not has_segments:  # wav.scp etc. are indexed by utterance

@@ -22,6 +22,7 @@ from speechsent.kaldi.data_dir import (
     parse_pseudo_label,
     parse_segment,
     parse_sentiment_label,
+    table_kind,
 )
 from speechsent.kaldi.table import RawLines, c_sort_key, c_sorted, split_fields
 
@@ -36,6 +37,7 @@ __all__ = [
     "check_line",
     "examples",
     "fast_load",
+    "format_of",
     "non_decreasing",
     "parsed_dict",
 ]
@@ -161,6 +163,11 @@ DEFAULT_FORMAT = Format(min_fields=1)
 PARTIAL_UTT_FILES: frozenset[str] = frozenset({"utt2pseudo", "utt2pseudo_prob"})
 
 
+def format_of(name: str) -> Format:
+    """The format of the file ``name`` (a labeler's ``utt2pseudo_<tag>``: utt2pseudo's; unknown: any)."""
+    return FORMATS.get(table_kind(name), DEFAULT_FORMAT)
+
+
 def _num_fields(value: str) -> int:
     """Number of fields of a line whose value (after the key) is ``value``."""
     if not value:
@@ -172,7 +179,7 @@ def _num_fields(value: str) -> int:
 
 def check_line(name: str, key: str, value: str) -> tuple[str | None, object]:
     """``(why key value is not a valid line of file name or None, the parsed value or None)``."""
-    fmt = FORMATS.get(name, DEFAULT_FORMAT)
+    fmt = format_of(name)
     if fmt.num_fields is not None or fmt.min_fields is not None:
         n = _num_fields(value)
         if fmt.num_fields is not None and n != fmt.num_fields:
@@ -249,7 +256,7 @@ def bulk_load(text: str, lines: list[str], name: str, ref_keys: list[str] | None
     if not lines or "\r" in text or "\t" in text:
         return None
     n = len(lines)
-    fmt = FORMATS.get(name, DEFAULT_FORMAT)
+    fmt = format_of(name)
     k = fmt.num_fields
     fields: list[list[str]] | None = None
     values: list[str] | None = None
@@ -337,7 +344,7 @@ def fast_load(raw: RawLines, name: str) -> tuple[dict[str, str], dict[str, objec
 def parsed_dict(name: str, bulk: Bulk) -> dict[str, object]:
     if not bulk.parsed:
         return {}
-    assemble = FORMATS.get(name, DEFAULT_FORMAT).assemble
+    assemble = format_of(name).assemble
     if assemble is not None:
         return assemble(bulk.keys, bulk.parsed)
     return dict(zip(bulk.keys, bulk.parsed[0], strict=True))

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, UTT_FILES, VERBATIM_FILES, utt2spk_to_spk2utt
+from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, VERBATIM_FILES, utt2spk_to_spk2utt, utt_files
 from speechsent.kaldi.table import c_sorted, write_table
 
 __all__ = [
@@ -114,7 +114,7 @@ def move_stale(dst: Path, keep: set[str], src: Path, messages: list[str]) -> Non
     directory: the newest one (``.backup``, ``.backup.1`` ...) when it has none of them, else a new one."""
     stale = [
         name
-        for name in (*UTT_FILES, *SPK_FILES, *RECO_FILES, *VERBATIM_FILES)
+        for name in (*utt_files(dst), *SPK_FILES, *RECO_FILES, *VERBATIM_FILES)
         if name not in keep and (dst / name).is_file()
     ]
     if not stale:

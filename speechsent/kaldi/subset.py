@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, UTT_FILES, DataDir
+from speechsent.kaldi.data_dir import RECO_FILES, SPK_FILES, DataDir, utt_files
 from speechsent.kaldi.formats import examples
 from speechsent.kaldi.shared import move_stale, same_dir, write_spk2utt
 from speechsent.kaldi.table import (
@@ -181,7 +181,7 @@ def subset_by_utts(
     speakers = {utt2spk[u] for u in keep}
     has_segments = d.has("segments")
     out: dict[str, dict[str, str]] = {}
-    for name in UTT_FILES:
+    for name in utt_files(src_p):
         if d.has(name):
             out[name] = {k: v for k, v in d.require(name).items() if k in keep}
     for name in SPK_FILES[1:]:

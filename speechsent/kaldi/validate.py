@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from speechsent.kaldi.checked import CheckedTable, LineIssues, load_checked
-from speechsent.kaldi.data_dir import UTT_FILES, Segment
+from speechsent.kaldi.data_dir import Segment, table_kind, utt_files
 from speechsent.kaldi.formats import DUR_TOLERANCE, PARTIAL_UTT_FILES, examples, non_decreasing
 from speechsent.kaldi.lengths import past_end, past_end_message, recording_lengths
 from speechsent.kaldi.table import c_sort_key, c_sorted, split_fields, split_line
@@ -506,28 +506,36 @@ def _check_segments(
 def _check_utt_tables(v: _Validator, spk: _Speakers) -> dict[str, CheckedTable]:
     """The other utterance-indexed tables: utt2spk's utterances (the pseudo labels: a subset of them)."""
     loaded: dict[str, CheckedTable] = {}
-    for name in (n for n in UTT_FILES if n not in ("utt2spk", "text", "segments")):
+    for name in (n for n in utt_files(v.data) if n not in ("utt2spk", "text", "segments")):
         t = v.load(name, ref=spk.utt2spk)
         if t is None:
             continue
         loaded[name] = t
-        if name == "utt2pseudo_prob" and "utt2pseudo" not in loaded:
-            v.err(name, "utt2pseudo_prob without utt2pseudo")
-        if name in PARTIAL_UTT_FILES:
-            # Pseudo labels exist only for utterances with a transcript to label (the labeler's skips are
-            # counted and listed where they were made): a subset of utt2spk, and the prob beside its label.
-            if name == "utt2pseudo_prob" and "utt2pseudo" in loaded:
-                v.same_keys(t, loaded["utt2pseudo"].keys, "utt2pseudo", "utterance")
-            elif spk.utt2spk is not None:
-                extra = set(t.keys) - set(spk.utt_ids)
-                if extra:
-                    v.problems.append(
-                        f"{t.path}: {len(extra)} utterance-id(s) not in utt2spk (e.g. {examples(extra)})"
-                    )
+        kind = table_kind(name)
+        if kind not in PARTIAL_UTT_FILES:
+            if spk.utt2spk is not None:
+                v.same_keys(t, spk.utt_ids, "utt2spk", "utterance")
             continue
-        if spk.utt2spk is not None:
-            v.same_keys(t, spk.utt_ids, "utt2spk", "utterance")
+        # Pseudo labels exist only for utterances with a transcript to label (the labeler's skips are
+        # counted and listed where they were made): a subset of utt2spk, and the prob beside its label.
+        if kind == "utt2pseudo_prob":
+            labels = _labels_of_prob(name)
+            if labels not in loaded:
+                v.err(name, f"{name} without {labels}")
+            else:
+                v.same_keys(t, loaded[labels].keys, labels, "utterance")
+        elif spk.utt2spk is not None:
+            extra = set(t.keys) - set(spk.utt_ids)
+            if extra:
+                v.problems.append(
+                    f"{t.path}: {len(extra)} utterance-id(s) not in utt2spk (e.g. {examples(extra)})"
+                )
     return loaded
+
+
+def _labels_of_prob(prob_name: str) -> str:
+    """``utt2pseudo_prob`` → ``utt2pseudo``; ``utt2pseudo_prob_<tag>`` → ``utt2pseudo_<tag>``."""
+    return "utt2pseudo" + prob_name[len("utt2pseudo_prob") :]
 
 
 def _check_utt2dur_segments(v: _Validator, utt2dur_t: CheckedTable, recos: _Recordings) -> None:
