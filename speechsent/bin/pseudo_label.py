@@ -7,14 +7,22 @@
     # from ASR transcripts (stage 4's data/<set>_asr):
     python -m speechsent.bin.pseudo_label --labeler_dir exp/pseudo_labeler_bert \\
         --data_dir "data/swbd_train_asr data/fisher_asr" --nj 8 --cmd "run.pl" --ngpu 1 --amp auto
+    # one labeler's own files (several labelers' labels side by side), also as the default utt2pseudo:
+    python -m speechsent.bin.pseudo_label --labeler_dir exp/pseudo_labeler_bert-base-uncased_sst2 \\
+        --data_dir "data/swbd_train data/fisher" --labels_name utt2pseudo_bert-base-uncased_sst2 \\
+        --default_copy true --work_dir exp/pseudo_labeler_bert-base-uncased_sst2/label
 
-writes ``<data_dir>/utt2pseudo`` (``<utt> Negative|Positive``) and ``<data_dir>/utt2pseudo_prob``
-(``<utt> P(Positive)``) for every ``--data_dir``. The utterances are split into ``--nj`` jobs run through
-``--cmd`` (``run.pl``, ``slurm.pl``, ``queue.pl``; ``local``: one after another in this process); each job
-labels its share in chunks of ``--chunk_size`` utterances, each chunk saved atomically, so a killed or failed
-run resumes where it stopped; the merge writes the two files atomically. A rerun with the same labeler, text
-and options does nothing. Work files: ``<work_dir>/pseudo_<set>/`` (default work dir: the labeler dir), with
-``skipped`` (utterances with an empty or missing text: not labeled unless ``--empty_text label``).
+writes ``<data_dir>/<labels_name>`` (default ``utt2pseudo``; ``<utt> Negative|Positive``) and its
+probabilities ``<data_dir>/utt2pseudo_prob[_<tag>]`` (``<utt> P(Positive)``; ``--labels_name
+utt2pseudo_<tag>`` gives ``utt2pseudo_prob_<tag>``) for every ``--data_dir``; ``--default_copy true`` also
+writes the same bytes as ``utt2pseudo`` + ``utt2pseudo_prob``. The utterances are split into ``--nj`` jobs run
+through ``--cmd`` (``run.pl``, ``slurm.pl``, ``queue.pl``; ``local``: one after another in this process); each
+job labels its share in chunks of ``--chunk_size`` utterances, each chunk saved atomically, so a killed or
+failed run resumes where it stopped; the merge writes every file atomically. ``<work_dir>/<set>/done.json``
+(default work dir: ``<labeler_dir>/label``) records ``labels_file`` (the labels' file name), ``labels_sha256``
+(its SHA-256), ``labeler`` (its name), ``files`` (SHA-256 of every file written) and what they were computed
+from: a rerun with the same labeler, text, options and outputs does nothing. ``<work_dir>/<set>/skipped``
+lists the utterances with an empty or missing text (not labeled unless ``--empty_text label``).
 ``--labeler_dir`` may also be any labeler spec (HF id/dir, ``vader``, an ensemble; see
 ``speechsent.text.labelers``) with ``--work_dir``.
 

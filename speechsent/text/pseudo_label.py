@@ -1,21 +1,27 @@
-"""Pseudo labels of whole data dirs (stage 7): ``<data_dir>/utt2pseudo`` + ``utt2pseudo_prob``.
+"""Pseudo labels of whole data dirs (stage 7): ``<data_dir>/<labels_name>`` + its probabilities.
 
 ::
 
     from speechsent.text.pseudo_label import LabelOptions, pseudo_label_sets
-    pseudo_label_sets("exp/pseudo_labeler_bert", ["data/swbd_train", "data/fisher_asr"], nj=8, cmd="run.pl")
+    pseudo_label_sets("exp/pseudo_labeler_bert", ["data/swbd_train", "data/fisher_asr"], nj=8, cmd="run.pl",
+                      labels_name="utt2pseudo_bert", default_copy=True)
 
-For each data dir, the utterances of ``utt2spk`` are split into ``nj`` pieces (``utils/split_scp.pl``, as the
-other stages split) in ``<work_dir>/<set>/logdir/keys.J``; job J (``$cmd JOB=1:nj``, each job runs
-``python -m speechsent.bin.pseudo_label --worker SPEC --job J``) labels its piece chunk by chunk
-(``chunk_size`` utterances, sorted by token count inside a chunk for batching) and writes each chunk's result
-atomically to ``logdir/output.J/chunk.K`` (``<utt> <P(Positive)>``, or ``<utt> -`` for a skipped empty text),
-then ``output.J/done``. A rerun (after a crash, a kill, a failed job) skips finished jobs and finished chunks,
-so at most one chunk per job is recomputed. When every job is done the chunks are merged into
-``<data_dir>/utt2pseudo`` (``<utt> Negative|Positive``, the argmax; a tie gives Negative) and
-``<data_dir>/utt2pseudo_prob`` (``<utt> P(Positive)``, 6 decimals), both atomic, and
-``<work_dir>/<set>/done.json`` records what they were computed from: a rerun with the same labeler, text and
-options does nothing.
+The labels go to ``<data_dir>/<labels_name>`` (default ``utt2pseudo``; a labeler's own file:
+``utt2pseudo_<tag>``) and the probabilities to ``<data_dir>/utt2pseudo_prob[_<tag>]``
+(:func:`speechsent.kaldi.data_dir.pseudo_prob_name`), so that several labelers' labels coexist in a data dir;
+``default_copy`` also writes them, byte for byte, as ``utt2pseudo`` + ``utt2pseudo_prob`` (the default
+labeler's). For each data dir, the utterances of ``utt2spk`` are split into ``nj`` pieces
+(``utils/split_scp.pl``, as the other stages split) in ``<work_dir>/<set>/logdir/keys.J``; job J (``$cmd
+JOB=1:nj``, each job runs ``python -m speechsent.bin.pseudo_label --worker SPEC --job J``) labels its piece
+chunk by chunk (``chunk_size`` utterances, sorted by token count inside a chunk for batching) and writes each
+chunk's result atomically to ``logdir/output.J/chunk.K`` (``<utt> <P(Positive)>``, or ``<utt> -`` for a
+skipped empty text), then ``output.J/done``. A rerun (after a crash, a kill, a failed job) skips finished jobs
+and finished chunks, so at most one chunk per job is recomputed. When every job is done the chunks are merged
+into the labels (``<utt> Negative|Positive``, the argmax; a tie gives Negative) and the probabilities (``<utt>
+P(Positive)``, 6 decimals), each file atomic, and ``<work_dir>/<set>/done.json`` records what they were
+computed from and what was written: ``labels_file`` (the labels' file name in the data dir), ``labels_sha256``
+(its SHA-256), ``labeler`` (the labeler's name), ``prob_file``, ``files`` (SHA-256 of every file written) and
+the counts. A rerun with the same labeler, text, options and outputs (unchanged on disk) does nothing.
 
 Utterances whose text is empty (e.g. a failed ASR decode) or missing from ``text`` are skipped (counted,
 logged, listed in ``<work_dir>/<set>/skipped``, not in ``utt2pseudo``) unless ``empty_text="label"`` (the
@@ -37,15 +43,24 @@ import numpy as np
 
 from speechsent.data.labels import PSEUDO_LABELS
 from speechsent.jobs import pending_job_pieces, python_module, run_jobs, split_utts
+from speechsent.kaldi.data_dir import pseudo_prob_name
 from speechsent.kaldi.table import format_number, read_table, write_table
 from speechsent.utils.digest import file_digest
-from speechsent.utils.fileio import atomic_write_text, read_json, read_json_or_none, write_json
+from speechsent.utils.fileio import (
+    atomic_write_bytes,
+    atomic_write_text,
+    read_json,
+    read_json_or_none,
+    write_json,
+)
 
-__all__ = ["LabelOptions", "SetResult", "label_job", "merge_set", "pseudo_label_sets"]
+__all__ = ["DEFAULT_LABELS", "LabelOptions", "SetResult", "label_job", "merge_set", "pseudo_label_sets"]
 
 logger = logging.getLogger(__name__)
 
 EMPTY_MARK = "-"
+#: The default labeler's labels (what a system trained "on utt2pseudo" reads).
+DEFAULT_LABELS = "utt2pseudo"
 _LOCAL = ("local", "none", "")
 
 
@@ -201,17 +216,28 @@ def _set_source(ident: dict[str, Any], opts: LabelOptions, data: Path, nj: int) 
     }
 
 
-def _up_to_date(result: SetResult, set_dir: Path, source: dict[str, Any]) -> bool:
+def _output_names(labels_name: str, default_copy: bool) -> list[str]:
+    """The files a set gets: labels, probabilities, then (``default_copy``) utt2pseudo + utt2pseudo_prob."""
+    names = [labels_name, pseudo_prob_name(labels_name)]
+    if default_copy and labels_name != DEFAULT_LABELS:
+        names += [DEFAULT_LABELS, pseudo_prob_name(DEFAULT_LABELS)]
+    return names
+
+
+def _up_to_date(result: SetResult, set_dir: Path, source: dict[str, Any], outputs: list[str]) -> bool:
     """True (and ``result`` filled in from ``done.json``) when the set's outputs are those of ``source``."""
     data = result.data_dir
     done = read_json_or_none(set_dir / "done.json")
-    if not isinstance(done, dict) or done.get("source") != source:
+    if not isinstance(done, dict) or done.get("source") != source or done.get("labels_file") != outputs[0]:
         return False
-    for name in ("utt2pseudo", "utt2pseudo_prob"):  # the outputs as they were written (None: absent)
+    files = done.get("files") or {}
+    if sorted(files) != sorted(outputs):
+        return False
+    for name in outputs:  # the outputs as they were written (None: absent)
         digest = file_digest(data / name)
-        if digest is None or digest != done.get(f"{name}_sha256"):
+        if digest is None or digest != files[name]:
             return False
-    logger.info("%s: utt2pseudo is up to date (%s)", data, set_dir / "done.json")
+    logger.info("%s: %s is up to date (%s)", data, outputs[0], set_dir / "done.json")
     result.up_to_date = True
     result.num_utts, result.num_labeled = done["num_utts"], done["num_labeled"]
     result.num_skipped, result.counts = done["num_skipped"], done["counts"]
@@ -256,11 +282,25 @@ def _run_label_jobs(
         )
 
 
-def _write_set(result: SetResult, logdir: Path, njobs: int, source: dict[str, Any]) -> None:
-    """Merge a set's chunks into ``utt2pseudo`` + ``utt2pseudo_prob``, then ``skipped`` and ``done.json``."""
+def _labeler_name(labeler: str | Path, ident: dict[str, Any]) -> str:
+    """The labeler's name: its ``labeler.json`` ``name``, else the spec's last path part."""
+    spec = read_json_or_none(Path(labeler) / "labeler.json") if "labeler_json" in ident else None
+    if isinstance(spec, dict) and spec.get("name"):
+        return str(spec["name"])
+    return Path(str(labeler).rstrip("/")).name or str(labeler)
+
+
+def _write_set(
+    result: SetResult, logdir: Path, njobs: int, source: dict[str, Any], outputs: list[str], labeler: str
+) -> None:
+    """Merge a set's chunks into the labels + probabilities (and their default copies), then ``skipped`` and
+    ``done.json``."""
     labels, probs, skipped = merge_set(result.data_dir, logdir, njobs)
-    write_table(result.data_dir / "utt2pseudo", labels)
-    write_table(result.data_dir / "utt2pseudo_prob", probs)
+    data = result.data_dir
+    write_table(data / outputs[0], labels)
+    write_table(data / outputs[1], probs)
+    for copy, original in zip(outputs[2:], outputs[:2], strict=False):  # the default labeler's names
+        atomic_write_bytes(data / copy, (data / original).read_bytes())
     set_dir = logdir.parent
     write_table(set_dir / "skipped", {u: "empty text" for u in skipped})
     result.num_utts = len(labels) + len(skipped)
@@ -270,15 +310,20 @@ def _write_set(result: SetResult, logdir: Path, njobs: int, source: dict[str, An
     if skipped:
         logger.warning(
             "%s: %d utterance(s) with an empty or missing text skipped (listed in %s), e.g. %s",
-            result.data_dir,
+            data,
             len(skipped),
             set_dir / "skipped",
             ", ".join(skipped[:3]),
         )
+    files = {name: file_digest(data / name) for name in outputs}
     done = {
+        "labels_file": outputs[0],
+        "labels_sha256": files[outputs[0]],
+        "labeler": labeler,
+        "prob_file": outputs[1],
+        "files": files,
         "source": source,
-        "utt2pseudo_sha256": file_digest(result.data_dir / "utt2pseudo"),
-        "utt2pseudo_prob_sha256": file_digest(result.data_dir / "utt2pseudo_prob"),
+        **{f"{name}_sha256": files[name] for name in outputs if name in ("utt2pseudo", "utt2pseudo_prob")},
         "num_utts": result.num_utts,
         "num_labeled": result.num_labeled,
         "num_skipped": result.num_skipped,
@@ -287,16 +332,16 @@ def _write_set(result: SetResult, logdir: Path, njobs: int, source: dict[str, An
     write_json(set_dir / "done.json", done)
 
 
-def _log_result(r: SetResult) -> None:
+def _log_result(r: SetResult, outputs: list[str]) -> None:
     logger.info(
-        "%s: %d utterances: %d labeled (%s), %d skipped (empty text)%s -> %s/utt2pseudo",
+        "%s: %d utterances: %d labeled (%s), %d skipped (empty text)%s -> %s",
         r.name,
         r.num_utts,
         r.num_labeled,
         ", ".join(f"{k} {v}" for k, v in r.counts.items()),
         r.num_skipped,
         " (up to date)" if r.up_to_date else "",
-        r.data_dir,
+        " ".join(str(r.data_dir / name) for name in outputs),
     )
 
 
@@ -309,23 +354,28 @@ def pseudo_label_sets(
     nj: int = 1,
     cmd: str = "run.pl",
     ngpu: int = 0,
+    labels_name: str = DEFAULT_LABELS,
+    default_copy: bool = False,
 ) -> list[SetResult]:
-    """Write ``utt2pseudo`` + ``utt2pseudo_prob`` into every data dir (see the module doc).
+    """Write ``<labels_name>`` + its probabilities into every data dir (see the module doc).
 
     ``labeler``: a labeler dir (stage 6's ``exp/pseudo_labeler_*``) or any :func:`load_labeler` spec;
-    ``work_dir`` (default: the labeler dir) holds ``<set>/logdir`` with the splits, job logs and chunks.
+    ``work_dir`` (default: ``<labeler dir>/label``) holds ``<set>/`` with ``done.json``, ``skipped`` and
+    ``logdir`` (the splits, job logs and chunks). ``labels_name``: ``utt2pseudo`` or ``utt2pseudo_<tag>``;
+    ``default_copy``: also write ``utt2pseudo`` + ``utt2pseudo_prob``.
     """
     opts = options or LabelOptions()
     if opts.empty_text not in ("skip", "label"):
         raise ValueError(f"empty_text must be skip or label, got {opts.empty_text!r}")
     if opts.chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
+    outputs = _output_names(labels_name, default_copy)
     if ngpu > 0 and opts.device == "cpu":
         opts.device = "cuda"
     if work_dir is None:
         if not Path(labeler).is_dir():
             raise ValueError(f"labeler {labeler!r} is not a dir: give a work dir (--work_dir)")
-        work_dir = Path(labeler)
+        work_dir = Path(labeler) / "label"
     work = Path(work_dir)
     names = [Path(d).name for d in data_dirs]
     if len(set(names)) != len(names):
@@ -337,8 +387,8 @@ def pseudo_label_sets(
         result = SetResult(name, Path(d))
         results.append(result)
         source = _set_source(ident, opts, result.data_dir, nj)
-        set_dir = work / f"pseudo_{name}"
-        if _up_to_date(result, set_dir, source):
+        set_dir = work / name
+        if _up_to_date(result, set_dir, source, outputs):
             continue
         logdir = set_dir / "logdir"
         njobs = _prepare_logdir(result.data_dir, logdir, source, nj)
@@ -346,8 +396,9 @@ def pseudo_label_sets(
         pending.append((result, s, source))
     if pending:
         _run_label_jobs(labeler, opts, [s for _, s, _ in pending], work, cmd, ngpu)
+    labeler_name = _labeler_name(labeler, ident)
     for result, s, source in pending:
-        _write_set(result, Path(s["logdir"]), s["njobs"], source)
+        _write_set(result, Path(s["logdir"]), s["njobs"], source, outputs, labeler_name)
     for result in results:
-        _log_result(result)
+        _log_result(result, outputs)
     return results

@@ -48,7 +48,19 @@ def add_pseudo_label_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--labeler_dir", help="stage 6's exp/pseudo_labeler_<name> (or a labeler spec)")
     add_list_argument(parser, "--data_dir", "data dir to label (repeat, or a space-separated list)")
-    add("--work_dir", help="splits, job logs and parts (default: --labeler_dir)")
+    add("--work_dir", help="<set>/done.json, splits, job logs and parts (default: <labeler_dir>/label)")
+    add(
+        "--labels_name",
+        default="utt2pseudo",
+        help="the labels' file in each data dir: utt2pseudo or utt2pseudo_<tag> (probabilities: "
+        "utt2pseudo_prob[_<tag>])",
+    )
+    add(
+        "--default_copy",
+        type=str2bool,
+        default=False,
+        help="also write the labels as utt2pseudo + utt2pseudo_prob (the default labeler's)",
+    )
     add(
         "--empty_text",
         default="skip",
@@ -94,6 +106,8 @@ def pseudo_label(args: argparse.Namespace) -> None:
         nj=args.nj,
         cmd=args.cmd,
         ngpu=args.ngpu,
+        labels_name=args.labels_name,
+        default_copy=args.default_copy,
     )
 
 

@@ -58,7 +58,7 @@ def test_vader_labels_skips_empty_and_splits(tmp_path):
     np.testing.assert_allclose([float(probs[u]) for u in labels], expected[:, 1], atol=1e-6)
     assert {labels[u] for u in labels} == {"Negative", "Positive"}
     assert all((labels[u] == "Positive") == (float(probs[u]) > 0.5) for u in labels)
-    skipped = (labeler / "pseudo_swbd_train" / "skipped").read_text().split("\n")
+    skipped = (labeler / "label" / "swbd_train" / "skipped").read_text().split("\n")
     assert {line.split()[0] for line in skipped if line} == empty
     # --empty_text label: the empty ones get labels too (VADER: 0.5, a tie -> Negative)
     assert _run(labeler, tmp_path / "one" / "swbd_train", "--empty_text", "label") == 0
@@ -184,8 +184,91 @@ def test_run_pl_jobs_killed_then_rerun(tmp_path):
     assert killed_with >= 2
     assert stage7.main(argv) == 0
     assert _outputs(data)[0] == _outputs(tmp_path / "ref" / "fisher")[0]
-    logs = sorted((labeler / "pseudo_logdir").glob("label.*.log"))
+    logs = sorted((labeler / "label" / "pseudo_logdir").glob("label.*.log"))
     assert len(logs) == 2 and all("Ended (code 0)" in p.read_text() for p in logs)
     if killed_with < 40:
         assert any("done before" in p.read_text() and ", 0 done before" not in p.read_text() for p in logs)
     assert isinstance(load_labeler(labeler, device="cpu"), HFLabeler)
+
+
+def test_two_labelers_side_by_side_and_done_json(tmp_path, caplog):
+    """Per-labeler files (--labels_name), the default copy, done.json's labels_file/labels_sha256 contract."""
+    from speechsent.utils.digest import file_digest
+    from speechsent.utils.fileio import read_json
+
+    vader = _vader_dir(tmp_path)
+    hf = _hf_dir(tmp_path)
+    data = tmp_path / "data" / "swbd_train"
+    make_data_dir(data, num_utts=24, empty=2)
+    for labeler, tag, default in ((vader, "vader", "false"), (hf, "tiny", "true")):
+        argv = ["--labels_name", f"utt2pseudo_{tag}", "--default_copy", default]
+        assert _run(labeler, data, "--work_dir", str(labeler / "label"), *argv) == 0
+    for tag, labeler in (("vader", vader), ("tiny", hf)):
+        done = read_json(labeler / "label" / "swbd_train" / "done.json")
+        assert done["labels_file"] == f"utt2pseudo_{tag}" and done["prob_file"] == f"utt2pseudo_prob_{tag}"
+        assert done["labels_sha256"] == file_digest(data / f"utt2pseudo_{tag}")
+        assert done["labeler"] == ("vader" if tag == "vader" else "tiny")
+        assert done["num_labeled"] == 22 and done["num_skipped"] == 2
+    assert (data / "utt2pseudo").read_bytes() == (data / "utt2pseudo_tiny").read_bytes()
+    assert (data / "utt2pseudo_prob").read_bytes() == (data / "utt2pseudo_prob_tiny").read_bytes()
+    # each labeler's file is its own: the VADER file holds VADER's probabilities, not the default's
+    texts = dict(line.split(" ", 1) for line in (data / "text").read_text().splitlines() if " " in line)
+    vader_probs = dict(line.split() for line in (data / "utt2pseudo_prob_vader").read_text().splitlines())
+    expected = VaderLabeler().predict_proba([texts[u] for u in vader_probs])[:, 1]
+    np.testing.assert_allclose([float(p) for p in vader_probs.values()], expected, atol=1e-6)
+    assert (data / "utt2pseudo_prob_vader").read_bytes() != (data / "utt2pseudo_prob").read_bytes()
+    done = read_json(hf / "label" / "swbd_train" / "done.json")
+    assert done["utt2pseudo_sha256"] == done["labels_sha256"] and set(done["files"]) == {
+        "utt2pseudo_tiny",
+        "utt2pseudo_prob_tiny",
+        "utt2pseudo",
+        "utt2pseudo_prob",
+    }
+    from speechsent.kaldi.validate import validate
+
+    assert validate(data, no_feats=True, no_wav=True) == []
+
+    # a rerun is a no-op; a changed output file (e.g. the default copy overwritten) is written again
+    mtimes = {p.name: p.stat().st_mtime_ns for p in data.iterdir()}
+    caplog.set_level("INFO")
+    assert (
+        _run(
+            hf,
+            data,
+            "--work_dir",
+            str(hf / "label"),
+            "--labels_name",
+            "utt2pseudo_tiny",
+            "--default_copy",
+            "true",
+        )
+        == 0
+    )
+    assert "up to date" in caplog.text and {p.name: p.stat().st_mtime_ns for p in data.iterdir()} == mtimes
+    (data / "utt2pseudo").write_bytes((data / "utt2pseudo_vader").read_bytes())
+    assert (
+        _run(
+            hf,
+            data,
+            "--work_dir",
+            str(hf / "label"),
+            "--labels_name",
+            "utt2pseudo_tiny",
+            "--default_copy",
+            "true",
+        )
+        == 0
+    )
+    assert (data / "utt2pseudo").read_bytes() == (data / "utt2pseudo_tiny").read_bytes()
+    # another name: done.json follows it
+    assert _run(vader, data, "--work_dir", str(vader / "label"), "--labels_name", "utt2pseudo_v2") == 0
+    done = read_json(vader / "label" / "swbd_train" / "done.json")
+    assert done["labels_file"] == "utt2pseudo_v2" and "utt2pseudo_sha256" not in done
+    assert (data / "utt2pseudo_v2").read_bytes() == (data / "utt2pseudo_vader").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["utt2pseudo_prob_x", "pseudo", "utt2pseudo_", "utt2pseudo_a/b"])
+def test_bad_labels_name(tmp_path, name):
+    make_data_dir(tmp_path / "d", num_utts=4)
+    assert _run(_vader_dir(tmp_path), tmp_path / "d", "--labels_name", name) == 1
+    assert not [p for p in (tmp_path / "d").iterdir() if p.name.startswith("utt2pseudo")]
