@@ -5,6 +5,11 @@
     # fine-tune a pre-trained LM on GLUE SST-2, then evaluate it on the Negative/Positive utterances:
     python -m speechsent.bin.pseudo_labeler --pseudo_labeler bert-base-uncased --sst2_dir downloads/SST-2 \\
         --out_dir exp/pseudo_labeler_bert --eval_sets "data/swbd_holdout data/swbd_test" --eval_asr true
+    # SST-2 from the Hugging Face hub (pip install datasets), into exp/pseudo_labeler_xlnet-base-cased_sst2:
+    python -m speechsent.bin.pseudo_labeler --pseudo_labeler xlnet-base-cased --sst2 true \\
+        --eval_sets "data/swbd_holdout data/swbd_test" --eval_asr true
+    # that labeler's tag (dir exp/pseudo_labeler_<tag>, labels utt2pseudo_<tag>): xlnet-base-cased_sst2
+    python -m speechsent.bin.pseudo_labeler --pseudo_labeler xlnet-base-cased --sst2 true --print_tag true
 
     # an existing sentiment classifier (hub id or dir), VADER, or an ensemble, no fine-tuning:
     python -m speechsent.bin.pseudo_labeler \\
@@ -14,10 +19,12 @@
     python -m speechsent.bin.pseudo_labeler --pseudo_labeler "vader,exp/pseudo_labeler_bert" \\
         --out_dir exp/pseudo_labeler_ensemble
 
-``<out_dir>`` gets ``labeler.json`` (how stage 7 loads the labeler; see ``speechsent.text.labelers``), the
-model files of a fine-tuned model (``--sst2_dir``: ``save_pretrained`` + tokenizer, ``sst2_results.json`` with
-the dev accuracy of every epoch; see ``speechsent.text.sst2``) or of a copied one (``--copy_model true``), and
-for every ``--eval_sets`` dir ``eval_<set>/{scores.json,utt2pred,utt2prob}``
+``<out_dir>`` (default ``exp/pseudo_labeler_<tag>``: the spec's last path part, ``_sst2`` appended when
+fine-tuned) gets ``labeler.json`` (how stage 7 loads the labeler; see ``speechsent.text.labelers``), the model
+files of a fine-tuned model (``--sst2 true`` or ``--sst2_dir``: ``save_pretrained`` + tokenizer,
+``sst2_results.json`` with ``dev_accuracy``, the kept epoch's SST-2 dev accuracy in %, and every epoch's; the
+log says ``SST-2 dev accuracy of <name>: 91.23% (epoch 2)``; see ``speechsent.text.sst2``) or of a copied one
+(``--copy_model true``), and for every ``--eval_sets`` dir ``eval_<set>/{scores.json,utt2pred,utt2prob}``
 (``speechsent.text.pseudo_labeler``): the labeler on the set's Negative and Positive utterances (Neutral
 excluded and counted), labels (Negative, Positive): the paper's Table 3 unweighted/weighted recall plus the
 other scores. ``--eval_asr true`` also evaluates ``<set>_asr`` (ASR transcripts, stage 4) where it exists.
@@ -59,6 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.parse_args(parser, argv)
     if not args.pseudo_labeler:
         parser.error("--pseudo_labeler is required")
+    if args.print_tag:
+        from speechsent.text.pseudo_labeler import labeler_tag
+
+        print(labeler_tag(args.pseudo_labeler, args.sst2_finetune or bool(args.sst2_dir)))
+        return 0
     cli.setup_logging(args.log_level)
     from speechsent.text.pseudo_labeler import make_pseudo_labeler
 

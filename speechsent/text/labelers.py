@@ -263,7 +263,7 @@ class HFLabeler(Labeler):
         model_max = getattr(self.tokenizer, "model_max_length", None)
         if isinstance(model_max, int) and 0 < model_max < 100_000:
             limits.append(model_max)
-        elif getattr(config, "max_position_embeddings", None):
+        elif int(getattr(config, "max_position_embeddings", None) or -1) > 0:  # XLNet: -1 (no limit)
             limits.append(int(config.max_position_embeddings))
         self.max_length = min(limits)
         self.batch_tokens = batch_tokens or default_batch_tokens(self.device)

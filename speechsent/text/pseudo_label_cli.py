@@ -131,9 +131,26 @@ def add_pseudo_labeler_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--max_length", type=int, default=512, help="tokens per text at inference (longer: truncated)")
     add("--copy_model", type=str2bool, default=False, help="save the HF model into out_dir (self-contained)")
-    g = parser.add_argument_group("SST-2 fine-tuning (with --sst2_dir)")
+    add(
+        "--print_tag",
+        type=str2bool,
+        default=False,
+        help="print the labeler's tag (exp/pseudo_labeler_<tag>, utt2pseudo_<tag>) and exit",
+    )
+    g = parser.add_argument_group("SST-2 fine-tuning (with --sst2 true or --sst2_dir)")
     g.add_argument(
-        "--sst2_dir", type=none_or_str, default=None, help="dir with GLUE SST-2 train.tsv, dev.tsv"
+        "--sst2",
+        dest="sst2_finetune",
+        type=str2bool,
+        default=False,
+        help="fine-tune --pseudo_labeler on SST-2: GLUE's TSVs from --sst2_dir, else the Hugging Face hub "
+        "(glue/sst2, else stanfordnlp/sst2; needs pip install datasets)",
+    )
+    g.add_argument(
+        "--sst2_dir",
+        type=none_or_str,
+        default=None,
+        help="dir with GLUE SST-2 train.tsv, dev.tsv (implies --sst2 true)",
     )
     d = SST2Options()  # the defaults are the library's
     for opt in _SST2_ARGS:

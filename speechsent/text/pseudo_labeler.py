@@ -6,8 +6,9 @@
     scores = make_pseudo_labeler(PseudoLabelerConfig("vader", eval_sets=["data/swbd_holdout"]))
 
 ``<out_dir>`` (default ``exp/pseudo_labeler_<name>``) gets ``labeler.json`` (how stage 7 loads the labeler:
-:func:`speechsent.text.labelers.load_labeler`) and either the model of an SST-2 fine-tuning (``sst2_dir``:
-:func:`speechsent.text.sst2.finetune_sst2`) or, for an existing labeler, ``stage6_setup.json`` (what the
+:func:`speechsent.text.labelers.load_labeler`) and either the model of an SST-2 fine-tuning (``sst2_finetune``
+or ``sst2_dir``: :func:`speechsent.text.sst2.finetune_sst2`; default dir ``exp/pseudo_labeler_<name>_sst2``,
+:func:`labeler_tag`) or, for an existing labeler, ``stage6_setup.json`` (what the
 ``labeler.json`` was written from; a rerun with the same setup writes nothing) and, with ``copy_model``, the
 copied model. Every evaluation set ``<set>`` gets ``eval_<set>/{scores.json,utt2pred,utt2prob,stamp.json}``
 (:func:`evaluate_labeler`: Negative/Positive utterances only); the stamp (the labeler's identity, the SHA-256
@@ -36,6 +37,7 @@ __all__ = [
     "PseudoLabelerConfig",
     "default_name",
     "evaluate_labeler",
+    "labeler_tag",
     "make_pseudo_labeler",
     "write_evaluation",
 ]
@@ -56,7 +58,8 @@ class PseudoLabelerConfig:
     label_map: str | None = None  # class index -> label of a HF model ("0:Negative,1:Positive")
     max_length: int = 512  # tokens per text at inference
     copy_model: bool = False  # save the HF model into out_dir (self-contained)
-    sst2_dir: str | None = None  # fine-tune pseudo_labeler on GLUE SST-2 (train.tsv, dev.tsv) first
+    sst2_finetune: bool = False  # fine-tune pseudo_labeler on SST-2 first (TSVs of sst2_dir, else the hub)
+    sst2_dir: str | None = None  # GLUE SST-2's train.tsv, dev.tsv (given: sst2_finetune implied)
     sst2: SST2Options = field(default_factory=SST2Options)  # its device and amp come from ngpu and amp
     eval_sets: list[str] = field(default_factory=list)  # labeled data dirs (utt2sentiment)
     eval_asr: bool = False  # also <set>_asr where it exists
@@ -66,8 +69,13 @@ class PseudoLabelerConfig:
     batch_tokens: int = 0  # padded tokens per inference batch (0: by device)
     max_batch_size: int = 256
 
+    @property
+    def finetunes(self) -> bool:
+        """Whether stage 6 fine-tunes on SST-2 (``sst2_finetune``, or ``sst2_dir`` given)."""
+        return self.sst2_finetune or bool(self.sst2_dir)
+
     def out_path(self) -> Path:
-        return Path(self.out_dir or f"exp/pseudo_labeler_{default_name(self.pseudo_labeler)}")
+        return Path(self.out_dir or f"exp/pseudo_labeler_{labeler_tag(self.pseudo_labeler, self.finetunes)}")
 
     def runtime(self) -> dict[str, Any]:
         """How HF labelers run (not what they output)."""
@@ -86,6 +94,12 @@ def default_name(spec: str) -> str:
     return "+".join(parts) or "labeler"
 
 
+def labeler_tag(spec: str, sst2: bool = False) -> str:
+    """A labeler's tag (its dir ``exp/pseudo_labeler_<tag>``, its labels ``utt2pseudo_<tag>``):
+    :func:`default_name` of the spec, ``_sst2`` appended for an SST-2 fine-tuning."""
+    return default_name(spec) + ("_sst2" if sst2 else "")
+
+
 def make_pseudo_labeler(config: PseudoLabelerConfig) -> dict[str, dict[str, Any]]:
     """Build (or fine-tune) the labeler in ``out_dir`` and evaluate it on every set; scores by set name."""
     from speechsent.text.pseudo_label import labeler_identity
@@ -93,7 +107,7 @@ def make_pseudo_labeler(config: PseudoLabelerConfig) -> dict[str, dict[str, Any]
     out = config.out_path()
     name = config.name or out.name.removeprefix("pseudo_labeler_")
     out.mkdir(parents=True, exist_ok=True)
-    if config.sst2_dir:
+    if config.finetunes:
         _finetune(config, out, name)
     else:
         _write_labeler(config, out, name)
@@ -122,7 +136,8 @@ def _finetune(config: PseudoLabelerConfig, out: Path, name: str) -> None:
 
     if "," in config.pseudo_labeler or config.pseudo_labeler.strip().lower() == "vader":
         raise ValueError(
-            "--sst2_dir fine-tunes one Hugging Face model: give its id or dir as --pseudo_labeler"
+            "SST-2 fine-tuning (--sst2, --sst2_dir) is of one Hugging Face model: give its id or dir as "
+            "--pseudo_labeler"
         )
     options = dataclasses.replace(config.sst2, amp=config.amp, device=config.runtime()["device"])
     finetune_sst2(config.pseudo_labeler, config.sst2_dir, out, options, name=name)

@@ -8,16 +8,21 @@
 
 Any checkpoint that ``AutoModelForSequenceClassification`` can load (BERT, DistilBERT, RoBERTa, XLNet ...; a
 hub id or a dir) gets a fresh 2-class head with ``id2label = {0: "Negative", 1: "Positive"}`` (SST-2's order)
-and is trained on ``<sst2_dir>/train.tsv`` (GLUE's SST-2 files: a ``sentence<TAB>label`` header, label 0 or 1)
-by the shared :class:`speechsent.training.Trainer`: AdamW (no weight decay on biases and norms), a linear
+and is trained on ``<sst2_dir>/train.tsv`` (GLUE's SST-2 files: a ``sentence<TAB>label`` header, label 0 or 1;
+``sst2_dir=None``: the ``train`` split of ``glue``/``sst2``, else ``stanfordnlp/sst2``, from the Hugging Face
+hub through the optional ``datasets`` library, :func:`load_sst2_hub`; ``validation`` is then the dev set) by
+the shared :class:`speechsent.training.Trainer`: AdamW (no weight decay on biases and norms), a linear
 warm-up (``warmup_ratio`` of the optimizer steps) and decay (``scheduler="warmup_linear"``), the batches of an
 epoch in a seeded shuffle (seed + epoch). After every epoch the accuracy on ``dev.tsv`` is measured, the best
 epoch's model kept and a checkpoint written (the Trainer's files in ``<out_dir>/sst2_work/``, with
 ``stamp.json``: model, data and options), so that an interrupted run resumes at the next epoch and gives the
 numbers of an uninterrupted one. At the end the best model + tokenizer are saved in ``out_dir``
-(``save_pretrained``) with ``labeler.json`` and ``sst2_results.json`` (per-epoch training loss, dev loss and
-accuracy, the learning rate at the epoch's start; the best epoch; written last: it marks the fine-tuning as
-done) and the work dir is removed.
+(``save_pretrained``) with ``labeler.json`` and ``sst2_results.json`` (``dev_accuracy``: the kept epoch's dev
+accuracy in %, ``best_epoch``, ``name``; per-epoch training loss, dev loss and accuracy, the learning rate at
+the epoch's start; the stamp: model, data identity, options; written last: it marks the fine-tuning as done)
+and the work dir is removed; the log says ``SST-2 dev accuracy of <name>: 91.23% (epoch 2)``. Any
+``AutoModelForSequenceClassification`` works: batches carry only the inputs the model takes (no
+``token_type_ids`` for DistilBERT/RoBERTa) and are padded on the tokenizer's side (XLNet: left).
 """
 
 from __future__ import annotations
@@ -34,10 +39,20 @@ from pathlib import Path
 from typing import Any
 
 from speechsent.data.labels import PSEUDO_LABELS
-from speechsent.utils.digest import file_digest
+from speechsent.utils.digest import file_digest, text_digest
 from speechsent.utils.fileio import read_json_or_none, write_json
 
-__all__ = ["SST2FormatError", "SST2Options", "finetune_sst2", "read_sst2_tsv", "sst2_stamp"]
+__all__ = [
+    "HUB_DATASETS",
+    "SST2Data",
+    "SST2FormatError",
+    "SST2Options",
+    "finetune_sst2",
+    "load_sst2_hub",
+    "read_sst2_dir",
+    "read_sst2_tsv",
+    "sst2_stamp",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -120,16 +135,111 @@ def _file_id(path: Path) -> dict[str, Any]:
     return {"path": str(path.resolve()), "sha256": file_digest(path)}
 
 
-def sst2_stamp(model: str | Path, sst2_dir: str | Path, options: SST2Options) -> dict[str, Any]:
-    """The identity of a fine-tuning run: model, data files (content) and options."""
-    model_ref = str(Path(model).resolve()) if Path(model).is_dir() else str(model)
+Split = tuple[list[str], list[int]]
+
+
+@dataclass
+class SST2Data:
+    """SST-2's train and dev splits and their identity (what a fine-tuning's stamp records)."""
+
+    train: Split
+    dev: Split
+    identity: dict[str, Any]  # TSVs: {"train", "dev": path + SHA-256}; hub: dataset id, fingerprints, rows
+    source: str  # the dir, or the dataset id
+
+
+def read_sst2_dir(sst2_dir: str | Path) -> SST2Data:
+    """``<sst2_dir>/train.tsv`` and ``dev.tsv`` (GLUE's SST-2 files, :func:`read_sst2_tsv`)."""
     d = Path(sst2_dir)
-    return {
-        "model": model_ref,
-        "train": _file_id(d / "train.tsv"),
-        "dev": _file_id(d / "dev.tsv"),
-        "options": options.stamp(),
-    }
+    for f in ("train.tsv", "dev.tsv"):
+        if not (d / f).is_file():
+            raise FileNotFoundError(
+                f"{d / f} not found (--sst2_dir must hold GLUE SST-2's train.tsv and dev.tsv)"
+            )
+    identity = {"train": _file_id(d / "train.tsv"), "dev": _file_id(d / "dev.tsv")}
+    return SST2Data(read_sst2_tsv(d / "train.tsv"), read_sst2_tsv(d / "dev.tsv"), identity, str(d))
+
+
+#: The hub datasets tried in turn when no TSVs are given: (dataset id, config name).
+HUB_DATASETS: tuple[tuple[str, str | None], ...] = (("glue", "sst2"), ("stanfordnlp/sst2", None))
+#: The hub's split names of train and dev (GLUE's test split has no labels: never used).
+_HUB_SPLITS = {"train": "train", "dev": "validation"}
+_NO_HUB = "give --sst2_dir with GLUE's SST-2 TSVs (train.tsv, dev.tsv; GLUE's SST-2.zip)"
+
+
+def load_sst2_hub(datasets_tried: Sequence[tuple[str, str | None]] = HUB_DATASETS) -> SST2Data:
+    """SST-2's ``train`` and ``validation`` splits from the Hugging Face hub through the ``datasets`` library
+    (imported here; an extra: ``pip install datasets``): ``load_dataset("glue", "sst2")``, else
+    ``load_dataset("stanfordnlp/sst2")`` (columns ``sentence``, ``label``: 0 = Negative, 1 = Positive).
+
+    The identity names the dataset id, its version and each split's fingerprint, row count and content
+    SHA-256. No ``datasets`` library, or neither dataset loadable (offline, hub unreachable), is a
+    RuntimeError that says what to do.
+    """
+    try:
+        import datasets
+    except ImportError:
+        raise RuntimeError(
+            "SST-2 from the Hugging Face hub needs the datasets library: pip install datasets "
+            f"(or pip install 'speechsent[hub]'), or {_NO_HUB}"
+        ) from None
+    failures: list[str] = []
+    for path, config in datasets_tried:
+        dataset_id = f"{path}/{config}" if config else path
+        try:
+            loaded = datasets.load_dataset(path, config) if config else datasets.load_dataset(path)
+        except Exception as error:  # offline, unreachable, unknown: datasets raises many kinds; try the next
+            failures.append(f"{dataset_id}: {type(error).__name__}: {str(error)[:200]}")
+            logger.warning("SST-2: %s could not be loaded (%s)", dataset_id, failures[-1])
+            continue
+        return _hub_splits(loaded, dataset_id)
+    raise RuntimeError(
+        f"SST-2 could not be loaded from the Hugging Face hub ({'; '.join(failures)}); offline? {_NO_HUB}"
+    )
+
+
+def _hub_splits(loaded: Any, dataset_id: str) -> SST2Data:
+    """The train and dev splits of a loaded ``DatasetDict``, checked, and their identity."""
+    splits: dict[str, Split] = {}
+    identity: dict[str, Any] = {"dataset": dataset_id}
+    for key, split in _HUB_SPLITS.items():
+        if split not in loaded:
+            raise RuntimeError(f"{dataset_id}: no {split!r} split (has {', '.join(loaded)})")
+        d = loaded[split]
+        missing = {"sentence", "label"} - set(d.column_names)
+        if missing:
+            raise RuntimeError(f"{dataset_id} {split}: no column(s) {sorted(missing)} (has {d.column_names})")
+        sentences = [str(s).strip() for s in d["sentence"]]
+        labels = list(d["label"])
+        for i, (s, y) in enumerate(zip(sentences, labels, strict=True)):
+            if y not in (0, 1) or not s:
+                what = f"label must be 0 or 1, got {y!r}" if y not in (0, 1) else "empty sentence"
+                raise RuntimeError(f"{dataset_id} {split} row {i}: {what}")
+        if not sentences:
+            raise RuntimeError(f"{dataset_id} {split}: no rows")
+        splits[key] = (sentences, [int(y) for y in labels])
+        identity["version"] = str(getattr(getattr(d, "info", None), "version", None) or "")
+        identity[key] = {
+            "split": split,
+            "fingerprint": getattr(d, "_fingerprint", None),
+            "num_rows": len(sentences),
+            "sha256": text_digest("".join(f"{y}\t{s}\n" for s, y in zip(*splits[key], strict=True))),
+        }
+    logger.info(
+        "SST-2 from the hub: %s (%d train, %d dev sentences)",
+        dataset_id,
+        len(splits["train"][0]),
+        len(splits["dev"][0]),
+    )
+    return SST2Data(splits["train"], splits["dev"], identity, dataset_id)
+
+
+def sst2_stamp(model: str | Path, data: SST2Data | str | Path, options: SST2Options) -> dict[str, Any]:
+    """The identity of a fine-tuning run: model, data (TSV content, or the hub dataset's id, fingerprints
+    and row counts) and options. ``data``: loaded splits, or a dir of TSVs."""
+    model_ref = str(Path(model).resolve()) if Path(model).is_dir() else str(model)
+    identity = data.identity if isinstance(data, SST2Data) else read_sst2_dir(data).identity
+    return {"model": model_ref, **identity, "options": options.stamp()}
 
 
 class SST2Batches:
@@ -356,7 +466,7 @@ def _fit(
 
 def finetune_sst2(
     model: str | Path,
-    sst2_dir: str | Path,
+    sst2_dir: str | Path | None,
     out_dir: str | Path,
     options: SST2Options | None = None,
     *,
@@ -365,24 +475,26 @@ def finetune_sst2(
 ) -> dict[str, Any]:
     """Fine-tune ``model`` on SST-2 into ``out_dir`` (see the module doc); return the results dict.
 
-    Nothing is done when ``<out_dir>/sst2_results.json`` holds the same stamp (model, data, options).
+    ``sst2_dir``: GLUE's SST-2 TSVs; None: the train and validation splits from the Hugging Face hub
+    (:func:`load_sst2_hub`). Nothing is done when ``<out_dir>/sst2_results.json`` holds the same stamp
+    (model, data, options).
     """
     from speechsent.training import set_seed
 
     opts = options or SST2Options()
-    out, sst2 = Path(out_dir), Path(sst2_dir)
-    for f in ("train.tsv", "dev.tsv"):
-        if not (sst2 / f).is_file():
-            raise FileNotFoundError(
-                f"{sst2 / f} not found (--sst2_dir must hold GLUE SST-2's train.tsv and dev.tsv)"
-            )
-    train_x, train_y = read_sst2_tsv(sst2 / "train.tsv")
-    dev = read_sst2_tsv(sst2 / "dev.tsv")
-    stamp = sst2_stamp(model, sst2, opts)
+    out = Path(out_dir)
+    name = name or out.name.removeprefix("pseudo_labeler_")
+    data = read_sst2_dir(sst2_dir) if sst2_dir is not None else load_sst2_hub()
+    (train_x, train_y), dev = data.train, data.dev
+    stamp = sst2_stamp(model, data, opts)
     results_file = out / RESULTS_JSON
     done = read_json_or_none(results_file)
     if isinstance(done, dict) and done.get("stamp") == stamp:
-        logger.info("%s: already fine-tuned (best epoch %s)", out, done.get("best_epoch"))
+        if "dev_accuracy" not in done:  # written before the key existed
+            done["dev_accuracy"] = done["best_dev_accuracy"]
+            write_json(results_file, done)
+        logger.info("%s: already fine-tuned", out)
+        _log_accuracy(name, done)
         return done
     if opts.max_train_samples and opts.max_train_samples < len(train_x):
         pick = sorted(random.Random(opts.seed).sample(range(len(train_x)), opts.max_train_samples))
@@ -395,26 +507,31 @@ def finetune_sst2(
     epochs, best_epoch = _fit(
         net, tokenizer, {"train": (train_x, train_y), "dev": dev}, opts, work, progress=progress
     )
-    _export(net, tokenizer, out, work, name or out.name.removeprefix("pseudo_labeler_"))
+    _export(net, tokenizer, out, work, name)
     best = epochs[best_epoch - 1]
     results = {
+        "name": name,
+        "dev_accuracy": best["dev_accuracy"],  # of the kept (best) epoch, in %
+        "best_epoch": best["epoch"],
         "stamp": stamp,
         "model": stamp["model"],
-        "sst2_dir": str(sst2),
+        "sst2_dir": str(sst2_dir) if sst2_dir is not None else None,
+        "dataset": stamp.get("dataset"),  # the hub dataset id (None: TSVs)
         "num_train": len(train_x),
         "num_dev": len(dev[0]),
         "options": asdict(opts),
         "epochs": epochs,
-        "best_epoch": best["epoch"],
         "best_dev_accuracy": best["dev_accuracy"],
         "seconds": time.perf_counter() - started,
     }
     write_json(results_file, results)
     shutil.rmtree(work, ignore_errors=True)
-    logger.info(
-        "SST-2 fine-tuning done: best epoch %d, dev accuracy %.2f%% -> %s",
-        best["epoch"],
-        best["dev_accuracy"],
-        out,
-    )
+    logger.info("SST-2 fine-tuning done -> %s", out)
+    _log_accuracy(name, results)
     return results
+
+
+def _log_accuracy(name: str, results: dict[str, Any]) -> None:
+    logger.info(
+        "SST-2 dev accuracy of %s: %.2f%% (epoch %d)", name, results["dev_accuracy"], results["best_epoch"]
+    )

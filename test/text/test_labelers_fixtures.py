@@ -129,3 +129,49 @@ def make_tiny_distilbert(out_dir: Path, seed: int = 0) -> Path:
     DistilBertForSequenceClassification(config).save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     return out_dir
+
+
+def make_tiny_other(out_dir: Path, model_type: str, seed: int = 0) -> Path:
+    """A tiny XLNet or RoBERTa classifier built from its config, with the word-level BERT tokenizer (no
+    offline XLNet/RoBERTa tokenizer files): XLNet's tokenizer pads on the left, as XLNet's own does; RoBERTa
+    gets no ``token_type_ids`` (as RoBERTa's own tokenizer) and pad id 0 (its position ids count from it)."""
+    import torch
+    from transformers import (
+        BertTokenizer,
+        RobertaConfig,
+        RobertaForSequenceClassification,
+        XLNetConfig,
+        XLNetForSequenceClassification,
+    )
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "vocab.txt").write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    torch.manual_seed(seed)
+    if model_type == "xlnet":
+        tokenizer = BertTokenizer(vocab=str(out_dir / "vocab.txt"), padding_side="left")
+        config = XLNetConfig(
+            vocab_size=len(VOCAB), d_model=32, n_layer=2, n_head=2, d_inner=64, pad_token_id=0
+        )
+        model = XLNetForSequenceClassification(config)
+    elif model_type == "roberta":
+        tokenizer = BertTokenizer(
+            vocab=str(out_dir / "vocab.txt"),
+            model_input_names=["input_ids", "attention_mask"],
+            model_max_length=64,  # RoBERTa's position ids start after the pad id: 80 embeddings, 79 tokens
+        )
+        config = RobertaConfig(
+            vocab_size=len(VOCAB),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=80,
+            type_vocab_size=1,
+            pad_token_id=0,
+        )
+        model = RobertaForSequenceClassification(config)
+    else:
+        raise ValueError(model_type)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
