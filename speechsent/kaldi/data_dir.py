@@ -84,9 +84,8 @@ UTT_FILES: tuple[str, ...] = (
     "utt2pseudo",
     "utt2pseudo_prob",
 )
-#: Per-labeler pseudo labels (stage 7's ``--labels_name``): ``utt2pseudo_<tag>`` holds what ``utt2pseudo``
-#: holds and ``utt2pseudo_prob_<tag>`` what ``utt2pseudo_prob`` holds, for the labeler ``<tag>``; each is
-#: an utterance table with the rules of its kind (:func:`table_kind`), listed by :func:`utt_files`.
+#: A labeler's pseudo labels (stage 7's ``--labels_name``): ``utt2pseudo_<tag>``, ``utt2pseudo_prob_<tag>``;
+#: utterance tables with the rules of utt2pseudo, utt2pseudo_prob (:func:`table_kind`, :func:`utt_files`).
 PSEUDO_TAG_PREFIX = "utt2pseudo_"
 PSEUDO_PROB_PREFIX = "utt2pseudo_prob_"
 #: Tables indexed by speaker id (``spk2utt`` is derived from ``utt2spk``).
@@ -266,40 +265,25 @@ def utt2spk_to_spk2utt(utt2spk: Mapping[str, str]) -> dict[str, list[str]]:
     return {spk: spk2utt[spk] for spk in c_sorted(spk2utt)}
 
 
-def _labeler_tag(name: str) -> str | None:
-    """The ``<tag>`` of a per-labeler file name (``utt2pseudo_<tag>``, ``utt2pseudo_prob_<tag>``), else None.
-
-    A tag is non-empty, has no blank and no path separator and does not start with ``.``.
-    """
-    for prefix in (PSEUDO_PROB_PREFIX, PSEUDO_TAG_PREFIX):
-        if name.startswith(prefix):
-            tag = name[len(prefix) :]
-            if tag == "prob" and prefix == PSEUDO_TAG_PREFIX:
-                return None  # utt2pseudo_prob itself
-            ok = tag and not tag.startswith(".") and not any(c in tag for c in " \t\n/\\")
-            return tag if ok else None
-    return None
-
-
 def table_kind(name: str) -> str:
     """The known file whose format and rules the file ``name`` follows: ``utt2pseudo`` for a labeler's
-    ``utt2pseudo_<tag>``, ``utt2pseudo_prob`` for ``utt2pseudo_prob_<tag>``, else ``name`` itself."""
-    if _labeler_tag(name) is None:
+    ``utt2pseudo_<tag>``, ``utt2pseudo_prob`` for ``utt2pseudo_prob_<tag>`` (a tag: not empty, no blank or
+    ``/``, not starting with ``.``), else ``name`` itself."""
+    kind = "utt2pseudo_prob" if name.startswith(PSEUDO_PROB_PREFIX) else "utt2pseudo"
+    tag = name[len(kind) + 1 :]
+    if name == "utt2pseudo_prob" or not name.startswith(PSEUDO_TAG_PREFIX) or not tag or tag[0] == ".":
         return name
-    return "utt2pseudo_prob" if name.startswith(PSEUDO_PROB_PREFIX) else "utt2pseudo"
+    return name if any(c in tag for c in " \t\n/\\") else kind
 
 
 def pseudo_prob_name(labels_name: str) -> str:
     """The probability file beside a pseudo-label file: ``utt2pseudo`` → ``utt2pseudo_prob``,
     ``utt2pseudo_<tag>`` → ``utt2pseudo_prob_<tag>``; any other name is a ValueError."""
-    if labels_name == "utt2pseudo":
-        return "utt2pseudo_prob"
-    if table_kind(labels_name) != "utt2pseudo":
+    if labels_name != "utt2pseudo" and table_kind(labels_name) != "utt2pseudo":
         raise ValueError(
-            f"bad pseudo-label file name {labels_name!r}: expected utt2pseudo or utt2pseudo_<tag> (a tag "
-            "without blanks or '/', not starting with '.' or 'prob_')"
+            f"bad pseudo-label file name {labels_name!r}: expected utt2pseudo or utt2pseudo_<tag>"
         )
-    return PSEUDO_PROB_PREFIX + labels_name[len(PSEUDO_TAG_PREFIX) :]
+    return "utt2pseudo_prob" + labels_name[len("utt2pseudo") :]
 
 
 def utt_files(path: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
@@ -307,7 +291,7 @@ def utt_files(path: str | os.PathLike[str] | None = None) -> tuple[str, ...]:
     ``utt2pseudo_<tag>`` files present in ``path``, then the ``utt2pseudo_prob_<tag>`` (``LC_ALL=C``)."""
     if path is None or not os.path.isdir(path):
         return UTT_FILES
-    extra = c_sorted(e.name for e in os.scandir(path) if e.is_file() and _labeler_tag(e.name) is not None)
+    extra = c_sorted(e.name for e in os.scandir(path) if e.is_file() and table_kind(e.name) != e.name)
     labels = [n for n in extra if table_kind(n) == "utt2pseudo"]  # each before its probabilities
     return (*UTT_FILES, *labels, *(n for n in extra if n not in labels))
 
