@@ -300,12 +300,19 @@ in_list() {
     [[ " $* " == *" ${w} "* ]]
 }
 [ -z "${sst2_dir}" ] || sst2=true
-# labeler_tag SPEC: the name of a labeler's dir exp/pseudo_labeler_<tag>: the spec's last path part (an
-# ensemble's parts joined by _), + _sst2 when stage 6 fine-tunes it on SST-2 (--sst2: a Hugging Face model,
-# not vader or an ensemble).
+# labeler_tag SPEC: the name of a labeler's dir exp/pseudo_labeler_<tag>, as speechsent-pseudo-labeler
+# --print_tag names it: the last path part of each comma-separated part of the spec (pseudo_labeler_ dropped,
+# characters other than A-Z a-z 0-9 _ . + - as _), joined by +, and _sst2 when stage 6 fine-tunes it on SST-2
+# (--sst2: a Hugging Face model, not vader or an ensemble).
 labeler_tag() {
-    local tag
-    tag=$(basename "${1%/}" | tr ',/' '__')
+    local part tag='' parts=()
+    IFS=, read -r -a parts <<< "$1"
+    for part in "${parts[@]}"; do
+        part=${part%/}
+        part=${part##*/}
+        part=${part//[^A-Za-z0-9_.+-]/_}
+        tag+="${tag:++}${part#pseudo_labeler_}"
+    done
     if "${sst2}" && [ "$1" != vader ] && [[ $1 != *,* ]]; then tag+=_sst2; fi
     echo "${tag}"
 }

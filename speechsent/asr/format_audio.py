@@ -42,7 +42,7 @@ from pathlib import Path
 
 from speechsent.asr.failures import DEFAULT_MAX_FAILED_FRACTION, failure_message
 from speechsent.jobs import python_module, run_jobs, split_utts
-from speechsent.kaldi.data_dir import UTT_FILES, utt2spk_to_spk2utt
+from speechsent.kaldi.data_dir import utt2spk_to_spk2utt, utt_files
 from speechsent.kaldi.table import c_sorted, read_table, write_table
 from speechsent.utils.digest import new_hash, text_digest
 from speechsent.utils.fileio import atomic_write, atomic_write_text, read_json, read_json_or_none, write_json
@@ -264,7 +264,7 @@ def _write_formatted(
     """``wav.scp``, ``utt2num_samples`` and the source's utterance tables, of the kept utterances."""
     write_table(out / "wav.scp", {u: wav[u] for u in keep})
     write_table(out / "utt2num_samples", {u: nsamples[u] for u in keep})
-    for name in UTT_FILES:
+    for name in utt_files(src):
         if name in _NOT_CARRIED or name == "utt2spk" or not (src / name).is_file():
             continue
         table = read_table(src / name)

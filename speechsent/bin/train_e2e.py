@@ -24,7 +24,8 @@ Fine-tuning starts from the pre-trained body with ``--init_from exp/<pretrain>/b
     python -m speechsent.bin.train_e2e --config conf/train_e2e.yaml --task pseudo \\
         --train_feats dump/encoder/swbd_train/feats.scp \\
         --train_labels data/swbd_train/utt2pseudo_bert-base-uncased_sst2 \\
-        --train_feats dump/encoder/fisher/feats.scp --train_labels data/fisher/utt2pseudo_bert-base-uncased_sst2 \\
+        --train_feats dump/encoder/fisher/feats.scp \\
+        --train_labels data/fisher/utt2pseudo_bert-base-uncased_sst2 \\
         --pseudo_labeler_dir exp/pseudo_labeler_bert-base-uncased_sst2 --exp_dir exp/e2e_pretrain_bert_sst2_gt
     python -m speechsent.bin.train_e2e --config conf/train_e2e.yaml \\
         --train_feats dump/encoder/swbd_train/feats.scp --train_labels data/swbd_train/utt2sentiment \\

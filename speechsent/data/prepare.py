@@ -65,7 +65,7 @@ from speechsent.data.swbd_pool import (
     pool_from_data_dir,
     pool_from_ms98,
 )
-from speechsent.kaldi.data_dir import UTT_FILES, WavEntry
+from speechsent.kaldi.data_dir import WavEntry, utt_files
 from speechsent.kaldi.table import c_sort_key, format_number
 from speechsent.utils.fileio import atomic_write_text
 
@@ -298,7 +298,7 @@ def write_data_dir(
     ):
         later = [
             n
-            for n in sorted({*UTT_FILES, "cmvn.scp", "spk2gender", "reco2dur", "feats.scp"})
+            for n in sorted({*utt_files(path), "cmvn.scp", "spk2gender", "reco2dur", "feats.scp"})
             if n not in STAGE1_FILES and (path / n).exists()
         ]
         if later:
