@@ -65,14 +65,14 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--e2e_hours", nargs="+", default=["all", "5"])
     parser.add_argument("--e2e_curve_hours", type=float, nargs=3, default=[2.5, 2.5, 85.0],
                         metavar=("FIRST", "STEP", "LAST"), help="Fig. 2's fine-tuning subsets")
-    parser.add_argument("--ctc_pre_beam", type=float, default=1.5, help="CTC candidates per hypothesis / beam")
+    parser.add_argument("--ctc_pre_beam", type=float, default=1.5, help="CTC candidates / beam")
     return parser
 
 
-# ---- parameter counts ----------------------------------------------------------------------------------------
+# ---- parameter counts --------------------------------------------------------------------------------------
 @dataclass
 class AsrSize:
-    """What the FLOP formulas need of the ASR: dims and parameter groups (the counting method in ``source``)."""
+    """What the FLOP formulas need of the ASR: dims and parameter groups (counted as ``source`` says)."""
 
     d: int
     enc_blocks: int
@@ -93,7 +93,7 @@ def _asr_conf(path: Path) -> dict:
     conf = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(conf, dict):
         raise SystemExit(f"{path}: not a YAML mapping")
-    enc, dec = conf.get("encoder_conf", {}), conf.get("decoder_conf", {})
+    enc = conf.get("encoder_conf", {})
     if conf.get("encoder") != "transformer" or enc.get("input_layer", "conv2d") != "conv2d":
         raise SystemExit(f"{path}: only a transformer encoder with a conv2d input layer is costed")
     if conf.get("decoder") != "transformer":
@@ -155,7 +155,7 @@ def asr_size(conf: dict, nbpe: int) -> AsrSize:
         return analytic_asr_size(conf, nbpe, "analytic (from the config; ESPnet is not installed)")
 
 
-def classifier_params(conf_dir: Path) -> dict[str, int]:
+def classifier_params(conf_dir: Path) -> dict[str, float]:
     """Parameters of the stage-8/9 classifiers built from the recipe's configs (speechsent.models)."""
     from speechsent.models import build_model
     from speechsent.models.text_classifier import TextClassifierConfig, build_text_classifier
@@ -171,7 +171,13 @@ def classifier_params(conf_dir: Path) -> dict[str, int]:
     out = {}
     for key, name, dim in (("e2e", "train_e2e.yaml", 512), ("cnn", "train_e2e_cnn.yaml", 80)):
         cfg = E2EConfig(**load(name))
-        out[key] = count(build_model(cfg.model, **model_config(cfg, dim, 3)))
+        model = build_model(cfg.model, **model_config(cfg, dim, 3))
+        out[key] = count(model)
+    rate, fwd = 1.0, 0.0  # the CNN's forward FLOPs per input (fbank) frame: each conv at its output rate
+    for conv in model.convs:
+        rate /= conv.stride[0]
+        fwd += 2 * count(conv) * rate
+    out["cnn_fwd_per_frame"] = fwd
     base, lm = load("train_text_baseline.yaml"), load("train_text_lm.yaml")
     b = TextClassifierConfig(arch="baseline", vocab_size=base["nbpe"], embed_dim=base["embed_dim"],
                              hidden=base["hidden"], num_layers=base["num_layers"])
@@ -207,3 +213,219 @@ def lm_params() -> tuple[dict[str, tuple[float, float]], str]:
         embed = sum(p.numel() for n, p in model.named_parameters() if "embed" in n or "word_emb" in n)
         out[name] = (float(total), float(total - embed))
     return out, "transformers configs of the base models (built on the meta device, counted)"
+
+
+# ---- FLOPs -------------------------------------------------------------------------------------------------
+def enc_fwd_per_frame(s: AsrSize, t: float) -> float:
+    """Encoder forward FLOPs per output frame; ``t`` = frames per utterance (self-attention span)."""
+    linear = s.encoder - s.conv1 - s.conv2  # applied once per output frame
+    conv = s.conv1 * 2 * s.freq1 + s.conv2 * s.freq2  # positions per output frame (time x frequency)
+    return 2 * (linear + conv) + s.enc_blocks * 4 * t * s.d
+
+
+def _kv(s: AsrSize) -> int:
+    return s.dec_blocks * 2 * (s.d * s.d + s.d)  # the key and value projections of one attention per layer
+
+
+def dec_train_fwd_per_utt(s: AsrSize, t: float, tokens: float) -> float:
+    """Teacher-forced decoder forward over ``tokens`` output tokens of an utterance of ``t`` encoder frames
+    (source keys/values projected once per encoder frame; attention over all tokens and frames)."""
+    per_token = s.decoder - s.vocab * s.d - _kv(s)  # the embedding is a lookup
+    attn = s.dec_blocks * (4 * tokens * s.d + 4 * t * s.d) * tokens
+    return 2 * per_token * tokens + 2 * _kv(s) * t + attn
+
+
+def beam_per_utt(s: AsrSize, t: float, tokens: float, beam: int, pre_beam: float) -> float:
+    """ESPnet's batched joint CTC/attention beam search: per step and hypothesis the new position through the
+    decoder, with the self- and source-attention keys/values re-projected over the prefix and the encoder
+    frames (ESPnet's MultiHeadedAttention does not cache them), plus the CTC prefix scores of the
+    ``pre_beam`` x beam candidates (~6 FLOPs per frame each)."""
+    steps = math.ceil(tokens) + 1  # + <eos>
+    fixed = 2 * (s.decoder - s.vocab * s.d - 2 * _kv(s))
+    total = 0.0
+    for prefix in range(1, steps + 1):
+        total += fixed + s.dec_blocks * (4 * s.d * s.d * (prefix + t) + 4 * s.d * (prefix + t))
+    ctc = steps * math.floor(pre_beam * beam) * t * 6
+    return beam * total + ctc
+
+
+def e2e_sizes(args: argparse.Namespace, train_hours: float) -> tuple[list[float], list[float]]:
+    """The supervised fine-tuning sizes (hours) and Fig. 2's, as the recipe lists them (all = the train set;
+    a subset of at least the whole set left out)."""
+    first, step, last = args.e2e_curve_hours
+    curve = [round(first + i * step, 6) for i in range(round((last - first) / step) + 1)]
+
+    def size(h: str | float) -> float:
+        return train_hours if h == "all" else float(h)
+
+    main = list(dict.fromkeys(size(h) for h in args.e2e_hours))
+    every = list(dict.fromkeys(main + curve))
+    keep = [h for h in every if h <= train_hours]
+    return [h for h in main if h in keep], keep
+
+
+# ---- the stages --------------------------------------------------------------------------------------------
+@dataclass
+class Row:
+    stage: str
+    what: str
+    flops: float
+
+
+def mean_utt_seconds(args: argparse.Namespace) -> tuple[float, str]:
+    if args.mean_utt_seconds is not None:
+        return args.mean_utt_seconds, "--mean_utt_seconds"
+    if args.data_dir:
+        from speechsent.kaldi.table import read_table
+
+        path = Path(args.data_dir) / "utt2dur"
+        durs = [float(v) for v in read_table(path).values()]
+        if not durs:
+            raise SystemExit(f"{path}: no utterances")
+        return sum(durs) / len(durs), f"mean of {path}"
+    return 4.5, "Switchboard-like default"
+
+
+def asr_rows(args: argparse.Namespace, s: AsrSize, conf: dict, decode: dict, utt_s: float) -> list[Row]:
+    """Stages 3-5: ASR training, decoding (beam on SWBD, CTC greedy on Fisher), the encoder dump."""
+    fc = conf.get("frontend_conf", {})
+    fps = fc.get("fs", 16000) / fc.get("hop_length", 128) / 4  # encoder frames per second (conv2d: /4)
+    t, tokens = utt_s * fps, utt_s * args.tokens_per_second
+    enc, ctc = enc_fwd_per_frame(s, t), 2 * s.ctc
+
+    def frames(hours: float) -> float:
+        return hours * 3600 * fps
+
+    def utts(hours: float) -> float:
+        return hours * 3600 / utt_s
+
+    epochs = args.epochs or conf.get("max_epoch", 1)
+    h = args.asr_train_hours
+    train = 3 * epochs * (frames(h) * (enc + ctc) + utts(h) * dec_train_fwd_per_utt(s, t, tokens))
+    swbd = sum(args.swbd_hours)
+    beam = int(decode.get("beam_size", 10))
+    search = utts(swbd) * beam_per_utt(s, t, tokens, beam, args.ctc_pre_beam) + frames(swbd) * (enc + ctc)
+    return [
+        Row("3", f"ASR training: {h:g} h x {epochs} epochs, forward + backward", train),
+        Row("4", f"beam search (beam {beam}) of SWBD ({swbd:g} h)", search),
+        Row("4", f"CTC greedy of Fisher ({args.fisher_hours:g} h): one encoder + CTC forward",
+            frames(args.fisher_hours) * (enc + ctc)),
+        Row("5", f"encoder dump of SWBD + Fisher ({swbd + args.fisher_hours:g} h)",
+            frames(swbd + args.fisher_hours) * enc),
+    ]
+
+
+def lm_rows(args: argparse.Namespace, lms: dict[str, tuple[float, float]], sst2_epochs: int) -> list[Row]:
+    """Stages 6-7 (and stage 8's LM features): the LMs' non-embedding parameters per token."""
+    tps = args.tokens_per_second
+    sst2 = sum(6 * ne * args.sst2_sentences * sst2_epochs * args.sst2_tokens for _, ne in lms.values())
+    evals = sum(2 * ne for _, ne in lms.values()) * 2 * sum(args.swbd_hours[1:]) * 3600 * tps
+    bert, xlnet = lms["bert-base-uncased"][1], lms["xlnet-base-cased"][1]
+    fisher = args.fisher_utts * args.lm_tokens_per_utt
+    swbd_train = args.swbd_hours[0] * 3600 * tps
+    labels = 2 * bert * 2 * (fisher + swbd_train) + 2 * xlnet * (fisher + swbd_train)
+    return [
+        Row("6", f"SST-2 fine-tuning of {len(lms)} LMs ({args.sst2_sentences:,.0f} sentences x {sst2_epochs} "
+            "epochs) + Table 3 (test, holdout: GT and ASR)", sst2 + evals),
+        Row("7", "pseudo labels: BERT-SST2 on GT + ASR, XLNet-SST2 on GT (Fisher + SWBD train)", labels),
+        Row("8", "LM features (BERT) of the SWBD sets, GT and ASR",
+            2 * bert * 2 * sum(args.swbd_hours) * 3600 * tps),
+    ]
+
+
+def classifier_rows(
+    args: argparse.Namespace, cls: dict[str, float], fps: float
+) -> tuple[list[Row], int, int]:
+    """Stages 8-9: the 2-step and E2E classifiers of the default grid (their counts returned too)."""
+    seeds, tps = args.seeds, args.tokens_per_second
+    train_h = args.swbd_hours[0]
+    text_hours = 2 * train_h + 5  # gt all, asr all, asr 5 h
+    text_params = cls["text_baseline"] + cls["text_lm"]
+    text = 6 * text_params * text_hours * 3600 * tps * cls["epochs_text"] * seeds
+    main, every = e2e_sizes(args, train_h)
+    # BERT on S; BERT, XLNet on S+F; BERT on S_asr+F_asr
+    pretrain_hours = [train_h] + [train_h + args.fisher_hours] * 3
+    sup = 6 * cls["e2e"] * sum(every) * 3600 * fps * cls["epochs_e2e"] * seeds
+    finetune_hours = 3 * sum(main) + sum(every)  # Fig. 2 for BERT S+F only
+    ft = 6 * cls["e2e"] * finetune_hours * 3600 * fps * cls["epochs_e2e"] * seeds
+    pre = 6 * cls["e2e"] * sum(pretrain_hours) * 3600 * fps * cls["epochs_pretrain"] * seeds
+    cnn = 3 * cls["cnn_fwd_per_frame"] * train_h * 3600 * 100 * cls["epochs_cnn"] * seeds
+    n_text = 2 * 3 * seeds
+    n_e2e = seeds * (len(pretrain_hours) + 1 + len(every) + 3 * len(main) + len(every))
+    rows = [
+        Row("8", f"{n_text} 2-step classifiers (baseline, LM x GT, ASR, ASR 5 h x {seeds} seeds)", text),
+        Row("9", f"{len(pretrain_hours) * seeds} pseudo-label pre-trainings ({len(pretrain_hours)} label "
+            f"sets, {sum(pretrain_hours):g} h)", pre),
+        Row("9", f"{seeds * (len(every) + 3 * len(main) + len(every))} supervised + fine-tuned BLSTMs "
+            f"({len(every)} sizes), {seeds} fbank CNNs", sup + ft + cnn),
+    ]
+    return rows, n_text, n_e2e
+
+
+def sig2(x: float) -> str:
+    """``x`` to 2 significant digits: 1.2e19 style for FLOPs-sized numbers, else with separators."""
+    if x == 0:
+        return "0"
+    r = round(x, 1 - math.floor(math.log10(abs(x))))
+    if abs(r) >= 1e6:
+        m, e = f"{r:.1e}".split("e")
+        return f"{m}e{int(e)}"
+    return f"{r:,.0f}" if abs(r) >= 10 else f"{r:g}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = get_parser().parse_args(argv)
+    conf_dir = Path(args.conf_dir)
+    asr_path = Path(args.asr_config) if args.asr_config else conf_dir / "train_asr.yaml"
+    conf = _asr_conf(asr_path)
+    decode = yaml.safe_load((conf_dir / "decode_asr.yaml").read_text(encoding="utf-8")) or {}
+    from speechsent.text.sst2 import SST2Options
+
+    utt_s, utt_source = mean_utt_seconds(args)
+    size = asr_size(conf, args.nbpe)
+    cls = classifier_params(conf_dir)
+    lms, lm_source = lm_params()
+    fc = conf.get("frontend_conf", {})
+    fps = fc.get("fs", 16000) / fc.get("hop_length", 128) / 4
+    rows = asr_rows(args, size, conf, decode, utt_s) + lm_rows(args, lms, SST2Options().epochs)
+    more, n_text, n_e2e = classifier_rows(args, cls, fps)
+    rows += more
+    low, high = args.tflops
+    print(f"| Stage | What | FLOPs | GPU-hours at {low:g} TFLOP/s | GPU-hours at {high:g} TFLOP/s |")
+    print("|---|---|---|---|---|")
+    for r in [*rows, Row("all", "total", sum(r.flops for r in rows))]:
+        hours = [r.flops / (t * 1e12) / 3600 for t in (low, high)]
+        print(f"| {r.stage} | {r.what} | {sig2(r.flops)} | {sig2(hours[0])} | {sig2(hours[1])} |")
+    m = 1e6
+    print(f"""
+Computed from parameter counts and data sizes, not measured (no GPU was used). Assumptions:
+- ASR ({asr_path}, {args.nbpe} BPE): encoder {size.encoder / m:.1f} M, decoder {size.decoder / m:.1f} M, CTC \
+{size.ctc / m:.2f} M, frontend {size.frontend} parameters; counted by {size.source}.
+- Classifiers (speechsent.models, the recipe's configs): E2E BLSTM {cls['e2e'] / m:.2f} M, fbank CNN \
+{cls['cnn'] / m:.2f} M, 2-step baseline {cls['text_baseline'] / m:.2f} M (without its embedding), \
+2-step LM head {cls['text_lm'] / m:.2f} M; {n_text} 2-step and {n_e2e} E2E systems ({args.seeds} seeds), as \
+`./run.sh --dry_run true` lists them for an {args.swbd_hours[0]:g} h train set.
+- LMs ({lm_source}), non-embedding parameters used per token: """ + ", ".join(
+        f"{k} {v[1] / m:.0f} M of {v[0] / m:.0f} M" for k, v in lms.items()) + f""".
+- Sustained throughput {low:g}-{high:g} TFLOP/s per GPU (A100-class with mixed precision; an assumption, \
+not measured). Training = 6 FLOPs per parameter and frame/token (forward + backward), inference = 2. \
+The ASR config has use_amp: {str(bool(conf.get('use_amp', False))).lower()}; in FP32 an A100 peaks at \
+19.5 TFLOP/s, so without use_amp (stage 3) and --amp (stage 5) those rows take longer than the low column.
+- Mean utterance {utt_s:.2f} s ({utt_source}); {args.tokens_per_second:g} BPE tokens per second of speech \
+(2,000 pieces on conversational English: an assumption); encoder frames = hours x 3600 x {fps:g}/s \
+(hop {fc.get('hop_length')} at {fc.get('fs')} Hz, conv2d subsampling 4); fbank frames 100/s.
+- Data: SWBD-Sentiment {'/'.join(f'{h:g}' for h in args.swbd_hours)} h (train/test/holdout), Fisher \
+{args.fisher_hours:g} h and {args.fisher_utts:,.0f} utterances of {args.lm_tokens_per_utt:g} tokens; the ASR \
+on {args.asr_train_hours:g} h; SST-2 {args.sst2_sentences:,.0f} sentences of {args.sst2_tokens:g} tokens.
+- Epochs are the configs' maxima (ASR {args.epochs or conf.get('max_epoch')}, E2E {cls['epochs_e2e']}, \
+pre-training {cls['epochs_pretrain']}, CNN {cls['epochs_cnn']}, 2-step {cls['epochs_text']}, SST-2 \
+{SST2Options().epochs}); early stopping only lowers them.
+- Left out: padding, validation passes (5 h per epoch), feature extraction, data loading and I/O; the LMs' \
+attention terms (sequences of 12-25 tokens).
+- Not determined: the beam-search and BLSTM rows are FLOP lower bounds. Batch-1 beam search and 128-cell \
+LSTMs are latency-bound and run far below the throughput above, so their wall-clock GPU time is larger by a \
+factor this computation cannot give; bench/bench_decode.py measures decoding speed on a machine.""")
+
+
+if __name__ == "__main__":
+    main()
