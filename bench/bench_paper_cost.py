@@ -101,7 +101,7 @@ def _asr_conf(path: Path) -> dict:
     return conf
 
 
-def analytic_asr_size(conf: dict, nbpe: int, source: str = "analytic (from the config)") -> AsrSize:
+def analytic_asr_size(conf: dict, nbpe: int, source: str = "the analytic formula from the config") -> AsrSize:
     """The ESPnet transformer ASR's parameter groups from its config alone."""
     enc, dec = conf["encoder_conf"], conf.get("decoder_conf", {})
     d = enc.get("output_size", 256)
@@ -129,7 +129,7 @@ def built_asr_size(conf: dict, nbpe: int) -> AsrSize:
 
     from espnet2.tasks.asr import ASRTask
 
-    size = analytic_asr_size(conf, nbpe, "ESPnet ASRTask.build_model (counted)")
+    size = analytic_asr_size(conf, nbpe, "building it with ESPnet's ASRTask.build_model")
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.yaml"  # parsed as asr_train.py parses it (e.g. "none" -> None)
         config.write_text(yaml.safe_dump(conf), encoding="utf-8")
@@ -152,7 +152,7 @@ def asr_size(conf: dict, nbpe: int) -> AsrSize:
     try:
         return built_asr_size(conf, nbpe)
     except ImportError:
-        return analytic_asr_size(conf, nbpe, "analytic (from the config; ESPnet is not installed)")
+        return analytic_asr_size(conf, nbpe, "the analytic formula from the config (ESPnet is not installed)")
 
 
 def classifier_params(conf_dir: Path) -> dict[str, float]:
@@ -197,7 +197,7 @@ def lm_params() -> tuple[dict[str, tuple[float, float]], str]:
         import torch
         import transformers as tf
     except ImportError:
-        return LM_FALLBACK, "published sizes (transformers is not installed)"
+        return LM_FALLBACK, "published sizes: transformers is not installed"
     configs = {
         "bert-base-uncased": (tf.BertConfig(), tf.BertModel),
         "distilbert-base-uncased": (tf.DistilBertConfig(), tf.DistilBertModel),
@@ -212,7 +212,7 @@ def lm_params() -> tuple[dict[str, tuple[float, float]], str]:
         total = sum(p.numel() for p in model.parameters())
         embed = sum(p.numel() for n, p in model.named_parameters() if "embed" in n or "word_emb" in n)
         out[name] = (float(total), float(total - embed))
-    return out, "transformers configs of the base models (built on the meta device, counted)"
+    return out, "counted on the base models built from transformers configs on the meta device"
 
 
 # ---- FLOPs -------------------------------------------------------------------------------------------------
@@ -405,7 +405,7 @@ Computed from parameter counts and data sizes, not measured (no GPU was used). A
 {cls['cnn'] / m:.2f} M, 2-step baseline {cls['text_baseline'] / m:.2f} M (without its embedding), \
 2-step LM head {cls['text_lm'] / m:.2f} M; {n_text} 2-step and {n_e2e} E2E systems ({args.seeds} seeds), as \
 `./run.sh --dry_run true` lists them for an {args.swbd_hours[0]:g} h train set.
-- LMs ({lm_source}), non-embedding parameters used per token: """ + ", ".join(
+- LMs ({lm_source}); non-embedding parameters used per token: """ + ", ".join(
         f"{k} {v[1] / m:.0f} M of {v[0] / m:.0f} M" for k, v in lms.items()) + f""".
 - Sustained throughput {low:g}-{high:g} TFLOP/s per GPU (A100-class with mixed precision; an assumption, \
 not measured). Training = 6 FLOPs per parameter and frame/token (forward + backward), inference = 2. \
