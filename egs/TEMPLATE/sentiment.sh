@@ -912,14 +912,16 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     log "  inputs: ${pseudo_labelers} ${sst2_dir:+${sst2_dir}/{train,dev}.tsv }$(for s in ${pseudo_eval_sets}; do printf 'data/%s[_asr] ' "${s}"; done)"
     log "  outputs: $(for t in ${pseudo_labeler_tags}; do printf '%s/pseudo_labeler_%s/ ' "${expdir}" "${t}"; done)(labeler.json, eval_<set>/scores.json)"
     if "${sst2}" && [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu 1"; _ngpu=1; else _cmd=${train_cmd}; _ngpu=0; fi
-    _opts=()
-    "${sst2}" && _opts+=(--sst2 true)
-    [ -z "${sst2_dir}" ] || _opts+=(--sst2_dir "${sst2_dir}")
-    [ -z "${pseudo_labeler_config}" ] || _opts+=(--config "${pseudo_labeler_config}")
     read -r -a _tags <<< "${pseudo_labeler_tags}"
     _i=0
     for spec in ${pseudo_labelers}; do  # one labeler after another (a fine-tuning takes the GPU)
         _dir=${expdir}/pseudo_labeler_${_tags[${_i}]}
+        _opts=()
+        [ -z "${pseudo_labeler_config}" ] || _opts+=(--config "${pseudo_labeler_config}")
+        if "${sst2}" && [[ ${_tags[${_i}]} == *_sst2 ]]; then  # a Hugging Face model fine-tuned on SST-2
+            _opts+=(--sst2 true)
+            [ -z "${sst2_dir}" ] || _opts+=(--sst2_dir "${sst2_dir}")
+        fi
         _i=$((_i + 1))
         log "${_dir}: ${spec} (log: ${_dir}/log/pseudo_labeler.log)"
         # shellcheck disable=SC2086  # pseudo_labeler_args holds several options
