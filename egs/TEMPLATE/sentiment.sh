@@ -918,7 +918,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
         _dir=${expdir}/pseudo_labeler_${_tags[${_i}]}
         _opts=()
         [ -z "${pseudo_labeler_config}" ] || _opts+=(--config "${pseudo_labeler_config}")
-        if "${sst2}" && [[ ${_tags[${_i}]} == *_sst2 ]]; then  # a Hugging Face model fine-tuned on SST-2
+        if "${sst2}" && [ "${spec}" != vader ] && [[ ${spec} != *,* ]]; then  # a Hugging Face model: fine-tuned
             _opts+=(--sst2 true)
             [ -z "${sst2_dir}" ] || _opts+=(--sst2_dir "${sst2_dir}")
         fi
