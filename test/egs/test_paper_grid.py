@@ -50,7 +50,8 @@ def _size_name(h: str) -> str:
 
 
 def expected_systems(table4_hours: list[str], curve_hours: list[str], seeds=SEEDS) -> set[str]:
-    """The paper grid's system dirs, written out independently of the recipe."""
+    """The paper grid's system dirs, written out independently of the recipe (``table4_hours``: the subset
+    sizes of Table 4 besides the whole set; the first is also the 2-step systems' subset)."""
     names = set()
     for s in seeds:
         names.add(f"e2e_cnn_fbank_s{s}")
@@ -58,13 +59,13 @@ def expected_systems(table4_hours: list[str], curve_hours: list[str], seeds=SEED
             names.add(f"e2e_blstm_{_size_name(h)}_s{s}")
         for c in CONFIGS:
             names.add(f"e2e_pretrain_{c}_s{s}")
-            sizes = [*table4_hours, *(curve_hours if c == CURVE_CONFIG else [])]
+            sizes = ["all", *table4_hours, *(curve_hours if c == CURVE_CONFIG else [])]
             names |= {f"e2e_blstm_pseudo_{c}_{_size_name(h)}_s{s}" for h in sizes}
         for arch in ("baseline", "lm"):
             names |= {
                 f"text_{arch}_gt_s{s}",
                 f"text_{arch}_asr_s{s}",
-                f"text_{arch}_asr_{table4_hours[1]}h_s{s}",
+                f"text_{arch}_asr_{table4_hours[0]}h_s{s}",
             }
     return names
 
