@@ -3,12 +3,12 @@ fixed, copied, subset and combined like utt2pseudo / utt2pseudo_prob, through th
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import data_dir_cases as cases  # test/kaldi's shared cases (pytest puts test/kaldi on sys.path)
 import pytest
 
 from speechsent.kaldi.combine import combine
@@ -22,16 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TAGS = ("bert-base-uncased_sst2", "xlnet-base-cased_sst2")
 
 
-def _load_cases():
-    path = Path(__file__).with_name("data_dir_cases.py")
-    spec = importlib.util.spec_from_file_location("speechsent_test_data_dir_cases", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-cases = _load_cases()
 
 
 def _two_labelers(d: Path) -> Path:

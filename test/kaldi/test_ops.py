@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
+# test/kaldi is on sys.path (pytest's rootdir-less test dirs): the shared cases module
+import data_dir_cases as cases  # test/kaldi's shared cases (pytest puts test/kaldi on sys.path)
 import pytest
 
 import speechsent.kaldi.validate as kaldi_validate
@@ -27,17 +27,6 @@ from speechsent.kaldi.table import KaldiDataError, read_table
 from speechsent.kaldi.validate import ValidateOptions, validate
 from speechsent.utils.seeded import seeded_order
 
-
-def _load_cases():
-    path = Path(__file__).with_name("data_dir_cases.py")
-    spec = importlib.util.spec_from_file_location("speechsent_test_data_dir_cases", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-cases = _load_cases()
 BROKEN = cases.BROKEN
 make_valid_dir = cases.make_valid_dir
 get, put = cases.get, cases.put

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import os
 import random
@@ -14,6 +13,7 @@ import sys
 import wave
 from pathlib import Path
 
+import data_dir_cases as cases  # test/kaldi's shared cases (pytest puts test/kaldi on sys.path)
 import pytest
 
 from speechsent.bin import data_dir as cli
@@ -29,16 +29,6 @@ from speechsent.kaldi.table import KaldiDataError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_cases():
-    path = Path(__file__).with_name("data_dir_cases.py")
-    spec = importlib.util.spec_from_file_location("speechsent_test_data_dir_cases", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-cases = _load_cases()
 
 
 def write_dir(d: Path, segs: list[tuple[str, str, int, int]], *, wav: dict[str, str] | None = None) -> Path:
