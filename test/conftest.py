@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -27,6 +28,12 @@ def _test_module(relative: str) -> ModuleType:
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def test_module() -> Callable[[str], ModuleType]:
+    """``test_module("data/prep_corpus.py")``: a helper module of the test tree by its path below test/."""
+    return _test_module
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,9 @@ once), for what the recipe tests share (e.g. ``test_stages_2_5.TINY_ASR``).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -53,17 +51,6 @@ def _run_recipe(
     )
 
 
-def _egs_module(name: str):
-    key = f"speechsent_test_egs_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
 @pytest.fixture(scope="session")
 def copy_recipe() -> Callable[[Path, str], Path]:
     return _copy_recipe
@@ -75,5 +62,5 @@ def run_recipe() -> Callable[..., subprocess.CompletedProcess]:
 
 
 @pytest.fixture(scope="session")
-def egs_module() -> Callable[[str], object]:
-    return _egs_module
+def egs_module(test_module) -> Callable[[str], object]:
+    return lambda name: test_module(f"egs/{name}.py")

@@ -74,7 +74,7 @@ def _tiny_models(out: Path, words: list[str]) -> list[str]:
     from speechsent.text.lm_features import build_tiny_lm
 
     return [
-        str(build_tiny_lm(out / name, words, hidden=16, layers=2, seed=i)) for i, name in enumerate(LABELERS)
+        str(build_tiny_lm(out / name, words, hidden=16, layers=4, seed=i)) for i, name in enumerate(LABELERS)
     ]
 
 
@@ -140,6 +140,8 @@ def grid(tmp_path_factory, copy_recipe, run_recipe, egs_module):
         "--e2e_config", "conf/tiny_e2e.yaml", "--e2e_pretrain_config", "conf/tiny_e2e_pretrain.yaml",
         "--e2e_cnn_config", "conf/tiny_cnn.yaml", "--e2e_hours", " ".join(table4),
         "--e2e_curve_hours", " ".join(curve), "--e2e_seeds", " ".join(SEEDS),
+        # a tiny ASR transcribes little and tiny labelers may say one class: trainings go on without a class
+        "--text_args", "--allow_missing_classes true", "--e2e_args", "--allow_missing_classes true",
     ]  # fmt: skip
     r = run_recipe(recipe, ["--stage", "2", "--stop_stage", "10", *args], env, timeout=3000)
     log = r.stdout + r.stderr

@@ -229,36 +229,14 @@ def test_two_labelers_side_by_side_and_done_json(tmp_path, caplog):
     assert validate(data, no_feats=True, no_wav=True) == []
 
     # a rerun is a no-op; a changed output file (e.g. the default copy overwritten) is written again
+    tiny_default = ("--work_dir", str(hf / "label"), "--labels_name", "utt2pseudo_tiny")
+    tiny_default += ("--default_copy", "true")
     mtimes = {p.name: p.stat().st_mtime_ns for p in data.iterdir()}
     caplog.set_level("INFO")
-    assert (
-        _run(
-            hf,
-            data,
-            "--work_dir",
-            str(hf / "label"),
-            "--labels_name",
-            "utt2pseudo_tiny",
-            "--default_copy",
-            "true",
-        )
-        == 0
-    )
+    assert _run(hf, data, *tiny_default) == 0
     assert "up to date" in caplog.text and {p.name: p.stat().st_mtime_ns for p in data.iterdir()} == mtimes
     (data / "utt2pseudo").write_bytes((data / "utt2pseudo_vader").read_bytes())
-    assert (
-        _run(
-            hf,
-            data,
-            "--work_dir",
-            str(hf / "label"),
-            "--labels_name",
-            "utt2pseudo_tiny",
-            "--default_copy",
-            "true",
-        )
-        == 0
-    )
+    assert _run(hf, data, *tiny_default) == 0
     assert (data / "utt2pseudo").read_bytes() == (data / "utt2pseudo_tiny").read_bytes()
     # another name: done.json follows it
     assert _run(vader, data, "--work_dir", str(vader / "label"), "--labels_name", "utt2pseudo_v2") == 0
