@@ -1042,7 +1042,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         # a fine-tuning starts once the pre-trainings (and the seed's other systems before it) are done
         [ "${kind}" != finetune ] || [ "${_prev}" = finetune ] || bg_wait
         _prev=${kind}
-        [ "${h}" = all ] || make_hours_subset "${h}"
+        [ "${h}" = all ] || [ "${h}" = - ] || make_hours_subset "${h}"
         e2e_system_args "${kind}" "${c}" "${h}" "${seed}"
         bg_run train_e2e "${_name}" "${_args[@]}"
     done
