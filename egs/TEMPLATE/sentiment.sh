@@ -552,10 +552,19 @@ train_e2e() {
     shift
     local launcher=(python -m speechsent.bin.train_e2e)
     [ "${ngpu}" -le 1 ] || launcher=(torchrun --standalone --nproc_per_node "${ngpu}" -m speechsent.bin.train_e2e)
-    log "${name}: training (log: ${expdir}/${name}/log/train.log)"
     # shellcheck disable=SC2086  # e2e_args holds several options
-    ${_cmd} "${expdir}/${name}/log/train.log" \
-        "${launcher[@]}" "$@" --exp_dir "${expdir}/${name}" --ngpu "${ngpu}" ${e2e_args}
+    train_job "${name}" "${launcher[@]}" "$@" --exp_dir "${expdir}/${name}" --ngpu "${ngpu}" ${e2e_args}
+}
+
+# train_job NAME CMD...: one training through ${_cmd}, logged to exp/NAME/log/train.log; when it fails, its
+# error lines (or the log's last lines) are shown here, not only in the log.
+train_job() {
+    local name=$1 log=${expdir}/$1/log/train.log
+    shift
+    log "${name}: training (log: ${log})"
+    ${_cmd} "${log}" "$@" && return 0
+    log "Error: ${name} failed: $({ grep -h ' ERROR: ' "${log}" || tail -n 3 "${log}"; } 2> /dev/null | tail -n 3)"
+    return 1
 }
 
 # Jobs side by side (the trainings of stages 8-9, stage 11's checks): bg_run CMD... starts CMD in the
@@ -1005,11 +1014,9 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         read -r _name arch t h seed <<< "${_system}"
         [ "${h}" = all ] || make_hours_subset "${h}"
         text_system_args "${arch}" "${t}" "${h}" "${seed}"
-        log "${_name}: training (log: ${expdir}/${_name}/log/train.log)"
         # shellcheck disable=SC2086  # text_args holds several options
-        bg_run ${_cmd} "${expdir}/${_name}/log/train.log" \
-            python -m speechsent.bin.train_text_classifier "${_args[@]}" --exp_dir "${expdir}/${_name}" \
-                --ngpu "${_ngpu}" ${text_args}
+        bg_run train_job "${_name}" python -m speechsent.bin.train_text_classifier "${_args[@]}" \
+            --exp_dir "${expdir}/${_name}" --ngpu "${_ngpu}" ${text_args}
     done
     bg_wait
     log "Stage 8 done: ${expdir}/text_* (scores in ${expdir}/text_*/score_*/scores.json)"
