@@ -563,7 +563,9 @@ train_job() {
     shift
     log "${name}: training (log: ${log})"
     ${_cmd} "${log}" "$@" && return 0
-    log "Error: ${name} failed: $({ grep -h ' ERROR: ' "${log}" || tail -n 3 "${log}"; } 2> /dev/null | tail -n 3)"
+    # the error (a message may span lines, up to the job runner's footer), else the log's last lines
+    log "Error: ${name} failed: $({ awk '/ ERROR: /{e=1} /^# (Accounting|Ended)/{e=0} e' "${log}" | grep . \
+        || tail -n 3 "${log}"; } 2> /dev/null | tail -n 8)"
     return 1
 }
 
@@ -1025,7 +1027,7 @@ fi
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     log "Stage 9: E2E classifiers on the frozen encoder: sizes ${e2e_hours} (Table 4) ${e2e_curve_hours:+and ${e2e_curve_hours} (Fig. 2) }x seeds ${e2e_seeds}; pseudo-label pre-training: ${e2e_pseudo_configs:-none}${e2e_cnn_config:+; fbank CNN}"
     # shellcheck disable=SC2046,SC2086  # the set options are space-separated lists
-    _sets=$(words ${train_set} ${scored_sets} $(for c in ${e2e_pseudo_configs}; do IFS=: read -r _ s _ <<< "${c}"; echo "${s//+/ }"; done))
+    _sets=$(unique_words ${train_set} ${scored_sets} $(for c in ${e2e_pseudo_configs}; do IFS=: read -r _ s _ <<< "${c}"; echo "${s//+/ }"; done))
     log "  inputs: ${dumpdir}/encoder/{${_sets// /,}}/feats.scp data/{${train_set},${scored_sets// /,}}/utt2sentiment data/<set>[_asr]/utt2pseudo_<labeler>"
     log "  outputs: ${expdir}/e2e_*/{system.json,best.pth,score_<set>/scores.json}"
     if [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu ${ngpu}"; else _cmd=${train_cmd}; fi
