@@ -8,7 +8,7 @@ pseudo labelers' ``eval_<set>/scores.json``, seed repeats averaged: :func:`speec
 (the options are the fields of its ``ReportConfig``). From egs/<recipe>, as stage 10 runs it::
 
     python -m speechsent.bin.make_report --exp_dir exp --out RESULTS.md --plots_dir exp/report \\
-        --data_dir data --train_set swbd_train --run_options exp/run_options.tsv
+        --data_dir data --train_set swbd_train --run_options exp/report/run_options.tsv
 
 The whole train set's hours (Table 4 labels, Fig. 2 x axis and annotation saving) come from
 ``--full_train_hours``, else from ``<data_dir>/<train_set>/utt2dur`` when ``--data_dir`` is given, else from

@@ -131,11 +131,8 @@ def combine(
         out["segments"] = _merge("segments", src_ps, tables, {})
         messages.append("combined segments")
 
-    names = [
-        n
-        for n in (*(u for s in src_ps for u in utt_files(s)), *RECO_FILES, *SPK_FILES[1:], *extra)
-        if n not in ("utt2uniq", "segments")
-    ]
+    utts = (u for s in src_ps for u in utt_files(s))  # per-labeler utt2pseudo_* files too
+    names = [n for n in (*utts, *RECO_FILES, *SPK_FILES[1:], *extra) if n not in ("utt2uniq", "segments")]
     for name in dict.fromkeys(names):
         present = [(s / name).is_file() for s in src_ps]
         if all(present):
