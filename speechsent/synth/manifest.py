@@ -45,6 +45,8 @@ CONFIG_HELP: dict[str, str] = {
     "swbd_shorten_fraction": "fraction of Switchboard files shorten-compressed (Fisher: all)",
     "prosody": "sentiment-dependent prosody (Positive faster/higher, Negative slower/lower)",
     "prosody_strength": "scale of the sentiment prosody shift",
+    "prosody_consistency": "probability that a turn gets its own sentiment's prosody shift, else a random "
+    "sentiment's (below 1 the shift's intensity also varies per turn, 0.3-1; 1: always, in full)",
     "labeled_fraction": "fraction of transcribed Switchboard segments with sentiment labels",
     "four_vote_fraction": "fraction of labeled rows with 4 votes instead of 3",
     "annotator_accuracy": "probability that a vote is the segment's true sentiment",
@@ -75,14 +77,18 @@ class CorpusConfig:
     ``swbd_shorten_fraction`` of the Switchboard files are shorten-compressed (at least one and at most
     all but one when there are two or more); all Fisher files are.  ``prosody`` (scaled by
     ``prosody_strength``) makes Positive turns faster, higher and wider in pitch, Negative ones slower,
-    lower and flatter.  Annotation: ``annotator_accuracy`` is the chance that a vote is the true
-    sentiment, ``four_vote_fraction`` of the rows have 4 votes, ``tie_fraction`` of them are made ties
-    (more arise from the noise), ``unmatched_rows`` rows match no segment, times are off by up to
-    ``time_jitter`` s.  ``sentiment_weights``: (Negative, Neutral, Positive) turn frequencies.
-    ``disfluency_rate``, ``markup_rate``, ``backchannel_rate``: how often sentences get disfluencies,
-    transcripts markup, long turns a backchannel.  ``num_speakers``: the talker pool (0: 120),
-    ``voices``: eSpeak voices to draw them from (empty: English languages x the reproducible variants of
-    :data:`speechsent.synth.espeak.DEFAULT_VARIANTS`).  ``noise_db`` background noise (dBFS),
+    lower and flatter; ``prosody_consistency`` below 1 makes that cue partial and noisy, as in
+    conversational speech: a turn gets its own sentiment's shift with that probability, otherwise the
+    shift of a sentiment drawn at random, at an intensity drawn per turn
+    (:func:`speechsent.synth.sentences.draw_prosody`; 1, the default and the meaning of a manifest
+    without the field: every turn its sentiment's full shift).  Annotation: ``annotator_accuracy`` is
+    the chance that a vote is the true sentiment, ``four_vote_fraction`` of the rows have 4 votes,
+    ``tie_fraction`` of them are made ties (more arise from the noise), ``unmatched_rows`` rows match no
+    segment, times are off by up to ``time_jitter`` s.  ``sentiment_weights``: (Negative, Neutral,
+    Positive) turn frequencies.  ``disfluency_rate``, ``markup_rate``, ``backchannel_rate``: how often
+    sentences get disfluencies, transcripts markup, long turns a backchannel.  ``num_speakers``: the talker
+    pool (0: 120), ``voices``: eSpeak voices to draw them from (empty: English languages x the reproducible
+    variants of :data:`speechsent.synth.espeak.DEFAULT_VARIANTS`).  ``noise_db`` background noise (dBFS),
     ``crosstalk_db`` each side's level in the other channel, ``telephone_band`` a 300-3400 Hz band-pass.
     """
 
@@ -95,6 +101,7 @@ class CorpusConfig:
     swbd_shorten_fraction: float = 0.5
     prosody: bool = True
     prosody_strength: float = 1.0
+    prosody_consistency: float = 1.0
     labeled_fraction: float = 0.9
     four_vote_fraction: float = 0.15
     annotator_accuracy: float = 0.8
@@ -130,6 +137,7 @@ class CorpusConfig:
             "disfluency_rate",
             "markup_rate",
             "backchannel_rate",
+            "prosody_consistency",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -17,7 +17,8 @@ state.  Words are lower case, with apostrophes (``don't``, ``i'm``) and hyphenat
 ``um``, ``you know``, ``i mean``, repetitions) are words of the sentence.
 
 :func:`prosody_for` gives an optional sentiment-dependent prosody shift (Positive: faster, higher,
-wider pitch range; Negative: slower, lower, narrower) for speech synthesis.
+wider pitch range; Negative: slower, lower, narrower) for speech synthesis; :func:`draw_prosody` draws a
+turn's shift when prosody follows the sentiment only partly (``consistency``) and with a varying intensity.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from speechsent.synth import lexicon as lx
 from speechsent.synth.topics import TOPIC_LEXICONS, TOPICS
 
 __all__ = [
+    "PROSODY_INTENSITY",
     "SENTIMENTS",
     "ProsodyShift",
     "Sentence",
     "SentenceGenerator",
     "count_templates",
+    "draw_prosody",
     "prosody_for",
     "sentiment_words",
     "spoken_form",
@@ -131,6 +134,28 @@ def prosody_for(sentiment: str, strength: float = 1.0) -> ProsodyShift:
     return ProsodyShift(
         1.0 + (base.rate_factor - 1.0) * strength, base.pitch_delta * strength, base.range_delta * strength
     )
+
+
+#: The range of a turn's prosody intensity (a factor on the shift) when prosody is drawn per turn.
+PROSODY_INTENSITY: tuple[float, float] = (0.3, 1.0)
+
+
+def draw_prosody(sentiment: str, strength: float, consistency: float, rng: random.Random) -> ProsodyShift:
+    """The prosody shift of one turn of ``sentiment``, drawn from ``rng``.
+
+    With probability ``consistency`` the turn is spoken with its own sentiment's shift, otherwise with the
+    shift of a sentiment drawn uniformly from :data:`SENTIMENTS` (a Neutral turn may sound positive, a
+    Positive one flat); either shift is scaled by ``strength`` times an intensity drawn uniformly from
+    :data:`PROSODY_INTENSITY`.  ``consistency`` 1 (or ``strength`` 0) is the fixed shift of
+    :func:`prosody_for` and draws nothing from ``rng``: corpora synthesized before this option existed are
+    reproduced bit for bit.
+    """
+    if not 0.0 <= consistency <= 1.0:
+        raise ValueError(f"consistency must be in [0, 1], got {consistency}")
+    if consistency == 1.0 or strength == 0.0:
+        return prosody_for(sentiment, strength)
+    source = sentiment if rng.random() < consistency else rng.choice(SENTIMENTS)
+    return prosody_for(source, strength * rng.uniform(*PROSODY_INTENSITY))
 
 
 def count_templates() -> dict[str, int]:

@@ -1,8 +1,9 @@
 """The synthetic talkers: the speaker pool and how a speaker's pieces of speech are rendered at 8 kHz.
 
 A :class:`~speechsent.synth.manifest.Speaker` is an eSpeak NG voice with its own pitch, range, rate and
-level; :class:`Voice` synthesizes its words at 22,050 Hz (sentiment-dependent prosody optional), resamples
-them to 8 kHz and reports each word's onset, for the word-level transcripts.
+level; :class:`Voice` synthesizes its words at 22,050 Hz (sentiment-dependent prosody optional: one shift per
+utterance, :func:`~speechsent.synth.sentences.draw_prosody`), resamples them to 8 kHz and reports each word's
+onset, for the word-level transcripts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from speechsent.synth.layout import SAMPLE_RATE
 from speechsent.synth.manifest import CorpusConfig, Speaker
 from speechsent.synth.markup import Piece
-from speechsent.synth.sentences import prosody_for
+from speechsent.synth.sentences import ProsodyShift, draw_prosody, prosody_for
 
 __all__ = ["Voice", "assign_speakers", "speaker_pool", "telephone_band"]
 
@@ -112,13 +113,17 @@ class Voice:
         self.up, self.down = SAMPLE_RATE // g, self.engine.sample_rate // g
         self.fir = _resampling_filter(self.up, self.down)
 
+    @property
+    def strength(self) -> float:
+        """The scale of the sentiment prosody shift (0 without ``prosody``)."""
+        return self.config.prosody_strength if self.config.prosody else 0.0
+
     def speech(
-        self, text: str, sentiment: str, rng: random.Random, pitch_shift: float = 0.0
+        self, text: str, shift: ProsodyShift, rng: random.Random, pitch_shift: float = 0.0
     ) -> tuple[Any, list[int]]:
-        """Audio of ``text`` and the onset (sample) of each of its space-separated words."""
+        """Audio of ``text`` spoken with ``shift``, and the onset (sample) of each space-separated word."""
         np = self.np
         spk = self.speaker
-        shift = prosody_for(sentiment, self.config.prosody_strength if self.config.prosody else 0.0)
         rate = round(spk.rate * shift.rate_factor * rng.uniform(0.95, 1.05))
         pitch = round(min(100, max(0, spk.pitch + shift.pitch_delta + pitch_shift + rng.gauss(0, 3))))
         prange = round(min(100, max(0, spk.pitch_range + shift.range_delta + rng.gauss(0, 4))))
@@ -181,8 +186,13 @@ class Voice:
     def render(
         self, pieces: list[Piece], sentiment: str, rng: random.Random, nprng: Any
     ) -> tuple[Any, list[tuple[int, int, list[int]]]]:
-        """The utterance audio and, per piece, (offset, length, word onsets within the piece)."""
+        """The utterance audio and, per piece, (offset, length, word onsets within the piece).
+
+        Its speech pieces share one prosody shift, drawn for ``sentiment`` (``prosody_consistency``) when
+        the first is spoken; laughs sound positive, vocalized noises neutral.
+        """
         np = self.np
+        shift: ProsodyShift | None = None
         parts = []
         layout: list[tuple[int, int, list[int]]] = []
         offset = 0
@@ -193,11 +203,15 @@ class Voice:
                 offset += gap
             onsets: list[int] = []
             if piece.kind == "speech":
-                audio, onsets = self.speech(piece.text, sentiment, rng)
+                if shift is None:
+                    shift = draw_prosody(sentiment, self.strength, self.config.prosody_consistency, rng)
+                audio, onsets = self.speech(piece.text, shift, rng)
             elif piece.kind == "laugh":
-                audio, onsets = self.speech(piece.text, "Positive", rng, pitch_shift=12.0)
+                audio, onsets = self.speech(
+                    piece.text, prosody_for("Positive", self.strength), rng, pitch_shift=12.0
+                )
             elif piece.kind == "vocal":
-                audio, onsets = self.speech(piece.text, "Neutral", rng)
+                audio, onsets = self.speech(piece.text, prosody_for("Neutral", self.strength), rng)
             else:
                 audio = self.noise(piece.seconds * rng.uniform(0.8, 1.4), nprng)
             parts.append(audio)

@@ -275,6 +275,10 @@ def test_manifest_round_trip(corpus, tmp_path):
     assert manifest.audio_seconds == pytest.approx(
         sum(c.duration for c in manifest.swbd) + sum(c.duration for c in manifest.fisher)
     )
+    # a manifest of an earlier release (no prosody_consistency) reads as what it was: every turn, in full
+    assert data["config"]["prosody_consistency"] == 1.0
+    del data["config"]["prosody_consistency"]
+    assert CorpusManifest.from_dict(data).config == CONFIG
 
 
 def _same_corpus(one: Path, two: Path) -> None:
@@ -316,6 +320,20 @@ def test_swbd_part_does_not_depend_on_fisher(corpus, tmp_path):
     assert len(files) == 3 + 12 + 1 + 1  # sph, MS98 trans and word, TSV, the corpus marker
     for rel in files:
         assert (tmp_path / rel).read_bytes() == (out / rel).read_bytes(), rel
+
+
+def test_partial_prosody_is_deterministic(tmp_path):
+    tiny = dataclasses.replace(
+        CONFIG, num_swbd_convs=1, num_fisher_convs=0, num_fisher_p2_convs=0, turns_per_conv=4
+    )
+    partial = dataclasses.replace(tiny, prosody_consistency=0.15)
+    synthesize_corpus(tmp_path / "one", partial)
+    synthesize_corpus(tmp_path / "two", partial)
+    _same_corpus(tmp_path / "one", tmp_path / "two")
+    assert load_manifest(tmp_path / "one").config == partial
+    synthesize_corpus(tmp_path / "full", tiny)
+    sph = load_manifest(tmp_path / "full").swbd[0].path
+    assert (tmp_path / "one" / sph).read_bytes() != (tmp_path / "full" / sph).read_bytes()
 
 
 def test_other_seed_differs(corpus, tmp_path):
@@ -398,6 +416,7 @@ def test_cli_help_is_fast():
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     assert time.perf_counter() - began < 3.0
     assert "--num_swbd_convs" in done.stdout and "--sentiment_weights" in done.stdout
+    assert "--prosody_consistency" in done.stdout
 
 
 def test_cli_help_covers_config():
