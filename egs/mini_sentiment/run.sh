@@ -29,7 +29,8 @@ minilm=$(python -c 'import importlib.resources as r; print(r.files("gt_all_minil
 # --text_seeds "0 1 2" for the 3-seed study).
 # Stage 11 exports the best E2E and 2-step systems to exp/export/ and classifies two new sentences spoken
 # by eSpeak NG (conf/check_sentences.txt) with each, rendered as the corpus renders speech of their
-# sentiment (conf/check_utt2sentiment: the corpus's prosody; its telephone channel).
+# sentiment (conf/check_utt2sentiment: its full prosody shift, which the corpus gives only some turns; its
+# telephone channel).
 "${MAIN_ROOT}/egs/TEMPLATE/sentiment.sh" \
     --train_set "${train_set}" \
     --valid_set "${valid_set}" \

@@ -15,9 +15,11 @@ naming the file and line. Exit status 0 on success, 1 on an error, 2 on a usage 
 **Like the demo corpus.** ``speechsent-synth-corpus`` renders speech the way a telephone call sounds
 (``--telephone true`` here: the talker's level ``--gain_db``, background noise ``--noise_db``, the 300-3400 Hz
 band) and, with its default ``prosody: true``, says Positive sentences faster and higher and Negative ones
-slower and lower. ``--utt2sentiment FILE`` (``<utt-id> Negative|Neutral|Positive``) applies that same prosody
-shift per sentence (``--prosody_strength``), so that new sentences sound as the corpus's speech of that
-sentiment does: a classifier trained on that corpus learns from the prosody as well as from the words.
+slower and lower; the demo corpus does so only partly (``prosody_consistency: 0.15``: most turns get a random
+sentiment's shift, at a random intensity), so that its sentiment is carried by the words. ``--utt2sentiment
+FILE`` (``<utt-id> Negative|Neutral|Positive``) applies that sentiment's full prosody shift to every sentence
+(``--prosody_strength``; no random draw): new sentences sound as the corpus's speech of that sentiment does
+when its prosody agrees with its words.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--utt2sentiment",
         type=Path,
         default=None,
-        help="'<utt-id> Negative|Neutral|Positive' lines: the corpus synthesizer's prosody for each",
+        help="'<utt-id> Negative|Neutral|Positive' lines: the corpus synthesizer's full prosody shift",
     )
     parser.add_argument("--prosody_strength", type=float, default=1.0, help="scale of that prosody shift")
     parser.add_argument(

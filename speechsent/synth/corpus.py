@@ -18,7 +18,8 @@ so that a recipe's data preparation parses it with the code that parses the real
 
 Conversations are two synthetic talkers (eSpeak NG voices and variants, each with its own pitch,
 range, rate and level) taking turns on one topic; each turn is a sentence whose sentiment is carried
-by its words (:mod:`speechsent.synth.sentences`), optionally with sentiment-dependent prosody.
+by its words (:mod:`speechsent.synth.sentences`), optionally with sentiment-dependent prosody (on every
+turn, or only partly and noisily: ``prosody_consistency``).
 Listeners backchannel (``uh-huh``, ``oh that's great``) over the talker, laugh, make noises; turns
 sometimes overlap.  Each turn is synthesized at 22,050 Hz, resampled to 8 kHz and put in its
 speaker's channel at its time; the channels get a little crosstalk and background noise and a

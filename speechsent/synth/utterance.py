@@ -2,9 +2,10 @@
 
 :func:`synth_utterances` writes ``<out_dir>/<utt-id>.wav`` (16-bit PCM at ``fs``, resampled from eSpeak's
 22,050 Hz) and ``<out_dir>/wav.scp``; :class:`Rendering` says how they are spoken, optionally as the demo
-corpus speaks (the telephone channel of :mod:`speechsent.synth.voice`, the prosody of
-:func:`speechsent.synth.sentences.prosody_for` per sentiment); :func:`read_sentences` reads a Kaldi text
-file of sentences (a bad line is an error naming file and line).
+corpus speaks (the telephone channel of :mod:`speechsent.synth.voice`, the full prosody shift of
+:func:`speechsent.synth.sentences.prosody_for` per sentiment, with no random draw: the demo corpus gives a
+turn that shift only partly, ``prosody_consistency``); :func:`read_sentences` reads a Kaldi text file of
+sentences (a bad line is an error naming file and line).
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ def synth_utterances(
 ) -> Path:
     """Write ``<out_dir>/<utt>.wav`` per sentence and ``<out_dir>/wav.scp``; returns the wav.scp path.
 
-    ``sentiments`` (utt -> label) gives a sentence the corpus's prosody for that label (Neutral: none).
+    ``sentiments`` (utt -> label) gives a sentence the corpus's full prosody shift for that label (Neutral:
+    none), as if every turn's prosody agreed with its sentiment (``prosody_consistency`` 1).
     """
     import io
 
