@@ -17,6 +17,18 @@ the rest scored); an unknown label is an error naming file and line. Predictions
 ``utt2imputed`` beside ``utt2pred`` (e.g. the training prior's class for an utterance without usable
 features) are scored as written and counted (``num_missing``, ``num_imputed``, ``imputed``: reason ->
 count). Exit status: 0 on success, 1 on an error, 2 on a usage error.
+
+**An exported model's check** (recipe stage 11 with ``--export_check_labels``): ``--infer_jsonl FILE``
+instead of ``--hyp`` scores ``speechsent-infer``'s JSON lines (``"file"``: the utterance id of its
+``--wav_scp`` input, ``"label"``); the scores (with ``num_right``, ``accuracy``, ``polar``: the Negative and
+Positive references, ``wrong``: the wrong answers) go to ``--out`` (default ``check_scores.json`` beside a
+``check.jsonl``) and one line is printed::
+
+    python -m speechsent.bin.score --ref conf/check_set/utt2sentiment --infer_jsonl exp/export/e2e/check.jsonl
+    # exp/export/e2e/check.jsonl: 25/36 right (69.4 %); polar 18/24 (75.0 %); Negative 9/12 Neutral 7/12 ...
+
+Every reference utterance needs an answer there (an ``"error"`` line is none): a missing one is an error
+naming both files (see :mod:`speechsent.inference.check`).
 """
 
 from __future__ import annotations
@@ -41,7 +53,16 @@ def get_parser() -> argparse.ArgumentParser:
     parser = cli.make_parser(PROG, __doc__)
     parser.add_argument("--ref", default=None, help="reference labels, e.g. data/swbd_test/utt2sentiment")
     parser.add_argument("--hyp", default=None, help="the system's utt2pred (or the score dir holding it)")
-    parser.add_argument("--out", default=None, help="scores.json to write (default: beside utt2pred)")
+    parser.add_argument(
+        "--infer_jsonl",
+        default=None,
+        help="instead of --hyp: speechsent-infer's JSON lines (a --wav_scp's utterances), e.g. check.jsonl",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="scores.json to write (default: beside utt2pred; <name>_scores.json beside --infer_jsonl)",
+    )
     parser.add_argument(
         "--labels", nargs="+", default=list(SENTIMENT_LABELS), help="class labels, in confusion-matrix order"
     )
@@ -69,8 +90,12 @@ def score(ref: str, hyp: str, out: str | None, labels: Sequence[str], allow_miss
 def main(argv: Sequence[str] | None = None) -> int:
     parser = get_parser()
     args = cli.parse_args(parser, argv)
-    if not args.ref or not args.hyp:
-        parser.error("--ref and --hyp are required")
+    if not args.ref or not (args.hyp or args.infer_jsonl):
+        parser.error("--ref and --hyp (or --infer_jsonl) are required")
+    if args.hyp and args.infer_jsonl:
+        parser.error("--hyp and --infer_jsonl: give one")
+    if args.infer_jsonl and args.allow_missing:
+        parser.error("--allow_missing is for --hyp: every utterance of a check needs an answer")
     if len(set(args.labels)) != len(args.labels) or len(args.labels) < 2:
         parser.error("--labels needs at least two distinct labels")
     cli.setup_logging(args.log_level)
@@ -78,6 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from speechsent.kaldi.table import KaldiDataError
     from speechsent.scoring import ScoringError
 
+    if args.infer_jsonl:
+        from speechsent.inference.check import default_scores_path, format_check, score_check
+
+        out = args.out or default_scores_path(args.infer_jsonl)
+        try:
+            scores = score_check(args.infer_jsonl, args.ref, args.labels, out)
+        except (ScoringError, KaldiDataError, OSError) as error:
+            log.error("%s", error)
+            return 1
+        print(format_check(args.infer_jsonl, scores))
+        return 0
     try:
         scores = score(args.ref, args.hyp, args.out, args.labels, args.allow_missing)
     except (ScoringError, KaldiDataError, OSError) as error:

@@ -20,6 +20,15 @@ sentiment's shift, at a random intensity), so that its sentiment is carried by t
 FILE`` (``<utt-id> Negative|Neutral|Positive``) applies that sentiment's full prosody shift to every sentence
 (``--prosody_strength``; no random draw): new sentences sound as the corpus's speech of that sentiment does
 when its prosody agrees with its words.
+
+**Several talkers.** ``--voice``, ``--rate``, ``--pitch`` and ``--pitch_range`` take one value or several
+(``--voices``, ``--rates``, ``--pitches``, ``--pitch_ranges`` are the same options), cycled over the
+sentences in file order: sentence ``i`` (0-based) gets the ``i mod n``-th of each list. The demo's held-out
+check set (``egs/mini_sentiment/run.sh``) is spoken so, with voices, rates and pitches that the corpus's
+talkers never have::
+
+    speechsent-synth-utterance --text_file text --out_dir check --voices en-us+Alex en-gb-x-rp+steph2 \\
+        --rates 135 220 140 --pitches 15 80
 """
 
 from __future__ import annotations
@@ -55,11 +64,43 @@ def get_parser() -> argparse.ArgumentParser:
     source.add_argument("--text", help="one sentence (with --utt_id)")
     parser.add_argument("--utt_id", default="utt1", help="the id (file name) of --text")
     parser.add_argument("--out_dir", type=Path, required=True, help="where the wavs and wav.scp go")
-    parser.add_argument("--voice", default="en-us", help="eSpeak NG voice, e.g. en-us+m3, en-gb+f2")
+    cycled = "; several: cycled over the sentences (sentence i gets the (i mod n)-th)"
+    parser.add_argument(
+        "--voice",
+        "--voices",
+        nargs="+",
+        default="en-us",
+        metavar="VOICE",
+        help="eSpeak NG voice(s), e.g. en-us+m3, en-gb+f4" + cycled,
+    )
     parser.add_argument("--fs", type=int, default=8000, help="sampling rate of the wavs (Hz)")
-    parser.add_argument("--rate", type=int, default=170, help="speaking rate (words per minute)")
-    parser.add_argument("--pitch", type=int, default=50, help="pitch 0..100 (50: the voice's own)")
-    parser.add_argument("--pitch_range", type=int, default=50, help="pitch range 0..100")
+    parser.add_argument(
+        "--rate",
+        "--rates",
+        type=int,
+        nargs="+",
+        default=170,
+        metavar="WPM",
+        help="speaking rate(s) (words per minute)" + cycled,
+    )
+    parser.add_argument(
+        "--pitch",
+        "--pitches",
+        type=int,
+        nargs="+",
+        default=50,
+        metavar="P",
+        help="pitch(es) 0..100 (50: the voice's own)" + cycled,
+    )
+    parser.add_argument(
+        "--pitch_range",
+        "--pitch_ranges",
+        type=int,
+        nargs="+",
+        default=50,
+        metavar="R",
+        help="pitch range(s) 0..100" + cycled,
+    )
     parser.add_argument(
         "--utt2sentiment",
         type=Path,
@@ -87,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.text is not None and not SAFE_ID.match(args.utt_id):
         parser.error(f"--utt_id {args.utt_id!r} is not a safe file name")
+    try:
+        rendering = Rendering(**{f.name: getattr(args, f.name) for f in fields(Rendering)})
+    except ValueError as error:
+        parser.error(str(error).replace("Rendering.", "--"))
 
     def work() -> None:
         sentences = read_sentences(args.text_file) if args.text_file else [(args.utt_id, args.text)]
@@ -94,7 +139,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         unknown = sorted(set(sentiments) - {utt for utt, _ in sentences})
         if unknown:
             raise ValueError(f"{args.utt2sentiment}: utterances without a sentence: {' '.join(unknown[:5])}")
-        rendering = Rendering(**{f.name: getattr(args, f.name) for f in fields(Rendering)})
         scp = synth_utterances(sentences, args.out_dir, rendering, sentiments)
         logger.info("%d utterances -> %s", len(sentences), scp)
 

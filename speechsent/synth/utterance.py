@@ -4,8 +4,9 @@
 22,050 Hz) and ``<out_dir>/wav.scp``; :class:`Rendering` says how they are spoken, optionally as the demo
 corpus speaks (the telephone channel of :mod:`speechsent.synth.voice`, the full prosody shift of
 :func:`speechsent.synth.sentences.prosody_for` per sentiment, with no random draw: the demo corpus gives a
-turn that shift only partly, ``prosody_consistency``); :func:`read_sentences` reads a Kaldi text file of
-sentences (a bad line is an error naming file and line).
+turn that shift only partly, ``prosody_consistency``), by one talker or by several: a voice, rate, pitch or
+pitch range given as a list cycles over the sentences (sentence ``i`` gets element ``i mod n``);
+:func:`read_sentences` reads a Kaldi text file of sentences (a bad line is an error naming file and line).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from speechsent.kaldi.table import write_table
 from speechsent.utils.fileio import atomic_write_bytes
 
-__all__ = ["ESPEAK_RATE", "SAFE_ID", "Rendering", "read_sentences", "synth_utterances"]
+__all__ = ["CYCLED_FIELDS", "ESPEAK_RATE", "SAFE_ID", "Rendering", "read_sentences", "synth_utterances"]
 
 ESPEAK_RATE = 22050
 #: an utterance id that is a safe file name
@@ -52,24 +53,58 @@ def read_sentences(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+#: The :class:`Rendering` fields that may be lists, cycled over the sentences.
+CYCLED_FIELDS: tuple[str, ...] = ("voice", "rate", "pitch", "pitch_range")
+
+
 @dataclass
 class Rendering:
-    """How the sentences are spoken (see the module docstring)."""
+    """How the sentences are spoken (see the module docstring).
 
-    voice: str = "en-us"
+    ``voice``, ``rate``, ``pitch`` and ``pitch_range`` are one value for every sentence or a non-empty list
+    (tuple) cycled over them: :meth:`at` is the rendering of one sentence.
+    """
+
+    voice: str | Sequence[str] = "en-us"
     fs: int = 8000
-    rate: int = 170  # words per minute (the corpus's talkers: 150-200)
-    pitch: int = 50
-    pitch_range: int = 50
+    rate: int | Sequence[int] = 170  # words per minute (the corpus's talkers: voice.RATE, 150-200)
+    pitch: int | Sequence[int] = 50  # 0..100
+    pitch_range: int | Sequence[int] = 50  # 0..100
     telephone: bool = False
     gain_db: float = -6.0  # the corpus's talkers: -10 .. -3 dBFS
     noise_db: float = -58.0
     prosody_strength: float = 1.0
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        for name in CYCLED_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)) and not value:
+                raise ValueError(f"Rendering.{name}: an empty list")
+        for name in ("pitch", "pitch_range"):
+            bad = [v for v in _values(getattr(self, name)) if not 0 <= v <= 100]
+            if bad:
+                raise ValueError(f"Rendering.{name}: {bad[0]} is not in 0..100")
+        bad = [v for v in _values(self.rate) if v <= 0]
+        if bad:
+            raise ValueError(f"Rendering.rate: {bad[0]} words per minute")
+
+    def at(self, index: int) -> Rendering:
+        """The rendering of sentence ``index`` (0-based): element ``index mod n`` of each list."""
+        chosen: dict[str, Any] = {}
+        for name in CYCLED_FIELDS:
+            values = _values(getattr(self, name))
+            chosen[name] = values[index % len(values)]
+        return replace(self, **chosen)
+
+
+def _values(value: Any) -> list[Any]:
+    """A :class:`Rendering` field's values: the list, or the one value."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
 
 def _render(text: str, sentiment: str | None, r: Rendering, nprng: Any) -> Any:
-    """Float samples in [-1, 1] at ``r.fs`` of ``text`` (silence-padded)."""
+    """Float samples in [-1, 1] at ``r.fs`` of ``text`` (silence-padded); ``r``: one sentence's rendering."""
     import numpy as np
 
     from speechsent.audio.io import resample
@@ -111,6 +146,7 @@ def synth_utterances(
 
     ``sentiments`` (utt -> label) gives a sentence the corpus's full prosody shift for that label (Neutral:
     none), as if every turn's prosody agreed with its sentiment (``prosody_consistency`` 1).
+    Sentence ``i`` is spoken with ``rendering.at(i)`` (the lists of several voices, rates, ... cycle).
     """
     import io
 
@@ -123,9 +159,10 @@ def synth_utterances(
     out.mkdir(parents=True, exist_ok=True)
     nprng = np.random.default_rng(r.seed)
     scp: dict[str, str] = {}
-    for utt, text in sentences:
+    for index, (utt, text) in enumerate(sentences):
+        one = r.at(index)
         try:
-            audio = _render(text, sentiments.get(utt), r, nprng)
+            audio = _render(text, sentiments.get(utt), one, nprng)
         except ValueError as error:
             raise ValueError(f"{utt}: {error}") from None
         fs = r.fs
@@ -135,7 +172,15 @@ def synth_utterances(
         atomic_write_bytes(path, buffer.getvalue())
         scp[utt] = str(path)
         logger.info(
-            "%s: %.2f s, %s, %r", path, len(audio) / fs, sentiments.get(utt, "no prosody shift"), text
+            "%s: %.2f s, %s rate %d pitch %d range %d, %s, %r",
+            path,
+            len(audio) / fs,
+            one.voice,
+            one.rate,
+            one.pitch,
+            one.pitch_range,
+            sentiments.get(utt, "no prosody shift"),
+            text,
         )
     write_table(out / "wav.scp", scp)
     return out / "wav.scp"

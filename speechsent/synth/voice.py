@@ -18,9 +18,27 @@ from speechsent.synth.manifest import CorpusConfig, Speaker
 from speechsent.synth.markup import Piece
 from speechsent.synth.sentences import ProsodyShift, draw_prosody, prosody_for
 
-__all__ = ["Voice", "assign_speakers", "speaker_pool", "telephone_band"]
+__all__ = [
+    "FEMALE_PITCH",
+    "GAIN_DB",
+    "MALE_PITCH",
+    "PITCH_RANGE",
+    "RATE",
+    "Voice",
+    "assign_speakers",
+    "speaker_pool",
+    "telephone_band",
+]
 
 _DEFAULT_SPEAKERS = 120
+# The talkers' eSpeak settings, each drawn uniformly from these inclusive ranges per speaker (before the
+# per-sentence prosody and jitter of Voice.speech): pitch (0..100) by gender, pitch range, rate (words per
+# minute), level (dBFS).
+FEMALE_PITCH: tuple[int, int] = (40, 70)
+MALE_PITCH: tuple[int, int] = (25, 60)
+PITCH_RANGE: tuple[int, int] = (35, 70)
+RATE: tuple[int, int] = (150, 200)
+GAIN_DB: tuple[float, float] = (-10.0, -3.0)
 _LANGUAGE_WEIGHTS = {"en-us": 5.0, "en-us-nyc": 2.0}
 
 
@@ -56,10 +74,10 @@ def speaker_pool(config: CorpusConfig) -> list[Speaker]:
                 speaker_id=f"spk{i + 1:04d}",
                 voice=voice,
                 gender="f" if female else "m",
-                pitch=rng.randint(40, 70) if female else rng.randint(25, 60),
-                pitch_range=rng.randint(35, 70),
-                rate=rng.randint(150, 200),
-                gain_db=round(rng.uniform(-10.0, -3.0), 2),
+                pitch=rng.randint(*FEMALE_PITCH) if female else rng.randint(*MALE_PITCH),
+                pitch_range=rng.randint(*PITCH_RANGE),
+                rate=rng.randint(*RATE),
+                gain_db=round(rng.uniform(*GAIN_DB), 2),
             )
         )
     return pool

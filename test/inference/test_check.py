@@ -1,0 +1,128 @@
+"""An exported model's check (speechsent.inference.check, speechsent-score --infer_jsonl): counts overall,
+on the polar references and per class; a missing answer is an error naming the files, a bad line file:line."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from speechsent.bin import score as score_bin
+from speechsent.inference.check import format_check, read_infer_lines, score_check
+from speechsent.kaldi.table import KaldiDataError
+from speechsent.scoring import ScoringError
+
+# (utt, reference, answer): 2/3 Negative, 1/2 Neutral, 2/2 Positive right -> 5/7, polar 4/5
+CASES = [
+    ("n1", "Negative", "Negative"),
+    ("n2", "Negative", "Neutral"),
+    ("n3", "Negative", "Negative"),
+    ("o1", "Neutral", "Neutral"),
+    ("o2", "Neutral", "Positive"),
+    ("p1", "Positive", "Positive"),
+    ("p2", "Positive", "Positive"),
+]
+
+
+def _line(utt: str, label: str, **extra: object) -> str:
+    probs = {k: 0.8 if k == label else 0.1 for k in ("Negative", "Neutral", "Positive")}
+    return json.dumps({"file": utt, "label": label, "probabilities": probs, **extra})
+
+
+@pytest.fixture
+def check(tmp_path):
+    jsonl = tmp_path / "check.jsonl"
+    jsonl.write_text(
+        "".join(_line(u, hyp, transcript=f"words of {u}") + "\n" for u, _, hyp in CASES), encoding="utf-8"
+    )
+    ref = tmp_path / "utt2sentiment"
+    ref.write_text("".join(f"{u} {r}\n" for u, r, _ in CASES), encoding="utf-8")
+    return jsonl, ref
+
+
+def test_counts_overall_polar_and_per_class(check, tmp_path):
+    jsonl, ref = check
+    scores = score_check(jsonl, ref, out=tmp_path / "scores.json")
+    assert (scores["num_utts"], scores["num_right"]) == (7, 5)
+    assert scores["accuracy"] == pytest.approx(500 / 7)
+    assert scores["polar"] == {
+        "labels": ["Negative", "Positive"],
+        "num_utts": 5,
+        "num_right": 4,
+        "accuracy": pytest.approx(80.0),
+    }
+    per_class = {k: (v["num_right"], v["support"]) for k, v in scores["per_class"].items()}
+    assert per_class == {"Negative": (2, 3), "Neutral": (1, 2), "Positive": (2, 2)}
+    assert scores["confusion"] == [[2, 1, 0], [0, 1, 1], [0, 0, 2]]
+    assert scores["wrong"] == {
+        "n2": {"ref": "Negative", "hyp": "Neutral", "transcript": "words of n2"},
+        "o2": {"ref": "Neutral", "hyp": "Positive", "transcript": "words of o2"},
+    }
+    assert json.loads((tmp_path / "scores.json").read_text()) == scores
+    assert format_check("exp/export/e2e", scores) == (
+        "exp/export/e2e: 5/7 right (71.4 %); polar 4/5 (80.0 %); Negative 2/3 Neutral 1/2 Positive 2/2"
+    )
+
+
+def test_no_polar_references(tmp_path):
+    jsonl, ref = tmp_path / "check.jsonl", tmp_path / "utt2sentiment"
+    jsonl.write_text(_line("a", "Neutral") + "\n", encoding="utf-8")
+    ref.write_text("a Neutral\n", encoding="utf-8")
+    scores = score_check(jsonl, ref)
+    assert scores["polar"]["accuracy"] is None
+    assert format_check("x", scores) == "x: 1/1 right (100.0 %); polar 0/0; Neutral 1/1"
+
+
+def test_a_missing_answer_is_an_error_naming_the_files(check):
+    jsonl, ref = check
+    lines = jsonl.read_text().splitlines()
+    jsonl.write_text("\n".join(lines[1:]) + "\n")
+    expected = f"{jsonl}: no answer for 1 of the 7 utterances of {ref}, e.g. n1"
+    with pytest.raises(ScoringError, match=re.escape(expected)):
+        score_check(jsonl, ref)
+    # an input speechsent-infer could not classify is no answer either: its error is quoted
+    failed = json.dumps({"file": "n1", "error": "n1: too short"})
+    jsonl.write_text("\n".join([failed, *lines[1:]]) + "\n")
+    with pytest.raises(ScoringError, match="no answer for 1 .*could not classify n1: n1: too short"):
+        score_check(jsonl, ref)
+
+
+def test_a_bad_reference_label_names_file_and_line(check):
+    jsonl, ref = check
+    ref.write_text(ref.read_text().replace("o1 Neutral", "o1 Happy"))
+    with pytest.raises(KaldiDataError, match=re.escape(f"{ref}:4: unknown label 'Happy'")):
+        score_check(jsonl, ref)
+
+
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        ("not json", ":3: not JSON"),
+        ('["n3"]', ":3: expected a speechsent-infer line"),
+        (_line("n2", "Negative"), ":3: a second line of n2"),
+        (_line("n3", "Angry"), ":3: n3: label 'Angry'"),
+        (_line("n3", "Negative", start=0.0, end=10.0), ":3: a window of n3"),
+    ],
+)
+def test_bad_answer_lines_name_file_and_line(check, bad, message):
+    jsonl, _ = check
+    lines = jsonl.read_text().splitlines()
+    jsonl.write_text("\n".join([*lines[:2], bad, *lines[3:]]) + "\n")
+    with pytest.raises(ScoringError, match=message):
+        read_infer_lines(jsonl)
+
+
+def test_score_entry_point(check, capsys):
+    jsonl, ref = check
+    assert score_bin.main(["--ref", str(ref), "--infer_jsonl", str(jsonl)]) == 0
+    assert capsys.readouterr().out == (
+        f"{jsonl}: 5/7 right (71.4 %); polar 4/5 (80.0 %); Negative 2/3 Neutral 1/2 Positive 2/2\n"
+    )
+    written = json.loads((jsonl.parent / "check_scores.json").read_text())
+    assert (written["num_right"], written["polar"]["num_right"]) == (5, 4)
+    ref.write_text("zz Positive\n")
+    assert score_bin.main(["--ref", str(ref), "--infer_jsonl", str(jsonl)]) == 1
+    with pytest.raises(SystemExit) as usage:
+        score_bin.main(["--ref", str(ref), "--infer_jsonl", str(jsonl), "--hyp", str(jsonl)])
+    assert usage.value.code == 2
