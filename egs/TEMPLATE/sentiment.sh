@@ -145,6 +145,7 @@ export_select_set=      # validation set of the default choices (default: --vali
 export_check_text=      # Kaldi text file of sentences to speak (eSpeak NG) and classify with each exported model
 export_check_synth_args=  # more options of speechsent-synth-utterance for --export_check_text
 export_check_scp=       # or a wav.scp of audio to classify with each exported model
+export_check_labels=    # utt2sentiment of those utterances: each model's accuracy printed, in <family>/check_scores.json
 export_args=            # more options of speechsent-export
 
 help_message=$(cat <<HELP
@@ -195,7 +196,8 @@ Stage 10 (report -> RESULTS.md, exp/report/*.png): --report_args "..."
 Stage 11 (export -> exp/export/{e2e,two_step}/; check outputs in exp/export/<family>/check.jsonl):
   --export_families "e2e two_step"  --export_e2e_system NAME  --export_two_step_system NAME
   --export_select_set SET (default: --valid_set)  --export_check_text FILE  --export_check_synth_args "..."
-  --export_check_scp FILE  --export_args "..."
+  --export_check_scp FILE  --export_check_labels FILE (utt2sentiment: accuracies -> <family>/check_scores.json)
+  --export_args "..."
 HELP
 )
 
@@ -233,6 +235,10 @@ done
 if [ -z "${asr_train_set}${asr_train_sets}${asr_model_dir}" ]; then
     log "${help_message}"
     log "Error: --asr_train_set is required (or --asr_train_sets, or --asr_model_dir)"
+    exit 2
+fi
+if [ -n "${export_check_labels}" ] && [ -z "${export_check_text}${export_check_scp}" ]; then
+    log "Error: --export_check_labels is the labels of --export_check_text or --export_check_scp: give one"
     exit 2
 fi
 words() { echo "$*"; }   # its arguments, one space apart: words ${a} ${b}
@@ -1098,8 +1104,12 @@ fi
 if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
     use_asr_model
     log "Stage 11: export of the ${export_families// /, } systems"
-    log "  inputs: ${expdir}/{e2e,text}_*/ (system.json, model.json, best.pth, score_${export_select_set}*/scores.json) ${_model}${export_check_text:+ ${export_check_text}}${export_check_scp:+ ${export_check_scp}}"
-    log "  outputs: ${expdir}/export/{${export_families// /,}}/ (+ check.jsonl)"
+    log "  inputs: ${expdir}/{e2e,text}_*/ (system.json, model.json, best.pth, score_${export_select_set}*/scores.json) ${_model}${export_check_text:+ ${export_check_text}}${export_check_scp:+ ${export_check_scp}}${export_check_labels:+ ${export_check_labels}}"
+    log "  outputs: ${expdir}/export/{${export_families// /,}}/ (+ check.jsonl${export_check_labels:+, check_scores.json})"
+    if [ -n "${export_check_labels}" ] && [ ! -f "${export_check_labels}" ]; then
+        log "Error: --export_check_labels ${export_check_labels}: no such file"
+        exit 1
+    fi
     _check_scp=${export_check_scp}
     if [ -n "${export_check_text}" ]; then
         _check_scp=${expdir}/export/check_audio/wav.scp
@@ -1126,7 +1136,16 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
         fi
     done
     bg_wait
-    if [ -n "${_check_scp}" ]; then
+    if [ -n "${_check_scp}" ] && [ -n "${export_check_labels}" ]; then
+        # each model's accuracy on the labeled check, overall, on the polar utterances and per class (the
+        # answers in check.jsonl, the wrong ones with the 2-step model's transcripts in check_scores.json)
+        log "The exported models on ${_check_scp}, against ${export_check_labels}:"
+        for family in ${export_families}; do
+            python -m speechsent.bin.score --ref "${export_check_labels}" \
+                --infer_jsonl "${expdir}/export/${family}/check.jsonl" \
+                --out "${expdir}/export/${family}/check_scores.json"
+        done
+    elif [ -n "${_check_scp}" ]; then
         for family in ${export_families}; do
             log "${expdir}/export/${family} on ${_check_scp}:"
             cat "${expdir}/export/${family}/check.jsonl"

@@ -27,10 +27,18 @@ minilm=$(python -c 'import importlib.resources as r; print(r.files("gt_all_minil
 # (egs/swbd_sentiment), to stay within minutes on a CPU: Table 4 with VADER labels of S and of S+F, fine-tuned on
 # all of swbd_train and on 0.1 h; Fig. 2 adds 0.2 h (supervised and S+F); one seed (--e2e_seeds "0 1 2" and
 # --text_seeds "0 1 2" for the 3-seed study).
-# Stage 11 exports the best E2E and 2-step systems to exp/export/ and classifies two new sentences spoken
-# by eSpeak NG (conf/check_sentences.txt) with each, rendered as the corpus renders speech of their
-# sentiment (conf/check_utt2sentiment: its full prosody shift, which the corpus gives only some turns; its
-# telephone channel).
+# Stage 11 exports the best E2E and 2-step systems to exp/export/ and prints each one's accuracy on a held-out
+# check set: conf/check_set/text holds 36 hand-written sentences (12 Negative, 12 Neutral, 12 Positive, in
+# sentence frames and with everyday words that the corpus generator does not have) and
+# conf/check_set/utt2sentiment their labels. eSpeak NG speaks them through the corpus's telephone channel
+# with neutral prosody, cycling over voices, rates and pitches outside those the corpus draws its talkers
+# from (reproducible variants not in espeak.DEFAULT_VARIANTS, rates outside 150-200 wpm, pitches outside
+# 25-70: the ranges of speechsent/synth/voice.py): sentence i gets the (i mod n)-th of each list. The
+# accuracies (overall, on the polar sentences, per class) go to exp/export/<family>/check_scores.json.
+check_voices="en-us+Alex en-gb-x-rp+steph2 en-us+Mike en+steph3 en-us+edward en-us+grandma en-us-nyc+robert"
+check_rates="135 210 140 220"   # words per minute
+check_pitches="15 75 20 80 85"  # eSpeak NG's 0..100
+check_synth_args="--telephone true --voices ${check_voices} --rates ${check_rates} --pitches ${check_pitches}"
 "${MAIN_ROOT}/egs/TEMPLATE/sentiment.sh" \
     --train_set "${train_set}" \
     --valid_set "${valid_set}" \
@@ -57,6 +65,7 @@ minilm=$(python -c 'import importlib.resources as r; print(r.files("gt_all_minil
     --e2e_curve_configs "vader:${train_set}+${unlabeled_sets}:gt" \
     --e2e_seeds 0 \
     --train_nj 2 \
-    --export_check_text conf/check_sentences.txt \
-    --export_check_synth_args "--utt2sentiment conf/check_utt2sentiment --telephone true" \
+    --export_check_text conf/check_set/text \
+    --export_check_labels conf/check_set/utt2sentiment \
+    --export_check_synth_args "${check_synth_args}" \
     "$@"

@@ -73,3 +73,50 @@ def test_bad_sentiment_files_are_errors(tmp_path):
     assert main(args) == 1
     labels.write_text("z Positive\n", encoding="utf-8")
     assert main(args) == 1
+
+
+def test_voices_rates_and_pitches_cycle_over_the_sentences(tmp_path):
+    import numpy as np
+
+    text = tmp_path / "text"
+    text.write_text("".join(f"s{i} it is what it is\n" for i in range(4)), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["--text_file", str(text), "--out_dir", str(out)]
+    several = ["--voices", "en-us+m3", "en-us+f4", "--rates", "130", "230", "--pitches", "20", "80", "40"]
+    assert main([*args, *several]) == 0
+    audio = {u: soundfile.read(str(out / f"{u}.wav"))[0] for u in ("s0", "s1", "s2", "s3")}
+    # s0 and s2: en-us+m3 at 130 wpm, s1 and s3: en-us+f4 at 230 wpm (the pitches differ: 20, 80, 40, 20)
+    speech = {u: x.size - 2 * 1600 for u, x in audio.items()}  # (0.2 s of silence each side at 8 kHz)
+    assert speech["s0"] > 1.4 * speech["s1"] and speech["s2"] > 1.4 * speech["s3"]
+    assert not np.array_equal(audio["s0"], audio["s2"])  # another pitch
+    # the single-valued options are the same options: one value for every sentence
+    single = ["--voice", "en-us+m3", "--rate", "130", "--pitch", "20", "--out_dir", str(tmp_path / "one")]
+    assert main(["--text_file", str(text), *single]) == 0
+    for utt in ("s0", "s3"):
+        assert np.array_equal(soundfile.read(str(tmp_path / "one" / f"{utt}.wav"))[0], audio["s0"])
+    # and YAML config values: one value or a list
+    config = tmp_path / "synth.yaml"
+    config.write_text("voice: en-us+m3\nrate: [130, 230]\npitch: 20\n", encoding="utf-8")
+    assert main(["--config", str(config), "--text_file", str(text), "--out_dir", str(tmp_path / "yaml")]) == 0
+    assert np.array_equal(soundfile.read(str(tmp_path / "yaml" / "s2.wav"))[0], audio["s0"])
+
+
+def test_rendering_at_a_sentence():
+    from speechsent.synth.utterance import Rendering
+
+    r = Rendering(voice=("a", "b"), rate=[150, 160, 170], pitch=30)
+    assert [(x.voice, x.rate, x.pitch) for x in map(r.at, range(4))] == [
+        ("a", 150, 30),
+        ("b", 160, 30),
+        ("a", 170, 30),
+        ("b", 150, 30),
+    ]
+    with pytest.raises(ValueError, match="voice: an empty list"):
+        Rendering(voice=[])
+
+
+@pytest.mark.parametrize("bad", [["--pitches", "50", "101"], ["--rates", "0"], ["--pitch_ranges", "-1"]])
+def test_bad_rendering_values_are_usage_errors(tmp_path, bad):
+    with pytest.raises(SystemExit) as usage:
+        main(["--text", "hello there", "--out_dir", str(tmp_path), *bad])
+    assert usage.value.code == 2
