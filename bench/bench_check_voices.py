@@ -2,19 +2,21 @@
 """Benchmark: exported models on new sentences spoken by several eSpeak NG voices, with and without the
 demo corpus's sentiment prosody.
 
-Stage 11 of ``egs/mini_sentiment`` checks each exported model on two sentences spoken by one voice. This
-script asks how far that generalises: every sentence of ``--text_file`` (with its label in
-``--utt2sentiment``) is spoken by each of ``--voices`` through ``speechsent-synth-utterance``'s rendering
-(the corpus's telephone channel), once with the corpus's prosody for its label (Positive faster and higher,
-Negative slower and lower) and once with neutral prosody, and classified by each ``--model_dir``; the
-count of right labels is printed per model and prosody, with each voice's answers.
+Stage 11 of ``egs/mini_sentiment`` checks each exported model on its held-out check set (``conf/check_set``),
+spoken with neutral prosody by voices the corpus does not use. This script asks what the corpus's own voices
+and prosody change: every sentence of ``--text_file`` (with its label in ``--utt2sentiment``) is spoken by
+each of ``--voices`` through ``speechsent-synth-utterance``'s rendering (the corpus's telephone channel), once
+with the corpus's prosody for its label (Positive faster and higher, Negative slower and lower) and once with
+neutral prosody, and classified by each ``--model_dir``; the count of right labels is printed per model and
+prosody, with each voice's answers.
 
 Usage (from ``egs/mini_sentiment`` after ``./run.sh``)::
 
     python ../../bench/bench_check_voices.py --model_dir exp/export/e2e exp/export/two_step
 
 Measured (2026-11-25, the demo of a fresh clone: exported ``e2e_blstm_all_s0`` and ``text_baseline_asr_s0``;
-the default 8 voices x 2 sentences = 16 decisions)::
+the default 8 voices x the 2 check sentences of that release = 16 decisions: "this is awful i really hate it
+and it makes me so angry", "oh i love it this is wonderful and i am so happy")::
 
     exp/export/e2e       prosody 10/16  (every Negative right, 2/8 Positives)   neutral prosody  7/16
     exp/export/two_step  prosody 16/16                                          neutral prosody 12/16
@@ -52,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model_dir", nargs="+", required=True, help="exported model dirs")
-    parser.add_argument("--text_file", default="conf/check_sentences.txt", help="'<utt-id> <words>' lines")
-    parser.add_argument("--utt2sentiment", default="conf/check_utt2sentiment", help="their labels")
+    parser.add_argument("--text_file", default="conf/check_set/text", help="'<utt-id> <words>' lines")
+    parser.add_argument("--utt2sentiment", default="conf/check_set/utt2sentiment", help="their labels")
     parser.add_argument("--voices", nargs="+", default=DEFAULT_VOICES, help="eSpeak NG voices")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

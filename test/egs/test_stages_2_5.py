@@ -286,13 +286,15 @@ def test_asr_model_dir_is_used_unchanged(trained, tmp_path):
 # Stages 6-11 on the same recipe: VADER pseudo labels, both 2-step classifiers on GT and ASR text (a tiny
 # random BERT as the LM), the E2E systems (supervised, pseudo-label pre-training + fine-tuning, an hours
 # subset, the fbank CNN; two trainings at a time), the report, the export of the best systems and their
-# check on two sentences spoken by eSpeak NG; then a rerun that trains nothing.
+# accuracies on the held-out check set (conf/check_set) spoken by eSpeak NG; then a rerun that trains nothing.
 
 # the demo's pseudo configs (its run.sh): VADER labels of S and of S+F, GT transcripts (its Fig. 2 size,
 # 0.2 h, is not below this corpus's train set: left out)
 VADER_S, VADER_SF = "vader_swbd_train_gt", "vader_swbd_train+fisher_gt"
 TINY_TRAIN = {"max_epochs": 2, "patience": 0, "batch_size": 16, "num_threads": 1}
 TINY_E2E = {**TINY_TRAIN, "fc_dim": 16, "lstm_dim": 8}
+# stage 11's check set spoken by two voices at two rates and two pitches (the demo: conf/check_set in run.sh)
+CHECK_SYNTH = "--voices en-us+Alex en+steph3 --rates 135 220 --pitches 15 80"
 TINY_CNN = {**TINY_TRAIN, "cnn_channels": [8, 8], "cnn_kernels": [3, 3], "cnn_strides": [1, 2]}
 
 
@@ -318,7 +320,9 @@ def _classifier_args(recipe: Path, tmp: Path) -> list[str]:
         "--text_lm_config", "conf/tiny_text_lm.yaml",
         "--e2e_config", "conf/tiny_e2e.yaml", "--e2e_pretrain_config", "conf/tiny_e2e_pretrain.yaml",
         "--e2e_cnn_config", "conf/tiny_cnn.yaml", "--e2e_hours", "all 0.01", "--e2e_seeds", "0",
-        "--train_nj", "2", "--export_check_text", "conf/check_sentences.txt",
+        "--train_nj", "2", "--export_check_text", "conf/check_set/text",
+        "--export_check_labels", "conf/check_set/utt2sentiment",
+        "--export_check_synth_args", f"--telephone true {CHECK_SYNTH}",
     ]  # fmt: skip
 
 
@@ -386,7 +390,9 @@ def test_classifier_rerun_trains_nothing(classified):
 def test_export_of_the_best_systems_and_their_check(classified):
     recipe, log, _ = classified
     export = recipe / "exp" / "export"
-    sentences = read_table(recipe / "conf" / "check_sentences.txt")
+    sentences = read_table(recipe / "conf" / "check_set" / "text")
+    labels = read_table(recipe / "conf" / "check_set" / "utt2sentiment")
+    polar = sum(label != "Neutral" for label in labels.values())
     for family in ("e2e", "two_step"):
         info = json.loads((export / family / "speechsent_model.json").read_text())
         assert info["type"] == family and info["labels"] == ["Negative", "Neutral", "Positive"]
@@ -397,6 +403,14 @@ def test_export_of_the_best_systems_and_their_check(classified):
         for x in lines:
             assert x["label"] in x["probabilities"] and abs(sum(x["probabilities"].values()) - 1) < 1e-4
             assert ("transcript" in x) == (family == "two_step")
+        # each model's accuracy: overall, polar, per class, in check_scores.json and printed
+        scores = json.loads((export / family / "check_scores.json").read_text())
+        right = sum(x["label"] == labels[x["file"]] for x in lines)
+        assert (scores["num_utts"], scores["num_right"]) == (len(sentences), right)
+        assert scores["polar"]["num_utts"] == polar == 24
+        assert sum(c["num_right"] for c in scores["per_class"].values()) == right
+        assert len(scores["wrong"]) == len(sentences) - right
+        assert f"exp/export/{family}/check.jsonl: {right}/{len(sentences)} right (" in log
     assert "Stage 11 done" in log
 
 
