@@ -24,6 +24,7 @@ from typing import Any
 from speechsent.tasks.abs_task import AbsTask, Built, ConfigError, ScoreTarget, SetPrediction
 from speechsent.tasks.e2e_args import add_e2e_arguments, as_list
 from speechsent.tasks.e2e_parts import (
+    body_head_groups,
     check_labeler_records,
     check_pretrain_fingerprint,
     class_weights,
@@ -80,6 +81,7 @@ class E2EConfig(TrainerOptions):
     dropout: float = 0.2
     init_from: str | None = None
     reset_head: bool = True
+    body_lr: float | None = None
     class_weights: str = "none"
     select_metric: str = "auto"
     max_frames: int = 0
@@ -161,6 +163,8 @@ class E2ETask(AbsTask[E2EConfig]):
             raise ConfigError("--score_sets scores 3-class sentiment: not with --task pseudo")
         if c.pseudo_labeler_dir and c.task != "pseudo":
             raise ConfigError("--pseudo_labeler_dir checks the labels of --task pseudo only")
+        if c.body_lr is not None and c.body_lr < 0:
+            raise ConfigError("--body_lr must be >= 0")
         if c.expect_pseudo_fingerprint and (c.task != "sentiment" or not c.init_from):
             raise ConfigError("--expect_pseudo_fingerprint checks the --init_from model of --task sentiment")
         super().check_config(config)
@@ -288,6 +292,7 @@ class E2ETask(AbsTask[E2EConfig]):
             labels,
             trainer_config_from_options(c, select_metric=select_metric),
             class_weight=weight,
+            trainer_kwargs={"param_groups": body_head_groups(model, c.lr, c.body_lr)},
             state={"full_train": full_train, "select_set": select_set},
         )
 

@@ -122,6 +122,13 @@ def _add_model_arguments(g: Any) -> None:
         default=True,
         help="with --init_from: a new random output layer (pre-trained 2-class head discarded)",
     )
+    g.add_argument(
+        "--body_lr",
+        type=none_or_float,
+        default=None,
+        help="learning rate of every layer but the output layer (default: --lr; 0: only the output layer "
+        "trains, e.g. a frozen pre-trained body)",
+    )
     g.add_argument("--class_weights", default="none", choices=("none", "balanced"), help="weighted CE")
 
 

@@ -199,6 +199,15 @@ def test_pseudo_pretraining_then_finetuning(corpus):
     other = E2EModelManifest("blstm", {**model_json.config, "lstm_dim": 4})
     with pytest.raises(ValueError, match="differs from this one"):
         init_model(build_model("blstm", **other.config), pre / "best.pth", True, other)
+    # --body_lr 0: only the new output layer trains, the pre-trained body is kept exactly
+    frozen = _argv(root, sets, "e2e_ft_frozen", "--init_from", str(pre / "best.pth"), "--body_lr", "0")
+    assert train_e2e.main(frozen) == 0
+    state = torch.load(root / "exp" / "e2e_ft_frozen" / "best.pth", weights_only=True)
+    body = [k for k in state if not k.startswith("head.")]
+    assert body and all(torch.equal(state[k], pre_state[k]) for k in body)
+    ft_state = torch.load(root / "exp" / "e2e_ft" / "best.pth", weights_only=True)
+    assert not all(torch.equal(ft_state[k], pre_state[k]) for k in body)  # default: the body trains too
+    assert not torch.equal(state["head.weight"], model.state_dict()["head.weight"])  # the head did train
 
 
 # ---------------------------------------------------------------- pseudo labels: the labeler's, fingerprinted
