@@ -122,8 +122,8 @@ def init_model(model: Any, path: str | Path, reset_head: bool, manifest: E2EMode
 
 
 def body_head_groups(model: Any, lr: float, body_lr: float | None) -> list[dict] | None:
-    """The optimizer's parameter groups: every parameter but the output layer (``head.*``) at ``body_lr``,
-    the output layer at ``lr``; None (one group at ``lr``) when ``body_lr`` is None."""
+    """The optimizer's parameter groups: the output layer (``head.*``) at ``lr`` (first: the lr the epoch
+    log shows), every other parameter at ``body_lr``; None (one group at ``lr``) when ``body_lr`` is None."""
     if body_lr is None:
         return None
     named = list(model.named_parameters())
@@ -132,7 +132,7 @@ def body_head_groups(model: Any, lr: float, body_lr: float | None) -> list[dict]
     if not head:
         raise ValueError("--body_lr: the model has no output layer named head")
     log.info("learning rates: body %g (%d tensors), output layer %g", body_lr, len(body), lr)
-    return [{"params": body, "lr": body_lr}, {"params": head, "lr": lr}]
+    return [{"params": head, "lr": lr}, {"params": body, "lr": body_lr}]
 
 
 def class_weights(counts: Sequence[int], labels: Sequence[str]) -> list[float]:
