@@ -4,19 +4,22 @@
 Usage (from the repository root, on a finished demo run of ``egs/mini_sentiment``)::
 
     python bench/bench_semisup_seeds.py --recipe_dir egs/mini_sentiment --seeds 0 1 2 3 4 \\
-        --sizes all 0.2 0.1 --variants current lr3e-4 --work_dir bench_semisup --num_threads 1 [--nj 2]
+        --sizes all 0.2 0.1 --variants current long --supervised_variants current long \\
+        --work_dir bench_semisup --num_threads 1 [--nj 2]
 
 Per seed, as stage 9 does: one pre-training on the VADER pseudo labels of ``swbd_train`` + ``fisher``
 (``conf/train_e2e_pretrain.yaml``, ``--task pseudo``); then, at each size (``all``, or ``0.2`` for the
 ``data/swbd_train_0.2h`` subset), a supervised-only training (``conf/train_e2e.yaml``) and a fine-tuning of
 that pre-training (``--init_from ... --reset_head true``) under each fine-tuning schedule ``--variants``
-(see ``VARIANTS``: extra options of ``speechsent-train-e2e`` after the recipe's config). Every training is a
+(see ``VARIANTS``: extra options of ``speechsent-train-e2e`` after the recipe's config); the supervised
+baselines are trained under each schedule of ``--supervised_variants``. Every training is a
 subprocess of the real entry point (``python -m speechsent.bin.train_e2e``, run in ``--recipe_dir``) with
 its exp dir under ``--work_dir``; one already scored there is reused (rerunning resumes).
 
 Printed: per scored set (``swbd_holdout``; ``swbd_test`` also selects the best epoch, so it is optimistic),
 a markdown table of unweighted F1 mean ± std [min, max] over seeds per size, the supervised baseline and each
-variant, with the paired difference per seed (variant − supervised, same seed: mean ± std, wins). ``--out``
+variant, with the paired difference per seed (variant − the supervised baseline of the same schedule, or
+of the first one, same seed: mean ± std, wins). ``--out``
 also writes every score as JSON.
 """
 
@@ -58,6 +61,14 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--sizes", nargs="+", default=["all", "0.2", "0.1"], help="all, or H: swbd_train_Hh")
     parser.add_argument("--variants", nargs="+", default=["current"], choices=sorted(VARIANTS))
+    parser.add_argument(
+        "--supervised_variants",
+        nargs="+",
+        default=["current"],
+        choices=sorted(VARIANTS),
+        help="schedules of the supervised-only baselines (a fine-tuning is paired with the baseline of its "
+        "own schedule when there is one, else with the first)",
+    )
     parser.add_argument("--work_dir", required=True, help="the trainings' exp dirs go here")
     parser.add_argument("--config", default="conf/train_e2e.yaml", help="relative to --recipe_dir")
     parser.add_argument("--pretrain_config", default="conf/train_e2e_pretrain.yaml")
@@ -124,13 +135,15 @@ def _pretrain_options(args: argparse.Namespace, seed: int) -> list[str]:
 
 
 def run_seed(args: argparse.Namespace, seed: int) -> dict[str, dict[str, dict[str, float]]]:
-    """``{size: {"supervised" | variant: {set: U-F1}}}`` of one seed (pre-training first)."""
+    """``{size: {"sup <schedule>" | variant: {set: U-F1}}}`` of one seed (pre-training first)."""
     work = Path(args.work_dir).resolve()
     pre = work / f"pretrain_s{seed}"
     _train(args, pre, _pretrain_options(args, seed))
     jobs = {}
     for size in args.sizes:
-        jobs[size, "supervised"] = (work / f"sup_{size}_s{seed}", _options(args, seed, size))
+        for v in args.supervised_variants:
+            name = f"sup_{size}_s{seed}" if v == "current" else f"sup_{v}_{size}_s{seed}"
+            jobs[size, f"sup {v}"] = (work / name, _options(args, seed, size) + VARIANTS[v])
         for v in args.variants:
             init = ["--init_from", str(pre / "best.pth"), "--reset_head", "true"]
             jobs[size, v] = (work / f"ft_{v}_{size}_s{seed}", _options(args, seed, size) + init + VARIANTS[v])
@@ -147,24 +160,27 @@ def _stat(xs: list[float]) -> str:
     return f"{statistics.mean(xs):.1f} ± {sd:.1f} [{min(xs):.1f}, {max(xs):.1f}]"
 
 
-def table(results: dict[int, dict], sizes: list[str], variants: list[str], score_set: str) -> str:
+def table(results: dict[int, dict], args: argparse.Namespace, score_set: str) -> str:
     """Markdown: per (size, system) U-F1 mean ± std [min, max] over seeds; paired diff vs supervised."""
     seeds = sorted(results)
     lines = [
         f"U-F1 on {score_set}, {len(seeds)} seeds ({' '.join(map(str, seeds))})",
         "",
-        "| size | system | U-F1 mean ± std [min, max] | paired Δ vs supervised | wins |",
+        "| size | system | U-F1 mean ± std [min, max] | paired Δ (ft − sup, same seed) | wins |",
         "|---|---|---|---|---|",
     ]
-    for size in sizes:
-        sup = [results[s][size]["supervised"][score_set] for s in seeds]
-        lines.append(f"| {size} | supervised | {_stat(sup)} | | |")
-        for v in variants:
+    for size in args.sizes:
+        sups = {v: [results[s][size][f"sup {v}"][score_set] for s in seeds] for v in args.supervised_variants}
+        for v, sup in sups.items():
+            lines.append(f"| {size} | sup {v} | {_stat(sup)} | | |")
+        for v in args.variants:
+            base = v if v in sups else args.supervised_variants[0]
+            sup = sups[base]
             ft = [results[s][size][v][score_set] for s in seeds]
             diff = [a - b for a, b in zip(ft, sup, strict=True)]
             sd = statistics.stdev(diff) if len(diff) > 1 else 0.0
             wins = sum(d > 0 for d in diff)
-            delta = f"{statistics.mean(diff):+.1f} ± {sd:.1f}"
+            delta = f"{statistics.mean(diff):+.1f} ± {sd:.1f} (vs sup {base})"
             lines.append(f"| {size} | ft {v} | {_stat(ft)} | {delta} | {wins}/{len(diff)} |")
     return "\n".join(lines)
 
@@ -174,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.time()
     results = {seed: run_seed(args, seed) for seed in args.seeds}
     for score_set in SCORE_SETS:
-        print(table(results, args.sizes, args.variants, score_set) + "\n")
+        print(table(results, args, score_set) + "\n")
     print(f"({time.time() - start:.0f} s; swbd_test also selects the best epoch)")
     if args.out:
         Path(args.out).write_text(json.dumps({str(k): v for k, v in results.items()}, indent=1) + "\n")
