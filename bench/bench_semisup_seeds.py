@@ -12,15 +12,14 @@ Per seed, as stage 9 does: one pre-training on the VADER pseudo labels of ``swbd
 ``data/swbd_train_0.2h`` subset), a supervised-only training (``conf/train_e2e.yaml``) and a fine-tuning of
 that pre-training (``--init_from ... --reset_head true``) under each fine-tuning schedule ``--variants``
 (see ``VARIANTS``: extra options of ``speechsent-train-e2e`` after the recipe's config); the supervised
-baselines are trained under each schedule of ``--supervised_variants``. Every training is a
-subprocess of the real entry point (``python -m speechsent.bin.train_e2e``, run in ``--recipe_dir``) with
-its exp dir under ``--work_dir``; one already scored there is reused (rerunning resumes).
+baselines are trained under each schedule of ``--supervised_variants``. Every training is a subprocess of the
+real entry point (``python -m speechsent.bin.train_e2e``, run in ``--recipe_dir``) with its exp dir under
+``--work_dir``; one already scored there is reused (rerunning resumes).
 
 Printed: per scored set (``swbd_holdout``; ``swbd_test`` also selects the best epoch, so it is optimistic),
-a markdown table of unweighted F1 mean ± std [min, max] over seeds per size, the supervised baseline and each
-variant, with the paired difference per seed (variant − the supervised baseline of the same schedule, or
-of the first one, same seed: mean ± std, wins). ``--out``
-also writes every score as JSON.
+a markdown table of unweighted F1 mean ± std [min, max] over seeds per size, the supervised baselines and
+each variant, with the paired difference per seed (variant − the supervised baseline of the same schedule,
+else of the first, same seed: mean ± std, wins). ``--out`` also writes every score as JSON.
 """
 
 from __future__ import annotations
