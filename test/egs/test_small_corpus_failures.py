@@ -27,7 +27,8 @@ def test_small_corpus_and_unreadable_audio(tmp_path, egs_module):
     (tmp_path / "synth.yaml").write_text(yaml.safe_dump(stages.SYNTH))
     (recipe / "conf" / "tiny.yaml").write_text(yaml.safe_dump({**stages.TINY_ASR, "max_epoch": 1}))
     common = [
-        "--nbpe", "2000", "--asr_config", "conf/tiny.yaml", "--asr_train_hours", "", "--nj", "2",
+        "--asr_train_set", "asr_train", "--nbpe", "2000", "--asr_config", "conf/tiny.yaml",
+        "--asr_train_hours", "", "--nj", "2",
         "--local_data_opts", f"--synth_config {tmp_path / 'synth.yaml'} --synth_dir {tmp_path / 'corpus'}",
     ]  # fmt: skip
 
