@@ -1138,11 +1138,12 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
     bg_wait
     if [ -n "${_check_scp}" ] && [ -n "${export_check_labels}" ]; then
         # each model's accuracy on the labeled check, overall, on the polar utterances and per class (the
-        # answers in check.jsonl, the wrong ones with the 2-step model's transcripts in check_scores.json)
+        # answers in check.jsonl, the wrong ones with the 2-step model's transcripts in check_scores.json;
+        # with --export_check_text, the WER of those transcripts too)
         log "The exported models on ${_check_scp}, against ${export_check_labels}:"
         for family in ${export_families}; do
             python -m speechsent.bin.score --ref "${export_check_labels}" \
-                --infer_jsonl "${expdir}/export/${family}/check.jsonl" \
+                --infer_jsonl "${expdir}/export/${family}/check.jsonl" ${export_check_text:+--text "${export_check_text}"} \
                 --out "${expdir}/export/${family}/check_scores.json"
         done
     elif [ -n "${_check_scp}" ]; then

@@ -28,7 +28,8 @@ Positive references, ``wrong``: the wrong answers) go to ``--out`` (default ``ch
     # exp/export/e2e/check.jsonl: 25/36 right (69.4 %); polar 18/24 (75.0 %); Negative 9/12 Neutral 7/12 ...
 
 Every reference utterance needs an answer there (an ``"error"`` line is none): a missing one is an error
-naming both files (see :mod:`speechsent.inference.check`).
+naming both files (see :mod:`speechsent.inference.check`). ``--text FILE`` (the Kaldi text of the spoken
+sentences) adds the WER of a 2-step model's transcripts (``asr`` in the scores, and on the printed line).
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ def get_parser() -> argparse.ArgumentParser:
         "--infer_jsonl",
         default=None,
         help="instead of --hyp: speechsent-infer's JSON lines (a --wav_scp's utterances), e.g. check.jsonl",
+    )
+    parser.add_argument(
+        "--text",
+        default=None,
+        help="with --infer_jsonl: the Kaldi text of the spoken sentences; a 2-step model's transcripts are "
+        "scored against it (WER)",
     )
     parser.add_argument(
         "--out",
@@ -94,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--ref and --hyp (or --infer_jsonl) are required")
     if args.hyp and args.infer_jsonl:
         parser.error("--hyp and --infer_jsonl: give one")
+    if args.text and not args.infer_jsonl:
+        parser.error("--text scores the transcripts of --infer_jsonl")
     if args.infer_jsonl and args.allow_missing:
         parser.error("--allow_missing is for --hyp: every utterance of a check needs an answer")
     if len(set(args.labels)) != len(args.labels) or len(args.labels) < 2:
@@ -108,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         out = args.out or default_scores_path(args.infer_jsonl)
         try:
-            scores = score_check(args.infer_jsonl, args.ref, args.labels, out)
+            scores = score_check(args.infer_jsonl, args.ref, args.labels, out, text=args.text)
         except (ScoringError, KaldiDataError, OSError) as error:
             log.error("%s", error)
             return 1

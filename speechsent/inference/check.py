@@ -79,6 +79,7 @@ def score_check(
     references: str | os.PathLike[str],
     labels: Sequence[str] = SENTIMENT_LABELS,
     out: str | os.PathLike[str] | None = None,
+    text: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """The scores of the answers in ``predictions`` (``speechsent-infer``'s JSON lines) against
     ``references`` (``<utt> <label>`` lines), written to ``out`` (JSON) when given.
@@ -87,6 +88,9 @@ def score_check(
     ``polar`` (``num_utts``, ``num_right``, ``accuracy`` over the :data:`POLAR_LABELS` references; accuracy
     ``None`` when there are none), ``num_right`` in each ``per_class`` entry, ``wrong`` (utterance -> its
     ``ref``, ``hyp`` and, from a 2-step model, ``transcript``), ``predictions`` and ``references`` (paths).
+    With ``text`` (the Kaldi text of the spoken sentences) and answers that carry a ``transcript`` (a 2-step
+    model's ASR), ``asr``: the word error rate of those transcripts (``wer`` percent, ``ref_words``,
+    ``substitutions``, ``deletions``, ``insertions``, as :mod:`speechsent.asr.wer` counts them).
     """
     refs = read_predictions(references, labels)  # (any '<utt> <label>' table; errors name file and line)
     if not refs:
@@ -128,11 +132,34 @@ def score_check(
         for utt in utts
         if utt not in right
     }
+    if text is not None and all("transcript" in records[utt] for utt in utts):
+        scores["asr"] = _transcript_errors(text, {utt: records[utt]["transcript"] for utt in utts})
     scores["predictions"] = str(predictions)
     scores["references"] = str(references)
     if out is not None:
         write_scores(out, scores)
     return scores
+
+
+def _transcript_errors(text: str | os.PathLike[str], transcripts: Mapping[str, str]) -> dict[str, Any]:
+    """The WER of ``transcripts`` against the sentences of the Kaldi text file ``text`` (each one needed)."""
+    from speechsent.asr.wer import score_texts
+    from speechsent.kaldi.table import read_table
+
+    sentences = read_table(text)
+    missing = [utt for utt in transcripts if utt not in sentences]
+    if missing:
+        shown = ", ".join(missing[:_SHOW])
+        raise ScoringError(f"{text}: no sentence for {len(missing)} answers, e.g. {shown}")
+    counts = score_texts({utt: sentences[utt] for utt in transcripts}, transcripts)
+    return {
+        "wer": counts.wer,
+        "ref_words": counts.ref_words,
+        "substitutions": counts.substitutions,
+        "deletions": counts.deletions,
+        "insertions": counts.insertions,
+        "text": str(text),
+    }
 
 
 def format_check(name: str | os.PathLike[str], scores: Mapping[str, Any]) -> str:
@@ -146,7 +173,11 @@ def format_check(name: str | os.PathLike[str], scores: Mapping[str, Any]) -> str
     line += f"; polar {polar['num_right']}/{polar['num_utts']}"
     if polar["num_utts"]:
         line += f" ({polar['accuracy']:.1f} %)"
-    return f"{line}; {classes}"
+    line = f"{line}; {classes}"
+    if "asr" in scores:
+        asr = scores["asr"]
+        line += f"; ASR WER {asr['wer']:.1f} % of {asr['ref_words']} words"
+    return line
 
 
 def default_scores_path(predictions: str | os.PathLike[str]) -> Path:

@@ -412,6 +412,10 @@ def test_export_of_the_best_systems_and_their_check(classified):
         assert sum(c["num_right"] for c in scores["per_class"].values()) == right
         assert len(scores["wrong"]) == len(sentences) - right
         assert f"exp/export/{family}/check.jsonl: {right}/{len(sentences)} right (" in log
+        # the 2-step model's transcripts: their WER against the check text (the E2E model has none)
+        assert ("asr" in scores) == (family == "two_step")
+        if family == "two_step":
+            assert scores["asr"]["ref_words"] == sum(len(t.split()) for t in sentences.values())
     assert "Stage 11 done" in log
 
 

@@ -126,3 +126,30 @@ def test_score_entry_point(check, capsys):
     with pytest.raises(SystemExit) as usage:
         score_bin.main(["--ref", str(ref), "--infer_jsonl", str(jsonl), "--hyp", str(jsonl)])
     assert usage.value.code == 2
+
+
+def test_transcripts_scored_against_the_spoken_text(check, tmp_path):
+    """--text: the 2-step model's transcripts get a WER, counted as Kaldi's compute-wer counts it."""
+    jsonl, ref = check
+    text = tmp_path / "text"
+    # transcripts "words of <u>": n1 exact (3 words), every other 1 substitution of 3, o2 also 1 deletion
+    lines = [f"{u} words of {u}" if u == "n1" else f"{u} words on {u}" for u, _, _ in CASES]
+    lines[4] = "o2 words on o2 too"
+    text.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    scores = score_check(jsonl, ref, text=text)
+    asr = scores["asr"]
+    assert (asr["ref_words"], asr["substitutions"], asr["deletions"], asr["insertions"]) == (22, 6, 1, 0)
+    assert asr["wer"] == pytest.approx(700 / 22)
+    assert format_check("c", scores).endswith(f"; ASR WER {700 / 22:.1f} % of 22 words")
+    # answers without transcripts (an E2E model): no WER
+    e2e = tmp_path / "e2e.jsonl"
+    e2e.write_text("".join(_line(u, hyp) + "\n" for u, _, hyp in CASES), encoding="utf-8")
+    assert "asr" not in score_check(e2e, ref, text=text)
+    # a sentence missing from the text is an error naming it
+    text.write_text("n1 words of n1\n", encoding="utf-8")
+    with pytest.raises(ScoringError, match=re.escape(f"{text}: no sentence for 6 answers")):
+        score_check(jsonl, ref, text=text)
+    # the command line: --text needs --infer_jsonl
+    with pytest.raises(SystemExit) as exit_info:
+        score_bin.main(["--ref", str(ref), "--hyp", str(jsonl), "--text", str(text)])
+    assert exit_info.value.code == 2
