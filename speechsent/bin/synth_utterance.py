@@ -74,33 +74,15 @@ def get_parser() -> argparse.ArgumentParser:
         help="eSpeak NG voice(s), e.g. en-us+m3, en-gb+f4" + cycled,
     )
     parser.add_argument("--fs", type=int, default=8000, help="sampling rate of the wavs (Hz)")
-    parser.add_argument(
-        "--rate",
-        "--rates",
-        type=int,
-        nargs="+",
-        default=170,
-        metavar="WPM",
-        help="speaking rate(s) (words per minute)" + cycled,
-    )
-    parser.add_argument(
-        "--pitch",
-        "--pitches",
-        type=int,
-        nargs="+",
-        default=50,
-        metavar="P",
-        help="pitch(es) 0..100 (50: the voice's own)" + cycled,
-    )
-    parser.add_argument(
-        "--pitch_range",
-        "--pitch_ranges",
-        type=int,
-        nargs="+",
-        default=50,
-        metavar="R",
-        help="pitch range(s) 0..100" + cycled,
-    )
+    # the talker's numeric settings: one value, or several cycled over the sentences
+    for name, plural, default, metavar, help_text in (
+        ("--rate", "--rates", 170, "WPM", "speaking rate(s) (words per minute)"),
+        ("--pitch", "--pitches", 50, "P", "pitch(es) 0..100 (50: the voice's own)"),
+        ("--pitch_range", "--pitch_ranges", 50, "R", "pitch range(s) 0..100"),
+    ):
+        parser.add_argument(
+            name, plural, type=int, nargs="+", default=default, metavar=metavar, help=help_text + cycled
+        )
     parser.add_argument(
         "--utt2sentiment",
         type=Path,
