@@ -1139,12 +1139,19 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
     if [ -n "${_check_scp}" ] && [ -n "${export_check_labels}" ]; then
         # each model's accuracy on the labeled check, overall, on the polar utterances and per class (the
         # answers in check.jsonl, the wrong ones with the 2-step model's transcripts in check_scores.json;
-        # with --export_check_text, the WER of those transcripts too)
+        # with --export_check_text, the WER of those transcripts too, and how many words of the sentences the
+        # ASR's training text lacks when that text is known)
+        if [ -n "${asr_model_dir}" ]; then _heard=${asr_model_train_sets}; else _heard=${asr_train_data}; fi
+        _heard_args=()
+        if [ -n "${export_check_text}" ] && [ -n "${_heard}" ]; then
+            _heard_args=(--heard_text)
+            for s in ${_heard}; do _heard_args+=("data/${s}/text"); done
+        fi
         log "The exported models on ${_check_scp}, against ${export_check_labels}:"
         for family in ${export_families}; do
             python -m speechsent.bin.score --ref "${export_check_labels}" \
                 --infer_jsonl "${expdir}/export/${family}/check.jsonl" ${export_check_text:+--text "${export_check_text}"} \
-                --out "${expdir}/export/${family}/check_scores.json"
+                "${_heard_args[@]}" --out "${expdir}/export/${family}/check_scores.json"
         done
     elif [ -n "${_check_scp}" ]; then
         for family in ${export_families}; do

@@ -66,6 +66,13 @@ def get_parser() -> argparse.ArgumentParser:
         "scored against it (WER)",
     )
     parser.add_argument(
+        "--heard_text",
+        nargs="+",
+        default=[],
+        help="with --text: the Kaldi texts the ASR was trained on; the words of the spoken sentences they "
+        "lack are counted (a recognizer cannot know words it never heard)",
+    )
+    parser.add_argument(
         "--out",
         default=None,
         help="scores.json to write (default: beside utt2pred; <name>_scores.json beside --infer_jsonl)",
@@ -103,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--hyp and --infer_jsonl: give one")
     if args.text and not args.infer_jsonl:
         parser.error("--text scores the transcripts of --infer_jsonl")
+    if args.heard_text and not args.text:
+        parser.error("--heard_text needs --text (the spoken sentences)")
     if args.infer_jsonl and args.allow_missing:
         parser.error("--allow_missing is for --hyp: every utterance of a check needs an answer")
     if len(set(args.labels)) != len(args.labels) or len(args.labels) < 2:
@@ -117,7 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         out = args.out or default_scores_path(args.infer_jsonl)
         try:
-            scores = score_check(args.infer_jsonl, args.ref, args.labels, out, text=args.text)
+            scores = score_check(
+                args.infer_jsonl, args.ref, args.labels, out, text=args.text, heard_text=args.heard_text
+            )
         except (ScoringError, KaldiDataError, OSError) as error:
             log.error("%s", error)
             return 1

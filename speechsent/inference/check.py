@@ -80,6 +80,7 @@ def score_check(
     labels: Sequence[str] = SENTIMENT_LABELS,
     out: str | os.PathLike[str] | None = None,
     text: str | os.PathLike[str] | None = None,
+    heard_text: Sequence[str | os.PathLike[str]] = (),
 ) -> dict[str, Any]:
     """The scores of the answers in ``predictions`` (``speechsent-infer``'s JSON lines) against
     ``references`` (``<utt> <label>`` lines), written to ``out`` (JSON) when given.
@@ -91,6 +92,9 @@ def score_check(
     With ``text`` (the Kaldi text of the spoken sentences) and answers that carry a ``transcript`` (a 2-step
     model's ASR), ``asr``: the word error rate of those transcripts (``wer`` percent, ``ref_words``,
     ``substitutions``, ``deletions``, ``insertions``, as :mod:`speechsent.asr.wer` counts them).
+    With ``text`` and ``heard_text`` (the Kaldi texts the ASR was trained on), ``unheard``: how many words
+    of the spoken sentences (``num_words``) those texts never have (``num_unheard``, and the words), since
+    a recognizer cannot transcribe, nor its encoder represent, words it never heard.
     """
     refs = read_predictions(references, labels)  # (any '<utt> <label>' table; errors name file and line)
     if not refs:
@@ -134,6 +138,8 @@ def score_check(
     }
     if text is not None and all("transcript" in records[utt] for utt in utts):
         scores["asr"] = _transcript_errors(text, {utt: records[utt]["transcript"] for utt in utts})
+    if text is not None and heard_text:
+        scores["unheard"] = _unheard_words(text, utts, heard_text)
     scores["predictions"] = str(predictions)
     scores["references"] = str(references)
     if out is not None:
@@ -162,6 +168,27 @@ def _transcript_errors(text: str | os.PathLike[str], transcripts: Mapping[str, s
     }
 
 
+def _unheard_words(
+    text: str | os.PathLike[str], utts: Sequence[str], heard_text: Sequence[str | os.PathLike[str]]
+) -> dict[str, Any]:
+    """The words of ``utts``' sentences in ``text`` that no sentence of the ``heard_text`` files has."""
+    from speechsent.kaldi.table import read_table
+
+    sentences = read_table(text)
+    heard: set[str] = set()
+    for path in heard_text:
+        for sentence in read_table(path).values():
+            heard.update(sentence.split())
+    words = [word for utt in utts if utt in sentences for word in sentences[utt].split()]
+    unheard = [word for word in words if word not in heard]
+    return {
+        "num_words": len(words),
+        "num_unheard": len(unheard),
+        "words": sorted(set(unheard)),
+        "heard_text": [str(path) for path in heard_text],
+    }
+
+
 def format_check(name: str | os.PathLike[str], scores: Mapping[str, Any]) -> str:
     """One line: right answers overall, on the polar references and per class (of :func:`score_check`)."""
 
@@ -177,6 +204,9 @@ def format_check(name: str | os.PathLike[str], scores: Mapping[str, Any]) -> str
     if "asr" in scores:
         asr = scores["asr"]
         line += f"; ASR WER {asr['wer']:.1f} % of {asr['ref_words']} words"
+    if "unheard" in scores:
+        unheard = scores["unheard"]
+        line += f"; {unheard['num_unheard']} of {unheard['num_words']} words unheard in ASR training"
     return line
 
 

@@ -416,6 +416,11 @@ def test_export_of_the_best_systems_and_their_check(classified):
         assert ("asr" in scores) == (family == "two_step")
         if family == "two_step":
             assert scores["asr"]["ref_words"] == sum(len(t.split()) for t in sentences.values())
+        # the words of the sentences that the ASR's training text (data/asr_train) lacks, for both families
+        heard = {w for t in read_table(recipe / "data" / "asr_train" / "text").values() for w in t.split()}
+        unheard = [w for t in sentences.values() for w in t.split() if w not in heard]
+        assert scores["unheard"]["heard_text"] == ["data/asr_train/text"]
+        assert scores["unheard"]["num_unheard"] == len(unheard)
     assert "Stage 11 done" in log
 
 

@@ -153,3 +153,32 @@ def test_transcripts_scored_against_the_spoken_text(check, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         score_bin.main(["--ref", str(ref), "--hyp", str(jsonl), "--text", str(text)])
     assert exit_info.value.code == 2
+
+
+def test_words_unheard_in_asr_training(check, tmp_path):
+    """--heard_text: the words of the spoken sentences that the ASR's training texts never have, counted
+    for every model (an E2E model reads the same ASR's encoder)."""
+    jsonl, ref = check
+    text = tmp_path / "text"
+    text.write_text("".join(f"{u} words of {u}\n" for u, _, _ in CASES), encoding="utf-8")
+    heard_a, heard_b = tmp_path / "a_text", tmp_path / "b_text"
+    heard_a.write_text("a1 words of n1\na2 of n2 words\n", encoding="utf-8")
+    heard_b.write_text("b1 o1 p1\n", encoding="utf-8")
+    e2e = tmp_path / "e2e.jsonl"
+    e2e.write_text("".join(_line(u, hyp) + "\n" for u, _, hyp in CASES), encoding="utf-8")
+    for answers in (jsonl, e2e):
+        unheard = score_check(answers, ref, text=text, heard_text=[heard_a, heard_b])["unheard"]
+        # 21 words; unheard: n3, o2, p2 (n1, n2, o1, p1, 'words', 'of' are in the heard texts)
+        assert (unheard["num_words"], unheard["num_unheard"], unheard["words"]) == (21, 3, ["n3", "o2", "p2"])
+        assert unheard["heard_text"] == [str(heard_a), str(heard_b)]
+    scores = score_check(jsonl, ref, text=text, heard_text=[heard_a])
+    assert scores["unheard"]["num_unheard"] == 5
+    assert format_check("c", scores).endswith("; 5 of 21 words unheard in ASR training")
+    assert "unheard" not in score_check(jsonl, ref, text=text)
+    # the command line: --heard_text needs --text
+    assert score_bin.main(["--ref", str(ref), "--infer_jsonl", str(jsonl), "--text", str(text),
+                           "--heard_text", str(heard_a), str(heard_b)]) == 0  # fmt: skip
+    assert json.loads((tmp_path / "check_scores.json").read_text())["unheard"]["num_unheard"] == 3
+    with pytest.raises(SystemExit) as exit_info:
+        score_bin.main(["--ref", str(ref), "--infer_jsonl", str(jsonl), "--heard_text", str(heard_a)])
+    assert exit_info.value.code == 2
