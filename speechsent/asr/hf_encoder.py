@@ -1,0 +1,277 @@
+"""A Hugging Face speech encoder as a frozen front-end (``--encoder hf:<hub id or local dir>``).
+
+:class:`HFEncoder` loads a speech model with ``transformers``' ``AutoModel`` / ``AutoFeatureExtractor``
+(wav2vec 2.0, HuBERT, WavLM, data2vec-audio: a convolutional waveform encoder + Transformer; Whisper: its
+encoder only), frozen and in eval mode, and returns for each utterance the hidden states of the chosen layers
+(``0`` the input of the first Transformer layer, ``i`` the output of layer ``i``, ``num_layers`` the model's
+``last_hidden_state``, which pre-LN models such as wav2vec2-large and Whisper pass through a final layer
+norm that their ``hidden_states[-1]`` lacks), as SUPERB's upstreams are read for a learnable weighted sum of
+layers or one layer.
+
+**Batch invariance.** Each utterance's output equals the output of encoding it alone (within float32
+rounding), so the features never depend on how utterances were batched:
+
+- wav2vec2, HuBERT and WavLM models whose feature extractor takes an attention mask
+  (``return_attention_mask``: the layer-normalised ones such as wav2vec2-large-lv60, HuBERT-large, WavLM) are
+  run in padded batches with the mask: the valid frames of an utterance see only its own samples (the
+  convolutions are "valid" ones, the attention is masked, padded frames are zeroed before the one positional
+  convolution);
+- the others one utterance at a time: group-normalised waveform encoders (wav2vec2-base, HuBERT-base)
+  normalise each channel over the whole padded time axis, so padding would change an utterance's features
+  (their model cards prescribe unpadded input for exact results), and data2vec-audio's stacked positional
+  convolutions carry padded frames into the last valid ones;
+- Whisper's encoder always reads 30 s of log-mel features (an utterance is padded to 30 s alone, longer ones
+  are cut into 30-s windows whose outputs are joined), so batching changes nothing; its output is cut to the
+  utterance's frames (one per 320 samples, rounded up), as SUPERB and ESPnet's Whisper front-end do.
+
+Samples are given on the project's int16 scale (:mod:`speechsent.audio.io`) at any rate: they are scaled to
+±1.0 and resampled to the model's rate (the feature extractor's ``sampling_rate``). ``transformers`` is
+imported only when a model is loaded, so that command lines stay fast to start.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "HF_PREFIX",
+    "HFEncoder",
+    "HFEncoderError",
+    "HFEncoderInfo",
+    "hf_model_id",
+    "is_hf_encoder",
+    "parse_layers",
+]
+
+log = logging.getLogger(__name__)
+
+HF_PREFIX = "hf:"
+INT16_SCALE = 32768.0
+# Model types whose padded, masked batches give each utterance its single-utterance states: one convolution
+# before the Transformer reads the (zeroed) padded frames. data2vec-audio stacks several positional
+# convolutions, whose padded frames turn non-zero between them and reach the last valid frames.
+_MASK_INVARIANT = frozenset({"wav2vec2", "hubert", "wavlm"})
+# Whisper's encoder reads 30-s windows of 10-ms log-mel frames and halves their rate (a stride-2 convolution)
+_WHISPER_SAMPLES_PER_FRAME = 2
+
+
+class HFEncoderError(RuntimeError):
+    """A model that cannot be loaded or used as a speech encoder (the message names it)."""
+
+
+def is_hf_encoder(encoder: str) -> bool:
+    """Whether ``encoder`` names a Hugging Face model (``hf:<hub id or local dir>``)."""
+    return encoder.startswith(HF_PREFIX)
+
+
+def hf_model_id(encoder: str) -> str:
+    """The hub id or local dir of ``hf:<id>`` (an error for anything else, or an empty id)."""
+    if not is_hf_encoder(encoder) or not encoder[len(HF_PREFIX) :].strip():
+        raise HFEncoderError(f"not a Hugging Face encoder: {encoder!r} (expected hf:<hub id or local dir>)")
+    return encoder[len(HF_PREFIX) :].strip()
+
+
+def parse_layers(spec: str | Sequence[int], num_layers: int) -> list[int]:
+    """The hidden-state indices that ``spec`` names, for a model with ``num_layers`` Transformer layers
+    (``num_layers + 1`` hidden states): ``all``, ``last``, or indices (``0 4 8 12``; negative ones count
+    from the last, ``-1`` = ``num_layers``). Sorted, without duplicates."""
+    if isinstance(spec, str):
+        words = spec.replace(",", " ").split()
+        if words == ["all"]:
+            return list(range(num_layers + 1))
+        if words == ["last"]:
+            return [num_layers]
+        try:
+            indices = [int(w) for w in words]
+        except ValueError:
+            raise HFEncoderError(f"layers {spec!r}: expected 'all', 'last' or hidden-state indices") from None
+    else:
+        indices = [int(i) for i in spec]
+    if not indices:
+        raise HFEncoderError("no layers chosen")
+    out = set()
+    for i in indices:
+        j = i + num_layers + 1 if i < 0 else i
+        if not 0 <= j <= num_layers:
+            raise HFEncoderError(
+                f"layer {i} out of range: the model has hidden states 0..{num_layers} ({num_layers} layers)"
+            )
+        out.add(j)
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class HFEncoderInfo:
+    """What a dump records about the encoder (``info.json``) and an export needs to load it again."""
+
+    name_or_path: str
+    revision: str | None
+    model_type: str  # the config's model_type: wav2vec2, hubert, wavlm, data2vec-audio, whisper, ...
+    model_class: str
+    sampling_rate: int
+    num_layers: int  # Transformer layers; hidden states are 0..num_layers
+    hidden_size: int
+    samples_per_frame: int  # input samples (at sampling_rate) per output frame
+    batched: bool  # padded batches (attention mask or fixed-length input) or one utterance at a time
+    min_samples: int  # the shortest input (at sampling_rate) that gives one output frame
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class HFEncoder:
+    """A frozen Hugging Face speech encoder: :meth:`encode` a list of utterances to their layers' states."""
+
+    def __init__(
+        self,
+        name_or_path: str,
+        revision: str | None = None,
+        device: str = "cpu",
+        local_files_only: bool | None = None,
+    ) -> None:
+        import torch
+        from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
+
+        self.torch = torch
+        self.device = device
+        kwargs: dict[str, Any] = {"revision": revision}
+        if local_files_only is not None:
+            kwargs["local_files_only"] = local_files_only
+        try:
+            config = AutoConfig.from_pretrained(name_or_path, **kwargs)
+            extractor = AutoFeatureExtractor.from_pretrained(name_or_path, **kwargs)
+            model = AutoModel.from_pretrained(name_or_path, **kwargs)
+        except (OSError, ValueError, KeyError) as error:
+            where = f"{name_or_path} (revision {revision})" if revision else name_or_path
+            raise HFEncoderError(
+                f"{where}: cannot load a speech encoder with transformers' AutoModel / AutoFeatureExtractor: "
+                f"{error} (a hub id needs the network the first time; HF_HUB_OFFLINE=1 reads the cache only)"
+            ) from None
+        self.whisper = config.model_type == "whisper"
+        if self.whisper:
+            model = model.get_encoder()
+        elif not hasattr(model, "_get_feat_extract_output_lengths"):
+            raise HFEncoderError(
+                f"{name_or_path}: {type(model).__name__} is not a waveform speech encoder (wav2vec2, HuBERT, "
+                "WavLM, data2vec-audio) nor Whisper"
+            )
+        for p in model.parameters():
+            p.requires_grad_(False)
+        self.model = model.to(device).eval()
+        self.extractor = extractor
+        self.rate = int(extractor.sampling_rate)
+        num_layers = int(getattr(config, "encoder_layers", None) or config.num_hidden_layers)
+        hidden = int(getattr(config, "d_model", None) or config.hidden_size)
+        if self.whisper:
+            self.window = int(extractor.n_samples)
+            per_frame = int(extractor.hop_length) * _WHISPER_SAMPLES_PER_FRAME
+            batched = True
+        else:
+            self.window = 0
+            per_frame = int(np.prod(config.conv_stride))
+            batched = config.model_type in _MASK_INVARIANT and bool(
+                getattr(extractor, "return_attention_mask", False)
+            )
+        self.info = HFEncoderInfo(
+            name_or_path=str(name_or_path),
+            revision=revision,
+            model_type=str(config.model_type),
+            model_class=type(model).__name__,
+            sampling_rate=self.rate,
+            num_layers=num_layers,
+            hidden_size=hidden,
+            samples_per_frame=per_frame,
+            batched=batched,
+            min_samples=self._min_samples(),
+        )
+
+    # ------------------------------------------------------------------------------------------------------
+
+    def _min_samples(self) -> int:
+        if self.whisper:
+            return 1
+        lengths = self.model._get_feat_extract_output_lengths
+        lo, hi = 1, 1 << 16  # the receptive field of the convolutional encoder (400 samples for wav2vec2)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if int(lengths(self.torch.tensor([mid]))[0]) >= 1:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def num_frames(self, num_samples: int) -> int:
+        """Output frames of an utterance of ``num_samples`` samples at the model's rate."""
+        if num_samples < self.info.min_samples:
+            return 0
+        if self.whisper:
+            return math.ceil(num_samples / self.info.samples_per_frame)
+        return int(self.model._get_feat_extract_output_lengths(self.torch.tensor([num_samples]))[0])
+
+    def prepare(self, samples: np.ndarray, rate: int) -> np.ndarray:
+        """int16-scale ``samples`` at ``rate`` -> float32 at ±1.0 scale and the model's rate."""
+        from speechsent.audio.io import resample
+
+        x = np.asarray(samples, dtype=np.float32) / INT16_SCALE
+        return resample(x, rate, self.rate) if rate != self.rate else x
+
+    def encode(self, waves: Sequence[np.ndarray], layers: Sequence[int], rate: int) -> list[np.ndarray]:
+        """Each utterance's hidden states of ``layers``: ``(frames, len(layers), hidden_size)`` float32.
+
+        ``waves``: int16-scale samples at ``rate``. An utterance shorter than ``info.min_samples`` (after
+        resampling) is an error (:meth:`num_frames` is 0 for it: callers skip it first).
+        """
+        prepared = [self.prepare(w, rate) for w in waves]
+        for i, x in enumerate(prepared):
+            if x.shape[0] < self.info.min_samples:
+                raise HFEncoderError(
+                    f"utterance {i} of the batch: {x.shape[0]} samples at {self.rate} Hz, fewer than the "
+                    f"{self.info.min_samples} the encoder needs for one frame"
+                )
+        if self.whisper:
+            return self._encode_whisper(prepared, layers)
+        if not self.info.batched:
+            return [self._encode_waveforms([x], layers)[0] for x in prepared]
+        return self._encode_waveforms(prepared, layers)
+
+    def _stack(self, out: Any, layers: Sequence[int]) -> Any:
+        """The states of ``layers`` stacked on a new axis 2 (``num_layers``: the ``last_hidden_state``)."""
+        states = [*out.hidden_states[: self.info.num_layers], out.last_hidden_state]
+        return self.torch.stack([states[i] for i in layers], dim=2)
+
+    def _encode_waveforms(self, xs: list[np.ndarray], layers: Sequence[int]) -> list[np.ndarray]:
+        torch = self.torch
+        kwargs: dict[str, Any] = {"sampling_rate": self.rate, "return_tensors": "pt", "padding": True}
+        if self.info.batched:
+            kwargs["return_attention_mask"] = True
+        inputs = self.extractor(xs, **kwargs)
+        feed = {"input_values": inputs["input_values"].to(self.device)}
+        if self.info.batched:
+            feed["attention_mask"] = inputs["attention_mask"].to(self.device)
+        with torch.inference_mode():
+            out = self.model(**feed, output_hidden_states=True)
+        states = self._stack(out, layers)  # (batch, frames, layers, hidden)
+        return [states[b, : self.num_frames(x.shape[0])].float().cpu().numpy() for b, x in enumerate(xs)]
+
+    def _encode_whisper(self, xs: list[np.ndarray], layers: Sequence[int]) -> list[np.ndarray]:
+        """Every 30-s window of every utterance in one batch (each padded to 30 s on its own)."""
+        torch = self.torch
+        chunks = [
+            (i, x[start : start + self.window])
+            for i, x in enumerate(xs)
+            for start in range(0, x.shape[0], self.window)
+        ]
+        inputs = self.extractor([c for _, c in chunks], sampling_rate=self.rate, return_tensors="pt")
+        with torch.inference_mode():
+            out = self.model(inputs["input_features"].to(self.device), output_hidden_states=True)
+        states = self._stack(out, layers)
+        pieces: list[list[np.ndarray]] = [[] for _ in xs]
+        for row, (i, chunk) in enumerate(chunks):
+            pieces[i].append(states[row, : self.num_frames(chunk.shape[0])].float().cpu().numpy())
+        return [np.concatenate(p, axis=0) for p in pieces]
