@@ -73,6 +73,9 @@ class DumpConfig:
     asr_model_dir: Path | None = None
     asr_config: Path | None = None
     asr_model_file: Path | None = None
+    encoder: str = "asr"  # the ESPnet ASR model's encoder, or hf:<hub id or local dir>
+    hf_revision: str | None = None
+    hf_layers: str = "all"
     storage: StorageSpec = field(default_factory=StorageSpec)
     device: str = "cpu"
     amp: str | None = None
@@ -227,6 +230,8 @@ def dump_job(cfg: DumpConfig, job: int, *, force: bool = False) -> JobResult:
     """Dump job ``job`` (1-based) of ``cfg.nj``; a job complete with the same fingerprint is skipped."""
     start = time.perf_counter()
     utts = job_utterances(cfg.data_dir, cfg.nj, job)
+    if cfg.encoder != "asr":
+        return _hf_dump_job(cfg, job, utts, start, force)
     paths = resolve_model(cfg)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     files = job_files(cfg.out_dir, job)
@@ -428,6 +433,75 @@ def _run_job(
         files.ark,
         enc.info["encoder"],
         cfg.device + (f", amp {cfg.amp}" if cfg.amp else ""),
+        enc.batch_size,
+        cfg.storage.kind,
+    )
+    loop_start, loop_cpu = time.perf_counter(), time.process_time()
+    writer = _encode_all(cfg, utts, files, enc)
+    timing = {
+        "loop_seconds": time.perf_counter() - loop_start,
+        "loop_cpu_seconds": time.process_time() - loop_cpu,
+    }
+    return _finish_job(cfg, job, utts, files, fingerprint, enc, writer, start, timing)
+
+
+def _hf_fingerprint(cfg: DumpConfig, utts: Sequence[str]) -> dict[str, Any]:
+    """What an HF encoder job's output depends on: the model (a local dir's files by size and time, a hub id
+    by its revision), the layers, storage, channel and utterances."""
+    from speechsent.asr.hf_encoder import hf_model_id
+
+    name = hf_model_id(cfg.encoder)
+    local = Path(name)
+    files = (
+        {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(local.iterdir()) if p.is_file()}
+        if local.is_dir()
+        else None
+    )
+    return {
+        "format_version": FORMAT_VERSION,
+        "encoder": cfg.encoder,
+        "model_dir": str(local.resolve()) if files is not None else None,
+        "model_files": files,
+        "revision": cfg.hf_revision,
+        "layers": cfg.hf_layers,
+        "storage": cfg.storage.describe(),
+        "amp": cfg.amp,
+        "channel": cfg.channel,
+        "utts_sha256": text_digest("\n".join(utts)),
+        "num_utts": len(utts),
+    }
+
+
+def _hf_dump_job(cfg: DumpConfig, job: int, utts: list[str], start: float, force: bool) -> JobResult:
+    """Job ``job`` with a Hugging Face encoder (:mod:`speechsent.asr.hf_encoder`): the same files."""
+    from speechsent.asr.hf_encoder import HFDumpEncoder, HFEncoder, HFEncoderError, hf_model_id, parse_layers
+
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    files = job_files(cfg.out_dir, job)
+    fingerprint = _hf_fingerprint(cfg, utts)
+    done = reuse_complete_job(files, fingerprint, job, cfg.nj, force=force)
+    if done is not None:
+        return done
+    _set_torch_options(cfg)
+    try:
+        hf = HFEncoder(hf_model_id(cfg.encoder), cfg.hf_revision, cfg.device, amp=cfg.amp)
+        layers = parse_layers(cfg.hf_layers, hf.info.num_layers)
+    except HFEncoderError as error:
+        raise DumpError(str(error)) from None
+    encoder = HFDumpEncoder(hf, layers)
+    enc = _JobEncoder(cfg, job, encoder, encoder.model_info())
+    log.info(
+        "job %d/%d: %d utterances of %s -> %s (%s, layers %s: %d x %d dims, %s, batch size %d, storage %s)",
+        job,
+        cfg.nj,
+        len(utts),
+        cfg.data_dir,
+        files.ark,
+        cfg.encoder,
+        " ".join(map(str, layers)),
+        len(layers),
+        hf.info.hidden_size,
+        cfg.device,
         enc.batch_size,
         cfg.storage.kind,
     )

@@ -44,6 +44,26 @@ def add_encoder_dump_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_model_arguments(g: argparse._ArgumentGroup) -> None:
     g.add_argument(
+        "--encoder",
+        default="asr",
+        help="asr: the ESPnet ASR model's encoder (--asr_model_dir / --asr_config); hf:<hub id or local "
+        "dir>: a Hugging Face speech encoder (wav2vec2, HuBERT, WavLM, data2vec-audio, Whisper), frozen, "
+        "audio resampled to its rate",
+    )
+    g.add_argument(
+        "--hf_revision",
+        type=none_or_str,
+        default=None,
+        help="with hf:<hub id>: the model's revision (a commit)",
+    )
+    g.add_argument(
+        "--hf_layers",
+        default="all",
+        help="with hf:: the hidden states stored, 'all' (for a learnable weighted sum of layers), 'last', or "
+        "indices ('0 4 8 12'; 0 = the first layer's input, -1 = the output): frames x (layers x hidden) "
+        "matrices, so the storage grows with the number of layers",
+    )
+    g.add_argument(
         "--asr_model_dir",
         type=none_or_str,
         default=None,
@@ -120,7 +140,12 @@ def check_encoder_dump_arguments(parser: argparse.ArgumentParser, args: argparse
             )
         if args.amp not in (None, False) and args.ngpu == 0:
             parser.error("--amp needs --ngpu 1")
-        if not args.merge and not (args.asr_model_dir or args.asr_config):
+        if args.encoder != "asr":
+            if not args.encoder.startswith("hf:") or not args.encoder[3:].strip():
+                parser.error(f"--encoder {args.encoder}: expected asr or hf:<hub id or local dir>")
+            if args.asr_model_dir or args.asr_config or args.asr_model_file:
+                parser.error("--encoder hf:... reads no ESPnet model: drop --asr_model_dir / --asr_config")
+        elif not args.merge and not (args.asr_model_dir or args.asr_config):
             parser.error("give --asr_model_dir, or --asr_config (and --asr_model_file)")
         if args.asr_model_dir and args.asr_config:
             parser.error("give --asr_model_dir or --asr_config, not both")
@@ -160,6 +185,9 @@ def make_config(args: argparse.Namespace) -> Any:
         asr_model_dir=Path(args.asr_model_dir) if args.asr_model_dir else None,
         asr_config=Path(args.asr_config) if args.asr_config else None,
         asr_model_file=Path(args.asr_model_file) if args.asr_model_file else None,
+        encoder=args.encoder,
+        hf_revision=args.hf_revision,
+        hf_layers=str(args.hf_layers),
         storage=storage_spec(args),
         device="cuda" if args.ngpu > 0 else "cpu",
         amp=_resolve_amp(amp) if args.ngpu > 0 else amp,

@@ -41,6 +41,7 @@ import numpy as np
 
 __all__ = [
     "HF_PREFIX",
+    "HFDumpEncoder",
     "HFEncoder",
     "HFEncoderError",
     "HFEncoderInfo",
@@ -134,12 +135,14 @@ class HFEncoder:
         revision: str | None = None,
         device: str = "cpu",
         local_files_only: bool | None = None,
+        amp: str | None = None,
     ) -> None:
         import torch
         from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
 
         self.torch = torch
         self.device = device
+        self.amp = amp  # fp16 / bf16: the forward pass autocast on CUDA
         kwargs: dict[str, Any] = {"revision": revision}
         if local_files_only is not None:
             kwargs["local_files_only"] = local_files_only
@@ -240,6 +243,14 @@ class HFEncoder:
             return [self._encode_waveforms([x], layers)[0] for x in prepared]
         return self._encode_waveforms(prepared, layers)
 
+    def _autocast(self) -> Any:
+        import contextlib
+
+        if not self.amp or not self.device.startswith("cuda"):
+            return contextlib.nullcontext()
+        dtype = self.torch.bfloat16 if self.amp == "bf16" else self.torch.float16
+        return self.torch.autocast(device_type="cuda", dtype=dtype)
+
     def _stack(self, out: Any, layers: Sequence[int]) -> Any:
         """The states of ``layers`` stacked on a new axis 2 (``num_layers``: the ``last_hidden_state``)."""
         states = [*out.hidden_states[: self.info.num_layers], out.last_hidden_state]
@@ -254,7 +265,7 @@ class HFEncoder:
         feed = {"input_values": inputs["input_values"].to(self.device)}
         if self.info.batched:
             feed["attention_mask"] = inputs["attention_mask"].to(self.device)
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             out = self.model(**feed, output_hidden_states=True)
         states = self._stack(out, layers)  # (batch, frames, layers, hidden)
         return [states[b, : self.num_frames(x.shape[0])].float().cpu().numpy() for b, x in enumerate(xs)]
@@ -268,10 +279,76 @@ class HFEncoder:
             for start in range(0, x.shape[0], self.window)
         ]
         inputs = self.extractor([c for _, c in chunks], sampling_rate=self.rate, return_tensors="pt")
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             out = self.model(inputs["input_features"].to(self.device), output_hidden_states=True)
         states = self._stack(out, layers)
         pieces: list[list[np.ndarray]] = [[] for _ in xs]
         for row, (i, chunk) in enumerate(chunks):
             pieces[i].append(states[row, : self.num_frames(chunk.shape[0])].float().cpu().numpy())
         return [np.concatenate(p, axis=0) for p in pieces]
+
+
+class HFDumpEncoder:
+    """:class:`HFEncoder` with the interface stage 5's jobs use (:class:`speechsent.asr.batch_encode.
+    BatchEncoder`'s): each utterance's states of ``layers`` as one ``(frames, len(layers) * hidden_size)``
+    matrix (layer-major: columns ``k * hidden_size`` to ``(k + 1) * hidden_size`` are ``layers[k]``), samples
+    read at the model's rate."""
+
+    def __init__(self, encoder: HFEncoder, layers: Sequence[int]) -> None:
+        self.encoder = encoder
+        self.layers = list(layers)
+        self.rate = encoder.info.sampling_rate
+        self.batch_invariant_batching = encoder.info.batched
+        self.reason = (
+            "" if encoder.info.batched else f"{encoder.info.model_type} without an exact attention mask"
+        )
+
+    def min_samples(self) -> int:
+        return self.encoder.info.min_samples
+
+    def num_feature_frames(self, num_samples: int) -> int:
+        """Output frames (what a batch's size is counted in)."""
+        return self.encoder.num_frames(num_samples)
+
+    def _flat(self, states: np.ndarray) -> np.ndarray:
+        return states.reshape(states.shape[0], -1)
+
+    def encode_single(self, wav: np.ndarray) -> np.ndarray:
+        from speechsent.asr.batch_encode import TooShortError
+
+        if len(wav) < self.min_samples():
+            raise TooShortError(f"{len(wav)} samples < {self.min_samples()}, the fewest giving one frame")
+        return self._flat(self.encoder.encode([wav], self.layers, self.rate)[0])
+
+    def encode_batch(self, wavs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return [self._flat(s) for s in self.encoder.encode(list(wavs), self.layers, self.rate)]
+
+    def self_check(self, wavs: Sequence[np.ndarray], tol: float) -> Any:
+        """Batched against one at a time on ``wavs`` (an :class:`~speechsent.asr.batch_encode.
+        InvarianceReport`)."""
+        from speechsent.asr.batch_encode import InvarianceReport
+
+        batched = self.encode_batch(wavs)
+        mismatches, diff = 0, 0.0
+        for wav, out in zip(wavs, batched, strict=True):
+            alone = self.encode_single(wav)
+            if alone.shape != out.shape:
+                mismatches += 1
+                continue
+            diff = max(diff, float(np.abs(alone - out).max()) if out.size else 0.0)
+        return InvarianceReport(len(wavs), mismatches, diff, mismatches == 0 and diff <= tol)
+
+    def model_info(self) -> dict[str, Any]:
+        """What ``info.json``'s ``model`` says (the keys the ESPnet encoder's have that apply, and ``hf``)."""
+        info = self.encoder.info
+        return {
+            "encoder": f"{HF_PREFIX}{info.name_or_path}",
+            "hf": info.to_dict(),
+            "input_layer": info.model_class,
+            "layers": self.layers,
+            "layer_dim": info.hidden_size,
+            "output_dim": len(self.layers) * info.hidden_size,
+            "frontend": {"class": "transformers feature extractor", "fs": info.sampling_rate},
+            "subsampling": info.samples_per_frame,  # input samples per frame (ESPnet's: feature frames)
+            "min_samples": info.min_samples,
+        }

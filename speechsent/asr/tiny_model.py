@@ -4,7 +4,9 @@
 ``espnet2.bin.asr_train`` saves it), ``<out_dir>/model.pth`` (the state dict) and the global-MVN statistics
 ``<out_dir>/feats_stats.npz`` (computed from noise-like speech through the model's own frontend, so that
 normalised features have realistic scale), and returns the two file paths. Importing this module is cheap;
-the call imports ``espnet2.tasks.asr`` (slow).
+the call imports ``espnet2.tasks.asr`` (slow). :func:`write_tiny_hf_encoder` saves a tiny random-weight
+Hugging Face speech model of each family :mod:`speechsent.asr.hf_encoder` reads, with its feature extractor,
+as ``save_pretrained`` does (a local model dir, no network).
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TinyModelSpec", "synthetic_speech", "write_synthetic_data_dir", "write_tiny_asr_model"]
+__all__ = [
+    "TINY_HF_KINDS",
+    "TinyModelSpec",
+    "synthetic_speech",
+    "write_synthetic_data_dir",
+    "write_tiny_asr_model",
+    "write_tiny_hf_encoder",
+]
 
 
 @dataclass
@@ -210,3 +219,81 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+#: The Hugging Face families of :func:`write_tiny_hf_encoder`: wav2vec2 with layer norm and an attention
+#: mask (as wav2vec2-large-lv60) and with group norm and none (as wav2vec2-base), HuBERT (group norm),
+#: WavLM, data2vec-audio, Whisper.
+TINY_HF_KINDS = ("wav2vec2-layer", "wav2vec2-group", "hubert", "wavlm", "data2vec-audio", "whisper")
+
+
+def write_tiny_hf_encoder(out_dir: str | Path, kind: str, seed: int = 0) -> Path:
+    """A ``kind`` model (:data:`TINY_HF_KINDS`): 2 layers x 32 dims, 16 kHz, in ``out_dir``; returns it.
+    The waveform models downsample 10 times (conv kernels 10, 3; strides 5, 2), Whisper as the real one."""
+    import torch
+    import transformers as t
+
+    out = Path(out_dir)
+    torch.manual_seed(seed)
+    if kind == "whisper":
+        config = t.WhisperConfig(
+            d_model=32,
+            encoder_layers=2,
+            decoder_layers=1,
+            encoder_attention_heads=2,
+            decoder_attention_heads=2,
+            encoder_ffn_dim=64,
+            decoder_ffn_dim=64,
+            num_mel_bins=80,
+            vocab_size=100,
+            pad_token_id=0,
+            bos_token_id=1,
+            eos_token_id=2,
+            decoder_start_token_id=1,
+            max_source_positions=1500,
+            max_target_positions=32,
+        )
+        t.WhisperModel(config).save_pretrained(out)
+        t.WhisperFeatureExtractor(feature_size=80).save_pretrained(out)
+        return out
+    conv: dict[str, Any] = {
+        "hidden_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "conv_dim": (16, 16),
+        "conv_kernel": (10, 3),
+        "conv_stride": (5, 2),
+        "num_conv_pos_embeddings": 16,
+        "num_conv_pos_embedding_groups": 2,
+        "vocab_size": 8,
+    }
+    builders = {
+        "wav2vec2-layer": lambda: (
+            t.Wav2Vec2Model(t.Wav2Vec2Config(**conv, feat_extract_norm="layer", do_stable_layer_norm=True)),
+            True,
+        ),
+        "wav2vec2-group": lambda: (
+            t.Wav2Vec2Model(t.Wav2Vec2Config(**conv, feat_extract_norm="group")),
+            False,
+        ),
+        "hubert": lambda: (t.HubertModel(t.HubertConfig(**conv, feat_extract_norm="group")), False),
+        "wavlm": lambda: (
+            t.WavLMModel(t.WavLMConfig(**conv, feat_extract_norm="layer", num_buckets=32)),
+            True,
+        ),
+        "data2vec-audio": lambda: (
+            t.Data2VecAudioModel(
+                t.Data2VecAudioConfig(**{**conv, "num_conv_pos_embeddings": 2}, conv_pos_kernel_size=5)
+            ),
+            True,
+        ),
+    }
+    if kind not in builders:
+        raise ValueError(f"unknown tiny HF encoder {kind!r}: one of {', '.join(TINY_HF_KINDS)}")
+    model, mask = builders[kind]()
+    model.save_pretrained(out)
+    t.Wav2Vec2FeatureExtractor(
+        sampling_rate=16000, return_attention_mask=mask, do_normalize=True
+    ).save_pretrained(out)
+    return out

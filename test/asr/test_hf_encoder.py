@@ -20,74 +20,16 @@ from speechsent.asr.hf_encoder import (  # noqa: E402
     is_hf_encoder,
     parse_layers,
 )
+from speechsent.asr.tiny_model import TINY_HF_KINDS, write_tiny_hf_encoder  # noqa: E402
 from speechsent.audio.io import resample  # noqa: E402
 
-_CONV = {
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "conv_dim": (16, 16),
-    "conv_kernel": (10, 3),
-    "conv_stride": (5, 2),
-    "num_conv_pos_embeddings": 16,
-    "num_conv_pos_embedding_groups": 2,
-    "vocab_size": 8,
-}
-
-
-def _waveform_model(kind: str):
-    """(config, model class, whether the feature extractor returns an attention mask)."""
-    t = transformers
-    if kind == "wav2vec2-layer":  # wav2vec2-large-lv60 style: layer norm, attention mask
-        return (
-            t.Wav2Vec2Config(**_CONV, feat_extract_norm="layer", do_stable_layer_norm=True),
-            t.Wav2Vec2Model,
-            True,
-        )
-    if kind == "wav2vec2-group":  # wav2vec2-base style: group norm, no attention mask
-        return t.Wav2Vec2Config(**_CONV, feat_extract_norm="group"), t.Wav2Vec2Model, False
-    if kind == "hubert":
-        return t.HubertConfig(**_CONV, feat_extract_norm="group"), t.HubertModel, False
-    if kind == "wavlm":
-        return t.WavLMConfig(**_CONV, feat_extract_norm="layer", num_buckets=32), t.WavLMModel, True
-    if kind == "data2vec-audio":
-        return (
-            t.Data2VecAudioConfig(**{**_CONV, "num_conv_pos_embeddings": 2}, conv_pos_kernel_size=5),
-            (t.Data2VecAudioModel),
-            True,
-        )
-    raise ValueError(kind)
-
-
-def _save(kind: str, path) -> str:
-    t = transformers
-    torch.manual_seed(0)
-    if kind == "whisper":
-        config = t.WhisperConfig(
-            d_model=32, encoder_layers=2, decoder_layers=1, encoder_attention_heads=2,
-            decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, num_mel_bins=80,
-            vocab_size=100, pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
-            max_source_positions=1500, max_target_positions=32,
-        )  # fmt: skip
-        t.WhisperModel(config).save_pretrained(path)
-        t.WhisperFeatureExtractor(feature_size=80).save_pretrained(path)
-        return str(path)
-    config, cls, mask = _waveform_model(kind)
-    cls(config).save_pretrained(path)
-    t.Wav2Vec2FeatureExtractor(
-        sampling_rate=16000, return_attention_mask=mask, do_normalize=True
-    ).save_pretrained(path)
-    return str(path)
-
-
-KINDS = ["wav2vec2-layer", "wav2vec2-group", "hubert", "wavlm", "data2vec-audio", "whisper"]
+KINDS = list(TINY_HF_KINDS)
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     root = tmp_path_factory.mktemp("hf")
-    return {kind: _save(kind, root / kind) for kind in KINDS}
+    return {kind: str(write_tiny_hf_encoder(root / kind, kind)) for kind in KINDS}
 
 
 def _utterances(rate: int = 8000, seconds=(0.7, 1.3, 0.45)) -> list[np.ndarray]:
