@@ -60,6 +60,7 @@ __all__ = [
     "collate_feats",
     "read_label_file",
     "read_utt_list",
+    "stacked_layers",
 ]
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,25 @@ class FeatsSource:
     @classmethod
     def of(cls, pair: FeatsSource | tuple[str | os.PathLike[str], str | os.PathLike[str]]) -> FeatsSource:
         return pair if isinstance(pair, FeatsSource) else cls(Path(pair[0]), Path(pair[1]))
+
+
+def stacked_layers(sources: Sequence[FeatsSource], name: str = "data") -> int:
+    """How many encoder layers each frame of the sources' features stacks (``info.json``'s ``model.layers``
+    beside ``feats.scp``, as a Hugging Face encoder's dump writes it: ``layers x hidden`` columns); 1 without
+    it. Sources that stack different numbers are an error naming them."""
+    import json
+
+    counts: dict[int, list[str]] = {}
+    for source in sources:
+        info = source.feats_scp.parent / "info.json"
+        layers = None
+        if info.is_file():
+            layers = (json.loads(info.read_text(encoding="utf-8")).get("model") or {}).get("layers")
+        counts.setdefault(len(layers) if layers else 1, []).append(str(source.feats_scp))
+    if len(counts) > 1:
+        shown = "; ".join(f"{n} layer(s): {', '.join(files)}" for n, files in sorted(counts.items()))
+        raise ValueError(f"{name}: features that stack different numbers of encoder layers: {shown}")
+    return next(iter(counts), 1)
 
 
 def read_label_file(path: str | os.PathLike[str], labels: Sequence[str]) -> dict[str, str]:
@@ -185,6 +205,7 @@ class FeatsDataset(torch.utils.data.Dataset):
             mat = self._load(0)
             self.dim = int(mat.shape[1])
             self._check_finite(0, mat)
+        self.num_layers = stacked_layers(self.sources, name)
         self._log_summary()
 
     def _index_source(

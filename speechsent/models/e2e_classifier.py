@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from speechsent.models.blstm import run_blstm
@@ -38,6 +39,10 @@ class E2EClassifierConfig:
     attention_dim: int = 0  # 0: linear frame scores (Mirsamadi et al.); > 0: tanh MLP of this size
     num_classes: int = 3
     dropout: float = 0.0  # after the FC layer, between BLSTM layers, before the output layer
+    # > 1: each frame stacks this many encoder layers (input_dim = layers x hidden, layer-major, as stage 5
+    # dumps a Hugging Face encoder's hidden states); a learnable weighted sum (softmax weights, uniform at
+    # first, as SUPERB reads such upstreams) makes one hidden-size frame of them before the FC layer
+    feature_layers: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,9 +54,16 @@ class E2EClassifier(nn.Module):
     def __init__(self, config: E2EClassifierConfig):
         super().__init__()
         self.config = config
-        self.fc = nn.Sequential(
-            nn.Linear(config.input_dim, config.fc_dim), nn.ReLU(), nn.Dropout(config.dropout)
+        if config.feature_layers < 1 or config.input_dim % config.feature_layers:
+            raise ValueError(
+                f"input_dim {config.input_dim} is not feature_layers ({config.feature_layers}) x a hidden "
+                "size"
+            )
+        self.layer_weights = (
+            nn.Parameter(torch.zeros(config.feature_layers)) if config.feature_layers > 1 else None
         )
+        frame_dim = config.input_dim // config.feature_layers
+        self.fc = nn.Sequential(nn.Linear(frame_dim, config.fc_dim), nn.ReLU(), nn.Dropout(config.dropout))
         self.blstm = nn.LSTM(
             config.fc_dim,
             config.lstm_dim,
@@ -78,10 +90,19 @@ class E2EClassifier(nn.Module):
         total = feats.size(1)
         if int(lengths.min()) < 1 or int(lengths.max()) > total:
             raise ValueError(f"every length must be in [1, {total}] (the padded frame count)")
+        if self.layer_weights is not None:
+            layers = feats.view(*feats.shape[:2], self.config.feature_layers, -1)
+            feats = (layers * self.layer_weights.softmax(0)[:, None]).sum(dim=2)
         out = run_blstm(self.blstm, self.fc(feats), lengths, self.blstm_path)
         mask = lengths_to_mask(lengths.to(out.device), total)
         pooled, _ = self.pooling(out, mask)
         return pooled
+
+    def layer_weight_values(self) -> list[float] | None:
+        """The softmax weights of the stacked layers (None without ``feature_layers`` > 1)."""
+        if self.layer_weights is None:
+            return None
+        return [float(w) for w in self.layer_weights.detach().softmax(0).cpu()]
 
     def forward(self, feats: Tensor, lengths: Tensor) -> Tensor:
         """Class logits ``(B, num_classes)``."""

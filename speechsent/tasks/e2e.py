@@ -255,6 +255,11 @@ class E2ETask(AbsTask[E2EConfig]):
             raise ValueError(f"no training ({len(train_data)}) or validation ({len(valid_data)}) utterances")
         if valid_data.dim != train_data.dim:
             raise ValueError(f"validation features have dim {valid_data.dim}, training ones {train_data.dim}")
+        if valid_data.num_layers != train_data.num_layers:
+            raise ValueError(
+                f"validation features stack {valid_data.num_layers} encoder layers, training ones "
+                f"{train_data.num_layers}"
+            )
         return full_train, train_data, valid_data, select_set
 
     def build(self, dist: Any) -> Built:
@@ -271,7 +276,7 @@ class E2ETask(AbsTask[E2EConfig]):
         check_class_counts(counts, labels, allow=c.allow_missing_classes, what=what)
 
         set_seed(c.seed)  # the same initial weights on every rank and run
-        config = model_config(c, train_data.dim, len(labels))
+        config = model_config(c, train_data.dim, len(labels), train_data.num_layers)
         model = build_model(c.model, **config)
         manifest = E2EModelManifest(c.model, config, list(labels), c.task, input_kind(c), "best.pth")
         if c.init_from:

@@ -61,11 +61,13 @@ def heldout_utterances(utts: Sequence[str], fraction: float, seed: int) -> set[s
     return held
 
 
-def model_config(config: Any, input_dim: int, num_classes: int) -> dict[str, Any]:
-    """The classifier's config fields (``speechsent.models.build_model(config.model, **fields)``)."""
+def model_config(config: Any, input_dim: int, num_classes: int, feature_layers: int = 1) -> dict[str, Any]:
+    """The classifier's config fields (``speechsent.models.build_model(config.model, **fields)``);
+    ``feature_layers``: the encoder layers each frame stacks (the BLSTM classifier's weighted sum)."""
     if config.model == "blstm":
         return {
             "input_dim": input_dim,
+            **({"feature_layers": feature_layers} if feature_layers > 1 else {}),
             "fc_dim": config.fc_dim,
             "lstm_dim": config.lstm_dim,
             "num_lstm_layers": config.num_lstm_layers,
@@ -73,6 +75,11 @@ def model_config(config: Any, input_dim: int, num_classes: int) -> dict[str, Any
             "num_classes": num_classes,
             "dropout": config.dropout,
         }
+    if feature_layers > 1:
+        raise ValueError(
+            f"features that stack {feature_layers} encoder layers need the blstm model (its weighted sum of "
+            f"layers), not {config.model}"
+        )
     return {
         "input_dim": input_dim,
         "channels": list(config.cnn_channels),
