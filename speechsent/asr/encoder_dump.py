@@ -436,13 +436,7 @@ def _run_job(
         enc.batch_size,
         cfg.storage.kind,
     )
-    loop_start, loop_cpu = time.perf_counter(), time.process_time()
-    writer = _encode_all(cfg, utts, files, enc)
-    timing = {
-        "loop_seconds": time.perf_counter() - loop_start,
-        "loop_cpu_seconds": time.process_time() - loop_cpu,
-    }
-    return _finish_job(cfg, job, utts, files, fingerprint, enc, writer, start, timing)
+    return _finish_job(cfg, job, utts, files, fingerprint, enc, start)
 
 
 def _hf_fingerprint(cfg: DumpConfig, utts: Sequence[str]) -> dict[str, Any]:
@@ -505,13 +499,7 @@ def _hf_dump_job(cfg: DumpConfig, job: int, utts: list[str], start: float, force
         enc.batch_size,
         cfg.storage.kind,
     )
-    loop_start, loop_cpu = time.perf_counter(), time.process_time()
-    writer = _encode_all(cfg, utts, files, enc)
-    timing = {
-        "loop_seconds": time.perf_counter() - loop_start,
-        "loop_cpu_seconds": time.process_time() - loop_cpu,
-    }
-    return _finish_job(cfg, job, utts, files, fingerprint, enc, writer, start, timing)
+    return _finish_job(cfg, job, utts, files, fingerprint, enc, start)
 
 
 def _finish_job(
@@ -521,11 +509,16 @@ def _finish_job(
     files: JobFiles,
     fingerprint: dict[str, Any],
     enc: _JobEncoder,
-    writer: ArkWriterThread,
     start: float,
-    timing: dict[str, float],
 ) -> JobResult:
-    """Check that every utterance was dumped or skipped, publish the job's files, write ``done.J`` last."""
+    """Encode the job's utterances (timed), check that every one was dumped or skipped, publish the job's
+    files, write ``done.J`` last."""
+    loop_start, loop_cpu = time.perf_counter(), time.process_time()
+    writer = _encode_all(cfg, utts, files, enc)
+    timing = {
+        "loop_seconds": time.perf_counter() - loop_start,
+        "loop_cpu_seconds": time.process_time() - loop_cpu,
+    }
     scp, num_frames, skipped = writer.scp, writer.num_frames, enc.skipped
     missing = set(utts) - set(scp) - set(skipped)
     if missing:
