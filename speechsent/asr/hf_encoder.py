@@ -24,9 +24,10 @@ rounding), so the features never depend on how utterances were batched:
   are cut into 30-s windows whose outputs are joined), so batching changes nothing; its output is cut to the
   utterance's frames (one per 320 samples, rounded up), as SUPERB and ESPnet's Whisper front-end do.
 
-Samples are given on the project's int16 scale (:mod:`speechsent.audio.io`) at any rate: they are scaled to
-±1.0 and resampled to the model's rate (the feature extractor's ``sampling_rate``). ``transformers`` is
-imported only when a model is loaded, so that command lines stay fast to start.
+Samples are given as the project's readers give utterances (float, full scale ±1.0,
+:mod:`speechsent.audio.io`) at any rate and resampled to the model's rate (the feature extractor's
+``sampling_rate``). ``transformers`` is imported only when a model is loaded, so that command lines stay fast
+to start.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 HF_PREFIX = "hf:"
-INT16_SCALE = 32768.0
 # Model types whose padded, masked batches give each utterance its single-utterance states: one convolution
 # before the Transformer reads the (zeroed) padded frames. data2vec-audio stacks several positional
 # convolutions, whose padded frames turn non-zero between them and reach the last valid frames.
@@ -218,17 +218,17 @@ class HFEncoder:
         return int(self.model._get_feat_extract_output_lengths(self.torch.tensor([num_samples]))[0])
 
     def prepare(self, samples: np.ndarray, rate: int) -> np.ndarray:
-        """int16-scale ``samples`` at ``rate`` -> float32 at ±1.0 scale and the model's rate."""
+        """``samples`` (full scale ±1.0) at ``rate`` -> float32 at the model's rate."""
         from speechsent.audio.io import resample
 
-        x = np.asarray(samples, dtype=np.float32) / INT16_SCALE
+        x = np.asarray(samples, dtype=np.float32)
         return resample(x, rate, self.rate) if rate != self.rate else x
 
     def encode(self, waves: Sequence[np.ndarray], layers: Sequence[int], rate: int) -> list[np.ndarray]:
         """Each utterance's hidden states of ``layers``: ``(frames, len(layers), hidden_size)`` float32.
 
-        ``waves``: int16-scale samples at ``rate``. An utterance shorter than ``info.min_samples`` (after
-        resampling) is an error (:meth:`num_frames` is 0 for it: callers skip it first).
+        ``waves``: samples (full scale ±1.0) at ``rate``. An utterance shorter than ``info.min_samples``
+        (after resampling) is an error (:meth:`num_frames` is 0 for it: callers skip it first).
         """
         prepared = [self.prepare(w, rate) for w in waves]
         for i, x in enumerate(prepared):

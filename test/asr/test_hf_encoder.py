@@ -34,7 +34,7 @@ def saved(tmp_path_factory):
 
 def _utterances(rate: int = 8000, seconds=(0.7, 1.3, 0.45)) -> list[np.ndarray]:
     rng = np.random.default_rng(1)
-    return [np.round(rng.normal(0, 3000, int(s * rate))).astype(np.float32) for s in seconds]
+    return [rng.normal(0, 0.1, int(s * rate)).astype(np.float32) for s in seconds]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -58,7 +58,7 @@ def test_equals_transformers_forward(saved, kind):
     last one is the model's output (after the final layer norm of a pre-LN model)."""
     enc = HFEncoder(saved[kind])
     wave = _utterances()[1]
-    x = resample(wave / 32768.0, 8000, 16000)
+    x = resample(wave, 8000, 16000)
     extractor = transformers.AutoFeatureExtractor.from_pretrained(saved[kind])
     model = transformers.AutoModel.from_pretrained(saved[kind]).eval()
     with torch.inference_mode():
@@ -82,13 +82,21 @@ def test_whisper_frames_and_30_second_windows(saved):
     enc = HFEncoder(saved["whisper"])
     assert enc.info.model_type == "whisper" and enc.info.samples_per_frame == 320
     rate = 16000
-    long = np.round(np.random.default_rng(2).normal(0, 3000, 31 * rate)).astype(np.float32)
+    long = np.random.default_rng(2).normal(0, 0.1, 31 * rate).astype(np.float32)
     out = enc.encode([long], [2], rate=rate)[0]
     assert out.shape == (math.ceil(31 * rate / 320), 1, 32)
     first = enc.encode([long[: 30 * rate]], [2], rate=rate)[0]
     rest = enc.encode([long[30 * rate :]], [2], rate=rate)[0]
     assert first.shape[0] == 1500 and rest.shape[0] == 50
     assert np.abs(out - np.concatenate([first, rest])).max() <= 1e-4
+    # transformers' own feature extractor and encoder on the same (full-scale ±1.0) samples
+    extractor = transformers.AutoFeatureExtractor.from_pretrained(saved["whisper"])
+    encoder = transformers.AutoModel.from_pretrained(saved["whisper"]).get_encoder().eval()
+    short = long[: 2 * rate]
+    with torch.inference_mode():
+        ref = encoder(extractor([short], sampling_rate=rate, return_tensors="pt")["input_features"])
+    ours = enc.encode([short], [2], rate=rate)[0][:, 0]
+    assert ours.shape[0] == 100 and np.abs(ours - ref.last_hidden_state[0, :100].numpy()).max() <= 1e-5
 
 
 def test_min_samples_and_too_short(saved):
