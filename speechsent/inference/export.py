@@ -330,33 +330,83 @@ def _export_classifier(system_dir: Path, model: E2EModelManifest | TextModelMani
     return {"lm_source": lm_source, "lm": tok.get("lm") if tok.get("kind") == "lm" else None}
 
 
-def _fbank_features(system_dir: Path, system: SystemManifest) -> dict[str, Any]:
-    """The fbank options of the dump an fbank system was trained on (its ``info.json``)."""
+def _train_feats_infos(system_dir: Path, system: SystemManifest) -> list[tuple[Path, dict[str, Any]]]:
+    """The ``info.json`` of each dump the system was trained on (its ``train_feats``), found from the
+    recipe dir (the working dir, or two levels above ``system_dir``)."""
     config = system.config
     feats = config.get("train_feats") or []
     feats = feats if isinstance(feats, list) else [feats]
     bases = [Path.cwd(), system_dir.parent.parent, system_dir.parent]
+    found = []
     for scp in feats:
         for base in bases:
             info_file = (base / scp).parent / "info.json"
             if info_file.is_file():
-                info = _read_json(info_file)
-                model = info.get("model") or {}
-                fbank = model.get("fbank")
-                if fbank is None:
-                    continue
-                rate = fbank.get("sample_rate")
-                rates = model.get("sample_rates") or []
-                if rate is None and len(rates) != 1:
-                    raise ExportError(
-                        f"{info_file}: fbank features of audio at {rates or 'unknown'} Hz: no single rate "
-                        "to resample new audio to"
-                    )
-                return {"kind": "fbank", "fbank": fbank, "fs": int(rate or rates[0])}
+                found.append((info_file, _read_json(info_file)))
+                break
+    return found
+
+
+def _fbank_features(system_dir: Path, system: SystemManifest) -> dict[str, Any]:
+    """The fbank options of the dump an fbank system was trained on (its ``info.json``)."""
+    for info_file, info in _train_feats_infos(system_dir, system):
+        model = info.get("model") or {}
+        fbank = model.get("fbank")
+        if fbank is None:
+            continue
+        rate = fbank.get("sample_rate")
+        rates = model.get("sample_rates") or []
+        if rate is None and len(rates) != 1:
+            raise ExportError(
+                f"{info_file}: fbank features of audio at {rates or 'unknown'} Hz: no single rate "
+                "to resample new audio to"
+            )
+        return {"kind": "fbank", "fbank": fbank, "fs": int(rate or rates[0])}
     raise ExportError(
-        f"{system_dir}: cannot find the info.json of its fbank dump (train_feats {feats}); run the export "
-        "from the recipe dir"
+        f"{system_dir}: cannot find the info.json of its fbank dump (train_feats "
+        f"{system.config.get('train_feats')}); run the export from the recipe dir"
     )
+
+
+def _hf_features(
+    system_dir: Path, system: SystemManifest, model: E2EModelManifest, tmp: Path
+) -> Features | None:
+    """The Hugging Face encoder an E2E system's features came from (its dump's ``info.json``), packed into
+    ``tmp/hf_encoder`` when it is a local dir (a hub id stays an id, with its revision); None when the
+    system was trained on an ESPnet encoder's dump."""
+    for info_file, info in _train_feats_infos(system_dir, system):
+        spec = (info.get("model") or {}).get("hf")
+        if spec is None:
+            continue
+        layers = list(info["model"]["layers"])
+        dim = model.config.get("input_dim")
+        if dim is not None and int(dim) != len(layers) * int(spec["hidden_size"]):
+            raise ExportError(
+                f"{system_dir}: the classifier takes {dim}-dim features but {info_file} says "
+                f"{len(layers)} layers x {spec['hidden_size']}"
+            )
+        source = Path(spec["name_or_path"])
+        local = source.is_dir()
+        if local:
+            shutil.copytree(source, tmp / "hf_encoder")
+        elif spec.get("revision") is None:
+            log.warning(
+                "%s: the hub model %s has no pinned revision: the export loads whatever 'main' is then "
+                "(dump with --hf_revision COMMIT to pin it)",
+                system_dir,
+                spec["name_or_path"],
+            )
+        return Features(
+            kind="hf",
+            fs=int(spec["sampling_rate"]),
+            hf={
+                "model": "hf_encoder" if local else str(spec["name_or_path"]),
+                "local": local,
+                "revision": spec.get("revision"),
+                "layers": layers,
+            },
+        )
+    return None
 
 
 def read_decode_config(path: str | os.PathLike[str] | None, mode: str | None = None) -> dict[str, Any]:
@@ -419,7 +469,7 @@ def _default_asr_model(asr_model: str | Path, system_dir: Path) -> Path:
 def _model_card(info: dict[str, Any], asr_source: str | None) -> str:
     system = info["system_json"]
     kind = (
-        "end-to-end (ASR encoder features → classifier)"
+        "end-to-end (encoder features → classifier)"
         if info["type"] == "e2e"
         else ("2-step (ASR transcript → text classifier)")
     )
@@ -439,6 +489,17 @@ def _model_card(info: dict[str, Any], asr_source: str | None) -> str:
         f"- Selected on `{system.get('select_set')}` (epoch {system.get('best_epoch')}), "
         f"seed {system.get('seed')}",
     ]
+    hf = (info.get("features") or {}).get("hf")
+    if hf:
+        where = (
+            "packed in `hf_encoder/`"
+            if hf["local"]
+            else f"from the Hugging Face Hub, revision {hf['revision']}"
+        )
+        lines.append(
+            f"- Encoder: Hugging Face `{hf['model']}` ({where}), frozen; hidden states "
+            f"{' '.join(map(str, hf['layers']))} (a learned weighted sum when several)"
+        )
     if asr_source:
         lines.append(f"- ASR model: `{asr_source}` (ESPnet2, in `asr/`)")
     if info.get("decode"):
@@ -517,6 +578,12 @@ def _add_inputs(
         manifest.features = Features(kind="fbank", fbank=features["fbank"], fs=features["fs"])
         manifest.fs = features["fs"]
         return None
+    if family == "e2e" and input_kind == "encoder" and isinstance(model, E2EModelManifest):
+        hf = _hf_features(system_dir, system, model, tmp)
+        if hf is not None:
+            manifest.features = hf
+            manifest.fs = int(hf.fs or 0)
+            return None
     exported = _export_asr(_default_asr_model(asr_model, system_dir), asr_model_file, tmp)
     manifest.asr = AsrFiles(config=exported["config"], model_file=exported["model_file"])
     manifest.fs = exported["fs"]

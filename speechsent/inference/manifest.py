@@ -15,8 +15,11 @@ field                  required  meaning (default when absent)
 ``asr``                e2e on    ``{"config": ..., "model_file": ...}``: the ESPnet2 ASR model, relative
                        encoder,  paths (``null``: none, as for an fbank model)
                        two_step
-``features``           no        e2e: ``{"kind": "encoder"}`` (the default) or ``{"kind": "fbank", "fbank":
-                                 {FbankConfig's fields}, "fs": Hz}``; not used by two_step
+``features``           no        e2e: ``{"kind": "encoder"}`` (the default), ``{"kind": "fbank", "fbank":
+                                 {FbankConfig's fields}, "fs": Hz}`` or ``{"kind": "hf", "hf": {"model": a
+                                 dir of the model dir or a hub id, "local": bool, "revision": str or null,
+                                 "layers": [hidden-state indices]}}`` (a Hugging Face encoder); not used by
+                                 two_step
 ``decode``             no        two_step: the decoding options (``{"mode": "beam"}``: beam search with
                                  :class:`speechsent.asr.decode.DecodeOptions`' defaults); not used by e2e
 ``lm``                 no        a 2-step LM classifier's LM (a dir of the model, or a hub id; ``null``)
@@ -66,7 +69,7 @@ __all__ = [
 FORMAT_VERSION = 1
 MODEL_JSON = "speechsent_model.json"
 TYPES = ("e2e", "two_step")
-FEATURE_KINDS = ("encoder", "fbank")
+FEATURE_KINDS = ("encoder", "fbank", "hf")
 #: The first bytes of ``torch.save(..., _use_new_zipfile_serialization=False)`` (the pickled magic number).
 _LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19"
 
@@ -172,6 +175,7 @@ class Features:
     kind: str = "encoder"
     fbank: dict[str, Any] | None = None
     fs: int | None = None
+    hf: dict[str, Any] | None = None  # kind hf: model, local, revision, layers
 
     @classmethod
     def from_fields(cls, f: _Fields) -> Features:
@@ -189,7 +193,24 @@ class Features:
                 FbankConfig(**fbank).frame_samples(8000)
             except (TypeError, ValueError) as error:
                 raise f.error(f"{f.prefix}fbank: {error}") from None
-        return cls(kind=str(kind), fbank=fbank, fs=f.integer("fs", positive=True))
+        hf = f.mapping("hf", required=kind == "hf")
+        if hf is not None:
+            model, layers = hf.get("model"), hf.get("layers")
+            if not isinstance(model, str) or not model:
+                raise f.error(
+                    f"{f.prefix}hf.model must be a non-empty string (a dir of the model, or a hub id)"
+                )
+            if (
+                not isinstance(layers, list)
+                or not layers
+                or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in layers)
+            ):
+                raise f.error(f"{f.prefix}hf.layers must be a list of hidden-state indices, not {layers!r}")
+            revision = hf.get("revision")
+            if revision is not None and not isinstance(revision, str):
+                raise f.error(f"{f.prefix}hf.revision must be a string or null")
+            hf = {"model": model, "local": bool(hf.get("local")), "revision": revision, "layers": layers}
+        return cls(kind=str(kind), fbank=fbank, fs=f.integer("fs", positive=True), hf=hf)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
@@ -197,6 +218,8 @@ class Features:
             out["fbank"] = dict(self.fbank)
         if self.fs is not None:
             out["fs"] = self.fs
+        if self.hf is not None:
+            out["hf"] = dict(self.hf)
         return out
 
 
@@ -488,3 +511,10 @@ def check_model_files(model_dir: str | Path, manifest: ModelManifest) -> None:
         _check_text_classifier(cls_dir, manifest, model_dir / MODEL_JSON)
     if manifest.needs_asr:
         _check_asr(model_dir, manifest, e2e_spec)
+    features = manifest.features
+    if features is not None and features.kind == "hf" and features.hf is not None and features.hf["local"]:
+        encoder_dir = model_dir / features.hf["model"]
+        if not (encoder_dir / "config.json").is_file():
+            raise ManifestError(
+                f"{encoder_dir}: no config.json (the Hugging Face encoder named by {MODEL_JSON})"
+            )

@@ -121,6 +121,9 @@ class E2ESentimentModel(SentimentModel):
             self.fbank = FbankConfig(**(features.fbank or {}))
             self.min_samples = self.fbank.frame_samples(self.fs)
             return
+        if self.feature_kind == "hf":
+            self._load_hf(features)
+            return
         from espnet2.tasks.asr import ASRTask
 
         from speechsent.asr.batch_encode import BatchEncoder
@@ -146,6 +149,25 @@ class E2ESentimentModel(SentimentModel):
         # On a GPU, batches made exact by BatchEncoder (checked on the first batch, as the dump does); on a
         # CPU one utterance at a time, the fastest there.
         self.batched_encoder = device.startswith("cuda") and self.encoder.batch_invariant_batching
+        self._invariance_checked = False
+
+    def _load_hf(self, features: Features) -> None:
+        """A Hugging Face encoder (packed in the model dir, or a hub id and revision), as the dump ran it."""
+        from speechsent.asr.hf_encoder import HFDumpEncoder, HFEncoder, HFEncoderError
+
+        spec = features.hf or {}
+        source = str(self.model_dir / spec["model"]) if spec.get("local") else str(spec["model"])
+        try:
+            hf = HFEncoder(source, spec.get("revision"), self.device, amp=self.amp)
+        except HFEncoderError as error:
+            raise InferenceError(str(error)) from None
+        if hf.info.sampling_rate != self.fs:
+            raise InferenceError(
+                f"{source}: the encoder takes {hf.info.sampling_rate} Hz audio, the model's fs is {self.fs}"
+            )
+        self.encoder = HFDumpEncoder(hf, spec["layers"])
+        self.min_samples = hf.info.min_samples
+        self.batched_encoder = self.device.startswith("cuda") and self.encoder.batch_invariant_batching
         self._invariance_checked = False
 
     def features(self, wave: np.ndarray) -> np.ndarray:

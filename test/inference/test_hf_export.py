@@ -1,0 +1,98 @@
+"""An E2E system on a Hugging Face encoder's features, from stage 5's dump to speechsent-infer: the export
+packs the encoder (a local dir) and its layers, and the exported model reproduces the system's utt2prob."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+pytest.importorskip("transformers")
+pytest.importorskip("torch")
+
+from speechsent.asr.dump_jobs import merge_jobs
+from speechsent.asr.encoder_dump import DumpConfig, dump_job
+from speechsent.asr.tiny_model import write_synthetic_data_dir, write_tiny_hf_encoder
+from speechsent.audio.io import UtteranceReader
+from speechsent.bin import train_e2e
+from speechsent.data.labels import SENTIMENT_LABELS
+from speechsent.inference.export import export_system
+from speechsent.inference.model import InferenceError, SentimentModel
+from speechsent.kaldi.table import read_table, write_table
+
+
+def _set(root, name, recordings, seed):
+    data = write_synthetic_data_dir(root / "data" / name, recordings, fs=8000, seed=seed)
+    rng = random.Random(seed)
+    utts = UtteranceReader(data).utt_ids()
+    write_table(data / "utt2sentiment", {u: rng.choice(SENTIMENT_LABELS) for u in utts})
+    return data
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hf_system")
+    encoder = write_tiny_hf_encoder(root / "wavlm", "wavlm")
+    sets = {
+        "swbd_train": _set(root, "swbd_train", [[1.1, 0.7, 1.6, 0.9], [1.2, 0.5, 0.8], [1.4, 1.0]], 1),
+        "swbd_test": _set(root, "swbd_test", [[0.9, 1.3, 0.6], [1.5, 0.7]], 2),
+    }
+    feats = {}
+    for name, data in sets.items():
+        out = root / "dump" / "hf" / name
+        cfg = DumpConfig(data_dir=data, out_dir=out, encoder=f"hf:{encoder}", hf_layers="all", progress=False)
+        dump_job(cfg, 1)
+        merge_jobs(data, out, 1)
+        feats[name] = out / "feats.scp"
+    exp = root / "exp" / "e2e_hf"
+    train, test = sets["swbd_train"] / "utt2sentiment", sets["swbd_test"] / "utt2sentiment"
+    argv = [
+        "--train_feats", str(feats["swbd_train"]), "--train_labels", str(train),
+        "--valid_feats", str(feats["swbd_test"]), "--valid_labels", str(test),
+        "--score_sets", f"swbd_test:{feats['swbd_test']}:{test}",
+        "--fc_dim", "16", "--lstm_dim", "8", "--batch_size", "4", "--max_epochs", "2", "--patience", "0",
+        "--progress", "false", "--num_threads", "1", "--allow_missing_classes", "true", "--exp_dir", str(exp),
+    ]  # fmt: skip
+    assert train_e2e.main(argv) == 0
+    exported = export_system(exp, root / "export" / "e2e")
+    return root, sets, exp, exported
+
+
+def test_export_packs_the_encoder_and_its_layers(system):
+    _, _, _, exported = system
+    info = json.loads((exported / "speechsent_model.json").read_text())
+    assert info["asr"] is None and info["fs"] == 16000
+    assert info["features"]["kind"] == "hf"
+    assert info["features"]["hf"] == {
+        "model": "hf_encoder",
+        "local": True,
+        "revision": None,
+        "layers": [0, 1, 2],
+    }
+    assert (exported / "hf_encoder" / "config.json").is_file()
+    assert "Hugging Face `hf_encoder` (packed in `hf_encoder/`)" in (exported / "README.md").read_text()
+
+
+def test_exported_model_reproduces_utt2prob(system):
+    _, sets, exp, exported = system
+    model = SentimentModel.from_pretrained(exported, device="cpu")
+    reader = UtteranceReader(sets["swbd_test"], target_rate=16000)
+    utts = reader.utt_ids()
+    predictions = model.predict_waveforms([reader.load(u)[0] for u in utts])
+    probs = read_table(exp / "score_swbd_test" / "utt2prob")
+    for utt, prediction in zip(utts, predictions, strict=True):
+        ours = [prediction.probabilities[label] for label in SENTIMENT_LABELS]
+        assert np.abs(np.array(ours) - np.array([float(p) for p in probs[utt].split()])).max() <= 1e-4
+
+
+def test_a_broken_encoder_dir_is_an_error_naming_it(system, tmp_path):
+    import shutil
+
+    _, _, _, exported = system
+    broken = tmp_path / "e2e"
+    shutil.copytree(exported, broken)
+    (broken / "hf_encoder" / "config.json").unlink()
+    with pytest.raises(InferenceError, match=f"{broken / 'hf_encoder'}: no config.json"):
+        SentimentModel.from_pretrained(broken, device="cpu")
