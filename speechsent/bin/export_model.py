@@ -29,7 +29,12 @@ import sys
 from collections.abc import Sequence
 
 from speechsent import cli
-from speechsent.inference.export_cli import add_export_arguments, check_export_arguments, log
+from speechsent.inference.export_cli import (
+    add_export_arguments,
+    add_hub_arguments,
+    check_export_arguments,
+    log,
+)
 
 __all__ = ["get_parser", "main"]
 
@@ -39,6 +44,7 @@ PROG = "speechsent-export"
 def get_parser() -> argparse.ArgumentParser:
     parser = cli.make_parser(PROG, __doc__)
     add_export_arguments(parser)
+    add_hub_arguments(parser)
     cli.add_log_level_argument(parser)
     return parser
 
@@ -51,8 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from speechsent.asr.model_dir import ModelDirError
     from speechsent.inference.export import ExportError
     from speechsent.inference.export_cli import export_model
+    from speechsent.inference.hub import HubError
 
-    return cli.run_reporting_errors(lambda: export_model(args), log, (ExportError, ModelDirError, OSError))
+    return cli.run_reporting_errors(
+        lambda: export_model(args), log, (ExportError, ModelDirError, HubError, OSError)
+    )
 
 
 if __name__ == "__main__":

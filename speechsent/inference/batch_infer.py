@@ -38,6 +38,7 @@ class InferConfig:
     chunk_seconds: float | None = None
     device: str = "auto"
     amp: str | None = None
+    revision: str | None = None  # a Hub id's revision
 
 
 def _inputs(cfg: InferConfig, fs: int) -> Iterator[Any]:
@@ -105,7 +106,7 @@ def infer(cfg: InferConfig, out: IO[str]) -> tuple[int, int]:
 
     max_duration = DEFAULT_MAX_DURATION if cfg.max_duration is None else cfg.max_duration
     model = SentimentModel.from_pretrained(
-        cfg.model_dir, cfg.device, cfg.batch_size, cfg.amp, max_duration=max_duration
+        cfg.model_dir, cfg.device, cfg.batch_size, cfg.amp, max_duration=max_duration, revision=cfg.revision
     )
     if cfg.chunk_seconds is not None:
         model.check_chunk_seconds(cfg.chunk_seconds)

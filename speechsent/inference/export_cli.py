@@ -65,6 +65,24 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_hub_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--push_to_hub`` and its options."""
+    g = parser.add_argument_group("Hugging Face Hub")
+    g.add_argument(
+        "--push_to_hub",
+        default=None,
+        metavar="ORG/NAME",
+        help="upload the exported dir to this Hub repository with its model card (made if absent; the token "
+        "of huggingface-cli login or HF_TOKEN)",
+    )
+    g.add_argument(
+        "--hub_private",
+        type=str2bool,
+        default=True,
+        help="a new repository is private (default: the LDC corpora's agreements decide what may be shared)",
+    )
+
+
 def check_export_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Usage errors (exit via ``parser.error``): the output and the system."""
     if not args.out_dir:
@@ -76,7 +94,18 @@ def check_export_arguments(parser: argparse.ArgumentParser, args: argparse.Names
 
 
 def export_model(args: argparse.Namespace) -> Path:
-    """Select (or take) the system and export it; returns the model dir."""
+    """Select (or take) the system and export it (and push it to the Hub with ``--push_to_hub``); returns
+    the model dir."""
+    out = _export(args)
+    if getattr(args, "push_to_hub", None):
+        from speechsent.inference.hub import push_model
+
+        url = push_model(out, args.push_to_hub, private=args.hub_private)
+        log.info("pushed %s to the Hugging Face Hub: %s", out, url)
+    return out
+
+
+def _export(args: argparse.Namespace) -> Path:
     from speechsent.inference.export import export_system, read_decode_config, select_best_system
 
     if args.system_dir:

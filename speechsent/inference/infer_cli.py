@@ -21,7 +21,13 @@ def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
     """Every option but ``--config`` and ``--log_level``."""
     add = parser.add_argument
     add("files", nargs="*", metavar="FILE", help="audio files (wav, flac, SPHERE, ...)")
-    add("--model_dir", default=None, help="an exported model dir (speechsent-export); required")
+    add(
+        "--model_dir",
+        default=None,
+        help="an exported model dir (speechsent-export), or its Hugging Face Hub id (org/name: downloaded "
+        "into the Hub cache; HF_HUB_OFFLINE=1 reads the cache only); required",
+    )
+    add("--revision", type=none_or_str, default=None, help="with a Hub id: a branch, tag or commit")
     add("--wav_scp", type=none_or_str, default=None, help="a Kaldi wav.scp of inputs")
     add("--segments", type=none_or_str, default=None, help="Kaldi segments of --wav_scp's recordings")
     add(
@@ -89,6 +95,7 @@ def make_config(args: argparse.Namespace) -> Any:
         chunk_seconds=args.chunk_seconds,
         device=args.device,
         amp=args.amp,
+        revision=args.revision,
     )
 
 

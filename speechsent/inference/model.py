@@ -249,8 +249,13 @@ class SentimentModel:
         batch_size: int = 16,
         amp: str | None = None,
         max_duration: float | None = DEFAULT_MAX_DURATION,
+        revision: str | None = None,
     ) -> SentimentModel:
         """Load the exported model at ``model_dir`` on ``device`` (auto | cpu | cuda | cuda:N).
+
+        ``model_dir`` may be a Hugging Face Hub id (``org/name``, not an existing path): the model is
+        downloaded into the Hub cache (``revision``: a branch, tag or commit; ``HF_HUB_OFFLINE=1`` reads the
+        cache only; :mod:`speechsent.inference.hub`).
 
         ``batch_size``: inputs classified together (on a GPU the ASR encoder of an E2E model runs them as one
         batch, exact as the dump's batches; on a CPU one at a time, the fastest there). ``amp``: None
@@ -263,7 +268,12 @@ class SentimentModel:
         (:func:`speechsent.inference.manifest.check_model_files`); then the checkpoints are loaded. Any
         problem is one :class:`InferenceError` line naming the file.
         """
-        path = Path(model_dir)
+        from speechsent.inference.hub import HubError, download_model, is_hub_id
+
+        try:
+            path = download_model(str(model_dir), revision) if is_hub_id(model_dir) else Path(model_dir)
+        except HubError as error:
+            raise InferenceError(str(error)) from None
         try:
             manifest = read_manifest(path)
             check_model_files(path, manifest)

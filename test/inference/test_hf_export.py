@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,3 +97,92 @@ def test_a_broken_encoder_dir_is_an_error_naming_it(system, tmp_path):
     (broken / "hf_encoder" / "config.json").unlink()
     with pytest.raises(InferenceError, match=f"{broken / 'hf_encoder'}: no config.json"):
         SentimentModel.from_pretrained(broken, device="cpu")
+
+
+# -- the Hugging Face Hub: a model by its id, from a populated local cache; the upload with its card
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture
+def hub_cache(system, tmp_path, monkeypatch):
+    """The Hub cache holding the exported model as org/tiny-sentiment at COMMIT (main), offline."""
+    import shutil
+
+    import huggingface_hub
+
+    _, _, _, exported = system
+    repo = tmp_path / "hub" / "models--org--tiny-sentiment"
+    shutil.copytree(exported, repo / "snapshots" / COMMIT)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(COMMIT)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return repo
+
+
+def test_a_model_by_its_hub_id_from_the_cache(system, hub_cache):
+    from speechsent.inference.hub import is_hub_id
+
+    _, sets, _, exported = system
+    assert is_hub_id("org/tiny-sentiment") and not is_hub_id(str(exported)) and not is_hub_id("a/b/c")
+    reader = UtteranceReader(sets["swbd_test"], target_rate=16000)
+    waves = [reader.load(u)[0] for u in reader.utt_ids()[:3]]
+    local = SentimentModel.from_pretrained(exported, device="cpu").predict_waveforms(waves)
+    for revision in (None, COMMIT):
+        hub = SentimentModel.from_pretrained("org/tiny-sentiment", device="cpu", revision=revision)
+        assert [p.probabilities for p in hub.predict_waveforms(waves)] == [p.probabilities for p in local]
+    with pytest.raises(InferenceError, match="org/no-such-model: cannot download .*HF_HUB_OFFLINE is set"):
+        SentimentModel.from_pretrained("org/no-such-model", device="cpu")
+
+
+def test_infer_command_line_with_a_hub_id(system, hub_cache, tmp_path, capsys):
+    import soundfile
+
+    from speechsent.bin import infer
+
+    _, sets, _, _ = system
+    reader = UtteranceReader(sets["swbd_test"], target_rate=16000)
+    wav = tmp_path / "one.wav"
+    soundfile.write(wav, reader.load(reader.utt_ids()[0])[0], 16000)
+    assert (
+        infer.main(["--model_dir", "org/tiny-sentiment", "--revision", COMMIT, "--device", "cpu", str(wav)])
+        == 0
+    )
+    line = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert line["file"] == str(wav) and line["label"] in SENTIMENT_LABELS
+
+
+def test_push_to_hub_uploads_the_dir_with_its_card(system, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    from speechsent.bin import export_model
+
+    _, _, exp, _ = system
+    calls = {}
+
+    class FakeApi:
+        def __init__(self, token=None):
+            calls["token"] = token
+
+        def create_repo(self, repo_id, private, exist_ok, repo_type):
+            calls["create"] = (repo_id, private, exist_ok, repo_type)
+
+        def upload_folder(self, folder_path, repo_id, repo_type, commit_message):
+            folder = Path(folder_path)
+            calls["files"] = sorted(p.name for p in folder.iterdir())
+            calls["card"] = (folder / "README.md").read_text()
+            calls["upload"] = (repo_id, commit_message)
+            return "https://huggingface.co/org/tiny-sentiment/commit/1"
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    out = tmp_path / "pushed"
+    argv = ["--system_dir", str(exp), "--out_dir", str(out), "--push_to_hub", "org/tiny-sentiment"]
+    assert export_model.main(argv) == 0
+    assert calls["create"] == ("org/tiny-sentiment", True, True, "model")
+    assert "speechsent_model.json" in calls["files"] and "hf_encoder" in calls["files"]
+    card = calls["card"]
+    assert card.startswith("---\nlibrary_name: speechsent\nlicense: other\n") and "## Licence" in card
+    assert "# speechsent model:" in card and "LDC" in card
+    assert not (out / "README.md").read_text().startswith("---")  # the export itself is unchanged
