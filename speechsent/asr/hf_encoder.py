@@ -22,7 +22,7 @@ rounding), so the features never depend on how utterances were batched:
   convolutions carry padded frames into the last valid ones;
 - Whisper's encoder always reads 30 s of log-mel features (an utterance is padded to 30 s alone, longer ones
   are cut into 30-s windows whose outputs are joined), so batching changes nothing; its output is cut to the
-  utterance's frames (one per 320 samples, rounded up), as SUPERB and ESPnet's Whisper front-end do.
+  utterance's frames (one per 320 samples, rounded up), so that the padding's frames never reach a classifier.
 
 Samples are given as the project's readers give utterances (float, full scale ±1.0,
 :mod:`speechsent.audio.io`) at any rate and resampled to the model's rate (the feature extractor's
