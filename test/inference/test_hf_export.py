@@ -1,5 +1,7 @@
 """An E2E system on a Hugging Face encoder's features, from stage 5's dump to speechsent-infer: the export
-packs the encoder (a local dir) and its layers, and the exported model reproduces the system's utt2prob."""
+packs the encoder (a local dir) and its layers, and the exported model of every family (wav2vec2 with and
+without an attention mask, HuBERT, WavLM, data2vec-audio, Whisper) reproduces the system's utt2prob; models
+by Hub id from the cache, and the upload with its card."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ pytest.importorskip("torch")
 
 from speechsent.asr.dump_jobs import merge_jobs
 from speechsent.asr.encoder_dump import DumpConfig, dump_job
-from speechsent.asr.tiny_model import write_synthetic_data_dir, write_tiny_hf_encoder
+from speechsent.asr.tiny_model import TINY_HF_KINDS, write_synthetic_data_dir, write_tiny_hf_encoder
 from speechsent.audio.io import UtteranceReader
 from speechsent.bin import train_e2e
 from speechsent.data.labels import SENTIMENT_LABELS
@@ -32,10 +34,9 @@ def _set(root, name, recordings, seed):
     return data
 
 
-@pytest.fixture(scope="module")
-def system(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hf_system")
-    encoder = write_tiny_hf_encoder(root / "wavlm", "wavlm")
+def _build_system(root, kind: str):
+    """Dump -> train -> export of an E2E system on a tiny ``kind`` encoder (every hidden state)."""
+    encoder = write_tiny_hf_encoder(root / kind, kind)
     sets = {
         "swbd_train": _set(root, "swbd_train", [[1.1, 0.7, 1.6, 0.9], [1.2, 0.5, 0.8], [1.4, 1.0]], 1),
         "swbd_test": _set(root, "swbd_test", [[0.9, 1.3, 0.6], [1.5, 0.7]], 2),
@@ -61,6 +62,16 @@ def system(tmp_path_factory):
     return root, sets, exp, exported
 
 
+@pytest.fixture(scope="module", params=TINY_HF_KINDS)
+def every_family(request, tmp_path_factory):
+    return _build_system(tmp_path_factory.mktemp(f"hf_{request.param}"), request.param)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    return _build_system(tmp_path_factory.mktemp("hf_system"), "wavlm")
+
+
 def test_export_packs_the_encoder_and_its_layers(system):
     _, _, _, exported = system
     info = json.loads((exported / "speechsent_model.json").read_text())
@@ -76,8 +87,9 @@ def test_export_packs_the_encoder_and_its_layers(system):
     assert "Hugging Face `hf_encoder` (packed in `hf_encoder/`)" in (exported / "README.md").read_text()
 
 
-def test_exported_model_reproduces_utt2prob(system):
-    _, sets, exp, exported = system
+def test_exported_model_reproduces_utt2prob(every_family):
+    """Every family: the exported model's probabilities are the system's utt2prob (stage 5 -> 9 -> 11)."""
+    _, sets, exp, exported = every_family
     model = SentimentModel.from_pretrained(exported, device="cpu")
     reader = UtteranceReader(sets["swbd_test"], target_rate=16000)
     utts = reader.utt_ids()
