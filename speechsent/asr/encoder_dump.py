@@ -473,6 +473,13 @@ def _hf_dump_job(cfg: DumpConfig, job: int, utts: list[str], start: float, force
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     files = job_files(cfg.out_dir, job)
     fingerprint = _hf_fingerprint(cfg, utts)
+    if fingerprint["model_files"] is None and cfg.hf_revision is None:
+        log.warning(
+            "job %d: %s without --hf_revision: the dump reads whatever the hub's 'main' is now, and a rerun "
+            "cannot tell when it moves (pin a commit to make the dump reproducible)",
+            job,
+            cfg.encoder,
+        )
     done = reuse_complete_job(files, fingerprint, job, cfg.nj, force=force)
     if done is not None:
         return done

@@ -109,6 +109,7 @@ def test_command_line(data_dir, models, tmp_path, capsys, caplog):
     assert dump_encoder.main(["--data_dir", str(data_dir), "--out_dir", str(tmp_path / "x"),
                               "--encoder", f"hf:{missing}", "--progress", "false"]) == 1  # fmt: skip
     assert f"{missing}: cannot load a speech encoder" in caplog.text
+    assert "without --hf_revision" in caplog.text  # not a local dir: a hub id, unpinned
 
 
 def test_layers_of_the_model(models):
