@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from speechsent.utils.errors import one_line
+
 __all__ = [
     "HF_PREFIX",
     "HFDumpEncoder",
@@ -154,7 +156,8 @@ class HFEncoder:
             where = f"{name_or_path} (revision {revision})" if revision else name_or_path
             raise HFEncoderError(
                 f"{where}: cannot load a speech encoder with transformers' AutoModel / AutoFeatureExtractor: "
-                f"{error} (a hub id needs the network the first time; HF_HUB_OFFLINE=1 reads the cache only)"
+                f"{one_line(error)} (a hub id needs the network the first time; HF_HUB_OFFLINE=1 reads the "
+                "cache only)"
             ) from None
         self.whisper = config.model_type == "whisper"
         if self.whisper:

@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from speechsent.utils.errors import one_line
+
 __all__ = ["HubError", "download_model", "is_hub_id", "model_card_header", "push_model"]
 
 _HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -50,9 +52,8 @@ def download_model(repo_id: str, revision: str | None = None, cache_dir: str | N
             if offline
             else "no network? HF_HUB_OFFLINE=1 reads the cache only"
         )
-        first = " ".join(str(error).split())[:300]
         raise HubError(
-            f"{where}: cannot download the model from the Hugging Face Hub ({hint}): {first}"
+            f"{where}: cannot download the model from the Hugging Face Hub ({hint}): {one_line(error)}"
         ) from None
 
 
@@ -119,6 +120,7 @@ def push_model(
                 commit_message=commit_message or f"speechsent model {info.get('system', '')}".strip(),
             )
         except Exception as error:  # huggingface_hub's errors: offline, no token, no rights, ...
-            first = " ".join(str(error).split())[:300]
-            raise HubError(f"{repo_id}: cannot upload {model_dir} to the Hugging Face Hub: {first}") from None
+            raise HubError(
+                f"{repo_id}: cannot upload {model_dir} to the Hugging Face Hub: {one_line(error)}"
+            ) from None
     return str(getattr(commit, "commit_url", commit))

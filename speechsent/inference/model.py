@@ -134,14 +134,6 @@ def window_bounds(num_samples: int, fs: int, chunk_seconds: float) -> list[tuple
     return bounds
 
 
-def _one_line(error: BaseException, limit: int = 300) -> str:
-    """An exception of a library (torch, ESPnet) as one short line."""
-    text = " ".join(str(error).split())
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
 def _nonfinite_message(wave: np.ndarray, fs: int) -> str | None:
     finite = np.isfinite(wave)
     if finite.all():

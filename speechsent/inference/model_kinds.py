@@ -20,9 +20,9 @@ from speechsent.inference.model import (
     SentimentModel,
     _asr_files,
     _check_parameters,
-    _one_line,
 )
 from speechsent.tasks.manifests import E2EModelManifest
+from speechsent.utils.errors import one_line
 
 __all__ = ["E2ESentimentModel", "TwoStepSentimentModel"]
 
@@ -37,7 +37,7 @@ def _load_state(path: Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a damaged file
-        raise InferenceError(f"{path}: not a loadable PyTorch checkpoint ({_one_line(error)})") from None
+        raise InferenceError(f"{path}: not a loadable PyTorch checkpoint ({one_line(error)})") from None
     if isinstance(state, dict) and isinstance(state.get("module"), dict):
         state = state["module"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -74,12 +74,12 @@ def _load_classifier(cls_dir: Path, device: str, labels: list[str]) -> tuple[Any
     try:  # (checked by check_model_files)
         spec = E2EModelManifest.read(spec_file)
     except (OSError, ValueError) as error:  # ManifestFormatError and read_json's errors name the file
-        message = _one_line(error)
+        message = one_line(error)
         raise InferenceError(message if str(spec_file) in message else f"{spec_file}: {message}") from None
     try:
         model = build_model(spec.architecture, **spec.config)
     except (TypeError, ValueError) as error:
-        raise InferenceError(f"{spec_file}: cannot build the classifier: {_one_line(error)}") from None
+        raise InferenceError(f"{spec_file}: cannot build the classifier: {one_line(error)}") from None
     weights = cls_dir / spec.weights
     state = _load_state(weights)
     outputs = _head_outputs(state)
@@ -91,7 +91,7 @@ def _load_classifier(cls_dir: Path, device: str, labels: list[str]) -> tuple[Any
         model.load_state_dict(state)
     except RuntimeError as error:
         raise InferenceError(
-            f"{weights}: does not fit the classifier of {spec_file}: {_one_line(error)}"
+            f"{weights}: does not fit the classifier of {spec_file}: {one_line(error)}"
         ) from None
     _check_parameters(model, weights)
     return model.to(device).eval(), spec
@@ -138,7 +138,7 @@ class E2ESentimentModel(SentimentModel):
                 asr, _ = ASRTask.build_model_from_file(config, files.model_file, device)
             except Exception as error:  # ESPnet/torch: a checkpoint that does not fit the config, ...
                 raise InferenceError(
-                    f"{files.model_file}: cannot load the ASR model ({files.config_file}): {_one_line(error)}"
+                    f"{files.model_file}: cannot load the ASR model ({files.config_file}): {one_line(error)}"
                 ) from None
         _check_asr_state(asr, state, files.model_file, files.config_file)
         del state
@@ -259,7 +259,7 @@ class TwoStepSentimentModel(SentimentModel):
                 self.decoder = Decoder(spec)
             except Exception as error:  # ESPnet/torch: a checkpoint that does not fit the config, ...
                 raise InferenceError(
-                    f"{files.model_file}: cannot load the ASR model ({files.config_file}): {_one_line(error)}"
+                    f"{files.model_file}: cannot load the ASR model ({files.config_file}): {one_line(error)}"
                 ) from None
         asr_model = self.decoder.model if hasattr(self.decoder, "model") else self.decoder.s2t.asr_model
         _check_asr_state(asr_model, state, files.model_file, files.config_file)
@@ -278,7 +278,7 @@ class TwoStepSentimentModel(SentimentModel):
         try:
             self.text_classifier = TextSentimentPredictor(cls_dir, device)
         except Exception as error:  # torch, sentencepiece, transformers: a damaged file
-            raise InferenceError(f"{cls_dir}: cannot load the text classifier: {_one_line(error)}") from None
+            raise InferenceError(f"{cls_dir}: cannot load the text classifier: {one_line(error)}") from None
         _check_parameters(self.text_classifier.model, cls_dir / "model.json")
 
     def transcribe(self, waves: Sequence[np.ndarray]) -> list[str | InferenceError]:
