@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BatchEncoder", "InvarianceReport", "TooShortError", "time_convs_of"]
+__all__ = ["BatchEncoder", "InvarianceReport", "TooShortError", "compare_batched", "time_convs_of"]
 
 log = logging.getLogger(__name__)
 
@@ -399,18 +399,25 @@ class BatchEncoder:
 
     def self_check(self, wavs: Sequence[np.ndarray], tol: float) -> InvarianceReport:
         """Encode ``wavs`` as one batch and one by one; compare lengths and values."""
-        batched = self.encode_batch(wavs)
-        mismatches = 0
-        worst = 0.0
-        for w, b in zip(wavs, batched, strict=True):
-            s = self.encode_single(w)
-            if s.shape != b.shape:
-                mismatches += 1
-                n = min(len(s), len(b))
-                s, b = s[:n], b[:n]
-            if len(s):
-                worst = max(worst, float(np.abs(s - b).max()))
-        return InvarianceReport(len(wavs), mismatches, worst, mismatches == 0 and worst <= tol)
+        return compare_batched(self, wavs, tol)
+
+
+def compare_batched(encoder: Any, wavs: Sequence[np.ndarray], tol: float) -> InvarianceReport:
+    """``encoder.encode_batch(wavs)`` against ``encoder.encode_single`` of each, lengths and values (any
+    encoder of stage 5's interface: :class:`BatchEncoder`, :class:`~speechsent.asr.hf_encoder.HFDumpEncoder`).
+    """
+    batched = encoder.encode_batch(wavs)
+    mismatches = 0
+    worst = 0.0
+    for w, b in zip(wavs, batched, strict=True):
+        s = encoder.encode_single(w)
+        if s.shape != b.shape:
+            mismatches += 1
+            n = min(len(s), len(b))
+            s, b = s[:n], b[:n]
+        if len(s):
+            worst = max(worst, float(np.abs(s - b).max()))
+    return InvarianceReport(len(wavs), mismatches, worst, mismatches == 0 and worst <= tol)
 
 
 def _has_params(module: Any) -> bool:

@@ -329,17 +329,9 @@ class HFDumpEncoder:
     def self_check(self, wavs: Sequence[np.ndarray], tol: float) -> Any:
         """Batched against one at a time on ``wavs`` (an :class:`~speechsent.asr.batch_encode.
         InvarianceReport`)."""
-        from speechsent.asr.batch_encode import InvarianceReport
+        from speechsent.asr.batch_encode import compare_batched
 
-        batched = self.encode_batch(wavs)
-        mismatches, diff = 0, 0.0
-        for wav, out in zip(wavs, batched, strict=True):
-            alone = self.encode_single(wav)
-            if alone.shape != out.shape:
-                mismatches += 1
-                continue
-            diff = max(diff, float(np.abs(alone - out).max()) if out.size else 0.0)
-        return InvarianceReport(len(wavs), mismatches, diff, mismatches == 0 and diff <= tol)
+        return compare_batched(self, wavs, tol)
 
     def model_info(self) -> dict[str, Any]:
         """What ``info.json``'s ``model`` says (the keys the ESPnet encoder's have that apply, and ``hf``)."""
