@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import queue
 import sys
@@ -230,16 +231,34 @@ def dump_job(cfg: DumpConfig, job: int, *, force: bool = False) -> JobResult:
     """Dump job ``job`` (1-based) of ``cfg.nj``; a job complete with the same fingerprint is skipped."""
     start = time.perf_counter()
     utts = job_utterances(cfg.data_dir, cfg.nj, job)
-    if cfg.encoder != "asr":
-        return _hf_dump_job(cfg, job, utts, start, force)
-    paths = resolve_model(cfg)
+    if cfg.encoder == "asr":
+        paths = resolve_model(cfg)
+        fingerprint = _fingerprint(cfg, paths, utts)
+        load = functools.partial(_asr_job_encoder, cfg, paths)
+    else:
+        fingerprint = _hf_fingerprint(cfg, utts, job)
+        load = functools.partial(_hf_job_encoder, cfg)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     files = job_files(cfg.out_dir, job)
-    fingerprint = _fingerprint(cfg, paths, utts)
     done = reuse_complete_job(files, fingerprint, job, cfg.nj, force=force)
     if done is not None:
         return done
-    return _run_job(cfg, job, utts, paths, files, fingerprint, start)
+    _set_torch_options(cfg)
+    encoder, info, what = load()
+    enc = _JobEncoder(cfg, job, encoder, info)
+    log.info(
+        "job %d/%d: %d utterances of %s -> %s (%s, %s, batch size %d, storage %s)",
+        job,
+        cfg.nj,
+        len(utts),
+        cfg.data_dir,
+        files.ark,
+        what,
+        cfg.device + (f", amp {cfg.amp}" if cfg.amp else ""),
+        enc.batch_size,
+        cfg.storage.kind,
+    )
+    return _finish_job(cfg, job, utts, files, fingerprint, enc, start)
 
 
 def _set_torch_options(cfg: DumpConfig) -> None:
@@ -409,48 +428,34 @@ def _encode_all(cfg: DumpConfig, utts: list[str], files: JobFiles, enc: _JobEnco
     return writer
 
 
-def _run_job(
-    cfg: DumpConfig,
-    job: int,
-    utts: list[str],
-    paths: ModelPaths,
-    files: JobFiles,
-    fingerprint: dict[str, Any],
-    start: float,
-) -> JobResult:
+def _asr_job_encoder(cfg: DumpConfig, paths: ModelPaths) -> tuple[Any, dict[str, Any], str]:
+    """The ESPnet ASR model's encoder of a job: (encoder, its ``info.json`` model entry, its name)."""
     from speechsent.asr.batch_encode import BatchEncoder
 
-    _set_torch_options(cfg)
     model, args = _load_model(cfg, paths)
     encoder = BatchEncoder(model, cfg.device, cfg.amp)
-    enc = _JobEncoder(cfg, job, encoder, model_info(model, args, paths, encoder))
-    log.info(
-        "job %d/%d: %d utterances of %s -> %s (%s, %s, batch size %d, storage %s)",
-        job,
-        cfg.nj,
-        len(utts),
-        cfg.data_dir,
-        files.ark,
-        enc.info["encoder"],
-        cfg.device + (f", amp {cfg.amp}" if cfg.amp else ""),
-        enc.batch_size,
-        cfg.storage.kind,
-    )
-    return _finish_job(cfg, job, utts, files, fingerprint, enc, start)
+    info = model_info(model, args, paths, encoder)
+    return encoder, info, str(info["encoder"])
 
 
-def _hf_fingerprint(cfg: DumpConfig, utts: Sequence[str]) -> dict[str, Any]:
+def _hf_fingerprint(cfg: DumpConfig, utts: Sequence[str], job: int) -> dict[str, Any]:
     """What an HF encoder job's output depends on: the model (a local dir's files by size and time, a hub id
-    by its revision), the layers, storage, channel and utterances."""
+    by its revision: a warning when none pins it), the layers, storage, channel and utterances."""
     from speechsent.asr.hf_encoder import hf_model_id
 
-    name = hf_model_id(cfg.encoder)
-    local = Path(name)
+    local = Path(hf_model_id(cfg.encoder))
     files = (
         {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(local.iterdir()) if p.is_file()}
         if local.is_dir()
         else None
     )
+    if files is None and cfg.hf_revision is None:
+        log.warning(
+            "job %d: %s without --hf_revision: the dump reads whatever the hub's 'main' is now, and a rerun "
+            "cannot tell when it moves (pin a commit to make the dump reproducible)",
+            job,
+            cfg.encoder,
+        )
     return {
         "format_version": FORMAT_VERSION,
         "encoder": cfg.encoder,
@@ -466,47 +471,19 @@ def _hf_fingerprint(cfg: DumpConfig, utts: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _hf_dump_job(cfg: DumpConfig, job: int, utts: list[str], start: float, force: bool) -> JobResult:
-    """Job ``job`` with a Hugging Face encoder (:mod:`speechsent.asr.hf_encoder`): the same files."""
+def _hf_job_encoder(cfg: DumpConfig) -> tuple[Any, dict[str, Any], str]:
+    """A Hugging Face encoder of a job (:mod:`speechsent.asr.hf_encoder`): (encoder, its ``info.json``
+    model entry, its name with the layers stored)."""
     from speechsent.asr.hf_encoder import HFDumpEncoder, HFEncoder, HFEncoderError, hf_model_id, parse_layers
 
-    cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    files = job_files(cfg.out_dir, job)
-    fingerprint = _hf_fingerprint(cfg, utts)
-    if fingerprint["model_files"] is None and cfg.hf_revision is None:
-        log.warning(
-            "job %d: %s without --hf_revision: the dump reads whatever the hub's 'main' is now, and a rerun "
-            "cannot tell when it moves (pin a commit to make the dump reproducible)",
-            job,
-            cfg.encoder,
-        )
-    done = reuse_complete_job(files, fingerprint, job, cfg.nj, force=force)
-    if done is not None:
-        return done
-    _set_torch_options(cfg)
     try:
         hf = HFEncoder(hf_model_id(cfg.encoder), cfg.hf_revision, cfg.device, amp=cfg.amp)
         layers = parse_layers(cfg.hf_layers, hf.info.num_layers)
     except HFEncoderError as error:
         raise DumpError(str(error)) from None
     encoder = HFDumpEncoder(hf, layers)
-    enc = _JobEncoder(cfg, job, encoder, encoder.model_info())
-    log.info(
-        "job %d/%d: %d utterances of %s -> %s (%s, layers %s: %d x %d dims, %s, batch size %d, storage %s)",
-        job,
-        cfg.nj,
-        len(utts),
-        cfg.data_dir,
-        files.ark,
-        cfg.encoder,
-        " ".join(map(str, layers)),
-        len(layers),
-        hf.info.hidden_size,
-        cfg.device,
-        enc.batch_size,
-        cfg.storage.kind,
-    )
-    return _finish_job(cfg, job, utts, files, fingerprint, enc, start)
+    what = f"{cfg.encoder}, layers {' '.join(map(str, layers))}: {len(layers)} x {hf.info.hidden_size} dims"
+    return encoder, encoder.model_info(), what
 
 
 def _finish_job(
