@@ -141,7 +141,11 @@ def check_encoder_dump_arguments(parser: argparse.ArgumentParser, args: argparse
         if args.amp not in (None, False) and args.ngpu == 0:
             parser.error("--amp needs --ngpu 1")
         if args.encoder != "asr":
-            if not args.encoder.startswith("hf:") or not args.encoder[3:].strip():
+            from speechsent.asr.hf_encoder import HFEncoderError, hf_model_id
+
+            try:
+                hf_model_id(args.encoder)
+            except HFEncoderError:
                 parser.error(f"--encoder {args.encoder}: expected asr or hf:<hub id or local dir>")
             if args.asr_model_dir or args.asr_config or args.asr_model_file:
                 parser.error("--encoder hf:... reads no ESPnet model: drop --asr_model_dir / --asr_config")

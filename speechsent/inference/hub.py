@@ -93,13 +93,15 @@ def push_model(
     """Upload the exported model dir ``model_dir`` to the Hub repository ``repo_id`` (made if absent,
     private unless asked otherwise), its ``README.md`` given the Hub's metadata and a licence section;
     returns the commit's URL."""
-    import json
+    from speechsent.inference.manifest import ManifestError, check_model_files, read_manifest
 
     model_dir = Path(model_dir)
-    manifest = model_dir / "speechsent_model.json"
-    if not manifest.is_file():
-        raise HubError(f"{model_dir}: no speechsent_model.json (not an exported model)")
-    info = json.loads(manifest.read_text(encoding="utf-8"))
+    try:  # what a downloader will check: never upload a model that would not load
+        manifest = read_manifest(model_dir)
+        check_model_files(model_dir, manifest)
+    except ManifestError as error:
+        raise HubError(f"{repo_id}: not uploaded: {error}") from None
+    info = manifest.to_dict()
     try:
         from huggingface_hub import HfApi
     except ImportError:  # pragma: no cover - a dependency of transformers
