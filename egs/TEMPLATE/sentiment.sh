@@ -380,13 +380,18 @@ asr_exp_dir() {
     fi
 }
 
-# asr_overlap SET...: how much of each set's audio the ASR heard in training (its training data dirs:
-# data/<asr_train_data>, or --asr_model_train_sets with --asr_model_dir) -> <asr exp>/overlap.json (merged
-# over the calls of stages 4 and 5) and one log line per set; "unknown" for an external model without
-# --asr_model_train_sets.
+# asr_heard_sets: the sets the ASR was trained on (data/<set>): <asr_train_data>, or --asr_model_train_sets
+# with --asr_model_dir (empty: unknown).
+asr_heard_sets() {
+    if [ -n "${asr_model_dir}" ]; then echo "${asr_model_train_sets}"; else echo "${asr_train_data}"; fi
+}
+
+# asr_overlap SET...: how much of each set's audio the ASR heard in training (its training data dirs,
+# asr_heard_sets) -> <asr exp>/overlap.json (merged over the calls of stages 4 and 5) and one log line per set;
+# "unknown" for an external model without --asr_model_train_sets.
 asr_overlap() {
     local heard s dirs=()
-    if [ -n "${asr_model_dir}" ]; then heard=${asr_model_train_sets}; else heard=${asr_train_data}; fi
+    heard=$(asr_heard_sets)
     if [ -z "${heard}" ]; then
         log "Overlap with the ASR's training audio: unknown (--asr_model_dir without --asr_model_train_sets)"
         return 0
@@ -1141,11 +1146,10 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
         # answers in check.jsonl, the wrong ones with the 2-step model's transcripts in check_scores.json;
         # with --export_check_text, the WER of those transcripts too, and how many words of the sentences the
         # ASR's training text lacks when that text is known)
-        if [ -n "${asr_model_dir}" ]; then _heard=${asr_model_train_sets}; else _heard=${asr_train_data}; fi
         _heard_args=()
-        if [ -n "${export_check_text}" ] && [ -n "${_heard}" ]; then
+        if [ -n "${export_check_text}" ] && [ -n "$(asr_heard_sets)" ]; then
             _heard_args=(--heard_text)
-            for s in ${_heard}; do _heard_args+=("data/${s}/text"); done
+            for s in $(asr_heard_sets); do _heard_args+=("data/${s}/text"); done
         fi
         log "The exported models on ${_check_scp}, against ${export_check_labels}:"
         for family in ${export_families}; do
