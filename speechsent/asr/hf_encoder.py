@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -43,19 +44,24 @@ import numpy as np
 from speechsent.utils.errors import one_line
 
 __all__ = [
+    "ASR_ENCODER",
     "HF_PREFIX",
     "HFDumpEncoder",
     "HFEncoder",
     "HFEncoderError",
     "HFEncoderInfo",
+    "encoder_tag",
     "hf_model_id",
     "is_hf_encoder",
     "parse_layers",
+    "split_revision",
 ]
 
 log = logging.getLogger(__name__)
 
 HF_PREFIX = "hf:"
+#: The recipe's name of the ESPnet ASR's own encoder (stage 3's model; the paper's front-end).
+ASR_ENCODER = "asr"
 # Model types whose padded, masked batches give each utterance its single-utterance states: one convolution
 # before the Transformer reads the (zeroed) padded frames. data2vec-audio stacks several positional
 # convolutions, whose padded frames turn non-zero between them and reach the last valid frames.
@@ -78,6 +84,31 @@ def hf_model_id(encoder: str) -> str:
     if not is_hf_encoder(encoder) or not encoder[len(HF_PREFIX) :].strip():
         raise HFEncoderError(f"not a Hugging Face encoder: {encoder!r} (expected hf:<hub id or local dir>)")
     return encoder[len(HF_PREFIX) :].strip()
+
+
+def split_revision(encoder: str) -> tuple[str, str | None]:
+    """A recipe's encoder spec ``hf:<hub id>@<revision>`` → (``hf:<hub id>``, revision); any other spec →
+    (itself, None). A hub id holds no ``@``, so the last one starts the revision (a local dir whose name holds
+    ``@`` cannot be given this way: link it under another name)."""
+    if is_hf_encoder(encoder) and "@" in encoder:
+        name, revision = encoder.rsplit("@", 1)
+        if not revision or not name[len(HF_PREFIX) :]:
+            raise HFEncoderError(f"{encoder!r}: expected hf:<hub id>@<revision>")
+        return name, revision
+    return encoder, None
+
+
+def encoder_tag(encoder: str) -> str:
+    """How a recipe names an encoder's dump dir (``dump/encoder_<tag>``) and E2E systems
+    (``e2e_<tag>_blstm_...``): ``""`` for :data:`ASR_ENCODER` (``dump/encoder``, ``e2e_blstm_...``, as the
+    paper's systems), ``hf_<name>`` for ``hf:<hub id or dir>[@revision]``, ``<name>`` the id's or dir's last
+    path part with characters other than ``A-Z a-z 0-9 _ . + -`` as ``_`` (``hf:microsoft/wavlm-base-plus``
+    → ``hf_wavlm-base-plus``). The template's ``encoder_tag`` (egs/TEMPLATE/sentiment.sh) names them alike."""
+    if encoder == ASR_ENCODER:
+        return ""
+    name = hf_model_id(split_revision(encoder)[0]).rstrip("/")
+    name = name.rsplit("/", 1)[-1]
+    return "hf_" + re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
 
 
 def parse_layers(spec: str | Sequence[int], num_layers: int) -> list[int]:

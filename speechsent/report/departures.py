@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from speechsent.report.collect import ExpResults, labeler_display_name, labeler_paper_name, lm_display_name
+from speechsent.report.names import encoder_input_key, input_key, input_label
 from speechsent.report.run_info import RunFacts, option_value
 
 __all__ = ["PAPER", "departures", "parse_pseudo_config"]
@@ -117,6 +118,23 @@ def _asr(facts: RunFacts, results: ExpResults) -> str | None:
     return (
         f"ASR: paper: {PAPER['asr']}; ours: {what}, used for both the encoder and the ASR transcripts; "
         f"{_overlap_text(facts)}{mode}."
+    )
+
+
+def _encoders(facts: RunFacts, results: ExpResults) -> str | None:
+    """The E2E systems' frozen encoders when other than the ASR's (``--encoders``, else the systems')."""
+    specs = facts.options.list("encoders")
+    if specs is None:
+        specs = sorted({input_key(g.meta) for g in results.groups if g.family == "e2e"} - {"fbank"})
+        specs = ["asr" if k == "encoder" else k for k in specs]
+    others = [input_label(encoder_input_key(e)) for e in specs if e != "asr"]
+    if not others:
+        return None
+    ours = ("the ASR's encoder and " if "asr" in specs else "") + ", ".join(others)
+    layers = facts.options.get("hf_layers")
+    return (
+        "E2E encoder (Tables 2 and 4): paper: the frozen encoder of its CTC-attention ASR; ours: "
+        f"{ours}{f' (hidden layers stored: {layers})' if layers else ''}."
     )
 
 
@@ -248,6 +266,7 @@ def _gpus(facts: RunFacts, results: ExpResults) -> str | None:
 CHECKS: tuple[Callable[[RunFacts, ExpResults], str | None], ...] = (
     _split,
     _asr,
+    _encoders,
     _labelers,
     _table4,
     _fisher,

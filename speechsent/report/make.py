@@ -201,7 +201,9 @@ def _facts(config: ReportConfig, results: ExpResults) -> tuple[RunFacts, Table4G
         options, data_dir=config.data_dir, train_set=config.train_set, base_dir=base, env=env
     )
     try:
-        grid = Table4Grid.from_options(options.list("e2e_hours"), options.list("e2e_pseudo_configs"))
+        grid = Table4Grid.from_options(
+            options.list("e2e_hours"), options.list("e2e_pseudo_configs"), options.list("encoders")
+        )
     except ValueError as error:
         raise ReportError(f"{config.run_options}: {error}") from None
     return facts, grid

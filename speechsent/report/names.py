@@ -1,6 +1,6 @@
-"""How the report names pseudo labelers and LMs: a labeler's tag (``exp/pseudo_labeler_<tag>`` →
-``<tag>``), the paper's name of its model (``bert-base-uncased_sst2`` → ``BERT-SST2``), and a 2-step LM's
-short name."""
+"""How the report names pseudo labelers, LMs and inputs: a labeler's tag (``exp/pseudo_labeler_<tag>`` →
+``<tag>``), the paper's name of its model (``bert-base-uncased_sst2`` → ``BERT-SST2``), a 2-step LM's short
+name, and an E2E system's input (the fbank, the ASR's encoder, or a Hugging Face encoder)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,12 @@ if TYPE_CHECKING:
     from speechsent.report.collect import PseudoLabeler
 
 __all__ = [
+    "INPUT_LABELS",
     "LABELER_FAMILIES",
     "PSEUDO_LABELER_PREFIX",
+    "encoder_input_key",
+    "input_key",
+    "input_label",
     "labeler_display_name",
     "labeler_labels",
     "labeler_names",
@@ -24,6 +28,40 @@ __all__ = [
 ]
 
 PSEUDO_LABELER_PREFIX = "pseudo_labeler"
+
+#: The tables' names of an E2E system's input (:func:`input_key`); a Hugging Face encoder's is its name.
+INPUT_LABELS = {"fbank": "FBank", "encoder": "CTC-Attention encoder"}
+
+
+def encoder_input_key(encoder: str | None) -> str:
+    """The :func:`input_key` of the systems on a recipe encoder (``asr``, or ``hf:<id or dir>[@revision]``
+    as ``--encoders`` gives it): ``encoder`` for the ASR's, ``hf:<id or dir>`` for a Hugging Face one."""
+    from speechsent.asr.hf_encoder import ASR_ENCODER, split_revision
+
+    if not encoder or encoder == ASR_ENCODER:
+        return "encoder"
+    return split_revision(encoder)[0]
+
+
+def input_key(meta: Mapping[str, object]) -> str:
+    """What tells systems' inputs apart in the tables: system.json's ``input`` (``gt``, ``asr``, ``fbank``,
+    ``encoder``), and for an E2E system on a Hugging Face encoder's dump its ``encoder``
+    (``hf:<id or dir>``)."""
+    encoder = meta.get("encoder")
+    if meta.get("input") == "encoder" and isinstance(encoder, str) and encoder.startswith("hf:"):
+        return encoder
+    return str(meta["input"])
+
+
+def input_label(key: str) -> str:
+    """An :func:`input_key` as the tables show it: ``FBank``, ``CTC-Attention encoder``, or for
+    ``hf:<hub id>`` ``<hub id> (HF encoder)`` (a dir: its last path part)."""
+    if key.startswith("hf:"):
+        name = key[3:].rstrip("/")
+        if os.path.isabs(name) or name.startswith("."):
+            name = os.path.basename(name)
+        return f"{name} (HF encoder)"
+    return INPUT_LABELS.get(key, key)
 
 
 def labeler_display_name(value: str, names: Mapping[str, str] | None = None) -> str:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from speechsent.report.collect import MetricStat, SystemGroup, group_hours, labeler_labels
+from speechsent.report.names import input_key, input_label
 
 __all__ = [
     "Crossing",
@@ -306,10 +307,11 @@ def fig2_data(
     semi-supervised systems (usually one: encoder + BLSTM). Empty when there is no semi-supervised system.
     ``labeler_names``: see :func:`speechsent.report.collect.labeler_names`."""
     e2e = [g for g in groups if g.family == "e2e"]
-    combos = sorted({(g.meta["input"], g.meta["architecture"]) for g in e2e if g.meta.get("pseudo_labeler")})
+    semi = [g for g in e2e if g.meta.get("pseudo_labeler")]
+    combos = sorted({(input_key(g.meta), g.meta["architecture"]) for g in semi})
     figures = []
     for inp, arch in combos:
-        same = [g for g in e2e if (g.meta["input"], g.meta["architecture"]) == (inp, arch)]
+        same = [g for g in e2e if (input_key(g.meta), g.meta["architecture"]) == (inp, arch)]
         supervised = [g for g in same if not g.meta.get("pseudo_labeler")]
         baseline, baseline_name = _baseline(supervised, inp, arch, eval_set, metric)
         curves = _curves(same, full_train_hours, eval_set, metric, labeler_names)
@@ -381,7 +383,9 @@ def plot_fig2(data: Fig2Data, path: str | os.PathLike[str]) -> None:
             )
     ax.set_xlabel("fine-tuning data (hours of labeled train set)")
     ax.set_ylabel(f"{METRIC_TITLES.get(data.metric, data.metric)} (%) on {data.eval_set}")
-    ax.set_title(f"Semi-supervised training efficiency ({data.input} + {data.architecture})", fontsize=10)
+    ax.set_title(
+        f"Semi-supervised training efficiency ({input_label(data.input)} + {data.architecture})", fontsize=10
+    )
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

@@ -53,8 +53,9 @@ from speechsent.report.markdown import (
     score_table,
     sets_caption,
 )
+from speechsent.report.names import input_key, input_label
 from speechsent.report.plots import Crossing, Fig2Data, pseudo_sets_notation
-from speechsent.report.table4 import CLASSIFIER_LABELS, INPUT_LABELS, Table4Grid, table4
+from speechsent.report.table4 import CLASSIFIER_LABELS, Table4Grid, table4
 
 __all__ = [
     "METRIC_HEADERS",
@@ -166,7 +167,7 @@ def table2(groups: Sequence[SystemGroup]) -> str | None:
         return None
     chosen.sort(
         key=lambda g: (
-            order_key(g.meta["input"], ("fbank", "encoder")),
+            order_key(input_key(g.meta), ("fbank", "encoder")),
             order_key(g.meta["architecture"], ("cnn", "blstm")),
             g.name,
         )
@@ -174,7 +175,7 @@ def table2(groups: Sequence[SystemGroup]) -> str | None:
     rows = [
         (
             [
-                INPUT_LABELS.get(g.meta["input"], g.meta["input"]),
+                input_label(input_key(g.meta)),
                 CLASSIFIER_LABELS.get(g.meta["architecture"], g.meta["architecture"]),
             ],
             g,
@@ -260,11 +261,11 @@ def _crossing_row(c: Crossing) -> list[str]:
 def _fig2_section(figures: Sequence[Fig2Data], pngs: Sequence[str]) -> list[str]:
     out = []
     for fig, png in zip(figures, pngs, strict=True):
-        out.append(f"![Fig. 2 {fig.input} + {fig.architecture}]({png})")
+        out.append(f"![Fig. 2 {input_label(fig.input)} + {fig.architecture}]({png})")
         out.append("")
         if fig.baseline is None:
             out.append(
-                f"No full-data supervised {fig.input} + {fig.architecture} system scored on "
+                f"No full-data supervised {input_label(fig.input)} + {fig.architecture} system scored on "
                 f"`{fig.eval_set}`: no baseline to reach."
             )
             out.append("")
@@ -428,7 +429,7 @@ def _systems_index(groups: Sequence[SystemGroup], names: Mapping[str, str]) -> s
                 g.name,
                 m["family"],
                 m["architecture"],
-                m["input"],
+                input_key(m),
                 format_hours(float(hours)) if hours is not None else "all",
                 labeler_display_name(m["pseudo_labeler"], names) if m.get("pseudo_labeler") else MISSING,
                 pseudo_sets_notation(m.get("pseudo_sets"), m.get("pseudo_transcript")),

@@ -29,6 +29,7 @@ from speechsent.tasks.e2e_parts import (
     check_pretrain_fingerprint,
     class_weights,
     describe,
+    encoder_of,
     heldout_utterances,
     init_model,
     input_kind,
@@ -89,6 +90,7 @@ class E2EConfig(TrainerOptions):
     system_train_set: str = "auto"
     system_train_hours: float | None = None
     system_input: str = "auto"
+    system_encoder: str = "auto"
     system_pseudo_labeler: str | None = None
     system_pseudo_sets: str | None = None
     system_pseudo_transcript: str = "auto"
@@ -134,7 +136,7 @@ class E2ETask(AbsTask[E2EConfig]):
     )
     scoring_only = frozenset(
         {"score_sets", "system_train_hours", "system_pseudo_labeler", "system_pseudo_sets"}
-        | {"system_pseudo_transcript", "system_input", "system_train_set"}
+        | {"system_pseudo_transcript", "system_input", "system_encoder", "system_train_set"}
     )
     counts_imputed = True
 
@@ -397,6 +399,7 @@ class E2ETask(AbsTask[E2EConfig]):
             family="e2e",
             architecture=c.model,
             input=built.manifest.input,
+            encoder=encoder_of(c, built.manifest.input),
             train_set=set_name(c.train_labels[0]) if c.system_train_set == "auto" else c.system_train_set,
             train_hours=train_hours(c, built.train_data.ids),
             lm=None,

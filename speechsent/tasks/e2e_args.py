@@ -142,6 +142,13 @@ def _add_system_arguments(g: Any) -> None:
     )
     g.add_argument("--system_input", default="auto", choices=("auto", "encoder", "fbank"))
     g.add_argument(
+        "--system_encoder",
+        default="auto",
+        help="the frozen encoder of the features (system.json's encoder: asr, hf:<hub id or dir>); auto: "
+        "from the info.json beside the first --train_feats (a Hugging Face encoder's dump: hf:<its model>, "
+        "else asr)",
+    )
+    g.add_argument(
         "--system_pseudo_labeler",
         type=none_or_str,
         default=None,

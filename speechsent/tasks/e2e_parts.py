@@ -21,6 +21,7 @@ __all__ = [
     "check_pretrain_fingerprint",
     "class_weights",
     "describe",
+    "encoder_of",
     "heldout_utterances",
     "init_model",
     "input_kind",
@@ -296,3 +297,19 @@ def input_kind(config: Any) -> str:
     if config.system_input != "auto":
         return config.system_input
     return "fbank" if any("fbank" in Path(f).parts for f in config.train_feats) else "encoder"
+
+
+def encoder_of(config: Any, kind: str) -> str | None:
+    """``--system_encoder``, or (``auto``) the encoder of the training features: ``hf:<hub id or dir>`` when
+    the ``info.json`` beside the first ``--train_feats`` scp is a Hugging Face encoder's dump, else ``asr``
+    (the ESPnet ASR's encoder); None for ``kind`` (:func:`input_kind`) ``fbank``."""
+    if config.system_encoder != "auto":
+        return config.system_encoder or None
+    if kind == "fbank":
+        return None
+    info = Path(config.train_feats[0]).parent / "info.json"
+    if info.is_file():
+        hf = (read_json(info).get("model") or {}).get("hf")
+        if hf:
+            return f"hf:{hf['name_or_path']}"
+    return "asr"

@@ -140,6 +140,10 @@ class SystemManifest(_Manifest):
     (:func:`pseudo_fingerprint` of them) name the pseudo labels a pre-training trained on; a system
     fine-tuned from it (``init_from``) has those of its ``pretrain.json``; None without pseudo labels (and in
     the files of releases before them).
+
+    ``encoder`` (family ``e2e``): the frozen encoder whose dump an E2E system reads (``asr``: the ESPnet
+    ASR's, the paper's; ``hf:<hub id or dir>``: a Hugging Face speech encoder); None for fbank input (and
+    for the ASR's in files of releases before it, read as ``asr``).
     """
 
     FILE: ClassVar[str] = "system.json"
@@ -149,6 +153,7 @@ class SystemManifest(_Manifest):
     architecture: str
     input: str
     system: str | None = None
+    encoder: str | None = None
     train_set: str | None = None
     train_hours: float | None = None
     lm: str | None = None
@@ -177,14 +182,16 @@ class SystemManifest(_Manifest):
             raise ManifestFormatError(
                 f"{r.source}: family {fields['family']!r} is not one of {sorted(cls.FAMILIES)}"
             )
-        for key in ("system", "train_set", "lm", "pseudo_labeler", "pseudo_transcript", "select_set",
-                    "init_from", "pseudo_fingerprint"):  # fmt: skip
+        for key in ("system", "encoder", "train_set", "lm", "pseudo_labeler", "pseudo_transcript",
+                    "select_set", "init_from", "pseudo_fingerprint"):  # fmt: skip
             fields[key] = r.get(key, (str,), what="null or a string")
         what = "null or an object (label file: SHA-256)"
         digests = r.get("pseudo_labels", (dict,), what=what)
         if digests is not None and not all(isinstance(v, str) for v in digests.values()):
             raise r.error("pseudo_labels", f"must be {what}, got {digests!r}")
         fields["pseudo_labels"] = digests
+        if fields["family"] == "e2e" and fields["input"] == "encoder" and fields["encoder"] is None:
+            fields["encoder"] = "asr"  # written before the field: the ESPnet ASR's encoder, the only one then
         fields["train_hours"] = _optional_number(r, "train_hours")
         sets = r.get("pseudo_sets", (list,), what="null or a list of set names")
         if sets is not None and not all(isinstance(s, str) for s in sets):

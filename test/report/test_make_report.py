@@ -86,7 +86,7 @@ def test_main_writes_results_plots_and_prints(tmp_path, capsys):
             "Annotation saved (interpolated)": "50.0%",
         }
     ]
-    assert "![Fig. 2 encoder + blstm](exp/report/fig2.png)" in text
+    assert "![Fig. 2 CTC-Attention encoder + blstm](exp/report/fig2.png)" in text
     pngs = sorted(p.relative_to(plots).as_posix() for p in plots.rglob("*.png"))
     assert pngs == [
         "confusion/e2e_semi_1h_swbd_holdout.png",

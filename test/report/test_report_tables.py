@@ -146,7 +146,7 @@ def test_table4_rows(rendered):
 
 
 def test_fig2_section(rendered):
-    assert "![Fig. 2 encoder + blstm](fig2.png)" in rendered
+    assert "![Fig. 2 CTC-Attention encoder + blstm](fig2.png)" in rendered
     rows = table_rows(rendered, "Figure 2")
     assert rows == [
         {
