@@ -21,9 +21,11 @@
 #      listed in <decode_dir>/<set>/failed) and exp/asr_<tag>/decode_<mode>/<set>/{text,score.txt}.
 #   5  the frozen encoder's outputs (frontend + normalisation + encoder, eval mode) of --dump_sets, nj jobs
 #      through $decode_cmd ($cuda_cmd with --gpu_inference true; logs in dump/encoder/log/dump.JOB.log)
-#      -> dump/encoder/<set>/feats.scp + arks;
+#      -> dump/encoder/<set>/feats.scp + arks; with --encoders "asr hf:<id>" also a Hugging Face speech
+#      encoder's hidden states (--hf_layers) -> dump/encoder_hf_<name>/<set>, whose E2E systems stage 9
+#      trains beside the ASR encoder's (e2e_hf_<name>_blstm_...);
 #      utterances too short for the subsampling, or whose audio cannot be read, are listed in
-#      dump/encoder/<set>/skipped_utts.
+#      dump/encoder[_<tag>]/<set>/skipped_utts.
 # Stages 3-5 stop when a set they read has no usable utterance or more than --max_failed_fraction of it
 # is unreadable (naming the list of failures: dump/raw/<set>/failed, <decode_dir>/<set>/failed,
 # dump/encoder/<set>/skipped_utts); a rerun reads the unreadable utterances again, so fix the audio (or
@@ -93,7 +95,9 @@ inference_config=       # decoding options (YAML: beam_size, ctc_weight, penalty
 inference_args=         # more options of speechsent-asr-decode, e.g. "--beam_size 5"
 
 # Stage 5: the frozen-encoder dump
-dump_sets=             # data dirs dumped into dump/encoder/<set> (default: train, valid, test and unlabeled sets)
+encoders=asr            # the frozen encoders of stages 5 and 9, side by side: asr (stage 3's ESPnet ASR, the paper's) and/or hf:<hub id or local dir>[@revision] (a Hugging Face speech encoder: wav2vec2, HuBERT, WavLM, data2vec-audio, Whisper)
+hf_layers=all           # the hidden states an hf: encoder's dump stores: all (stage 9 learns a weighted sum of them), last, or indices "0 6 12"
+dump_sets=             # data dirs dumped into dump/encoder[_<tag>]/<set> (default: train, valid, test and unlabeled sets)
 dump_storage=float      # float (float32 ark) or compressed (Kaldi compressed matrices, ~1/4 of the bytes)
 amp=false               # autocast the encoder on GPU (stage 5): false, true (bf16 if supported, else fp16), fp16, bf16
 dump_args=              # more options of speechsent-dump-encoder, e.g. "--batch_frames 30000"
@@ -174,7 +178,9 @@ Stage 3 (ESPnet ASR training -> exp/asr_<tag>, recorded in exp/asr_model):
 Stage 4 (decoding -> data/<set>_asr, exp/asr_<tag>/decode_<mode>/<set>/{text,score.txt}):
   --decode_sets "..." (default: train, valid, test, unlabeled sets)  --decode_mode beam|ctc_greedy (default ${decode_mode})
   --fast_decode_sets "..." (default: --unlabeled_sets)  --inference_config YAML  --inference_args "..."
-Stage 5 (frozen-encoder dump -> dump/encoder/<set>/{feats.scp,feats.JOB.ark,utt2num_frames,skipped_utts}):
+Stage 5 (frozen-encoder dump -> dump/encoder[_<tag>]/<set>/{feats.scp,feats.JOB.ark,utt2num_frames,skipped_utts}):
+  --encoders "asr hf:ID|DIR[@REV]" (default ${encoders}: the ASR's; hf:...: a Hugging Face speech encoder,
+      dumped to dump/encoder_hf_<name>, its E2E systems e2e_hf_<name>_*)  --hf_layers all|last|"0 6 12" (default ${hf_layers})
   --dump_sets "..." (default: train, valid, test, unlabeled sets)  --dump_storage float|compressed (default ${dump_storage})
   --amp false|true|fp16|bf16 (GPU only)  --dump_args "..."
 Stage 6 (pseudo labelers -> exp/pseudo_labeler_<tag>/, Table 3 in eval_<set>/scores.json):
@@ -188,7 +194,7 @@ Stage 8 (2-step text classifiers -> exp/text_<arch>_<gt|asr>[_<H>h]_s<seed>/):
   --text_archs "baseline lm"  --text_lm ID|DIR (default ${text_lm})  --text_transcripts "gt asr"  --text_hours "5"
   --text_hours_transcripts "asr" (default ${text_hours_transcripts})
   --text_valid_set SET (default: <valid_set>_asr)  --text_seeds "0 1 2"  --text_baseline_config YAML  --text_lm_config YAML  --text_args "..."
-Stage 9 (E2E classifiers -> exp/e2e_blstm_[pseudo_<tag>_<set+set>_<gt|asr>_]<all|Hh>_s<seed>/, exp/e2e_pretrain_*/):
+Stage 9 (E2E classifiers -> exp/e2e_[<encoder tag>_]blstm_[pseudo_<tag>_<set+set>_<gt|asr>_]<all|Hh>_s<seed>/, exp/e2e_[<encoder tag>_]pretrain_*/):
   --e2e_hours "all 5" (default ${e2e_hours})  --e2e_curve_hours "2.5 5 7.5"  --e2e_seeds "0 1 2"
   --e2e_pseudo_configs "LABELER:SET+SET:gt|asr ..."  --e2e_pseudo_transcripts "gt asr"  --e2e_curve_configs "..."
   --e2e_config YAML  --e2e_pretrain_config YAML  --e2e_cnn_config YAML  --e2e_args "..."  --subset_seed N
@@ -351,6 +357,48 @@ for _c in ${e2e_curve_configs}; do
     in_list "${_c}" ${e2e_pseudo_configs} || { log "Error: --e2e_curve_configs entry '${_c}' is not one of --e2e_pseudo_configs"; exit 2; }
 done
 
+# ---- The frozen encoders of stages 5 and 9 (declared, as above) --------------------------------------------
+# encoder_tag SPEC: how the encoder names its dump dir and E2E systems: nothing for asr (dump/encoder,
+# e2e_blstm_...: the paper's), hf_<name> for hf:<hub id or dir>[@revision], <name> the last path part of the id
+# or dir (characters other than A-Z a-z 0-9 _ . + - as _), as speechsent.asr.hf_encoder.encoder_tag names it.
+encoder_tag() {
+    local name
+    [ "$1" != asr ] || return 0
+    name=${1#hf:}
+    name=${name%@*}
+    while [[ ${name} == */ ]]; do name=${name%/}; done
+    name=${name##*/}
+    echo "hf_${name//[^A-Za-z0-9_.+-]/_}"
+}
+# e2e_prefix SPEC: the start of the names of the encoder's E2E systems: e2e_, or e2e_<tag>_.
+e2e_prefix() {
+    local tag
+    tag=$(encoder_tag "$1")
+    echo "e2e_${tag:+${tag}_}"
+}
+# encoder_dir SPEC: the encoder's dump dir (dump/encoder for asr, dump/encoder_<tag> for the others).
+encoder_dir() {
+    local tag
+    tag=$(encoder_tag "$1")
+    echo "${dumpdir}/encoder${tag:+_${tag}}"
+}
+[ -n "${encoders}" ] || { log "Error: --encoders is empty: give asr and/or hf:<hub id or local dir>"; exit 2; }
+_tags=
+for _e in ${encoders}; do
+    if [ "${_e}" != asr ] && { [[ ${_e} != hf:?* ]] || [[ ${_e} == hf:@* ]]; }; then
+        log "Error: --encoders entry '${_e}': expected asr or hf:<hub id or local dir>[@revision]"
+        exit 2
+    fi
+    _t=$(encoder_tag "${_e}")
+    _t=${_t:-asr}
+    # shellcheck disable=SC2086
+    if in_list "${_t}" ${_tags}; then
+        log "Error: --encoders: two entries named ${_t} (an id's last part names its dump and systems): give each encoder once; link a dir under another name"
+        exit 2
+    fi
+    _tags+=" ${_t}"
+done
+
 # The ASR model of stages 4 and 5 (sets _model, _model_file): --asr_model_dir, else the one stage 3 recorded
 # in exp/asr_model.
 use_asr_model() {
@@ -457,24 +505,30 @@ text_systems() {
     done
 }
 
-# e2e_systems: the E2E systems of stage 9, one per line "NAME KIND CONFIG HOURS SEED", seed by seed, in
-# training order: the pseudo-label pre-trainings (KIND pretrain, CONFIG one of --e2e_pseudo_configs
-# LABELER:SET+SET:T), the fbank CNN (cnn), the supervised BLSTMs at every size of --e2e_hours and
-# --e2e_curve_hours (supervised), then the fine-tunings of each pre-training at the --e2e_hours, and at the
-# --e2e_curve_hours for the --e2e_curve_configs (finetune; they wait for the pre-trainings).
+# e2e_systems: the E2E systems of stage 9, one per line "NAME KIND CONFIG HOURS SEED ENCODER", seed by
+# seed, encoder by encoder (--encoders; the fbank CNN once, ENCODER -), in training order: the pseudo-label
+# pre-trainings (KIND pretrain, CONFIG one of --e2e_pseudo_configs LABELER:SET+SET:T), the fbank CNN (cnn),
+# the supervised BLSTMs at every size of --e2e_hours and --e2e_curve_hours (supervised), then the fine-tunings
+# of each pre-training at the --e2e_hours, and at the --e2e_curve_hours for the --e2e_curve_configs
+# (finetune; they wait for the pre-trainings). The names: e2e_<encoder tag>_... (encoder_tag; e2e_... for asr).
 e2e_systems() {
-    local seed c h
+    local seed c h enc pre cnn
     for seed in ${e2e_seeds}; do
-        for c in ${e2e_pseudo_configs}; do echo "e2e_pretrain_${c//:/_}_s${seed} pretrain ${c} - ${seed}"; done
-        [ -z "${e2e_cnn_config}" ] || echo "e2e_cnn_fbank_s${seed} cnn - all ${seed}"
-        # shellcheck disable=SC2086
-        for h in $(sizes all ${e2e_hours} ${e2e_curve_hours}); do
-            echo "e2e_blstm_$(hours_name "${h}")_s${seed} supervised - ${h} ${seed}"
-        done
-        for c in ${e2e_pseudo_configs}; do
-            # shellcheck disable=SC2046,SC2086
-            for h in $(sizes ${e2e_hours} $(in_list "${c}" ${e2e_curve_configs} && echo ${e2e_curve_hours})); do
-                echo "e2e_blstm_pseudo_${c//:/_}_$(hours_name "${h}")_s${seed} finetune ${c} ${h} ${seed}"
+        cnn=${e2e_cnn_config}  # the CNN (no encoder) once per seed
+        for enc in ${encoders}; do
+            pre=$(e2e_prefix "${enc}")
+            for c in ${e2e_pseudo_configs}; do echo "${pre}pretrain_${c//:/_}_s${seed} pretrain ${c} - ${seed} ${enc}"; done
+            [ -z "${cnn}" ] || echo "e2e_cnn_fbank_s${seed} cnn - all ${seed} -"
+            cnn=
+            # shellcheck disable=SC2086
+            for h in $(sizes all ${e2e_hours} ${e2e_curve_hours}); do
+                echo "${pre}blstm_$(hours_name "${h}")_s${seed} supervised - ${h} ${seed} ${enc}"
+            done
+            for c in ${e2e_pseudo_configs}; do
+                # shellcheck disable=SC2046,SC2086
+                for h in $(sizes ${e2e_hours} $(in_list "${c}" ${e2e_curve_configs} && echo ${e2e_curve_hours})); do
+                    echo "${pre}blstm_pseudo_${c//:/_}_$(hours_name "${h}")_s${seed} finetune ${c} ${h} ${seed} ${enc}"
+                done
             done
         done
     done
@@ -505,10 +559,11 @@ pseudo_labels_of() {
     done
 }
 
-# e2e_system_args KIND CONFIG HOURS SEED: sets _args, the options of speechsent-train-e2e (features of
-# stage 5 in dump/encoder, of the CNN in dump/fbank).
+# e2e_system_args KIND CONFIG HOURS SEED ENCODER: sets _args, the options of speechsent-train-e2e (features
+# of stage 5 in the encoder's dump dir, encoder_dir; of the CNN in dump/fbank).
 e2e_system_args() {
-    local kind=$1 c=$2 h=$3 seed=$4 enc=${dumpdir}/encoder tag sets t s labels
+    local kind=$1 c=$2 h=$3 seed=$4 enc tag sets t s labels
+    enc=$(encoder_dir "$5")
     if [ "${kind}" = cnn ]; then
         _args=(--config "${e2e_cnn_config}" --model cnn --seed "${seed}"
                --train_feats "${dumpdir}/fbank/${train_set}/feats.scp" --train_labels "data/${train_set}/utt2sentiment"
@@ -532,7 +587,7 @@ e2e_system_args() {
            --valid_feats "${enc}/${valid_set}/feats.scp" --valid_labels "data/${valid_set}/utt2sentiment"
            --score_sets "$(score_sets_of "${enc}")" --seed "${seed}")
     [ "${h}" = all ] || _args+=(--train_utt_list "data/${train_set}_${h}h/utt2spk" --system_train_hours "${h}")
-    [ "${kind}" = supervised ] || _args+=(--init_from "${expdir}/e2e_pretrain_${c//:/_}_s${seed}/best.pth" --reset_head true)
+    [ "${kind}" = supervised ] || _args+=(--init_from "${expdir}/$(e2e_prefix "$5")pretrain_${c//:/_}_s${seed}/best.pth" --reset_head true)
     [ -z "${e2e_config}" ] || _args+=(--config "${e2e_config}")
 }
 
@@ -758,7 +813,11 @@ dry_run_plan() {
         fi
     fi
     in_range 4 && log "Stage 4: decoding of data/{${decode_sets// /,}} (${decode_mode}; ctc_greedy: ${fast_decode_sets:-none}) -> data/<set>_asr; overlap with data/${asr_train_data}"
-    in_range 5 && log "Stage 5: frozen-encoder dump of data/{${dump_sets// /,}} -> ${dumpdir}/encoder/<set>"
+    if in_range 5; then
+        for spec in ${encoders}; do
+            log "Stage 5: frozen-encoder dump ($([ "${spec}" = asr ] && echo "the ASR's encoder" || echo "${spec}, hidden states ${hf_layers}")) of data/{${dump_sets// /,}} -> $(encoder_dir "${spec}")/<set>"
+        done
+    fi
     if in_range 6; then
         for spec in ${pseudo_labelers}; do
             log "Stage 6: system ${expdir}/pseudo_labeler_${tags[${i}]}: ${spec}$([[ ${tags[${i}]} == *_sst2 ]] && echo " fine-tuned on SST-2 (${sst2_dir:-from the hub: datasets glue/sst2})"), evaluated on data/{${pseudo_eval_sets// /,}}[_asr]"
@@ -778,8 +837,8 @@ dry_run_plan() {
         done < <(text_systems)
     fi
     if in_range 9; then
-        while read -r name kind c h seed; do
-            e2e_system_args "${kind}" "${c}" "${h}" "${seed}"
+        while read -r name kind c h seed spec; do
+            e2e_system_args "${kind}" "${c}" "${h}" "${seed}" "${spec}"
             log "Stage 9: system ${expdir}/${name}: speechsent-train-e2e ${_args[*]}"
         done < <(e2e_systems)
     fi
@@ -894,39 +953,53 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
-    use_asr_model
     if "${gpu_inference}"; then _cmd=${cuda_cmd}; _ngpu=1; else _cmd=${decode_cmd}; _ngpu=0; fi
-    log "Stage 5: frozen-encoder dump with ${_model} (${dump_storage}, ${inference_nj} jobs, ngpu ${_ngpu})"
-    log "  inputs: $(for s in ${dump_sets}; do printf 'data/%s ' "${s}"; done)"
-    log "  outputs: $(for s in ${dump_sets}; do printf '%s/encoder/%s/feats.scp ' "${dumpdir}" "${s}"; done)$(asr_exp_dir)/overlap.json"
-    _opts=()
     _dumped=
     for dset in ${dump_sets}; do
         if [ ! -f "data/${dset}/utt2spk" ]; then
             log "Warning: data/${dset} does not exist (the corpus has no such part?): not dumped"
             continue
         fi
-        _opts+=(--data_dir "data/${dset}" --out_dir "${dumpdir}/encoder/${dset}")
         _dumped+="${dset} "
     done
     [ -n "${_dumped}" ] || { log "Error: none of --dump_sets (${dump_sets}) exists under data/"; exit 1; }
-    # One call, as stage 4's: one job array through ${_cmd} for all sets (each job imports ESPnet and loads
-    # the model once, then does its share of every set; logs in ${dumpdir}/encoder/log/dump.JOB.log),
-    # finished jobs skipped (a rerun does no work), then the merge writes each set's feats.scp (last).
-    # shellcheck disable=SC2086  # dump_args holds several options
-    python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" \
-        --cmd "${_cmd}" --log_dir "${dumpdir}/encoder/log" \
-        --asr_model_dir "${_model}" ${_model_file:+--asr_model_file "${_model_file}"} \
-        --storage "${dump_storage}" --ngpu "${_ngpu}" --amp "${amp}" --skip_unreadable true \
-        --max_failed_fraction "${max_failed_fraction}" ${dump_args}
-    for dset in ${_dumped}; do
-        _dir=${dumpdir}/encoder/${dset}
-        log "${dset}: $(wc -l < "${_dir}/feats.scp") utterances in ${_dir}/feats.scp," \
-            "$(wc -l < "${_dir}/skipped_utts") skipped (${_dir}/skipped_utts)"
-    done
     # shellcheck disable=SC2086  # a list of set names
-    asr_overlap ${_dumped}
-    log "Stage 5 done: $(for s in ${dump_sets}; do printf '%s/encoder/%s ' "${dumpdir}" "${s}"; done)"
+    _csv=$(words ${_dumped} | tr ' ' ',')
+    log "Stage 5: frozen-encoder dump with ${encoders} (${dump_storage}, ${inference_nj} jobs, ngpu ${_ngpu})"
+    log "  inputs: data/{${_csv}}"
+    # shellcheck disable=SC2086
+    log "  outputs: $(for e in ${encoders}; do printf '%s/{%s}/feats.scp ' "$(encoder_dir "${e}")" "${_csv}"; done)$(! in_list asr ${encoders} || echo "$(asr_exp_dir)/overlap.json")"
+    for spec in ${encoders}; do
+        _edir=$(encoder_dir "${spec}")
+        _opts=()
+        for dset in ${_dumped}; do _opts+=(--data_dir "data/${dset}" --out_dir "${_edir}/${dset}"); done
+        if [ "${spec}" = asr ]; then  # the ESPnet ASR's encoder (stage 3's model, or --asr_model_dir)
+            use_asr_model
+            log "${_edir}: the encoder of ${_model}"
+            _opts+=(--asr_model_dir "${_model}" ${_model_file:+--asr_model_file "${_model_file}"})
+        else                          # a Hugging Face speech encoder, its hidden states --hf_layers
+            log "${_edir}: ${spec}, hidden states ${hf_layers}"
+            _opts+=(--encoder "${spec}" --hf_layers "${hf_layers}")
+        fi
+        # One call per encoder, as stage 4's: one job array through ${_cmd} for all sets (each job loads the
+        # model once, then does its share of every set; logs in ${_edir}/log/dump.JOB.log), finished jobs
+        # skipped (a rerun does no work), then the merge writes each set's feats.scp (last).
+        # shellcheck disable=SC2086  # dump_args holds several options
+        python -m speechsent.bin.dump_encoder "${_opts[@]}" --nj "${inference_nj}" \
+            --cmd "${_cmd}" --log_dir "${_edir}/log" \
+            --storage "${dump_storage}" --ngpu "${_ngpu}" --amp "${amp}" --skip_unreadable true \
+            --max_failed_fraction "${max_failed_fraction}" ${dump_args}
+        for dset in ${_dumped}; do
+            _dir=${_edir}/${dset}
+            log "${dset}: $(wc -l < "${_dir}/feats.scp") utterances in ${_dir}/feats.scp," \
+                "$(wc -l < "${_dir}/skipped_utts") skipped (${_dir}/skipped_utts)"
+        done
+    done
+    # how much of the dumped sets the ASR heard in training (a Hugging Face encoder's pre-training data is
+    # its model card's to say)
+    # shellcheck disable=SC2086  # a list of set names
+    ! in_list asr ${encoders} || asr_overlap ${_dumped}
+    log "Stage 5 done: $(for e in ${encoders}; do printf '%s/{%s} ' "$(encoder_dir "${e}")" "${_csv}"; done)"
 fi
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
@@ -1036,10 +1109,10 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
 fi
 
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
-    log "Stage 9: E2E classifiers on the frozen encoder: sizes ${e2e_hours} (Table 4) ${e2e_curve_hours:+and ${e2e_curve_hours} (Fig. 2) }x seeds ${e2e_seeds}; pseudo-label pre-training: ${e2e_pseudo_configs:-none}${e2e_cnn_config:+; fbank CNN}"
+    log "Stage 9: E2E classifiers on the frozen encoders ${encoders}: sizes ${e2e_hours} (Table 4) ${e2e_curve_hours:+and ${e2e_curve_hours} (Fig. 2) }x seeds ${e2e_seeds}; pseudo-label pre-training: ${e2e_pseudo_configs:-none}${e2e_cnn_config:+; fbank CNN}"
     # shellcheck disable=SC2046,SC2086  # the set options are space-separated lists
     _sets=$(unique_words ${train_set} ${scored_sets} $(for c in ${e2e_pseudo_configs}; do IFS=: read -r _ s _ <<< "${c}"; echo "${s//+/ }"; done))
-    log "  inputs: ${dumpdir}/encoder/{${_sets// /,}}/feats.scp data/{${train_set},${scored_sets// /,}}/utt2sentiment data/<set>[_asr]/utt2pseudo_<labeler>"
+    log "  inputs: $(for e in ${encoders}; do printf '%s/{%s}/feats.scp ' "$(encoder_dir "${e}")" "${_sets// /,}"; done)data/{${train_set},${scored_sets// /,}}/utt2sentiment data/<set>[_asr]/utt2pseudo_<labeler>"
     log "  outputs: ${expdir}/e2e_*/{system.json,best.pth,score_<set>/scores.json}"
     if [ "${ngpu}" -gt 0 ]; then _cmd="${cuda_cmd} --gpu ${ngpu}"; else _cmd=${train_cmd}; fi
     for c in ${e2e_pseudo_configs}; do
@@ -1058,12 +1131,12 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     _prev=
     mapfile -t _systems < <(e2e_systems)
     for _system in "${_systems[@]}"; do
-        read -r _name kind c h seed <<< "${_system}"
+        read -r _name kind c h seed _enc <<< "${_system}"
         # a fine-tuning starts once the pre-trainings (and the seed's other systems before it) are done
         [ "${kind}" != finetune ] || [ "${_prev}" = finetune ] || bg_wait
         _prev=${kind}
         [ "${h}" = all ] || [ "${h}" = - ] || make_hours_subset "${h}"
-        e2e_system_args "${kind}" "${c}" "${h}" "${seed}"
+        e2e_system_args "${kind}" "${c}" "${h}" "${seed}" "${_enc}"
         bg_run train_e2e "${_name}" "${_args[@]}"
     done
     bg_wait
@@ -1085,7 +1158,7 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
                   asr_model_dir asr_model_train_sets asr_config nbpe decode_mode fast_decode_sets ngpu \
                   pseudo_labelers pseudo_labeler sst2 sst2_dir text_archs text_lm text_transcripts text_hours \
                   text_hours_transcripts text_seeds e2e_hours e2e_curve_hours e2e_pseudo_configs e2e_curve_configs \
-                  e2e_seeds local_data_opts subset_seed; do
+                  e2e_seeds encoders hf_layers local_data_opts subset_seed; do
             printf '%s\t%s\n' "${_v}" "${!_v}"
         done
         printf 'asr_exp\t%s\n' "${_asr_exp}"

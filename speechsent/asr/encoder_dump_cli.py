@@ -47,8 +47,8 @@ def _add_model_arguments(g: argparse._ArgumentGroup) -> None:
         "--encoder",
         default="asr",
         help="asr: the ESPnet ASR model's encoder (--asr_model_dir / --asr_config); hf:<hub id or local "
-        "dir>: a Hugging Face speech encoder (wav2vec2, HuBERT, WavLM, data2vec-audio, Whisper), frozen, "
-        "audio resampled to its rate",
+        "dir>[@revision]: a Hugging Face speech encoder (wav2vec2, HuBERT, WavLM, data2vec-audio, Whisper), "
+        "frozen, audio resampled to its rate",
     )
     g.add_argument(
         "--hf_revision",
@@ -141,12 +141,17 @@ def check_encoder_dump_arguments(parser: argparse.ArgumentParser, args: argparse
         if args.amp not in (None, False) and args.ngpu == 0:
             parser.error("--amp needs --ngpu 1")
         if args.encoder != "asr":
-            from speechsent.asr.hf_encoder import HFEncoderError, hf_model_id
+            from speechsent.asr.hf_encoder import HFEncoderError, hf_model_id, split_revision
 
             try:
-                hf_model_id(args.encoder)
+                encoder, revision = split_revision(args.encoder)
+                hf_model_id(encoder)
             except HFEncoderError:
-                parser.error(f"--encoder {args.encoder}: expected asr or hf:<hub id or local dir>")
+                parser.error(f"--encoder {args.encoder}: expected asr or hf:<hub id or local dir>[@revision]")
+            if revision is not None and args.hf_revision not in (None, revision):
+                parser.error(f"--encoder {args.encoder} and --hf_revision {args.hf_revision}: two revisions")
+            # hf:<id>@<revision> (as the recipe's --encoders gives it) is --encoder hf:<id> --hf_revision
+            args.encoder, args.hf_revision = encoder, revision or args.hf_revision
             if args.asr_model_dir or args.asr_config or args.asr_model_file:
                 parser.error("--encoder hf:... reads no ESPnet model: drop --asr_model_dir / --asr_config")
         elif not args.merge and not (args.asr_model_dir or args.asr_config):

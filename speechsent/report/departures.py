@@ -115,10 +115,11 @@ def _asr(facts: RunFacts, results: ExpResults) -> str | None:
     else:
         what = "unknown (no --run_options)"
     mode = f"; decoding: {a.decode_mode}" if a.decode_mode else ""
-    return (
-        f"ASR: paper: {PAPER['asr']}; ours: {what}, used for both the encoder and the ASR transcripts; "
-        f"{_overlap_text(facts)}{mode}."
-    )
+    encoders = facts.options.list("encoders")
+    use = "both the encoder and the ASR transcripts"
+    if encoders and "asr" not in encoders:
+        use = "the ASR transcripts (the E2E systems read other encoders)"
+    return f"ASR: paper: {PAPER['asr']}; ours: {what}, used for {use}; {_overlap_text(facts)}{mode}."
 
 
 def _encoders(facts: RunFacts, results: ExpResults) -> str | None:

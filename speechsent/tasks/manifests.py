@@ -215,8 +215,8 @@ class SystemManifest(_Manifest):
                     "seed", "select_set", "best_epoch"):  # fmt: skip
             out[key] = getattr(self, key)
         if self.family == "e2e":
-            for key in ("init_from", "pseudo_labels", "pseudo_fingerprint", "num_train_utts", "train_skipped",
-                        "valid_skipped"):  # fmt: skip
+            for key in ("encoder", "init_from", "pseudo_labels", "pseudo_fingerprint", "num_train_utts",
+                        "train_skipped", "valid_skipped"):  # fmt: skip
                 out[key] = getattr(self, key)
         out["config"] = self.config
         return {**out, **self.extra}

@@ -429,3 +429,97 @@ def test_a_failed_training_job_stops_the_recipe(classified):
     bad = ["--stage", "9", "--stop_stage", "10", *args, "--e2e_args", "--no_such_option 1"]
     log = _run(recipe, bad, ok=False)
     assert "background job(s) failed" in log and "Stage 9 done" not in log
+
+
+# ---- --encoders: the ASR's encoder and a Hugging Face one compared in one run (stages 5 -> 9 -> 10 -> 11)
+PSEUDO = "vader:swbd_train:gt"
+
+
+@pytest.fixture(scope="module")
+def compared(trained, tmp_path_factory):
+    """The trained recipe (data, dumps, ASR; no classifier) copied, then stages 5-11 with
+    ``--encoders "asr hf:<tiny WavLM dir>"``: per encoder, a supervised BLSTM and a vader pre-training
+    fine-tuned; the HF fine-tuned system exported. Returns (recipe, log, the HF model dir)."""
+    pytest.importorskip("transformers")
+    from speechsent.asr.tiny_model import write_tiny_hf_encoder
+
+    src, _ = trained
+    tmp = tmp_path_factory.mktemp("encoders")
+    recipe = tmp / "egs" / "mini_sentiment"
+    exp_kept = ("asr_", "asr_model")  # the ASR (its model, stats, decodings), no classifier of another test
+    shutil.copytree(
+        src,
+        recipe,
+        ignore=lambda d, names: (
+            [n for n in names if Path(d) == src / "exp" and not n.startswith(exp_kept)]
+            + [n for n in names if Path(d) == src and n == "RESULTS.md"]
+        ),
+    )
+    model = write_tiny_hf_encoder(tmp / "tiny_wavlm", "wavlm")
+    conf = recipe / "conf"
+    (conf / "tiny_e2e.yaml").write_text(yaml.safe_dump(TINY_E2E))
+    (conf / "tiny_e2e_pretrain.yaml").write_text(yaml.safe_dump({**TINY_E2E, "valid_fraction": 0.2}))
+    hf_system = f"e2e_hf_tiny_wavlm_blstm_pseudo_{PSEUDO.replace(':', '_')}_all_s0"
+    log = _run(recipe, [
+        "--stage", "5", "--stop_stage", "11", *TINY_RECIPE_ARGS,
+        "--encoders", f"asr hf:{model}", "--hf_layers", "all",
+        "--pseudo_labeler", "vader", "--pseudo_args", "--num_threads 1", "--text_archs", "",
+        "--e2e_config", "conf/tiny_e2e.yaml", "--e2e_pretrain_config", "conf/tiny_e2e_pretrain.yaml",
+        "--e2e_cnn_config", "", "--e2e_hours", "all", "--e2e_curve_hours", "", "--e2e_pseudo_configs", PSEUDO,
+        "--e2e_curve_configs", "", "--e2e_seeds", "0", "--train_nj", "2",
+        "--export_families", "e2e", "--export_e2e_system", hf_system,
+        "--export_check_text", "", "--export_check_labels", "", "--export_check_synth_args", "",
+    ])  # fmt: skip
+    return recipe, log, model
+
+
+def test_encoders_compared_in_one_run(compared):
+    """Each encoder's dump, its systems (named by it, system.json's encoder), the report's Tables 2 and 4
+    naming both, and the exported HF system reproducing its scored utt2prob (<= 1e-4)."""
+    from speechsent.asr.hf_encoder import encoder_tag
+    from speechsent.audio.io import UtteranceReader
+    from speechsent.data.labels import SENTIMENT_LABELS
+    from speechsent.inference.model import SentimentModel
+
+    recipe, log, model = compared
+    tag = encoder_tag(f"hf:{model}")
+    assert tag == "hf_tiny_wavlm"
+    for s in DECODE_SETS:  # stage 5: the HF encoder's dump of every set, all 3 hidden states stacked
+        info = json.loads((recipe / "dump" / f"encoder_{tag}" / s / "info.json").read_text())
+        assert info["model"]["layers"] == [0, 1, 2] and info["model"]["encoder"] == f"hf:{model}"
+        utts = read_table(recipe / "data" / s / "utt2spk")
+        feats = dict(kaldiio.load_scp(str(recipe / "dump" / f"encoder_{tag}" / s / "feats.scp")))
+        assert feats and set(feats) <= set(utts) and {m.shape[1] for m in feats.values()} == {3 * 32}
+        assert (recipe / "dump" / "encoder" / s / "feats.scp").is_file()
+    exp = recipe / "exp"
+    systems = {p.parent.name: json.loads(p.read_text()) for p in exp.glob("e2e_*/system.json")}
+    finetuned = f"blstm_pseudo_{PSEUDO.replace(':', '_')}_all_s0"
+    expected = {"e2e_blstm_all_s0", f"e2e_{finetuned}", f"e2e_{tag}_blstm_all_s0", f"e2e_{tag}_{finetuned}"}
+    assert set(systems) == expected
+    for name, system in systems.items():
+        assert system["encoder"] == (f"hf:{model}" if name.startswith(f"e2e_{tag}_") else "asr"), name
+    hf_model = json.loads((exp / f"e2e_{tag}_{finetuned}" / "model.json").read_text())
+    assert hf_model["config"]["feature_layers"] == 3
+    assert (exp / f"e2e_{tag}_pretrain_{PSEUDO.replace(':', '_')}_s0" / "pretrain.json").is_file()
+    # stage 10: Table 2 and Table 4 name each encoder
+    results = (recipe / "RESULTS.md").read_text()
+    table2 = results.split("Table 2", 1)[1].split("Table 3", 1)[0]
+    assert "| CTC-Attention encoder " in table2 and "| tiny_wavlm (HF encoder) " in table2
+    table4 = results.split("Table 4", 1)[1]
+    assert "Input + classifier" in table4
+    assert "CTC-Attention encoder + BLSTM" in table4 and "tiny_wavlm (HF encoder) + BLSTM" in table4
+    assert "E2E encoder (Tables 2 and 4): paper: the frozen encoder of its CTC-attention ASR" in results
+    # stage 11: the HF system exported (its encoder packed) reproduces the probabilities stage 9 scored
+    export = exp / "export" / "e2e"
+    manifest = json.loads((export / "speechsent_model.json").read_text())
+    assert manifest["features"]["kind"] == "hf" and (export / "hf_encoder" / "config.json").is_file()
+    sentiment = SentimentModel.from_pretrained(export, device="cpu")
+    reader = UtteranceReader(recipe / "data" / "swbd_holdout", target_rate=16000)
+    probs = read_table(exp / f"e2e_{tag}_{finetuned}" / "score_swbd_holdout" / "utt2prob")
+    utts = [u for u in reader.utt_ids() if u in probs]
+    assert len(utts) >= len(probs) - 1
+    predictions = sentiment.predict_waveforms([reader.load(u)[0] for u in utts])
+    for utt, prediction in zip(utts, predictions, strict=True):
+        ours = np.array([prediction.probabilities[label] for label in SENTIMENT_LABELS])
+        assert np.abs(ours - np.array([float(p) for p in probs[utt].split()])).max() <= 1e-4, utt
+    assert "Stage 5 done: dump/encoder/" in log and f"dump/encoder_{tag}/" in log and "Stage 11 done" in log

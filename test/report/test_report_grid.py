@@ -393,3 +393,65 @@ def test_option_value():
     assert option_value("--split_seed=8", "split_seed") == "8"
     assert option_value("--split lists --split_lists 'a b'", "split_lists") == "a b"
     assert option_value("--other 1", "split") is None and option_value(None, "split") is None
+
+
+WAVLM = "hf:microsoft/wavlm-base-plus"
+
+
+def test_tables_per_encoder(grid, tmp_path):
+    """``--encoders "asr hf:<id>@<rev>"``: Table 2 a row per encoder, Table 4's grid once per encoder (its
+    missing rows named as the recipe names that encoder's systems), one Fig. 2 per encoder, the departure."""
+    import shutil
+
+    from speechsent.asr.hf_encoder import encoder_tag
+
+    root = tmp_path / "grid"
+    shutil.copytree(grid[0], root)
+    exp, tag = root / "exp", encoder_tag(WAVLM)
+    _system(exp, f"e2e_{tag}_blstm_all", 66, encoder=WAVLM)
+    _system(exp, f"e2e_{tag}_blstm_5h", 57, train_hours=5.0, encoder=WAVLM)
+    _system(exp, f"e2e_{tag}_blstm_pseudo_{BERT}_swbd_train_gt_all", 68, encoder=WAVLM, **_pseudo(BERT, S))
+    config = ReportConfig(
+        exp_dir=exp,
+        out=root / "RESULTS.md",
+        plots_dir=None,
+        data_dir=root / "data",
+        run_options=_write_options(root, encoders=f"asr {WAVLM}@0123abc", hf_layers="all"),
+        date="2026-01-02",
+    )
+    text, _ = make_report(config)
+    table2 = table_rows(text, "Table 2:")
+    assert [(r["Input feature"], r["System"]) for r in table2] == [
+        ("FBank", "e2e_cnn_fbank"),
+        ("CTC-Attention encoder", "e2e_blstm_all"),
+        ("microsoft/wavlm-base-plus (HF encoder)", f"e2e_{tag}_blstm_all"),
+    ]
+    rows = table_rows(text, "Table 4:")
+    assert len(rows) == 2 * 2 * 5  # encoders x sizes x (supervised + 4 configs)
+    ours = [r for r in rows if r["Input + classifier"] == "microsoft/wavlm-base-plus (HF encoder) + BLSTM"]
+    assert rows[len(rows) // 2 :] == ours and len(ours) == 10
+    assert [r["System"] for r in ours[:2]] == [
+        f"e2e_{tag}_blstm_all",
+        f"e2e_{tag}_blstm_pseudo_{BERT}_swbd_train_gt_all",
+    ]
+    assert ours[2]["System"] == f"**missing** (e2e_{tag}_blstm_pseudo_{BERT}_swbd_train+fisher_gt_all_s*)"
+    assert ours[5]["System"] == f"e2e_{tag}_blstm_5h" and ours[5]["Eval U-F1"] == "57.00 ± 1.41"
+    assert {r["Input + classifier"] for r in rows[:10]} == {"CTC-Attention encoder + BLSTM"}
+    assert [f.input for f in fig2_data(collect(exp).groups, FULL_HOURS)] == ["encoder", WAVLM]
+    assert (
+        "E2E encoder (Tables 2 and 4): paper: the frozen encoder of its CTC-attention ASR; ours: the ASR's "
+        "encoder and microsoft/wavlm-base-plus (HF encoder) (hidden layers stored: all)." in text
+    )
+
+
+def test_system_json_without_encoder_reads_as_the_asr_encoder(tmp_path):
+    """Files written before system.json's ``encoder``: an E2E system on encoder features is the ASR's."""
+    d = tmp_path / "e2e_blstm_all_s0"
+    d.mkdir()
+    write_json(d / "system.json", {"format_version": 1, "family": "e2e", "architecture": "blstm",
+                                   "input": "encoder"})  # fmt: skip
+    assert SystemManifest.read(d).encoder == "asr"
+    write_json(
+        d / "system.json", {"format_version": 1, "family": "e2e", "architecture": "cnn", "input": "fbank"}
+    )
+    assert SystemManifest.read(d).encoder is None

@@ -43,9 +43,12 @@ SYSTEM_V0 = {  # a system.json of an earlier release (no format_version)
 
 
 def _with_pseudo_fields(data: dict, labels: dict | None = None, fingerprint: str | None = None) -> dict:
-    """``data`` with the pseudo labels' E2E fields after ``init_from`` (where the manifest writes them)."""
+    """``data`` with the newer E2E fields where the manifest writes them: ``encoder`` before ``init_from``
+    (``asr`` for a file without it), the pseudo labels' after it."""
     out = {}
     for key, value in data.items():
+        if key == "init_from" and "encoder" not in data:
+            out["encoder"] = "asr"
         out[key] = value
         if key == "init_from":
             out.update(pseudo_labels=labels, pseudo_fingerprint=fingerprint)
