@@ -30,6 +30,7 @@ ENTRY_POINTS = {
     "speechsent-make-report": "speechsent.bin.make_report:main",
     "speechsent-export": "speechsent.bin.export_model:main",
     "speechsent-infer": "speechsent.bin.infer:main",
+    "speechsent-gpu-check": "speechsent.bin.gpu_check:main",
 }
 
 setup(
