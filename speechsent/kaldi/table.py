@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,6 +41,7 @@ __all__ = [
     "format_number",
     "read_lines",
     "read_table",
+    "read_table_keys",
     "read_typed_table",
     "split_fields",
     "split_line",
@@ -272,6 +274,46 @@ def read_table(
             min_fields=min_fields,
         )
     }
+
+
+def read_table_keys(
+    path: str | os.PathLike[str], keys: AbstractSet[str], *, num_fields: int | None = None
+) -> dict[str, str]:
+    """The entries of ``keys`` in a Kaldi table (first token → rest of the line), read line by line: memory
+    holds those entries, not the file, so that a job reading its share of a set's table (e.g. stage 7's
+    labeling jobs and the ``text`` of Fisher's ~2 M utterances) stays as small as its share.
+
+    Every line is checked as :func:`read_table` checks it (a BOM at the start, a carriage return, a blank
+    line, ``num_fields`` of a kept entry; a :class:`KaldiDataError` naming file and line); a duplicate is an
+    error for the kept keys only. The dict keeps the file's order; a key not in the file is absent.
+    """
+    out: dict[str, str] = {}
+    first_line: dict[str, int] = {}
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            if lineno == 1 and raw.startswith(_UTF16_BOMS):
+                raise KaldiDataError(utf16_message(path), path, 1)
+            line = raw.rstrip(b"\n").decode(ENCODING, ERRORS)
+            if lineno == 1 and line.startswith(BOM):
+                raise KaldiDataError(bom_message(path), path, 1)
+            if "\r" in line:
+                lines = read_lines(path).lines  # the error path only: count the file's CRLF lines
+                num_crlf = sum(1 for x in lines if x.endswith("\r"))
+                raise KaldiDataError(cr_message(path, line, num_crlf, len(lines)), path, lineno)
+            kv = split_line(line)
+            if kv is None:
+                raise KaldiDataError("empty line", path, lineno)
+            key, value = kv
+            if key not in keys:
+                continue
+            if key in first_line:
+                raise KaldiDataError(f"duplicate key {key!r} (first on line {first_line[key]})", path, lineno)
+            if num_fields is not None and 1 + len(split_fields(value)) != num_fields:
+                n = 1 + len(split_fields(value))
+                raise KaldiDataError(f"expected {num_fields} fields, got {n}: {line!r}", path, lineno)
+            first_line[key] = lineno
+            out[key] = value
+    return out
 
 
 def read_typed_table(

@@ -44,7 +44,7 @@ import numpy as np
 from speechsent.data.labels import PSEUDO_LABELS
 from speechsent.jobs import pending_job_pieces, python_module, run_jobs, split_utts
 from speechsent.kaldi.data_dir import pseudo_prob_name
-from speechsent.kaldi.table import format_number, read_table, write_table
+from speechsent.kaldi.table import format_number, read_table, read_table_keys, write_table
 from speechsent.utils.digest import file_digest
 from speechsent.utils.fileio import (
     atomic_write_bytes,
@@ -128,7 +128,8 @@ def label_job(spec_file: str | Path, job: int) -> None:
     from tqdm import tqdm
 
     for s, out, utts in pending_job_pieces(spec["sets"], job, "done"):
-        texts = read_table(Path(s["data_dir"]) / "text")
+        # this job's texts only (streamed): a job's memory is its share, whatever the set's size
+        texts = read_table_keys(Path(s["data_dir"]) / "text", set(utts))
         chunks = [utts[i : i + opts.chunk_size] for i in range(0, len(utts), opts.chunk_size)]
         todo = [k for k in range(len(chunks)) if not (out / f"chunk.{k + 1}").is_file()]
         logger.info(
