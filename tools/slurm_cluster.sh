@@ -105,7 +105,7 @@ SlurmctldLogFile=${state_dir}/log/slurmctld.log
 SlurmdLogFile=${state_dir}/log/slurmd.log
 SlurmdSpoolDir=${state_dir}/spool
 StateSaveLocation=${state_dir}/state
-MinJobAge=60
+MinJobAge=10
 NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem} State=UNKNOWN
 PartitionName=cpu Nodes=${node} Default=YES MaxTime=INFINITE State=UP
 PartitionName=shared Nodes=${node} MaxTime=INFINITE State=UP

@@ -31,6 +31,7 @@ use ParallelJobs qw(run_cluster nfs_sleep);
 my $default_config = <<'EOF';
 # Default configuration
 command sbatch --export=PATH  --ntasks-per-node=1
+option name=* --job-name $0  # ESPnet's launcher passes --name (as ESPnet's conf/slurm.conf maps it)
 option time=* --time $0
 option mem=* --mem-per-cpu $0
 option mem=0          # Do not add anything to qsub_opts

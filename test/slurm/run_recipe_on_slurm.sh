@@ -6,8 +6,9 @@
 #      cluster that tools/slurm_cluster.sh starts on this machine;
 #   3. every scores.json (classifiers, pseudo labelers, the export's check), the ASR's WER lines and the
 #      transcripts of the two runs must be equal;
-#   4. a job that fails under Slurm (an E2E training given a bad option) must stop the recipe, naming its log;
-#   5. the cluster is shut down (its daemons ended by their process ids), also when a step fails.
+#   4. stage 9's multi-node command (srun + torchrun, test/slurm/srun_torchrun.sh) trains a system as 2 ranks;
+#   5. a job that fails under Slurm (an E2E training given a bad option) must stop the recipe, naming its log;
+#   6. the cluster is shut down (its daemons ended by their process ids), also when a step fails.
 # Exit status 0 when all hold; 1 when one does not; it prints "SKIPPED: ..." and exits 0 only when no cluster
 # can be started here (not root, no Slurm and no apt-get: tools/slurm_cluster.sh's exit status 3).
 #
@@ -76,6 +77,9 @@ log "the two runs' results, file by file"
 # shellcheck disable=SC1091
 . "${root}/tools/activate_python.sh"
 python "${root}/test/slurm/compare_runs.py" "${a}" "${b}"
+
+log "stage 9's multi-node command (srun + torchrun, README 'Scaling out'): 2 gloo ranks on the cluster"
+bash "${root}/test/slurm/srun_torchrun.sh" "${b}" e2e_blstm_all_srun_s0
 
 log "a failing job under Slurm stops the recipe and names its log"
 set +e

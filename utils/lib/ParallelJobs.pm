@@ -466,6 +466,13 @@ sub _wait_for_sync_files {
         . "'$b->{status_cmd} $a{job_id}' was $ret\n"
         . "Possible reasons: a) Exceeded time limit? -> Use more jobs! "
         . "b) Shutdown/Frozen machine? -> Run again!  Scheduler output was: $output\n";
+      # A task that died before writing its log (e.g. its ./path.sh failed on the node): what it printed
+      # went to the scheduler's output file.  (Not in Kaldi, which leaves one to find that file.)
+      if (!-e $log && defined $a{queue_logfile}) {
+        my $tail = _last_lines($a{queue_logfile}, 5) // '';
+        print STDERR "$prog: the task wrote no log; the end of the scheduler's output "
+          . "$a{queue_logfile}:\n$tail\n" if $tail ne '';
+      }
       exit 1;
     }
   }
@@ -665,7 +672,7 @@ sub run_cluster {
     $job_id = $ids[0];
     _wait_for_sync_files(
       backend => $b, job_id => $job_id, syncfiles => \@syncfiles, syncdir => $syncdir,
-      logfile => $logfile, jobname => $j->{jobname},
+      logfile => $logfile, jobname => $j->{jobname}, queue_logfile => $queue_logfile,
     );
   }
 
