@@ -629,9 +629,10 @@ train_job() {
     shift
     log "${name}: training (log: ${log})"
     ${_cmd} "${log}" "$@" && return 0
-    # the error (a message may span lines, up to the job runner's footer), else the log's last lines
-    log "Error: ${name} failed: $({ awk '/ ERROR: /{e=1} /^# (Accounting|Ended)/{e=0} e' "${log}" | grep . \
-        || tail -n 3 "${log}"; } 2> /dev/null | tail -n 8)"
+    # the error (a message may span lines, up to the job runner's footer), else the log's last lines that are
+    # not the job runner's ("# ..." header and footer lines: run.pl's, queue.pl's, slurm.pl's)
+    log "Error: ${name} failed: $({ awk '/ ERROR: /{e=1} /^# (Accounting|Ended|Finished)/{e=0} e' "${log}" | grep . \
+        || grep -v '^#' "${log}" | tail -n 3; } 2> /dev/null | tail -n 8)"
     return 1
 }
 

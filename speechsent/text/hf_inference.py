@@ -101,11 +101,13 @@ def predict_logits(
     amp_dtype: Any = None,
     progress: bool = False,
     desc: str = "labeling",
+    runner: Any = None,
 ) -> tuple[np.ndarray, int]:
     """Logits ``(N, C)`` (float32, input order) of a sequence classifier, and the number of truncated texts.
 
     Texts are tokenized once (fast tokenizer, whole list), sorted by token count and batched by token budget,
-    each batch padded to its own longest sequence.
+    each batch padded to its own longest sequence. ``runner``: an
+    :class:`speechsent.text.onnx_runtime.OnnxClassifier` that computes the logits instead of ``model``.
     """
     import torch
     from tqdm import tqdm
@@ -132,10 +134,14 @@ def predict_logits(
         tqdm(total=n, desc=desc, unit="utt", disable=not progress, mininterval=5) as bar,
     ):
         for batch in batches:
-            features = tokenizer.pad({k: [encoded[k][i] for i in batch] for k in keys}, return_tensors="pt")
-            inputs = {k: v.to(device) for k, v in features.items()}
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                logits = model(**inputs).logits
-            out[batch] = logits.float().cpu().numpy()
+            rows = {k: [encoded[k][i] for i in batch] for k in keys}
+            features = tokenizer.pad(rows, return_tensors="np" if runner is not None else "pt")
+            if runner is not None:
+                out[batch] = runner(features)
+            else:
+                inputs = {k: v.to(device) for k, v in features.items()}
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                    logits = model(**inputs).logits
+                out[batch] = logits.float().cpu().numpy()
             bar.update(len(batch))
     return out, num_truncated

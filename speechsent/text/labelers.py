@@ -244,8 +244,13 @@ class HFLabeler(Labeler):
         batch_tokens: int | None = None,
         max_batch_size: int = 256,
         progress: bool = False,
+        runtime: str = "torch",
+        onnx_cache: str | Path | None = None,
     ):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be auto, torch or onnx, got {runtime!r}")
 
         local = Path(model)
         # A local dir is recorded as an absolute path (the labeler.json may be read from elsewhere).
@@ -271,6 +276,19 @@ class HFLabeler(Labeler):
         self.progress = progress
         self.num_truncated = 0
         self.name = name or re.sub(r"[^A-Za-z0-9_.+-]+", "_", Path(self.model_ref).name)
+        self.onnx = None  # the ONNX Runtime session (runtime onnx / auto on the CPU), else None: torch
+        if runtime != "torch" and self.device.type == "cpu":
+            from speechsent.text.hf_inference import model_inputs
+            from speechsent.text.onnx_runtime import onnx_classifier
+
+            accepted = model_inputs(self.model)
+            keys = [k for k in ("input_ids", "token_type_ids", "attention_mask")
+                    if k in accepted and k in self.tokenizer.model_input_names]  # fmt: skip
+            self.onnx = onnx_classifier(self.model, self.tokenizer, keys, cache_dir=onnx_cache)
+        elif runtime == "onnx":
+            logger.warning("%s: --runtime onnx is for the CPU; on %s the model runs with PyTorch", self.name,
+                           self.device)  # fmt: skip
+        self.runtime = "onnx" if self.onnx is not None else "torch"
         extra = [v for v in self.label_map.values() if v not in PSEUDO_LABELS]
         logger.info(
             "labeler %s: %s on %s, classes %s%s",
@@ -293,6 +311,7 @@ class HFLabeler(Labeler):
             amp_dtype=self.amp_dtype,
             progress=self.progress,
             desc=self.name,
+            runner=self.onnx,
         )
         if truncated:
             logger.warning("%s: %d text(s) truncated to %d tokens", self.name, truncated, self.max_length)
@@ -360,7 +379,10 @@ class EnsembleLabeler(Labeler):
 # Loading
 
 #: Options of :class:`HFLabeler` that change how it runs, not what it outputs (given to every HF member).
-RUNTIME_OPTIONS = ("device", "amp", "batch_tokens", "max_batch_size", "progress")
+RUNTIME_OPTIONS = ("device", "amp", "batch_tokens", "max_batch_size", "progress", "runtime", "onnx_cache")
+#: How an HF model runs: torch; onnx (ONNX Runtime on the CPU, checked against torch; torch where it cannot
+#: run); auto (onnx on the CPU when onnxruntime is installed, else torch)
+RUNTIMES = ("auto", "torch", "onnx")
 
 
 def _from_spec(spec: Mapping[str, Any], base: Path | None, runtime: dict[str, Any]) -> Labeler:

@@ -75,9 +75,12 @@ class LabelOptions:
     batch_tokens: int | None = None  # None: by device (speechsent.text.labelers.DEFAULT_BATCH_TOKENS)
     max_batch_size: int = 256
     num_threads: int = 0  # torch threads per job (0: torch's default)
+    runtime: str = "auto"  # auto | torch | onnx (speechsent.text.labelers.RUNTIMES)
+    onnx_cache: str | None = None  # where ONNX exports are kept (the stage's work dir; None: the user cache)
 
     def stamp(self) -> dict[str, Any]:
-        return {"empty_text": self.empty_text, "chunk_size": self.chunk_size, "amp": self.amp}
+        return {"empty_text": self.empty_text, "chunk_size": self.chunk_size, "amp": self.amp,
+                "runtime": self.runtime}  # fmt: skip
 
 
 @dataclass
@@ -177,6 +180,8 @@ def _load(spec: str, opts: LabelOptions):  # -> Labeler
         amp=opts.amp,
         batch_tokens=opts.batch_tokens,
         max_batch_size=opts.max_batch_size,
+        runtime=opts.runtime,
+        onnx_cache=opts.onnx_cache,
     )
 
 
@@ -378,6 +383,8 @@ def pseudo_label_sets(
             raise ValueError(f"labeler {labeler!r} is not a dir: give a work dir (--work_dir)")
         work_dir = Path(labeler) / "label"
     work = Path(work_dir)
+    if opts.onnx_cache is None:
+        opts.onnx_cache = str((work / "onnx").resolve())  # the jobs export a model once, here
     names = [Path(d).name for d in data_dirs]
     if len(set(names)) != len(names):
         raise ValueError(f"data dirs with the same name: {' '.join(map(str, data_dirs))}")

@@ -71,6 +71,13 @@ def add_pseudo_label_arguments(parser: argparse.ArgumentParser) -> None:
     add_job_runner_arguments(parser, "job runner (run.pl, slurm.pl, queue.pl + options; local)")
     _add_device_arguments(parser, "GPUs per job (0: CPU)")
     add("--num_threads", type=int, default=0, help="torch threads per job (0: torch's default)")
+    add(
+        "--runtime",
+        default="auto",
+        choices=("auto", "torch", "onnx"),
+        help="how a Hugging Face labeler runs on the CPU: onnx (ONNX Runtime, checked against PyTorch on "
+        "probe texts; ~3x faster), torch, or auto (onnx when onnxruntime is installed)",
+    )
     from speechsent.jobs import add_worker_arguments
 
     add_worker_arguments(parser)
@@ -88,6 +95,7 @@ def label_options(args: argparse.Namespace) -> LabelOptions:
         batch_tokens=args.batch_tokens or None,
         max_batch_size=args.max_batch_size,
         num_threads=args.num_threads,
+        runtime=args.runtime,
     )
 
 

@@ -87,7 +87,9 @@ set +e
     ./run.sh --stage 9 --stop_stage 9 --e2e_args "--no_such_option 1" > "${work_dir}/slurm_failure.log" 2>&1)
 status=$?
 set -e
+# the recipe's error names the system, shows the job's own error (not the job runner's footer) and its log
 if [ "${status}" = 0 ] || ! grep -q "Error: e2e_.* failed" "${work_dir}/slurm_failure.log" \
+        || ! grep -q "error: unrecognized arguments: --no_such_option" "${work_dir}/slurm_failure.log" \
         || ! grep -q "exp/e2e_[^ ]*/log/train.log" "${work_dir}/slurm_failure.log"; then
     tail -n 30 "${work_dir}/slurm_failure.log"
     log "Error: the failing Slurm job did not stop the recipe with its log named (exit status ${status})"
