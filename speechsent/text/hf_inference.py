@@ -71,9 +71,12 @@ def token_budget_batches(lengths: Sequence[int], batch_tokens: int, max_batch_si
 
 #: Padded tokens per batch by device type. On a CPU, compute grows with the padded tokens and big batches
 #: gain nothing: a small budget wastes least on padding (measured with bench/bench_pseudo_label.py: MiniLM,
-#: 1 thread, 1,200 turns: 512-1,024 tokens 78-141 utt/s, 16,384 tokens 51-56 utt/s; in chunks of 200
-#: utterances 61-120 vs 20 utt/s). A GPU wants large batches.
-DEFAULT_BATCH_TOKENS = {"cpu": 1024, "cuda": 16384}
+#: 1 thread, 1,200 turns: 512-1,024 tokens 78-141 utt/s, 16,384 tokens 51-56 utt/s; 2 threads, 300 turns in
+#: 5 interleaved rounds, the median round's speed-up over transformers' pipeline: ONNX Runtime 128 / 256 /
+#: 512 / 1,024 / 2,048 tokens 5.0 / 4.3 / 4.4 / 3.7 / 3.0 x, PyTorch 256 / 512 / 1,024 / 2,048 tokens 2.1 /
+#: 2.0 / 1.7 / 1.3 x; 4,000 turns, ONNX Runtime: 512 tokens 6.9 x, 256 tokens 6.3 x).
+#: A GPU wants large batches.
+DEFAULT_BATCH_TOKENS = {"cpu": 512, "cuda": 16384}
 
 
 def default_batch_tokens(device: Any) -> int:

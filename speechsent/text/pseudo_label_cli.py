@@ -34,7 +34,7 @@ def _add_device_arguments(g: argparse._ArgumentGroup | argparse.ArgumentParser, 
     g.add_argument("--ngpu", type=int, default=0, help=ngpu_help)
     g.add_argument("--amp", type=none_or_str, default=None, help="none | auto | fp16 | bf16 (GPU only)")
     g.add_argument(
-        "--batch_tokens", type=int, default=0, help="padded tokens per batch (0: 1024 on CPU, 16384 on GPU)"
+        "--batch_tokens", type=int, default=0, help="padded tokens per batch (0: 512 on CPU, 16384 on GPU)"
     )
     g.add_argument("--max_batch_size", type=int, default=256)
 

@@ -20,7 +20,7 @@ def test_token_budget_batches_longest_first_within_the_budget():
 
 
 def test_default_budget_and_amp_on_cpu(caplog):
-    assert default_batch_tokens(torch.device("cpu")) == 1024
+    assert default_batch_tokens(torch.device("cpu")) == 512
     assert default_batch_tokens("cuda:1") == default_batch_tokens("mps") == 16384
     assert resolve_amp_dtype(None, torch.device("cpu")) is None
     assert resolve_amp_dtype("none", torch.device("cuda")) is None
