@@ -21,8 +21,9 @@ no faster than N (features are read from the arks batch by batch).
 random ESPnet Transformer, ``--nj`` jobs through run.pl: seconds per utterance at each N (flat); then the
 dump killed part-way and rerun: the finished jobs are skipped, and a finished dump is not redone.
 
-Each figure is measured once, in a fresh process (``resource.getrusage`` of that process: peak RSS); the
-machine's load is printed with them (``os.getloadavg``) so that a loaded run is seen as such.
+Each figure is measured once, in a fresh process (its peak RSS: ``VmHWM`` of ``/proc/self/status``, which
+an exec'd process does not inherit, unlike ``getrusage``'s ``ru_maxrss``); the machine's load is printed
+with them (``os.getloadavg``) so that a loaded run is seen as such.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # run a module's main() in a fresh process; print its wall time and peak RSS as JSON on the last line
 _MEASURE = """
-import json, resource, sys, time, runpy
+import json, sys, time, runpy
 sys.argv = {argv!r}
 start = time.perf_counter()
 code = 0
@@ -50,7 +51,7 @@ try:
     runpy.run_module({module!r}, run_name="__main__")
 except SystemExit as e:
     code = e.code or 0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM")) / 1024
 print(json.dumps({{"seconds": time.perf_counter() - start, "rss_mb": rss, "code": code}}))
 """
 
@@ -156,12 +157,12 @@ def bench_label(args: argparse.Namespace, work: Path) -> list[dict]:
 
 def measure_merge(data: Path, logdir: Path, njobs: int, log: Path) -> dict:
     code = (
-        "import json, resource, time, sys\n"
+        "import json, time, sys\n"
         "from pathlib import Path\n"
         "from speechsent.text.pseudo_label import merge_set\n"
         "t = time.perf_counter()\n"
         f"labels, probs, skipped = merge_set(Path({str(data)!r}), Path({str(logdir)!r}), {njobs})\n"
-        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "rss = next(int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM')) / 1024\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'rss_mb': rss, 'labels': len(labels)}))\n"
     )
     with open(log, "w") as f:
