@@ -1,6 +1,7 @@
 """Stage 7's labeler on ONNX Runtime (speechsent.text.onnx_runtime): the same labels and probabilities as
-PyTorch (within 1e-4; large random weights) on texts of every length, the exported file cached and reused, and a model that cannot
-be exported or fails the check labeled with PyTorch (logged), never with a wrong runtime."""
+PyTorch (within 1e-4 with large random weights) on texts of every length, the exported file cached and
+reused, and a model that cannot be exported or fails the check labeled with PyTorch (logged), never with a
+wrong runtime."""
 
 from __future__ import annotations
 
